@@ -1,0 +1,16 @@
+//! Builds the cxx-qt bridges and the `org.kde.updatecenter` QML module of the GUI.
+
+use cxx_qt_build::{CxxQtBuilder, QmlModule};
+
+fn main() {
+    CxxQtBuilder::new_qml_module(QmlModule::new("org.kde.updatecenter").qml_files([
+        "qml/Main.qml",
+        "qml/VersionsPage.qml",
+        "qml/VersionDelegate.qml",
+        "qml/Badge.qml",
+    ]))
+    .qt_module("Quick")
+    .files(["src/version_model.rs", "src/platform.rs"])
+    .cpp_file("cpp/platform.cpp")
+    .build();
+}

@@ -1,0 +1,47 @@
+//! Named errors of the helper API. Each variant travels as
+//! `org.kde.UpdateCenter1.Error.<Variant>` with a message that says what failed and what to do.
+
+/// An error returned by the helper, or by the bus on the way to it.
+#[derive(Debug, zbus::DBusError)]
+#[zbus(prefix = "org.kde.UpdateCenter1.Error")]
+pub enum Error {
+    /// The bus itself failed (no bus, no helper, access denied, ...).
+    #[zbus(error)]
+    ZBus(zbus::Error),
+    /// No update definitions (sysupdate.d) were found under the system root.
+    NoDefinitions(String),
+    /// An update definition file is unreadable or malformed; the message names file, line and key.
+    InvalidDefinition(String),
+    /// Reading the installed files failed.
+    Io(String),
+}
+
+/// A sentence for a person: what went wrong when calling the helper, and what to do.
+///
+/// Named helper errors carry their own message; bus failures are translated into the situations
+/// people actually meet (no helper running, no system bus).
+pub fn describe_call_error(error: &Error) -> String {
+    match error {
+        Error::NoDefinitions(m) | Error::InvalidDefinition(m) | Error::Io(m) => m.clone(),
+        Error::ZBus(zbus::Error::MethodError(name, message, _)) => match name.as_str() {
+            "org.freedesktop.DBus.Error.ServiceUnknown"
+            | "org.freedesktop.DBus.Error.NameHasNoOwner" => format!(
+                "The Update Center service ({}) is not running on the system bus. \
+                 Start it with `systemctl start update-center-helper` or ask your administrator.",
+                crate::BUS_NAME
+            ),
+            "org.freedesktop.DBus.Error.AccessDenied" => format!(
+                "The system bus refused access to the Update Center service: {}",
+                message.as_deref().unwrap_or("access denied")
+            ),
+            _ => format!(
+                "The Update Center service answered with an error ({name}): {}",
+                message.as_deref().unwrap_or("no details")
+            ),
+        },
+        Error::ZBus(zbus::Error::InputOutput(e)) => format!(
+            "Cannot reach the system bus ({e}). Is D-Bus running?"
+        ),
+        Error::ZBus(e) => format!("Talking to the Update Center service failed: {e}"),
+    }
+}

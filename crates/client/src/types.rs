@@ -1,0 +1,31 @@
+//! Data types that travel over the bus. Their D-Bus signatures are part of the API: change them
+//! only together with the interface version.
+
+use serde::{Deserialize, Serialize};
+use zbus::zvariant::Type;
+
+/// One OS version found on the system: the files every transfer installed for it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Type)]
+pub struct VersionInfo {
+    /// The version string, e.g. `202603211640`.
+    pub version: String,
+    /// Every transfer has a file for this version.
+    pub complete: bool,
+    /// This is the version the system is running (`IMAGE_VERSION` of os-release).
+    pub booted: bool,
+    /// Files installed for this version, one per transfer that has it.
+    pub files: Vec<InstalledFile>,
+    /// Names of the transfers that have no file for this version.
+    pub missing_transfers: Vec<String>,
+}
+
+/// One installed file (an instance of a transfer's target).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Type)]
+pub struct InstalledFile {
+    /// Name of the transfer definition, e.g. `50-root-x86-64-erofs`.
+    pub transfer: String,
+    /// Path of the file inside the system root, e.g. `/system/kde-linux_1.erofs`.
+    pub path: String,
+    /// Size of the file in bytes.
+    pub size_bytes: u64,
+}

@@ -1,0 +1,42 @@
+//! The Update Center engine: reads a system's sysupdate.d definitions exactly as
+//! systemd-sysupdate does and works out what is installed.
+//!
+//! It knows nothing about D-Bus or who calls it, and it works on any root directory: the running
+//! system (`/`), a mounted system from a rescue shell, or a temporary directory in a test.
+//!
+//! Data flows one way: files under a root -> [`definitions::Definitions`] ->
+//! [`inventory::Inventory`]. Every step is a value that can be printed and tested.
+
+pub mod definitions;
+pub mod error;
+pub mod ini;
+pub mod inventory;
+pub mod osrelease;
+pub mod pattern;
+pub mod version;
+
+use std::path::Path;
+
+pub use error::EngineError;
+
+/// A system as the engine sees it: its definitions and what is installed.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct SystemState {
+    /// The definitions read from sysupdate.d.
+    pub definitions: definitions::Definitions,
+    /// What is installed.
+    pub inventory: inventory::Inventory,
+}
+
+/// Reads the definitions and the inventory of the system under `layout.root`.
+pub fn read_system(layout: &inventory::Layout) -> Result<SystemState, EngineError> {
+    let root = layout.root.as_path();
+    let os = osrelease::OsRelease::load(root).map_err(|source| EngineError::Io {
+        path: Path::new("/etc/os-release").to_path_buf(),
+        source,
+    })?;
+    let specifiers = osrelease::Specifiers::for_root(root, os.clone());
+    let definitions = definitions::load(root, &specifiers)?;
+    let inventory = inventory::inventory(&definitions, layout, &os)?;
+    Ok(SystemState { definitions, inventory })
+}

@@ -1,0 +1,192 @@
+//! `VersionModel`: the installed OS versions as a list model for QML.
+//!
+//! A thin QObject shell over [`VersionModelRust`]. `refresh()` asks the helper over D-Bus on the
+//! tokio runtime, never on the GUI thread; the answer comes back through `qt_thread().queue()`.
+
+use crate::backend;
+use core::pin::Pin;
+use cxx_qt::{CxxQtType, Threading};
+use cxx_qt_lib::{QByteArray, QHash, QHashPair_i32_QByteArray, QModelIndex, QString, QVariant};
+use update_center_client::VersionInfo;
+
+/// The bridge.
+#[cxx_qt::bridge]
+pub mod qobject {
+    unsafe extern "C++Qt" {
+        include!(<QtCore/QAbstractListModel>);
+        /// Qt's list model base class.
+        #[qobject]
+        type QAbstractListModel;
+    }
+
+    unsafe extern "C++" {
+        include!("cxx-qt-lib/qhash.h");
+        /// Role names.
+        type QHash_i32_QByteArray = cxx_qt_lib::QHash<cxx_qt_lib::QHashPair_i32_QByteArray>;
+        include!("cxx-qt-lib/qvariant.h");
+        /// A value of any type.
+        type QVariant = cxx_qt_lib::QVariant;
+        include!("cxx-qt-lib/qmodelindex.h");
+        /// A row of the model.
+        type QModelIndex = cxx_qt_lib::QModelIndex;
+        include!("cxx-qt-lib/qstring.h");
+        /// A string.
+        type QString = cxx_qt_lib::QString;
+    }
+
+    extern "RustQt" {
+        #[qobject]
+        #[base = QAbstractListModel]
+        #[qml_element]
+        #[qproperty(bool, loading)]
+        #[qproperty(QString, error_message, cxx_name = "errorMessage")]
+        type VersionModel = super::VersionModelRust;
+    }
+
+    impl cxx_qt::Threading for VersionModel {}
+
+    extern "RustQt" {
+        /// Asks the helper for the installed versions.
+        #[qinvokable]
+        fn refresh(self: Pin<&mut VersionModel>);
+
+        /// Called by the window after it showed a frame; prints `update-center: ready` once the
+        /// first frame with loaded data is on screen (screenshots and tests wait for it).
+        #[qinvokable]
+        #[cxx_name = "frameShown"]
+        fn frame_shown(self: Pin<&mut VersionModel>);
+    }
+
+    extern "RustQt" {
+        #[inherit]
+        #[cxx_name = "beginResetModel"]
+        unsafe fn begin_reset_model(self: Pin<&mut VersionModel>);
+        #[inherit]
+        #[cxx_name = "endResetModel"]
+        unsafe fn end_reset_model(self: Pin<&mut VersionModel>);
+    }
+
+    extern "RustQt" {
+        #[qinvokable]
+        #[cxx_override]
+        fn data(self: &VersionModel, index: &QModelIndex, role: i32) -> QVariant;
+
+        #[qinvokable]
+        #[cxx_override]
+        #[cxx_name = "roleNames"]
+        fn role_names(self: &VersionModel) -> QHash_i32_QByteArray;
+
+        #[qinvokable]
+        #[cxx_override]
+        #[cxx_name = "rowCount"]
+        fn row_count(self: &VersionModel, parent: &QModelIndex) -> i32;
+    }
+}
+
+/// Roles of the model, in the order of [`ROLE_NAMES`].
+const ROLE_NAMES: [&str; 6] = [
+    "version",
+    "complete",
+    "booted",
+    "sizeBytes",
+    "fileCount",
+    "missingTransfers",
+];
+/// Qt::UserRole.
+const FIRST_ROLE: i32 = 0x0100;
+
+/// The state behind the QObject.
+#[derive(Default)]
+pub struct VersionModelRust {
+    loading: bool,
+    error_message: QString,
+    rows: Vec<VersionInfo>,
+    loaded_once: bool,
+    announced: bool,
+}
+
+impl qobject::VersionModel {
+    /// Asks the helper for the installed versions, off the GUI thread.
+    pub fn refresh(mut self: Pin<&mut Self>) {
+        if self.loading {
+            return;
+        }
+        self.as_mut().set_loading(true);
+        let qt_thread = self.qt_thread();
+        backend::spawn(async move {
+            let result = backend::list_versions().await;
+            let queued = qt_thread.queue(move |model| model.apply(result));
+            if let Err(error) = queued {
+                // The window was closed while the call ran: nothing is left to update.
+                eprintln!("update-center: dropping the helper's answer: {error:?}");
+            }
+        });
+    }
+
+    fn apply(mut self: Pin<&mut Self>, result: Result<Vec<VersionInfo>, String>) {
+        let (rows, message) = match result {
+            Ok(rows) => (rows, String::new()),
+            Err(message) => (Vec::new(), message),
+        };
+        // SAFETY: begin/end are paired and nothing else touches the rows in between.
+        unsafe {
+            self.as_mut().begin_reset_model();
+            self.as_mut().rust_mut().rows = rows;
+            self.as_mut().end_reset_model();
+        }
+        self.as_mut().set_error_message(QString::from(&message));
+        self.as_mut().rust_mut().loaded_once = true;
+        self.set_loading(false);
+    }
+
+    /// See the bridge.
+    pub fn frame_shown(mut self: Pin<&mut Self>) {
+        if self.loaded_once && !self.loading && !self.announced {
+            self.as_mut().rust_mut().announced = true;
+            println!("update-center: ready");
+            use std::io::Write;
+            let _ = std::io::stdout().flush();
+        }
+    }
+
+    /// Data of one row.
+    pub fn data(&self, index: &QModelIndex, role: i32) -> QVariant {
+        let Some(row) = usize::try_from(index.row()).ok().and_then(|r| self.rows.get(r)) else {
+            return QVariant::default();
+        };
+        let Some(name) = usize::try_from(role - FIRST_ROLE)
+            .ok()
+            .and_then(|i| ROLE_NAMES.get(i))
+        else {
+            return QVariant::default();
+        };
+        match *name {
+            "version" => QVariant::from(&QString::from(&row.version)),
+            "complete" => QVariant::from(&row.complete),
+            "booted" => QVariant::from(&row.booted),
+            "sizeBytes" => {
+                let total: u64 = row.files.iter().map(|f| f.size_bytes).sum();
+                // QML numbers are doubles; sizes stay exact far beyond any disk.
+                #[allow(clippy::cast_precision_loss)]
+                QVariant::from(&(total as f64))
+            }
+            "fileCount" => QVariant::from(&i32::try_from(row.files.len()).unwrap_or(i32::MAX)),
+            "missingTransfers" => QVariant::from(&QString::from(&row.missing_transfers.join(", "))),
+            _ => QVariant::default(),
+        }
+    }
+
+    /// Role names for QML.
+    pub fn role_names(&self) -> QHash<QHashPair_i32_QByteArray> {
+        let mut roles = QHash::<QHashPair_i32_QByteArray>::default();
+        for (offset, name) in (0..).zip(ROLE_NAMES) {
+            roles.insert(FIRST_ROLE + offset, QByteArray::from(name));
+        }
+        roles
+    }
+
+    /// Number of rows.
+    pub fn row_count(&self, _parent: &QModelIndex) -> i32 {
+        i32::try_from(self.rows.len()).unwrap_or(i32::MAX)
+    }
+}
