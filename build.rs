@@ -3,6 +3,7 @@
 use cxx_qt_build::{CxxQtBuilder, QmlModule};
 
 fn main() {
+    println!("cargo::rerun-if-changed=i18n");
     CxxQtBuilder::new_qml_module(QmlModule::new("org.kde.updatecenter").qml_files([
         "qml/Main.qml",
         "qml/VersionsPage.qml",
@@ -10,7 +11,7 @@ fn main() {
         "qml/Badge.qml",
     ]))
     .qt_module("Quick")
-    .files(["src/version_model.rs", "src/platform.rs"])
+    .files(["src/version_model.rs", "src/platform.rs", "src/l10n.rs"])
     .cpp_file("cpp/platform.cpp")
     .build();
 }

@@ -1,20 +1,25 @@
-// One installed OS version: its number, size and badges.
+// One installed OS version: its number, release date, size and badges.
 import QtQuick
 import QtQuick.Controls as QQC2
 import QtQuick.Layouts
 import org.kde.kirigami as Kirigami
+import org.kde.updatecenter
 
 QQC2.ItemDelegate {
     id: delegate
 
     required property string version
+    required property real releasedMs
     required property bool complete
     required property bool booted
     required property real sizeBytes
     required property int fileCount
     required property string missingTransfers
 
-    Accessible.name: qsTr("Version %1").arg(version)
+    readonly property string releasedText: isNaN(releasedMs) ? ""
+        : L10n.tr("version-released", { date: new Date(releasedMs).toLocaleString(Qt.locale(), Locale.ShortFormat) })
+
+    Accessible.name: L10n.tr("version-accessible-name", { version: version })
     Accessible.description: subtitle.text
 
     contentItem: RowLayout {
@@ -32,15 +37,18 @@ QQC2.ItemDelegate {
 
             Kirigami.Heading {
                 level: 4
-                text: qsTr("Version %1").arg(delegate.version)
+                text: L10n.tr("version-title", { version: delegate.version })
                 elide: Text.ElideRight
                 Layout.fillWidth: true
             }
             QQC2.Label {
                 id: subtitle
-                text: delegate.complete
-                    ? qsTr("%1 in %n file(s)", "", delegate.fileCount).arg(Qt.locale().formattedDataSize(delegate.sizeBytes))
-                    : qsTr("Missing: %1").arg(delegate.missingTransfers)
+                text: {
+                    const detail = delegate.complete
+                        ? L10n.tr("version-summary", { size: Qt.locale().formattedDataSize(delegate.sizeBytes), count: delegate.fileCount })
+                        : L10n.tr("version-missing", { transfers: delegate.missingTransfers });
+                    return delegate.releasedText === "" ? detail : delegate.releasedText + " · " + detail;
+                }
                 opacity: 0.7
                 elide: Text.ElideRight
                 Layout.fillWidth: true
@@ -49,12 +57,12 @@ QQC2.ItemDelegate {
 
         Badge {
             visible: delegate.booted
-            text: qsTr("Running")
+            text: L10n.tr("badge-running", {})
             kind: Kirigami.MessageType.Positive
         }
         Badge {
             visible: !delegate.complete
-            text: qsTr("Incomplete")
+            text: L10n.tr("badge-incomplete", {})
             kind: Kirigami.MessageType.Warning
         }
     }

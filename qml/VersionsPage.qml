@@ -10,12 +10,12 @@ Kirigami.ScrollablePage {
 
     required property VersionModel versions
 
-    title: qsTr("Installed Versions")
+    title: L10n.tr("versions-page-title", {})
 
     actions: [
         Kirigami.Action {
             icon.name: "view-refresh"
-            text: qsTr("Refresh")
+            text: L10n.tr("action-refresh", {})
             shortcut: StandardKey.Refresh
             enabled: !page.versions.loading
             onTriggered: page.versions.refresh()
@@ -32,7 +32,7 @@ Kirigami.ScrollablePage {
         actions: [
             Kirigami.Action {
                 icon.name: "view-refresh"
-                text: qsTr("Try Again")
+                text: L10n.tr("action-try-again", {})
                 onTriggered: page.versions.refresh()
             }
         ]
@@ -53,8 +53,8 @@ Kirigami.ScrollablePage {
             width: parent.width - Kirigami.Units.gridUnit * 4
             visible: list.count === 0 && !page.versions.loading && page.versions.errorMessage === ""
             icon.name: "system-software-update"
-            text: qsTr("No OS versions are installed")
-            explanation: qsTr("No files matching the update definitions were found on this system.")
+            text: L10n.tr("versions-empty-title", {})
+            explanation: L10n.tr("versions-empty-explanation", {})
         }
 
         Kirigami.LoadingPlaceholder {

@@ -30,12 +30,16 @@ pub fn spawn(future: impl Future<Output = ()> + Send + 'static) {
 /// The installed versions, or a sentence for the person saying what went wrong.
 pub async fn list_versions() -> Result<Vec<VersionInfo>, String> {
     let call = async {
-        let proxy = update_center_client::connect_system().await?;
-        proxy.list_versions().await
+        let proxy = update_center_client::connect_system()
+            .await
+            .map_err(|e| update_center_client::describe_connect_error(&e))?;
+        proxy
+            .list_versions()
+            .await
+            .map_err(|e| update_center_client::describe_call_error(&e))
     };
     match tokio::time::timeout(Duration::from_secs(CALL_TIMEOUT_SECS), call).await {
-        Ok(Ok(versions)) => Ok(versions),
-        Ok(Err(error)) => Err(update_center_client::describe_call_error(&error)),
+        Ok(result) => result,
         Err(_) => Err(format!(
             "The Update Center service did not answer within {CALL_TIMEOUT_SECS} seconds. \
              It may be busy or stuck; try again, or restart it with \

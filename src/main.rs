@@ -4,6 +4,8 @@
 //! icons when no theme is set) and loads the QML; the logic lives in the bridge objects.
 
 mod backend;
+#[allow(unsafe_code)]
+mod l10n;
 // The cxx-qt bridges declare `unsafe extern` blocks and exported functions by design.
 #[allow(unsafe_code)]
 mod platform;

@@ -39,6 +39,7 @@ pub mod qobject {
         #[base = QAbstractListModel]
         #[qml_element]
         #[qproperty(bool, loading)]
+        #[qproperty(bool, loaded)]
         #[qproperty(QString, error_message, cxx_name = "errorMessage")]
         type VersionModel = super::VersionModelRust;
     }
@@ -50,11 +51,12 @@ pub mod qobject {
         #[qinvokable]
         fn refresh(self: Pin<&mut VersionModel>);
 
-        /// Called by the window after it showed a frame; prints `update-center: ready` once the
-        /// first frame with loaded data is on screen (screenshots and tests wait for it).
+        /// Called by the window once it has shown the loaded data and stopped changing (no
+        /// animation or delayed item left). With `UPDATE_CENTER_REPORT_READY=1` this prints
+        /// `update-center: ready` once, which screenshots and tests wait for.
         #[qinvokable]
-        #[cxx_name = "frameShown"]
-        fn frame_shown(self: Pin<&mut VersionModel>);
+        #[cxx_name = "reportSettled"]
+        fn report_settled(self: Pin<&mut VersionModel>);
     }
 
     extern "RustQt" {
@@ -84,8 +86,9 @@ pub mod qobject {
 }
 
 /// Roles of the model, in the order of [`ROLE_NAMES`].
-const ROLE_NAMES: [&str; 6] = [
+const ROLE_NAMES: [&str; 7] = [
     "version",
+    "releasedMs",
     "complete",
     "booted",
     "sizeBytes",
@@ -100,8 +103,8 @@ const FIRST_ROLE: i32 = 0x0100;
 pub struct VersionModelRust {
     loading: bool,
     error_message: QString,
+    loaded: bool,
     rows: Vec<VersionInfo>,
-    loaded_once: bool,
     announced: bool,
 }
 
@@ -134,14 +137,18 @@ impl qobject::VersionModel {
             self.as_mut().rust_mut().rows = rows;
             self.as_mut().end_reset_model();
         }
+        if !message.is_empty() {
+            eprintln!("update-center: {message}");
+        }
         self.as_mut().set_error_message(QString::from(&message));
-        self.as_mut().rust_mut().loaded_once = true;
+        self.as_mut().set_loaded(true);
         self.set_loading(false);
     }
 
     /// See the bridge.
-    pub fn frame_shown(mut self: Pin<&mut Self>) {
-        if self.loaded_once && !self.loading && !self.announced {
+    pub fn report_settled(mut self: Pin<&mut Self>) {
+        let wanted = std::env::var_os("UPDATE_CENTER_REPORT_READY").is_some_and(|v| v == "1");
+        if wanted && self.loaded && !self.loading && !self.announced {
             self.as_mut().rust_mut().announced = true;
             println!("update-center: ready");
             use std::io::Write;
@@ -162,6 +169,7 @@ impl qobject::VersionModel {
         };
         match *name {
             "version" => QVariant::from(&QString::from(&row.version)),
+            "releasedMs" => QVariant::from(&released_ms(&row.version).unwrap_or(f64::NAN)),
             "complete" => QVariant::from(&row.complete),
             "booted" => QVariant::from(&row.booted),
             "sizeBytes" => {
@@ -188,5 +196,30 @@ impl qobject::VersionModel {
     /// Number of rows.
     pub fn row_count(&self, _parent: &QModelIndex) -> i32 {
         i32::try_from(self.rows.len()).unwrap_or(i32::MAX)
+    }
+}
+
+/// When a version was built, in milliseconds since the epoch (for QML's `Date`), for versions
+/// that are UTC timestamps `YYYYMMDDHHMM` as on KDE Linux.
+fn released_ms(version: &str) -> Option<f64> {
+    if version.len() != 12 || !version.bytes().all(|c| c.is_ascii_digit()) {
+        return None;
+    }
+    let time = chrono::NaiveDateTime::parse_from_str(version, "%Y%m%d%H%M").ok()?;
+    // Milliseconds since 1970 fit a double exactly for millions of years.
+    #[allow(clippy::cast_precision_loss)]
+    Some(time.and_utc().timestamp_millis() as f64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::released_ms;
+
+    #[test]
+    fn timestamp_versions_have_a_release_time() {
+        assert_eq!(released_ms("197001010001"), Some(60_000.0));
+        assert_eq!(released_ms("202611251200"), Some(1_795_608_000_000.0));
+        assert_eq!(released_ms("1.2.3"), None);
+        assert_eq!(released_ms("202613011200"), None, "month 13");
     }
 }

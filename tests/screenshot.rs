@@ -1,1 +1,111 @@
+//! The GUI under Xvfb, through the same entry point as `cargo xtask demo --screenshot`: the
+//! window must render the demo system with the Kirigami/Breeze style, print no QML warning, and
+//! say so when the helper is not running instead of hanging.
 
+use std::path::Path;
+use std::process::Command;
+
+const WIDTH: u32 = 1024;
+const HEIGHT: u32 = 640;
+
+struct Run {
+    success: bool,
+    stderr: String,
+}
+
+fn demo(args: &[&str]) -> Run {
+    let output = Command::new(testbed::binary("update-center-demo").expect("demo binary"))
+        .args(args)
+        .output()
+        .expect("run update-center-demo");
+    Run {
+        success: output.status.success(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+    }
+}
+
+/// Width and height from a PNG's IHDR chunk.
+fn png_size(file: &Path) -> (u32, u32) {
+    let bytes = std::fs::read(file).expect("read PNG");
+    assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n", "not a PNG");
+    assert_eq!(&bytes[12..16], b"IHDR");
+    let be = |b: &[u8]| u32::from_be_bytes([b[0], b[1], b[2], b[3]]);
+    (be(&bytes[16..20]), be(&bytes[20..24]))
+}
+
+/// RGB pixels of an image (decoded by ImageMagick).
+fn pixels(file: &Path) -> Vec<[u8; 3]> {
+    let output = Command::new("convert")
+        .arg(file)
+        .args(["-depth", "8", "rgb:-"])
+        .output()
+        .expect("convert");
+    assert!(output.status.success());
+    output.stdout.chunks_exact(3).map(|c| [c[0], c[1], c[2]]).collect()
+}
+
+struct Colours {
+    distinct: usize,
+    /// Clearly green pixels (the "Running" badge).
+    green: usize,
+    /// Clearly red pixels (an error message).
+    red: usize,
+}
+
+fn colours(file: &Path) -> Colours {
+    let pixels = pixels(file);
+    let mut distinct: Vec<[u8; 3]> = pixels.clone();
+    distinct.sort_unstable();
+    distinct.dedup();
+    let rgb = |p: &[u8; 3]| (i32::from(p[0]), i32::from(p[1]), i32::from(p[2]));
+    let count = |keep: fn(i32, i32, i32) -> bool| {
+        pixels.iter().filter(|p| { let (r, g, b) = rgb(p); keep(r, g, b) }).count()
+    };
+    Colours {
+        distinct: distinct.len(),
+        green: count(|r, g, b| g > r + 80 && g > b + 40),
+        red: count(|r, g, b| r > g + 100 && r > b + 80),
+    }
+}
+
+#[test]
+fn the_demo_renders_the_versions_with_the_running_badge() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("demo.png");
+    let run = demo(&["--screenshot", file.to_str().expect("utf-8 path")]);
+    assert!(run.success, "the demo failed:\n{}", run.stderr);
+    assert!(!run.stderr.contains("QML"), "{}", run.stderr);
+    assert_eq!(png_size(&file), (WIDTH, HEIGHT));
+    let c = colours(&file);
+    assert!(c.distinct > 20, "the screenshot is blank ({} colours)", c.distinct);
+    assert!(c.green > 30, "no Running badge in the screenshot ({} green pixels)", c.green);
+    assert!(c.red < 10, "an error is shown ({} red pixels):\n{}", c.red, run.stderr);
+}
+
+#[test]
+fn without_the_helper_the_gui_says_it_is_not_running() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("no-helper.png");
+    let run = demo(&["--no-helper", "--screenshot", file.to_str().expect("utf-8 path")]);
+    assert!(run.success, "the demo failed:\n{}", run.stderr);
+    assert!(
+        run.stderr.contains("The Update Center service (org.kde.UpdateCenter1) is not running"),
+        "{}",
+        run.stderr
+    );
+    let c = colours(&file);
+    assert!(c.red > 200, "no error message on screen ({} red pixels)", c.red);
+    assert!(c.green < 10, "a version is shown although nothing answered");
+}
+
+#[test]
+fn qml_warnings_are_recognised_in_the_log() {
+    let log: Vec<String> = [
+        "qt.qpa.xcb: could not connect to display",
+        "qrc:/qt/qml/org/kde/updatecenter/qml/Main.qml:12:5: ReferenceError: foo is not defined",
+        "file:///usr/lib/qml/Foo.qml:3: TypeError: Cannot read property 'x' of null",
+    ]
+    .map(String::from)
+    .to_vec();
+    assert_eq!(testbed::process::qml_problems(&log), log[1..].to_vec());
+}

@@ -1,1 +1,98 @@
-fn main() {}
+//! `update-center-demo`: the demo behind `cargo xtask demo`. Builds a KDE Linux-shaped system in
+//! a temporary directory, starts a private system bus with the helper on it and opens the GUI.
+//! With `--screenshot FILE` it renders under Xvfb, writes a PNG and exits; it fails when the GUI
+//! printed any QML warning or error.
+
+use anyhow::{Context, Result, bail};
+use std::path::{Path, PathBuf};
+use testbed::bus::PrivateBus;
+use testbed::process::{Gui, Helper, Xvfb, qml_problems};
+use testbed::system::{Images, KdeLinuxRoot};
+
+/// Size of the screenshot (and of the window in it).
+const SCREENSHOT_WIDTH: u32 = 1024;
+const SCREENSHOT_HEIGHT: u32 = 640;
+
+struct Args {
+    screenshot: Option<PathBuf>,
+    no_helper: bool,
+}
+
+fn parse_args() -> Result<Args> {
+    let mut args = Args { screenshot: None, no_helper: false };
+    let mut iter = std::env::args().skip(1);
+    while let Some(arg) = iter.next() {
+        match arg.as_str() {
+            "--screenshot" => args.screenshot = Some(iter.next().context("--screenshot needs a file name")?.into()),
+            "--no-helper" => args.no_helper = true,
+            "--help" | "-h" => {
+                println!("usage: update-center-demo [--screenshot FILE] [--no-helper]");
+                std::process::exit(0);
+            }
+            other => bail!("unknown argument `{other}` (see --help)"),
+        }
+    }
+    Ok(args)
+}
+
+fn main() {
+    if let Err(error) = run() {
+        eprintln!("update-center-demo: error: {error:#}");
+        std::process::exit(1);
+    }
+}
+
+fn run() -> Result<()> {
+    let args = parse_args()?;
+    let dir = tempfile::Builder::new().prefix("update-center-demo-").tempdir()?;
+    let root = dir.path().join("root");
+    let system = KdeLinuxRoot::demo(&root, Images::Erofs)?;
+    eprintln!(
+        "demo: a KDE Linux system with versions {} (running {}) in {}",
+        system.versions.iter().map(|v| v.version.as_str()).collect::<Vec<_>>().join(", "),
+        system.booted.as_deref().unwrap_or("none"),
+        root.display()
+    );
+    let bus = PrivateBus::start()?;
+    eprintln!("demo: private system bus at {}", bus.address);
+    let helper = if args.no_helper {
+        None
+    } else {
+        Some(Helper::start(&bus, &root, Some(Path::new("/efi")))?)
+    };
+    match &args.screenshot {
+        Some(file) => screenshot(&bus, file),
+        None => interactive(&bus),
+    }?;
+    drop(helper);
+    Ok(())
+}
+
+/// Renders under Xvfb and writes a PNG; fails on any QML warning or error.
+fn screenshot(bus: &PrivateBus, file: &Path) -> Result<()> {
+    let xvfb = Xvfb::start(SCREENSHOT_WIDTH, SCREENSHOT_HEIGHT)?;
+    let gui = Gui::start_for_screenshot(&xvfb.display, &bus.address, SCREENSHOT_WIDTH, SCREENSHOT_HEIGHT)?;
+    xvfb.screenshot(file)?;
+    let log = gui.stop();
+    let problems = qml_problems(&log);
+    if !problems.is_empty() {
+        bail!("the GUI printed QML warnings or errors:\n{}", problems.join("\n"));
+    }
+    eprintln!("demo: wrote {}", file.display());
+    Ok(())
+}
+
+/// Opens the GUI on the user's display and waits until it is closed.
+fn interactive(bus: &PrivateBus) -> Result<()> {
+    if std::env::var_os("DISPLAY").is_none() && std::env::var_os("WAYLAND_DISPLAY").is_none() {
+        bail!("no display (neither DISPLAY nor WAYLAND_DISPLAY is set); use `cargo xtask demo --screenshot FILE` to render without one");
+    }
+    let status = std::process::Command::new(testbed::binary("update-center")?)
+        .env("DBUS_SYSTEM_BUS_ADDRESS", &bus.address)
+        .status()
+        .context("cannot start update-center")?;
+    if !status.success() {
+        bail!("update-center exited with {status}");
+    }
+    Ok(())
+}

@@ -1,1 +1,46 @@
-//! placeholder
+//! Real parts for the end-to-end tests and the demo: KDE Linux-shaped systems, a private system
+//! bus with the project's policy, the helper on it, Xvfb and the GUI.
+//!
+//! Nothing here imitates a part that runs on this machine: the bus is `dbus-daemon`, the images
+//! are made by `mkfs.erofs`, the screen is Xvfb. Processes report readiness themselves (an
+//! address or a line on a pipe), so nothing waits by sleeping.
+
+pub mod bus;
+pub mod process;
+pub mod system;
+
+use std::path::PathBuf;
+
+/// The checkout (workspace root).
+pub fn checkout() -> PathBuf {
+    // Cargo sets CARGO_MANIFEST_DIR when it runs tests and binaries; the compile-time value is a
+    // fallback for binaries started by hand.
+    let manifest = std::env::var_os("CARGO_MANIFEST_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")));
+    let manifest = if manifest.join("testbed").is_dir() {
+        manifest
+    } else {
+        PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+    };
+    manifest.parent().map(PathBuf::from).unwrap_or(manifest)
+}
+
+/// A binary of the workspace, next to the running executable in the target directory.
+///
+/// `cargo xtask test` builds every binary before it runs the tests.
+pub fn binary(name: &str) -> anyhow::Result<PathBuf> {
+    let exe = std::env::current_exe()?;
+    let mut dir = exe.parent().map(PathBuf::from).unwrap_or_default();
+    if dir.ends_with("deps") {
+        dir.pop();
+    }
+    let path = dir.join(name);
+    if !path.is_file() {
+        anyhow::bail!(
+            "{} is not built; run the tests with `cargo xtask test`, which builds every binary first",
+            path.display()
+        );
+    }
+    Ok(path)
+}

@@ -86,6 +86,16 @@ fn enter(root: &Path, checkout: &Path, binds: &[PathBuf], args: &[String]) -> Re
         .map(PathBuf::from)
         .unwrap_or_else(|| home.join(".rustup"));
 
+    // Crates are fetched here, with the host's network and certificate setup; inside the dev
+    // root cargo then works offline.
+    let fetch = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+        .args(["fetch", "--quiet"])
+        .current_dir(checkout)
+        .status();
+    if !matches!(fetch, Ok(s) if s.success()) {
+        eprintln!("xtask: warning: `cargo fetch` failed; building with the crates already downloaded");
+    }
+
     let mut command = Command::new("bwrap");
     command
         .arg("--bind")
@@ -99,11 +109,19 @@ fn enter(root: &Path, checkout: &Path, binds: &[PathBuf], args: &[String]) -> Re
         .args(["--tmpfs", "/run"])
         .args(["--ro-bind", "/etc/resolv.conf", "/etc/resolv.conf"])
         .arg("--die-with-parent");
+    // The user's display session, for `cargo xtask demo` on a desktop.
+    let session: Vec<PathBuf> = ["XDG_RUNTIME_DIR", "XAUTHORITY"]
+        .into_iter()
+        .filter_map(std::env::var_os)
+        .map(PathBuf::from)
+        .filter(|p| p.exists())
+        .collect();
     let mut bound: Vec<PathBuf> = Vec::new();
     for dir in [&cargo_home, &rustup_home, &target, &checkout.to_path_buf()]
         .into_iter()
         .cloned()
         .chain(binds.iter().cloned())
+        .chain(session)
     {
         if bound.iter().any(|b| dir.starts_with(b)) || dir.starts_with("/tmp") {
             continue;
@@ -136,8 +154,19 @@ fn enter(root: &Path, checkout: &Path, binds: &[PathBuf], args: &[String]) -> Re
         .arg("CARGO_TARGET_DIR")
         .arg(&target)
         .args(["--setenv", INSIDE_ENV, "devroot"])
+        .args(["--setenv", "CARGO_NET_OFFLINE", "true"])
         .args(["--setenv", "LANG", "C.UTF-8"]);
-    for key in ["TERM", "CI", "RUST_BACKTRACE", "RUST_LOG", "CARGO_TERM_COLOR"] {
+    for key in [
+        "TERM",
+        "CI",
+        "RUST_BACKTRACE",
+        "RUST_LOG",
+        "CARGO_TERM_COLOR",
+        "DISPLAY",
+        "XAUTHORITY",
+        "WAYLAND_DISPLAY",
+        "XDG_RUNTIME_DIR",
+    ] {
         if let Some(value) = std::env::var_os(key) {
             command.arg("--setenv").arg(key).arg(value);
         }

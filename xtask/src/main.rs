@@ -106,7 +106,56 @@ fn parse_demo_args(rest: &[String]) -> Result<(Option<PathBuf>, Vec<String>)> {
 /// then run every test. The output ends with the test runner's summary.
 fn test() -> Result<()> {
     status(cargo().args(["build", "--workspace", "--all-targets"]))?;
-    status(cargo().args(["test", "--workspace", "--no-fail-fast"]))
+    let mut child = cargo()
+        .args(["test", "--workspace", "--no-fail-fast"])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .context("cannot run cargo test")?;
+    let stdout = child.stdout.take().context("cargo test has no stdout")?;
+    let mut totals = Totals::default();
+    for line in std::io::BufRead::lines(std::io::BufReader::new(stdout)) {
+        let line = line?;
+        println!("{line}");
+        totals.add(&line);
+    }
+    let result = child.wait()?;
+    // One closing line for the whole suite (cargo prints one summary per test binary).
+    println!(
+        "summary: {} passed, {} failed, {} skipped",
+        totals.passed, totals.failed, totals.ignored
+    );
+    if !result.success() || totals.failed > 0 {
+        bail!("tests failed");
+    }
+    if totals.passed == 0 {
+        bail!("no test ran");
+    }
+    Ok(())
+}
+
+/// Sums of cargo test's `test result:` lines.
+#[derive(Default)]
+struct Totals {
+    passed: u64,
+    failed: u64,
+    ignored: u64,
+}
+
+impl Totals {
+    fn add(&mut self, line: &str) {
+        let Some(rest) = line.strip_prefix("test result: ") else { return };
+        for part in rest.split(';') {
+            let mut words = part.split_whitespace().rev();
+            let (Some(label), Some(count)) = (words.next(), words.next()) else { continue };
+            let Ok(count) = count.parse::<u64>() else { continue };
+            match label {
+                "passed" => self.passed += count,
+                "failed" => self.failed += count,
+                "ignored" => self.ignored += count,
+                _ => {}
+            }
+        }
+    }
 }
 
 /// Builds the binaries and hands over to the demo runner, which creates the demo system, starts
@@ -145,4 +194,18 @@ fn workspace_root() -> Result<PathBuf> {
         .parent()
         .map(Path::to_path_buf)
         .context("xtask has no parent directory")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Totals;
+
+    #[test]
+    fn sums_the_summaries_of_every_test_binary() {
+        let mut totals = Totals::default();
+        totals.add("test result: ok. 8 passed; 0 failed; 2 ignored; 0 measured; 0 filtered out; finished in 0.00s");
+        totals.add("test result: FAILED. 3 passed; 1 failed; 0 ignored; 0 measured; 0 filtered out; finished in 0.1s");
+        totals.add("test foo ... ok");
+        assert_eq!((totals.passed, totals.failed, totals.ignored), (11, 1, 2));
+    }
 }

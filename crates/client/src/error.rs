@@ -45,3 +45,14 @@ pub fn describe_call_error(error: &Error) -> String {
         Error::ZBus(e) => format!("Talking to the Update Center service failed: {e}"),
     }
 }
+
+/// A sentence for a person when the system bus itself cannot be reached.
+pub fn describe_connect_error(error: &Error) -> String {
+    match error {
+        Error::ZBus(e) => format!(
+            "Cannot connect to the system bus ({e}). Is D-Bus running? \
+             Update Center needs it to reach its service."
+        ),
+        other => describe_call_error(other),
+    }
+}

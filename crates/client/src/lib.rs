@@ -7,7 +7,7 @@
 mod error;
 mod types;
 
-pub use error::{Error, describe_call_error};
+pub use error::{Error, describe_call_error, describe_connect_error};
 pub use types::{InstalledFile, VersionInfo};
 
 /// Well-known bus name the helper owns on the system bus.

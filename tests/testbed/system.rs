@@ -1,0 +1,239 @@
+//! Systems shaped like KDE Linux, built in a temporary directory: os-release, the three transfer
+//! files KDE Linux ships, real EROFS images in `/system`, UKI stand-ins on an ESP at `/efi`.
+
+use anyhow::{Context, Result, bail};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// The three transfer definitions of KDE Linux (see `kde-linux-updates.md`), with a mirror URL
+/// that tests replace when they serve one.
+pub const KDE_LINUX_TRANSFERS: [(&str, &str); 3] = [
+    (
+        "50-root-x86-64-erofs.transfer",
+        "[Transfer]\n\
+         ProtectVersion=%A\n\
+         AppStream=https://mirror.invalid/kde-linux/org.kde.linux.metainfo.xml\n\
+         \n\
+         [Source]\n\
+         Type=url-file\n\
+         Path=https://mirror.invalid/kde-linux/sysupdate/v2/\n\
+         MatchPattern=kde-linux_@v_root-x86-64.erofs\n\
+         \n\
+         [Target]\n\
+         Type=regular-file\n\
+         Path=/system\n\
+         MatchPattern=kde-linux_@v.erofs\n\
+         ReadOnly=yes\n\
+         InstancesMax=4\n",
+    ),
+    (
+        "50-root-x86-64-caibx.transfer",
+        "[Transfer]\n\
+         ProtectVersion=%A\n\
+         \n\
+         [Source]\n\
+         Type=url-file\n\
+         Path=https://mirror.invalid/kde-linux/sysupdate/v2/\n\
+         MatchPattern=kde-linux_@v_root-x86-64.caibx\n\
+         \n\
+         [Target]\n\
+         Type=regular-file\n\
+         Path=/system\n\
+         MatchPattern=kde-linux_@v.erofs.caibx\n\
+         ReadOnly=yes\n\
+         InstancesMax=4\n",
+    ),
+    (
+        "60-esp.transfer",
+        "[Transfer]\n\
+         ProtectVersion=%A\n\
+         \n\
+         [Source]\n\
+         Type=url-file\n\
+         Path=https://mirror.invalid/kde-linux/sysupdate/v2/\n\
+         MatchPattern=kde-linux_@v.efi\n\
+         \n\
+         [Target]\n\
+         Type=regular-file\n\
+         Path=/EFI/Linux\n\
+         PathRelativeTo=boot\n\
+         MatchPattern=kde-linux_@v+@l-@d.efi \\\n\
+         \x20             kde-linux_@v+@l.efi \\\n\
+         \x20             kde-linux_@v.efi \\\n\
+         \x20             kdeos_@v+@l-@d.efi \\\n\
+         \x20             kdeos_@v+@l.efi \\\n\
+         \x20             kdeos_@v.efi\n\
+         Mode=0644\n\
+         TriesLeft=2\n\
+         TriesDone=0\n\
+         InstancesMax=4\n",
+    ),
+];
+
+/// Names of the transfers, in file-name order (the order systemd-sysupdate applies them: the
+/// chunk index sorts before the image, the UKI last).
+pub const TRANSFER_NAMES: [&str; 3] = ["50-root-x86-64-caibx", "50-root-x86-64-erofs", "60-esp"];
+
+/// How the `/usr` image of a version is made.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Images {
+    /// Real EROFS images made by `mkfs.erofs` (needs erofs-utils).
+    Erofs,
+    /// Plain files with recognisable content (for tests that only read names and sizes).
+    Plain,
+}
+
+/// One version to install into the system.
+#[derive(Debug, Clone)]
+pub struct VersionSpec {
+    /// The version, e.g. `202603211640`.
+    pub version: String,
+    /// Whether the EROFS image is present.
+    pub erofs: bool,
+    /// Whether the chunk index is present.
+    pub caibx: bool,
+    /// The UKI's boot counter (`+left-done`), or `None` for a blessed entry; `Some(None)` for
+    /// no UKI at all is expressed by `uki: false`.
+    pub uki: bool,
+    /// Boot counter of the UKI name: `(tries left, tries done)`.
+    pub counter: Option<(u64, u64)>,
+    /// Use the legacy `kdeos_` prefix for the UKI.
+    pub legacy_name: bool,
+}
+
+impl VersionSpec {
+    /// A complete, blessed version.
+    pub fn complete(version: &str) -> Self {
+        Self {
+            version: version.to_string(),
+            erofs: true,
+            caibx: true,
+            uki: true,
+            counter: None,
+            legacy_name: false,
+        }
+    }
+
+    /// Paths (inside the root) of the files this version has, in transfer order.
+    pub fn files(&self) -> Vec<(&'static str, PathBuf)> {
+        let v = &self.version;
+        let mut out = Vec::new();
+        if self.caibx {
+            out.push((TRANSFER_NAMES[0], PathBuf::from(format!("/system/kde-linux_{v}.erofs.caibx"))));
+        }
+        if self.erofs {
+            out.push((TRANSFER_NAMES[1], PathBuf::from(format!("/system/kde-linux_{v}.erofs"))));
+        }
+        if self.uki {
+            let prefix = if self.legacy_name { "kdeos" } else { "kde-linux" };
+            let counter = self.counter.map(|(l, d)| format!("+{l}-{d}")).unwrap_or_default();
+            out.push((TRANSFER_NAMES[2], PathBuf::from(format!("/efi/EFI/Linux/{prefix}_{v}{counter}.efi"))));
+        }
+        out
+    }
+
+    /// Transfers without a file for this version.
+    pub fn missing(&self) -> Vec<&'static str> {
+        let present: Vec<&str> = self.files().iter().map(|(t, _)| *t).collect();
+        TRANSFER_NAMES.into_iter().filter(|t| !present.contains(t)).collect()
+    }
+}
+
+/// A KDE Linux-shaped root directory.
+#[derive(Debug)]
+pub struct KdeLinuxRoot {
+    /// The root.
+    pub root: PathBuf,
+    /// The versions installed, as specified.
+    pub versions: Vec<VersionSpec>,
+    /// The booted version.
+    pub booted: Option<String>,
+}
+
+impl KdeLinuxRoot {
+    /// Builds the root under `root` (created if needed).
+    pub fn create(root: &Path, versions: &[VersionSpec], booted: Option<&str>, images: Images) -> Result<Self> {
+        let write = |path: &str, content: &[u8]| -> Result<()> {
+            let full = root.join(path.trim_start_matches('/'));
+            if let Some(parent) = full.parent() {
+                std::fs::create_dir_all(parent)?;
+            }
+            std::fs::write(&full, content).with_context(|| format!("cannot write {}", full.display()))
+        };
+        let mut os_release = String::from(
+            "NAME=\"KDE Linux\"\nPRETTY_NAME=\"KDE Linux\"\nID=kde-linux\nIMAGE_ID=kde-linux\n",
+        );
+        if let Some(v) = booted {
+            os_release.push_str(&format!("IMAGE_VERSION={v}\n"));
+        }
+        write("/etc/os-release", os_release.as_bytes())?;
+        for (name, text) in KDE_LINUX_TRANSFERS {
+            write(&format!("/usr/lib/sysupdate.d/{name}"), text.as_bytes())?;
+        }
+        std::fs::create_dir_all(root.join("efi/loader"))?;
+        std::fs::create_dir_all(root.join("efi/EFI/Linux"))?;
+        std::fs::create_dir_all(root.join("system"))?;
+        for spec in versions {
+            for (transfer, path) in spec.files() {
+                let full = root.join(path.strip_prefix("/").unwrap_or(&path));
+                match transfer {
+                    "50-root-x86-64-erofs" => make_usr_image(&full, &spec.version, images)?,
+                    "50-root-x86-64-caibx" => write(
+                        &path.display().to_string(),
+                        format!("chunk index stand-in for kde-linux {}\n", spec.version).as_bytes(),
+                    )?,
+                    _ => write(
+                        &path.display().to_string(),
+                        format!("MZ unified kernel image stand-in for kde-linux {}\n", spec.version).as_bytes(),
+                    )?,
+                }
+            }
+        }
+        Ok(Self {
+            root: root.to_path_buf(),
+            versions: versions.to_vec(),
+            booted: booted.map(str::to_string),
+        })
+    }
+
+    /// The demo system: two complete versions, the newer one booted.
+    pub fn demo(root: &Path, images: Images) -> Result<Self> {
+        let versions = [
+            VersionSpec::complete("202611200930"),
+            VersionSpec::complete("202611251200"),
+        ];
+        Self::create(root, &versions, Some("202611251200"), images)
+    }
+}
+
+/// Makes the `/usr` image of a version: a real EROFS file system holding an os-release.
+fn make_usr_image(path: &Path, version: &str, images: Images) -> Result<()> {
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent)?;
+    }
+    if images == Images::Plain {
+        std::fs::write(path, format!("usr image stand-in for kde-linux {version}\n"))?;
+        return Ok(());
+    }
+    let content = tempfile::tempdir()?;
+    let lib = content.path().join("lib");
+    std::fs::create_dir_all(&lib)?;
+    std::fs::write(
+        lib.join("os-release"),
+        format!("NAME=\"KDE Linux\"\nID=kde-linux\nIMAGE_ID=kde-linux\nIMAGE_VERSION={version}\n"),
+    )?;
+    let output = Command::new("mkfs.erofs")
+        .arg("--quiet")
+        .arg(path)
+        .arg(content.path())
+        .output()
+        .context("cannot run mkfs.erofs (install erofs-utils, or run through `cargo xtask`)")?;
+    if !output.status.success() {
+        bail!(
+            "mkfs.erofs failed for {}: {}",
+            path.display(),
+            String::from_utf8_lossy(&output.stderr).trim()
+        );
+    }
+    Ok(())
+}
