@@ -56,11 +56,13 @@ QQC2.ItemDelegate {
         }
 
         Badge {
+            objectName: "runningBadge"
             visible: delegate.booted
             text: L10n.tr("badge-running", {})
             kind: Kirigami.MessageType.Positive
         }
         Badge {
+            objectName: "incompleteBadge"
             visible: !delegate.complete
             text: L10n.tr("badge-incomplete", {})
             kind: Kirigami.MessageType.Warning

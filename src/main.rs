@@ -1,39 +1,5 @@
-//! Update Center: the Kirigami application that shows the system's OS versions.
-//!
-//! `main` sets up Qt (application identity, the Plasma style unless the user chose another, Breeze
-//! icons when no theme is set) and loads the QML; the logic lives in the bridge objects.
-
-mod backend;
-#[allow(unsafe_code)]
-mod l10n;
-// The cxx-qt bridges declare `unsafe extern` blocks and exported functions by design.
-#[allow(unsafe_code)]
-mod platform;
-#[allow(unsafe_code)]
-mod version_model;
-
-use cxx_qt_lib::{QGuiApplication, QQmlApplicationEngine, QQuickStyle, QString, QUrl};
-
-/// The main QML file inside the `org.kde.updatecenter` module.
-const MAIN_QML: &str = "qrc:/qt/qml/org/kde/updatecenter/qml/Main.qml";
+//! `update-center`: the Update Center window, launched from Kickoff.
 
 fn main() {
-    let mut app = QGuiApplication::new();
-    if let Some(mut app) = app.as_mut() {
-        app.as_mut().set_application_name(&QString::from("update-center"));
-        app.as_mut().set_organization_domain(&QString::from("kde.org"));
-        app.as_mut().set_application_version(&QString::from(env!("CARGO_PKG_VERSION")));
-    }
-    QGuiApplication::set_desktop_file_name(&QString::from("org.kde.updatecenter"));
-    if std::env::var_os("QT_QUICK_CONTROLS_STYLE").is_none() {
-        QQuickStyle::set_style(&QString::from("org.kde.desktop"));
-    }
-    platform::ffi::use_breeze_icons_when_unset();
-
-    let mut engine = QQmlApplicationEngine::new();
-    if let Some(engine) = engine.as_mut() {
-        engine.load(&QUrl::from(MAIN_QML));
-    }
-    let code = app.as_mut().map_or(1, |app| app.exec());
-    std::process::exit(code);
+    std::process::exit(update_center::run());
 }

@@ -40,6 +40,7 @@ pub mod qobject {
         #[qml_element]
         #[qproperty(bool, loading)]
         #[qproperty(bool, loaded)]
+        #[qproperty(i32, count)]
         #[qproperty(QString, error_message, cxx_name = "errorMessage")]
         type VersionModel = super::VersionModelRust;
     }
@@ -104,6 +105,7 @@ pub struct VersionModelRust {
     loading: bool,
     error_message: QString,
     loaded: bool,
+    count: i32,
     rows: Vec<VersionInfo>,
     announced: bool,
 }
@@ -137,6 +139,8 @@ impl qobject::VersionModel {
             self.as_mut().rust_mut().rows = rows;
             self.as_mut().end_reset_model();
         }
+        let count = i32::try_from(self.rows.len()).unwrap_or(i32::MAX);
+        self.as_mut().set_count(count);
         if !message.is_empty() {
             eprintln!("update-center: {message}");
         }

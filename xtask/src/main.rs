@@ -102,12 +102,16 @@ fn parse_demo_args(rest: &[String]) -> Result<(Option<PathBuf>, Vec<String>)> {
     Ok((screenshot, extra))
 }
 
+/// Features of development builds: the same for tests and the demo, so that switching between
+/// them does not rebuild the Qt bindings.
+const DEV_FEATURES: &str = "update-center/qml-tests";
+
 /// The whole suite: build every target first (the end-to-end tests run the built binaries),
 /// then run every test. The output ends with the test runner's summary.
 fn test() -> Result<()> {
-    status(cargo().args(["build", "--workspace", "--all-targets"]))?;
+    status(cargo().args(["build", "--workspace", "--all-targets", "--features", DEV_FEATURES]))?;
     let mut child = cargo()
-        .args(["test", "--workspace", "--no-fail-fast"])
+        .args(["test", "--workspace", "--no-fail-fast", "--features", DEV_FEATURES])
         .stdout(std::process::Stdio::piped())
         .spawn()
         .context("cannot run cargo test")?;
@@ -161,7 +165,7 @@ impl Totals {
 /// Builds the binaries and hands over to the demo runner, which creates the demo system, starts
 /// the private system bus with the helper and opens the GUI.
 fn demo(args: &[String]) -> Result<()> {
-    status(cargo().args(["build", "--workspace", "--bins"]))?;
+    status(cargo().args(["build", "--workspace", "--bins", "--features", DEV_FEATURES]))?;
     let runner = env::target_dir()?.join("debug").join("update-center-demo");
     status(Command::new(runner).args(args))
 }
