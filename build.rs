@@ -4,15 +4,16 @@ use cxx_qt_build::{CxxQtBuilder, QmlModule};
 
 fn main() {
     println!("cargo::rerun-if-changed=i18n");
-    let mut builder = CxxQtBuilder::new_qml_module(QmlModule::new("org.kde.updatecenter").qml_files([
-        "qml/Main.qml",
-        "qml/VersionsPage.qml",
-        "qml/VersionDelegate.qml",
-        "qml/Badge.qml",
-    ]))
-    .qt_module("Quick")
-    .files(["src/version_model.rs", "src/platform.rs", "src/l10n.rs"])
-    .cpp_file("cpp/platform.cpp");
+    let mut builder =
+        CxxQtBuilder::new_qml_module(QmlModule::new("org.kde.updatecenter").qml_files([
+            "qml/Main.qml",
+            "qml/VersionsPage.qml",
+            "qml/VersionDelegate.qml",
+            "qml/Badge.qml",
+        ]))
+        .qt_module("Quick")
+        .files(["src/version_model.rs", "src/platform.rs", "src/l10n.rs"])
+        .cpp_file("cpp/platform.cpp");
     if std::env::var_os("CARGO_FEATURE_QML_TESTS").is_some() {
         builder = builder
             .qt_module("QuickTest")

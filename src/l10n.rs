@@ -59,10 +59,16 @@ thread_local! {
 fn requested_locales() -> Vec<LanguageIdentifier> {
     let mut wanted = Vec::new();
     for key in ["LANGUAGE", "LC_ALL", "LC_MESSAGES", "LANG"] {
-        let Ok(value) = std::env::var(key) else { continue };
+        let Ok(value) = std::env::var(key) else {
+            continue;
+        };
         for item in value.split(':') {
             // "de_DE.UTF-8@euro" -> "de-DE"
-            let base = item.split(['.', '@']).next().unwrap_or("").replace('_', "-");
+            let base = item
+                .split(['.', '@'])
+                .next()
+                .unwrap_or("")
+                .replace('_', "-");
             if base.is_empty() || base == "C" || base == "POSIX" {
                 continue;
             }
@@ -75,7 +81,10 @@ fn requested_locales() -> Vec<LanguageIdentifier> {
 }
 
 fn available_locales() -> Vec<LanguageIdentifier> {
-    TRANSLATIONS.iter().filter_map(|(locale, _)| locale.parse().ok()).collect()
+    TRANSLATIONS
+        .iter()
+        .filter_map(|(locale, _)| locale.parse().ok())
+        .collect()
 }
 
 fn chosen_locale() -> LanguageIdentifier {
@@ -128,7 +137,9 @@ pub fn translate(id: &str, args: Option<&FluentArgs>) -> String {
         let mut cell = cell.borrow_mut();
         let bundles = cell.get_or_insert_with(build_bundles);
         for bundle in bundles.iter() {
-            let Some(pattern) = bundle.get_message(id).and_then(|m| m.value()) else { continue };
+            let Some(pattern) = bundle.get_message(id).and_then(|m| m.value()) else {
+                continue;
+            };
             let mut errors = Vec::new();
             let text = bundle.format_pattern(pattern, args, &mut errors);
             if !errors.is_empty() {
@@ -147,7 +158,10 @@ impl qobject::L10n {
         let mut fluent_args = FluentArgs::new();
         for (key, value) in args.iter() {
             // Numbers arrive as their text; Fluent needs numbers for plural selection.
-            let text = value.value::<QString>().map(|s| s.to_string()).unwrap_or_default();
+            let text = value
+                .value::<QString>()
+                .map(|s| s.to_string())
+                .unwrap_or_default();
             let value = match text.parse::<f64>() {
                 Ok(number) => FluentValue::from(number),
                 Err(_) => FluentValue::from(text),
@@ -168,9 +182,15 @@ mod tests {
         let mut args = FluentArgs::new();
         args.set("size", "4 KiB");
         args.set("count", 1);
-        assert_eq!(translate("version-summary", Some(&args)), "4 KiB in one file");
+        assert_eq!(
+            translate("version-summary", Some(&args)),
+            "4 KiB in one file"
+        );
         args.set("count", FluentValue::from(3.0));
-        assert_eq!(translate("version-summary", Some(&args)), "4 KiB in 3 files");
+        assert_eq!(
+            translate("version-summary", Some(&args)),
+            "4 KiB in 3 files"
+        );
         assert_eq!(translate("no-such-message", None), "no-such-message");
     }
 
@@ -187,12 +207,18 @@ mod tests {
 
     /// Message ids: lines that start with an identifier followed by `=`.
     fn message_ids(source: &str) -> Vec<String> {
-        assert!(FluentResource::try_new(source.to_string()).is_ok(), "invalid Fluent");
+        assert!(
+            FluentResource::try_new(source.to_string()).is_ok(),
+            "invalid Fluent"
+        );
         source
             .lines()
             .filter_map(|line| line.split_once(" ="))
             .map(|(id, _)| id)
-            .filter(|id| id.starts_with(|c: char| c.is_ascii_lowercase()) && id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'))
+            .filter(|id| {
+                id.starts_with(|c: char| c.is_ascii_lowercase())
+                    && id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+            })
             .map(str::to_string)
             .collect()
     }

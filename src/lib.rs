@@ -32,9 +32,12 @@ pub fn use_plasma_style_unless_chosen() {
 pub fn run() -> i32 {
     let mut app = QGuiApplication::new();
     if let Some(mut app) = app.as_mut() {
-        app.as_mut().set_application_name(&QString::from("update-center"));
-        app.as_mut().set_organization_domain(&QString::from("kde.org"));
-        app.as_mut().set_application_version(&QString::from(env!("CARGO_PKG_VERSION")));
+        app.as_mut()
+            .set_application_name(&QString::from("update-center"));
+        app.as_mut()
+            .set_organization_domain(&QString::from("kde.org"));
+        app.as_mut()
+            .set_application_version(&QString::from(env!("CARGO_PKG_VERSION")));
     }
     QGuiApplication::set_desktop_file_name(&QString::from("org.kde.updatecenter"));
     use_plasma_style_unless_chosen();

@@ -162,7 +162,10 @@ impl qobject::VersionModel {
 
     /// Data of one row.
     pub fn data(&self, index: &QModelIndex, role: i32) -> QVariant {
-        let Some(row) = usize::try_from(index.row()).ok().and_then(|r| self.rows.get(r)) else {
+        let Some(row) = usize::try_from(index.row())
+            .ok()
+            .and_then(|r| self.rows.get(r))
+        else {
             return QVariant::default();
         };
         let Some(name) = usize::try_from(role - FIRST_ROLE)

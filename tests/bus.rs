@@ -42,9 +42,11 @@ fn expected(system: &KdeLinuxRoot) -> Vec<VersionInfo> {
                 .into_iter()
                 .map(|(transfer, path)| InstalledFile {
                     transfer: transfer.to_string(),
-                    size_bytes: std::fs::metadata(system.root.join(path.strip_prefix("/").unwrap_or(&path)))
-                        .expect("fixture file")
-                        .len(),
+                    size_bytes: std::fs::metadata(
+                        system.root.join(path.strip_prefix("/").unwrap_or(&path)),
+                    )
+                    .expect("fixture file")
+                    .len(),
                     path: path.display().to_string(),
                 })
                 .collect(),
@@ -78,7 +80,9 @@ fn list_versions_over_the_system_bus_matches_the_fixture() {
     let system = four_versions(dir.path());
     let bus = PrivateBus::start().expect("bus");
     let _helper = Helper::start(&bus, &system.root, Some(Path::new("/efi"))).expect("helper");
-    let versions = runtime().block_on(async { proxy(&bus).await.list_versions().await }).expect("ListVersions");
+    let versions = runtime()
+        .block_on(async { proxy(&bus).await.list_versions().await })
+        .expect("ListVersions");
     assert_eq!(versions, expected(&system));
     assert_eq!(versions.len(), 4);
     assert!(!versions[0].complete, "the newest version lacks its UKI");
@@ -92,7 +96,9 @@ fn an_empty_system_lists_no_versions() {
     let system = KdeLinuxRoot::create(dir.path(), &[], None, Images::Plain).expect("fixture");
     let bus = PrivateBus::start().expect("bus");
     let _helper = Helper::start(&bus, &system.root, None).expect("helper");
-    let versions = runtime().block_on(async { proxy(&bus).await.list_versions().await }).expect("ListVersions");
+    let versions = runtime()
+        .block_on(async { proxy(&bus).await.list_versions().await })
+        .expect("ListVersions");
     assert!(versions.is_empty(), "{versions:?}");
 }
 
@@ -118,15 +124,29 @@ fn a_root_without_sysupdate_d_gets_a_named_error() {
 #[test]
 fn a_malformed_definition_gets_a_named_error_with_file_and_line() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let system = KdeLinuxRoot::create(dir.path(), &[VersionSpec::complete("1")], Some("1"), Images::Plain).expect("fixture");
+    let system = KdeLinuxRoot::create(
+        dir.path(),
+        &[VersionSpec::complete("1")],
+        Some("1"),
+        Images::Plain,
+    )
+    .expect("fixture");
     let file = system.root.join("usr/lib/sysupdate.d/60-esp.transfer");
-    let text = std::fs::read_to_string(&file).expect("read").replace("TriesLeft=2", "TriesLeft=two");
+    let text = std::fs::read_to_string(&file)
+        .expect("read")
+        .replace("TriesLeft=2", "TriesLeft=two");
     std::fs::write(&file, text).expect("write");
     match call_error(&system.root) {
         Error::InvalidDefinition(message) => {
-            assert!(message.starts_with("/usr/lib/sysupdate.d/60-esp.transfer:"), "{message}");
+            assert!(
+                message.starts_with("/usr/lib/sysupdate.d/60-esp.transfer:"),
+                "{message}"
+            );
             assert!(message.contains("TriesLeft="), "{message}");
-            assert!(message.contains("`two` is not a non-negative number"), "{message}");
+            assert!(
+                message.contains("`two` is not a non-negative number"),
+                "{message}"
+            );
         }
         other => panic!("expected InvalidDefinition, got {other:?}"),
     }
@@ -143,7 +163,10 @@ fn an_unreadable_definition_gets_a_named_error_naming_the_file() {
     std::fs::write(etc.join("70-broken.transfer"), [0xff, 0xfe, 0x00, 0x9c]).expect("write");
     match call_error(&system.root) {
         Error::InvalidDefinition(message) => {
-            assert!(message.contains("/etc/sysupdate.d/70-broken.transfer"), "{message}");
+            assert!(
+                message.contains("/etc/sysupdate.d/70-broken.transfer"),
+                "{message}"
+            );
             assert!(message.contains("not valid UTF-8"), "{message}");
         }
         other => panic!("expected InvalidDefinition, got {other:?}"),
@@ -195,7 +218,9 @@ fn normalise(block: &str) -> Vec<String> {
     let mut rest = block;
     while let Some(start) = rest.find("<!--") {
         without_comments.push_str(&rest[..start]);
-        rest = rest[start..].find("-->").map_or("", |end| &rest[start + end + 3..]);
+        rest = rest[start..]
+            .find("-->")
+            .map_or("", |end| &rest[start + end + 3..]);
     }
     without_comments.push_str(rest);
     without_comments
@@ -233,13 +258,25 @@ fn any_user_may_call_the_helper() {
     let bus = PrivateBus::start().expect("bus");
     let _helper = Helper::start(&bus, &system.root, Some(Path::new("/efi"))).expect("helper");
     let output = setpriv_nobody()
-        .args(["dbus-send", "--system", "--print-reply", "--dest=org.kde.UpdateCenter1"])
-        .args(["/org/kde/UpdateCenter1", "org.kde.UpdateCenter1.ListVersions"])
+        .args([
+            "dbus-send",
+            "--system",
+            "--print-reply",
+            "--dest=org.kde.UpdateCenter1",
+        ])
+        .args([
+            "/org/kde/UpdateCenter1",
+            "org.kde.UpdateCenter1.ListVersions",
+        ])
         .env("DBUS_SYSTEM_BUS_ADDRESS", &bus.address)
         .output()
         .expect("dbus-send");
     let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     for spec in &system.versions {
         assert!(stdout.contains(&spec.version), "{stdout}");
     }

@@ -38,7 +38,8 @@ fn inspect_json_is_stable_and_complete() {
     let mut incomplete = VersionSpec::complete("202611261000");
     incomplete.erofs = false;
     let versions = [VersionSpec::complete("202611251200"), incomplete];
-    let system = KdeLinuxRoot::create(dir.path(), &versions, Some("202611251200"), Images::Plain).expect("fixture");
+    let system = KdeLinuxRoot::create(dir.path(), &versions, Some("202611251200"), Images::Plain)
+        .expect("fixture");
     let (ok, text, stderr) = inspect(&system.root, true);
     assert!(ok, "{stderr}");
     let value: serde_json::Value = serde_json::from_str(&text).expect("valid JSON");
@@ -62,18 +63,31 @@ fn inspect_json_is_stable_and_complete() {
             ("202611251200".to_string(), true, true),
         ]
     );
-    assert_eq!(value["inventory"]["versions"][0]["missing_transfers"][0], "50-root-x86-64-erofs");
-    let transfers = value["definitions"]["transfers"].as_array().expect("transfers");
+    assert_eq!(
+        value["inventory"]["versions"][0]["missing_transfers"][0],
+        "50-root-x86-64-erofs"
+    );
+    let transfers = value["definitions"]["transfers"]
+        .as_array()
+        .expect("transfers");
     assert_eq!(transfers.len(), 3);
-    assert_eq!(transfers[2]["target"]["patterns"].as_array().map(Vec::len), Some(6));
+    assert_eq!(
+        transfers[2]["target"]["patterns"].as_array().map(Vec::len),
+        Some(6)
+    );
 }
 
 #[test]
 fn inspect_reports_a_malformed_definition_and_fails() {
     let dir = tempfile::tempdir().expect("tempdir");
     let system = KdeLinuxRoot::create(dir.path(), &[], None, Images::Plain).expect("fixture");
-    let file = system.root.join("usr/lib/sysupdate.d/50-root-x86-64-erofs.transfer");
-    let text = std::fs::read_to_string(&file).expect("read").replace("MatchPattern=kde-linux_@v.erofs", "MatchPattern=kde-linux_@v@l.erofs");
+    let file = system
+        .root
+        .join("usr/lib/sysupdate.d/50-root-x86-64-erofs.transfer");
+    let text = std::fs::read_to_string(&file).expect("read").replace(
+        "MatchPattern=kde-linux_@v.erofs",
+        "MatchPattern=kde-linux_@v@l.erofs",
+    );
     std::fs::write(&file, text).expect("write");
     let (ok, _, stderr) = inspect(&system.root, false);
     assert!(!ok);

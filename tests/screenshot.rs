@@ -41,7 +41,11 @@ fn pixels(file: &Path) -> Vec<[u8; 3]> {
         .output()
         .expect("convert");
     assert!(output.status.success());
-    output.stdout.chunks_exact(3).map(|c| [c[0], c[1], c[2]]).collect()
+    output
+        .stdout
+        .chunks_exact(3)
+        .map(|c| [c[0], c[1], c[2]])
+        .collect()
 }
 
 struct Colours {
@@ -59,7 +63,13 @@ fn colours(file: &Path) -> Colours {
     distinct.dedup();
     let rgb = |p: &[u8; 3]| (i32::from(p[0]), i32::from(p[1]), i32::from(p[2]));
     let count = |keep: fn(i32, i32, i32) -> bool| {
-        pixels.iter().filter(|p| { let (r, g, b) = rgb(p); keep(r, g, b) }).count()
+        pixels
+            .iter()
+            .filter(|p| {
+                let (r, g, b) = rgb(p);
+                keep(r, g, b)
+            })
+            .count()
     };
     Colours {
         distinct: distinct.len(),
@@ -77,24 +87,46 @@ fn the_demo_renders_the_versions_with_the_running_badge() {
     assert!(!run.stderr.contains("QML"), "{}", run.stderr);
     assert_eq!(png_size(&file), (WIDTH, HEIGHT));
     let c = colours(&file);
-    assert!(c.distinct > 20, "the screenshot is blank ({} colours)", c.distinct);
-    assert!(c.green > 30, "no Running badge in the screenshot ({} green pixels)", c.green);
-    assert!(c.red < 10, "an error is shown ({} red pixels):\n{}", c.red, run.stderr);
+    assert!(
+        c.distinct > 20,
+        "the screenshot is blank ({} colours)",
+        c.distinct
+    );
+    assert!(
+        c.green > 30,
+        "no Running badge in the screenshot ({} green pixels)",
+        c.green
+    );
+    assert!(
+        c.red < 10,
+        "an error is shown ({} red pixels):\n{}",
+        c.red,
+        run.stderr
+    );
 }
 
 #[test]
 fn without_the_helper_the_gui_says_it_is_not_running() {
     let dir = tempfile::tempdir().expect("tempdir");
     let file = dir.path().join("no-helper.png");
-    let run = demo(&["--no-helper", "--screenshot", file.to_str().expect("utf-8 path")]);
+    let run = demo(&[
+        "--no-helper",
+        "--screenshot",
+        file.to_str().expect("utf-8 path"),
+    ]);
     assert!(run.success, "the demo failed:\n{}", run.stderr);
     assert!(
-        run.stderr.contains("The Update Center service (org.kde.UpdateCenter1) is not running"),
+        run.stderr
+            .contains("The Update Center service (org.kde.UpdateCenter1) is not running"),
         "{}",
         run.stderr
     );
     let c = colours(&file);
-    assert!(c.red > 200, "no error message on screen ({} red pixels)", c.red);
+    assert!(
+        c.red > 200,
+        "no error message on screen ({} red pixels)",
+        c.red
+    );
     assert!(c.green < 10, "a version is shown although nothing answered");
 }
 

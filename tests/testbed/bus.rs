@@ -47,7 +47,11 @@ impl PrivateBus {
             let status = daemon.wait()?;
             bail!("dbus-daemon exited before listening ({status})");
         }
-        Ok(Self { address, dir, daemon })
+        Ok(Self {
+            address,
+            dir,
+            daemon,
+        })
     }
 
     /// The directory holding the socket and the configuration.

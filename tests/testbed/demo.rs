@@ -19,11 +19,20 @@ struct Args {
 }
 
 fn parse_args() -> Result<Args> {
-    let mut args = Args { screenshot: None, no_helper: false };
+    let mut args = Args {
+        screenshot: None,
+        no_helper: false,
+    };
     let mut iter = std::env::args().skip(1);
     while let Some(arg) = iter.next() {
         match arg.as_str() {
-            "--screenshot" => args.screenshot = Some(iter.next().context("--screenshot needs a file name")?.into()),
+            "--screenshot" => {
+                args.screenshot = Some(
+                    iter.next()
+                        .context("--screenshot needs a file name")?
+                        .into(),
+                )
+            }
             "--no-helper" => args.no_helper = true,
             "--help" | "-h" => {
                 println!("usage: update-center-demo [--screenshot FILE] [--no-helper]");
@@ -44,12 +53,19 @@ fn main() {
 
 fn run() -> Result<()> {
     let args = parse_args()?;
-    let dir = tempfile::Builder::new().prefix("update-center-demo-").tempdir()?;
+    let dir = tempfile::Builder::new()
+        .prefix("update-center-demo-")
+        .tempdir()?;
     let root = dir.path().join("root");
     let system = KdeLinuxRoot::demo(&root, Images::Erofs)?;
     eprintln!(
         "demo: a KDE Linux system with versions {} (running {}) in {}",
-        system.versions.iter().map(|v| v.version.as_str()).collect::<Vec<_>>().join(", "),
+        system
+            .versions
+            .iter()
+            .map(|v| v.version.as_str())
+            .collect::<Vec<_>>()
+            .join(", "),
         system.booted.as_deref().unwrap_or("none"),
         root.display()
     );
@@ -71,12 +87,20 @@ fn run() -> Result<()> {
 /// Renders under Xvfb and writes a PNG; fails on any QML warning or error.
 fn screenshot(bus: &PrivateBus, file: &Path) -> Result<()> {
     let xvfb = Xvfb::start(SCREENSHOT_WIDTH, SCREENSHOT_HEIGHT)?;
-    let gui = Gui::start_for_screenshot(&xvfb.display, &bus.address, SCREENSHOT_WIDTH, SCREENSHOT_HEIGHT)?;
+    let gui = Gui::start_for_screenshot(
+        &xvfb.display,
+        &bus.address,
+        SCREENSHOT_WIDTH,
+        SCREENSHOT_HEIGHT,
+    )?;
     xvfb.screenshot(file)?;
     let log = gui.stop();
     let problems = qml_problems(&log);
     if !problems.is_empty() {
-        bail!("the GUI printed QML warnings or errors:\n{}", problems.join("\n"));
+        bail!(
+            "the GUI printed QML warnings or errors:\n{}",
+            problems.join("\n")
+        );
     }
     eprintln!("demo: wrote {}", file.display());
     Ok(())
@@ -85,7 +109,9 @@ fn screenshot(bus: &PrivateBus, file: &Path) -> Result<()> {
 /// Opens the GUI on the user's display and waits until it is closed.
 fn interactive(bus: &PrivateBus) -> Result<()> {
     if std::env::var_os("DISPLAY").is_none() && std::env::var_os("WAYLAND_DISPLAY").is_none() {
-        bail!("no display (neither DISPLAY nor WAYLAND_DISPLAY is set); use `cargo xtask demo --screenshot FILE` to render without one");
+        bail!(
+            "no display (neither DISPLAY nor WAYLAND_DISPLAY is set); use `cargo xtask demo --screenshot FILE` to render without one"
+        );
     }
     let status = std::process::Command::new(testbed::binary("update-center")?)
         .env("DBUS_SYSTEM_BUS_ADDRESS", &bus.address)

@@ -44,10 +44,10 @@ fn wait_for_line(
             if let Ok(mut lines) = log.0.lock() {
                 lines.push(line.clone());
             }
-            if line.contains(marker) {
-                if let Some(s) = sender.take() {
-                    let _ = s.send(line);
-                }
+            if line.contains(marker)
+                && let Some(s) = sender.take()
+            {
+                let _ = s.send(line);
             }
         }
     });
@@ -66,11 +66,21 @@ impl Helper {
     /// Starts `update-center-helper --root ROOT [--esp ESP]` on `bus` and returns once it owns
     /// its bus name.
     pub fn start(bus: &PrivateBus, root: &Path, esp: Option<&Path>) -> Result<Self> {
-        Self::start_with(Command::new(crate::binary("update-center-helper")?), bus, root, esp)
+        Self::start_with(
+            Command::new(crate::binary("update-center-helper")?),
+            bus,
+            root,
+            esp,
+        )
     }
 
     /// Same as [`Helper::start`] with a prepared command (e.g. wrapped in `setpriv`).
-    pub fn start_with(mut command: Command, bus: &PrivateBus, root: &Path, esp: Option<&Path>) -> Result<Self> {
+    pub fn start_with(
+        mut command: Command,
+        bus: &PrivateBus,
+        root: &Path,
+        esp: Option<&Path>,
+    ) -> Result<Self> {
         command.arg("--root").arg(root);
         if let Some(esp) = esp {
             command.arg("--esp").arg(esp);
@@ -84,11 +94,19 @@ impl Helper {
             .context("cannot start update-center-helper")?;
         let stderr = child.stderr.take().context("no stderr")?;
         let log = Log::default();
-        let (ready, reader) = wait_for_line(stderr, "serving org.kde.UpdateCenter1", log.clone(), "helper: ");
+        let (ready, reader) = wait_for_line(
+            stderr,
+            "serving org.kde.UpdateCenter1",
+            log.clone(),
+            "helper: ",
+        );
         if ready.is_none() {
             let status = child.wait()?;
             let _ = reader.join();
-            bail!("the helper exited before serving ({status}):\n{}", log.text());
+            bail!(
+                "the helper exited before serving ({status}):\n{}",
+                log.text()
+            );
         }
         Ok(Self { child, log })
     }
@@ -143,7 +161,10 @@ impl Xvfb {
             .output()
             .context("cannot run import (install imagemagick)")?;
         if !output.status.success() {
-            bail!("import failed: {}", String::from_utf8_lossy(&output.stderr).trim());
+            bail!(
+                "import failed: {}",
+                String::from_utf8_lossy(&output.stderr).trim()
+            );
         }
         Ok(())
     }
@@ -170,7 +191,12 @@ impl Gui {
     /// Starts the GUI on `display`, talking to the bus at `bus_address`, with a window of
     /// `width`x`height` at the top left; returns once it printed that its first frame with
     /// loaded data is on screen.
-    pub fn start_for_screenshot(display: &str, bus_address: &str, width: u32, height: u32) -> Result<Self> {
+    pub fn start_for_screenshot(
+        display: &str,
+        bus_address: &str,
+        width: u32,
+        height: u32,
+    ) -> Result<Self> {
         let mut child = Command::new(crate::binary("update-center")?)
             .arg("-geometry")
             .arg(format!("{width}x{height}+0+0"))
@@ -206,7 +232,8 @@ impl Gui {
             })
         };
         let stdout = child.stdout.take().context("no stdout")?;
-        let (ready, out_reader) = wait_for_line(stdout, "update-center: ready", stdout_log.clone(), "gui: ");
+        let (ready, out_reader) =
+            wait_for_line(stdout, "update-center: ready", stdout_log.clone(), "gui: ");
         let mut gui = Self {
             child,
             stderr: stderr_log,
@@ -218,7 +245,10 @@ impl Gui {
             for r in gui.readers.drain(..) {
                 let _ = r.join();
             }
-            bail!("the GUI exited before showing anything ({status}):\n{}", gui.stderr.text());
+            bail!(
+                "the GUI exited before showing anything ({status}):\n{}",
+                gui.stderr.text()
+            );
         }
         Ok(gui)
     }

@@ -119,15 +119,31 @@ impl VersionSpec {
         let v = &self.version;
         let mut out = Vec::new();
         if self.caibx {
-            out.push((TRANSFER_NAMES[0], PathBuf::from(format!("/system/kde-linux_{v}.erofs.caibx"))));
+            out.push((
+                TRANSFER_NAMES[0],
+                PathBuf::from(format!("/system/kde-linux_{v}.erofs.caibx")),
+            ));
         }
         if self.erofs {
-            out.push((TRANSFER_NAMES[1], PathBuf::from(format!("/system/kde-linux_{v}.erofs"))));
+            out.push((
+                TRANSFER_NAMES[1],
+                PathBuf::from(format!("/system/kde-linux_{v}.erofs")),
+            ));
         }
         if self.uki {
-            let prefix = if self.legacy_name { "kdeos" } else { "kde-linux" };
-            let counter = self.counter.map(|(l, d)| format!("+{l}-{d}")).unwrap_or_default();
-            out.push((TRANSFER_NAMES[2], PathBuf::from(format!("/efi/EFI/Linux/{prefix}_{v}{counter}.efi"))));
+            let prefix = if self.legacy_name {
+                "kdeos"
+            } else {
+                "kde-linux"
+            };
+            let counter = self
+                .counter
+                .map(|(l, d)| format!("+{l}-{d}"))
+                .unwrap_or_default();
+            out.push((
+                TRANSFER_NAMES[2],
+                PathBuf::from(format!("/efi/EFI/Linux/{prefix}_{v}{counter}.efi")),
+            ));
         }
         out
     }
@@ -135,7 +151,10 @@ impl VersionSpec {
     /// Transfers without a file for this version.
     pub fn missing(&self) -> Vec<&'static str> {
         let present: Vec<&str> = self.files().iter().map(|(t, _)| *t).collect();
-        TRANSFER_NAMES.into_iter().filter(|t| !present.contains(t)).collect()
+        TRANSFER_NAMES
+            .into_iter()
+            .filter(|t| !present.contains(t))
+            .collect()
     }
 }
 
@@ -152,13 +171,19 @@ pub struct KdeLinuxRoot {
 
 impl KdeLinuxRoot {
     /// Builds the root under `root` (created if needed).
-    pub fn create(root: &Path, versions: &[VersionSpec], booted: Option<&str>, images: Images) -> Result<Self> {
+    pub fn create(
+        root: &Path,
+        versions: &[VersionSpec],
+        booted: Option<&str>,
+        images: Images,
+    ) -> Result<Self> {
         let write = |path: &str, content: &[u8]| -> Result<()> {
             let full = root.join(path.trim_start_matches('/'));
             if let Some(parent) = full.parent() {
                 std::fs::create_dir_all(parent)?;
             }
-            std::fs::write(&full, content).with_context(|| format!("cannot write {}", full.display()))
+            std::fs::write(&full, content)
+                .with_context(|| format!("cannot write {}", full.display()))
         };
         let mut os_release = String::from(
             "NAME=\"KDE Linux\"\nPRETTY_NAME=\"KDE Linux\"\nID=kde-linux\nIMAGE_ID=kde-linux\n",
@@ -184,7 +209,11 @@ impl KdeLinuxRoot {
                     )?,
                     _ => write(
                         &path.display().to_string(),
-                        format!("MZ unified kernel image stand-in for kde-linux {}\n", spec.version).as_bytes(),
+                        format!(
+                            "MZ unified kernel image stand-in for kde-linux {}\n",
+                            spec.version
+                        )
+                        .as_bytes(),
                     )?,
                 }
             }
@@ -212,7 +241,10 @@ fn make_usr_image(path: &Path, version: &str, images: Images) -> Result<()> {
         std::fs::create_dir_all(parent)?;
     }
     if images == Images::Plain {
-        std::fs::write(path, format!("usr image stand-in for kde-linux {version}\n"))?;
+        std::fs::write(
+            path,
+            format!("usr image stand-in for kde-linux {version}\n"),
+        )?;
         return Ok(());
     }
     let content = tempfile::tempdir()?;

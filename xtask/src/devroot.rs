@@ -41,7 +41,10 @@ fn packages(checkout: &Path) -> Result<Vec<String>> {
 
 /// A short content hash of everything that decides what the root contains.
 fn key(packages: &[String]) -> Result<String> {
-    let input = format!("{RECIPE_VERSION}\n{SUITE}\n{MIRROR}\n{}\n", packages.join("\n"));
+    let input = format!(
+        "{RECIPE_VERSION}\n{SUITE}\n{MIRROR}\n{}\n",
+        packages.join("\n")
+    );
     let output = Command::new("sha256sum")
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())
@@ -104,7 +107,9 @@ pub fn ensure(checkout: &Path) -> Result<PathBuf> {
 
 /// Old roots (other package lists) take 1.5 GB each: remove them once a new one is complete.
 fn remove_stale_roots(cache: &Path, keep: &Path) {
-    let Ok(entries) = std::fs::read_dir(cache) else { return };
+    let Ok(entries) = std::fs::read_dir(cache) else {
+        return;
+    };
     for entry in entries.flatten() {
         let path = entry.path();
         let name = entry.file_name().to_string_lossy().to_string();
@@ -130,7 +135,10 @@ pub fn install_host_tools() -> Result<()> {
     eprintln!("xtask: installing {} with apt-get", missing.join(" "));
     let update = Command::new("apt-get").args(["update", "-qq"]).status();
     if !matches!(update, Ok(s) if s.success()) {
-        bail!("apt-get update failed; install {} by hand", missing.join(" "));
+        bail!(
+            "apt-get update failed; install {} by hand",
+            missing.join(" ")
+        );
     }
     let status = Command::new("apt-get")
         .args(["install", "-y", "-qq"])
@@ -146,7 +154,6 @@ pub fn install_host_tools() -> Result<()> {
 
 /// Whether a program is on PATH.
 pub fn on_path(program: &str) -> bool {
-    std::env::var_os("PATH").is_some_and(|paths| {
-        std::env::split_paths(&paths).any(|dir| dir.join(program).is_file())
-    })
+    std::env::var_os("PATH")
+        .is_some_and(|paths| std::env::split_paths(&paths).any(|dir| dir.join(program).is_file()))
 }

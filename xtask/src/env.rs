@@ -27,7 +27,11 @@ pub fn target_dir() -> Result<PathBuf> {
 /// Runs `task` here when this is already the right environment, otherwise re-runs
 /// `cargo xtask ARGS` inside it. `binds` are extra host directories the task needs (e.g. where a
 /// screenshot goes).
-pub fn run_inside(args: &[String], binds: &[PathBuf], task: impl FnOnce() -> Result<()>) -> Result<()> {
+pub fn run_inside(
+    args: &[String],
+    binds: &[PathBuf],
+    task: impl FnOnce() -> Result<()>,
+) -> Result<()> {
     if std::env::var_os(INSIDE_ENV).is_some() {
         return task();
     }
@@ -60,12 +64,18 @@ fn host_has_kf6() -> bool {
         return false;
     };
     let version = String::from_utf8_lossy(&output.stdout);
-    let mut parts = version.trim().split('.').map(|p| p.parse::<u32>().unwrap_or(0));
+    let mut parts = version
+        .trim()
+        .split('.')
+        .map(|p| p.parse::<u32>().unwrap_or(0));
     let (major, minor) = (parts.next().unwrap_or(0), parts.next().unwrap_or(0));
     if (major, minor) < (6, 5) {
         return false;
     }
-    let Ok(qml) = Command::new("qmake6").args(["-query", "QT_INSTALL_QML"]).output() else {
+    let Ok(qml) = Command::new("qmake6")
+        .args(["-query", "QT_INSTALL_QML"])
+        .output()
+    else {
         return false;
     };
     Path::new(String::from_utf8_lossy(&qml.stdout).trim())
@@ -93,7 +103,9 @@ fn enter(root: &Path, checkout: &Path, binds: &[PathBuf], args: &[String]) -> Re
         .current_dir(checkout)
         .status();
     if !matches!(fetch, Ok(s) if s.success()) {
-        eprintln!("xtask: warning: `cargo fetch` failed; building with the crates already downloaded");
+        eprintln!(
+            "xtask: warning: `cargo fetch` failed; building with the crates already downloaded"
+        );
     }
 
     let mut command = Command::new("bwrap");
@@ -174,7 +186,10 @@ fn enter(root: &Path, checkout: &Path, binds: &[PathBuf], args: &[String]) -> Re
     command.args(["cargo", "xtask"]).args(args);
     let status = command.status().context("cannot run bwrap")?;
     if !status.success() {
-        bail!("`cargo xtask {}` failed in the dev root ({status})", args.join(" "));
+        bail!(
+            "`cargo xtask {}` failed in the dev root ({status})",
+            args.join(" ")
+        );
     }
     Ok(())
 }

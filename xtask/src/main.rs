@@ -109,9 +109,21 @@ const DEV_FEATURES: &str = "update-center/qml-tests";
 /// The whole suite: build every target first (the end-to-end tests run the built binaries),
 /// then run every test. The output ends with the test runner's summary.
 fn test() -> Result<()> {
-    status(cargo().args(["build", "--workspace", "--all-targets", "--features", DEV_FEATURES]))?;
+    status(cargo().args([
+        "build",
+        "--workspace",
+        "--all-targets",
+        "--features",
+        DEV_FEATURES,
+    ]))?;
     let mut child = cargo()
-        .args(["test", "--workspace", "--no-fail-fast", "--features", DEV_FEATURES])
+        .args([
+            "test",
+            "--workspace",
+            "--no-fail-fast",
+            "--features",
+            DEV_FEATURES,
+        ])
         .stdout(std::process::Stdio::piped())
         .spawn()
         .context("cannot run cargo test")?;
@@ -147,11 +159,17 @@ struct Totals {
 
 impl Totals {
     fn add(&mut self, line: &str) {
-        let Some(rest) = line.strip_prefix("test result: ") else { return };
+        let Some(rest) = line.strip_prefix("test result: ") else {
+            return;
+        };
         for part in rest.split(';') {
             let mut words = part.split_whitespace().rev();
-            let (Some(label), Some(count)) = (words.next(), words.next()) else { continue };
-            let Ok(count) = count.parse::<u64>() else { continue };
+            let (Some(label), Some(count)) = (words.next(), words.next()) else {
+                continue;
+            };
+            let Ok(count) = count.parse::<u64>() else {
+                continue;
+            };
             match label {
                 "passed" => self.passed += count,
                 "failed" => self.failed += count,

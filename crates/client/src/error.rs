@@ -39,9 +39,9 @@ pub fn describe_call_error(error: &Error) -> String {
                 message.as_deref().unwrap_or("no details")
             ),
         },
-        Error::ZBus(zbus::Error::InputOutput(e)) => format!(
-            "Cannot reach the system bus ({e}). Is D-Bus running?"
-        ),
+        Error::ZBus(zbus::Error::InputOutput(e)) => {
+            format!("Cannot reach the system bus ({e}). Is D-Bus running?")
+        }
         Error::ZBus(e) => format!("Talking to the Update Center service failed: {e}"),
     }
 }

@@ -212,7 +212,12 @@ fn collect_dir(
     let entries = match std::fs::read_dir(&dir) {
         Ok(entries) => entries,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
-        Err(source) => return Err(EngineError::UnreadableDefinition { path: Path::new("/").join(dir_in_root), source }),
+        Err(source) => {
+            return Err(EngineError::UnreadableDefinition {
+                path: Path::new("/").join(dir_in_root),
+                source,
+            });
+        }
     };
     for entry in entries {
         let entry = entry.map_err(|source| EngineError::UnreadableDefinition {
@@ -239,19 +244,28 @@ fn collect_dir(
 fn dropins(root: &Path, file_name: &str) -> Result<Vec<Found>, EngineError> {
     let mut found = BTreeMap::new();
     for dir in SEARCH_DIRS {
-        collect_dir(root, &Path::new(dir).join(format!("{file_name}.d")), ".conf", &mut found)?;
+        collect_dir(
+            root,
+            &Path::new(dir).join(format!("{file_name}.d")),
+            ".conf",
+            &mut found,
+        )?;
     }
     Ok(found.into_values().collect())
 }
 
 fn read(found: &Found) -> Result<Vec<Assignment>, EngineError> {
-    let text = std::fs::read(&found.on_disk).map_err(|source| EngineError::UnreadableDefinition {
-        path: found.in_root.clone(),
-        source,
-    })?;
+    let text =
+        std::fs::read(&found.on_disk).map_err(|source| EngineError::UnreadableDefinition {
+            path: found.in_root.clone(),
+            source,
+        })?;
     let text = String::from_utf8(text).map_err(|_| EngineError::UnreadableDefinition {
         path: found.in_root.clone(),
-        source: std::io::Error::new(std::io::ErrorKind::InvalidData, "the file is not valid UTF-8"),
+        source: std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            "the file is not valid UTF-8",
+        ),
     })?;
     Ok(ini::parse(&found.in_root, &text)?)
 }
@@ -279,7 +293,9 @@ pub fn load(root: &Path, specifiers: &Specifiers) -> Result<Definitions, EngineE
         (transfer_files, ".transfer")
     };
     if files.is_empty() {
-        return Err(EngineError::NoDefinitions { root: root.to_path_buf() });
+        return Err(EngineError::NoDefinitions {
+            root: root.to_path_buf(),
+        });
     }
     let mut transfers = Vec::new();
     for (file_name, found) in &files {
@@ -296,7 +312,11 @@ pub fn load(root: &Path, specifiers: &Specifiers) -> Result<Definitions, EngineE
             && transfer.requisite_features.iter().all(enabled);
         transfers.push(transfer);
     }
-    Ok(Definitions { transfers, features, warnings })
+    Ok(Definitions {
+        transfers,
+        features,
+        warnings,
+    })
 }
 
 fn load_features(root: &Path, warnings: &mut Vec<Warning>) -> Result<Vec<Feature>, EngineError> {
@@ -349,7 +369,10 @@ fn boolean(a: &Assignment) -> Result<bool, EngineError> {
     match a.value.to_ascii_lowercase().as_str() {
         "1" | "yes" | "y" | "true" | "t" | "on" => Ok(true),
         "0" | "no" | "n" | "false" | "f" | "off" => Ok(false),
-        _ => Err(invalid(a, format!("`{}` is not a boolean (use yes or no)", a.value))),
+        _ => Err(invalid(
+            a,
+            format!("`{}` is not a boolean (use yes or no)", a.value),
+        )),
     }
 }
 
@@ -394,7 +417,11 @@ fn words(a: &Assignment) -> Result<Vec<String>, EngineError> {
 }
 
 /// Appends the words of a list key; an empty assignment resets the list.
-fn accumulate(list: &mut Vec<(String, usize)>, a: &Assignment, specifiers: Option<&Specifiers>) -> Result<(), EngineError> {
+fn accumulate(
+    list: &mut Vec<(String, usize)>,
+    a: &Assignment,
+    specifiers: Option<&Specifiers>,
+) -> Result<(), EngineError> {
     if a.value.is_empty() {
         list.clear();
         return Ok(());
@@ -410,10 +437,16 @@ fn accumulate(list: &mut Vec<(String, usize)>, a: &Assignment, specifiers: Optio
 }
 
 fn expand(a: &Assignment, specifiers: &Specifiers) -> Result<String, EngineError> {
-    specifiers.expand(&a.value).map_err(|e| invalid(a, e.to_string()))
+    specifiers
+        .expand(&a.value)
+        .map_err(|e| invalid(a, e.to_string()))
 }
 
-fn patterns(file: &Path, key_line: &[(String, usize)], key: &str) -> Result<Vec<Pattern>, EngineError> {
+fn patterns(
+    file: &Path,
+    key_line: &[(String, usize)],
+    key: &str,
+) -> Result<Vec<Pattern>, EngineError> {
     key_line
         .iter()
         .map(|(text, line)| {
@@ -460,7 +493,9 @@ fn parse_transfer(
     let mut current_symlink = None;
     for a in assignments {
         match (a.section.as_str(), a.key.as_str()) {
-            ("Transfer", "MinVersion") => min_version = Some(expand(a, specifiers)?).filter(|v| !v.is_empty()),
+            ("Transfer", "MinVersion") => {
+                min_version = Some(expand(a, specifiers)?).filter(|v| !v.is_empty())
+            }
             ("Transfer", "ProtectVersion") => accumulate(&mut protect, a, Some(specifiers))?,
             ("Transfer", "Verify") => verify = boolean(a)?,
             ("Transfer", "ChangeLog") => accumulate(&mut changelog, a, Some(specifiers))?,
@@ -475,19 +510,35 @@ fn parse_transfer(
                     "regular-file" => SourceType::RegularFile,
                     "directory" => SourceType::Directory,
                     "subvolume" => SourceType::Subvolume,
-                    other => return Err(invalid(a, format!("unknown source type `{other}` (url-file, url-tar, tar, regular-file, directory or subvolume)"))),
+                    other => {
+                        return Err(invalid(
+                            a,
+                            format!(
+                                "unknown source type `{other}` (url-file, url-tar, tar, regular-file, directory or subvolume)"
+                            ),
+                        ));
+                    }
                 };
                 raw.source_type = Some((kind, a.line));
             }
             ("Source", "Path") => raw.source_path = Some(expand(a, specifiers)?),
-            ("Source", "MatchPattern") => accumulate(&mut raw.source_patterns, a, Some(specifiers))?,
+            ("Source", "MatchPattern") => {
+                accumulate(&mut raw.source_patterns, a, Some(specifiers))?
+            }
             ("Target", "Type") => {
                 let kind = match a.value.as_str() {
                     "regular-file" => TargetType::RegularFile,
                     "directory" => TargetType::Directory,
                     "partition" => TargetType::Partition,
                     "subvolume" => TargetType::Subvolume,
-                    other => return Err(invalid(a, format!("unknown target type `{other}` (partition, regular-file, directory or subvolume)"))),
+                    other => {
+                        return Err(invalid(
+                            a,
+                            format!(
+                                "unknown target type `{other}` (partition, regular-file, directory or subvolume)"
+                            ),
+                        ));
+                    }
                 };
                 raw.target_type = Some((kind, a.line));
             }
@@ -499,17 +550,31 @@ fn parse_transfer(
                     "xbootldr" => PathRelativeTo::Xbootldr,
                     "boot" => PathRelativeTo::Boot,
                     "explicit" => PathRelativeTo::Explicit,
-                    other => return Err(invalid(a, format!("unknown value `{other}` (root, esp, xbootldr, boot or explicit)"))),
+                    other => {
+                        return Err(invalid(
+                            a,
+                            format!(
+                                "unknown value `{other}` (root, esp, xbootldr, boot or explicit)"
+                            ),
+                        ));
+                    }
                 });
             }
-            ("Target", "MatchPattern") => accumulate(&mut raw.target_patterns, a, Some(specifiers))?,
+            ("Target", "MatchPattern") => {
+                accumulate(&mut raw.target_patterns, a, Some(specifiers))?
+            }
             ("Target", "ReadOnly") => read_only = Some(boolean(a)?),
             ("Target", "Mode") => {
                 mode = Some(
                     u32::from_str_radix(&a.value, 8)
                         .ok()
                         .filter(|m| *m <= 0o7777)
-                        .ok_or_else(|| invalid(a, format!("`{}` is not an octal access mode such as 0644", a.value)))?,
+                        .ok_or_else(|| {
+                            invalid(
+                                a,
+                                format!("`{}` is not an octal access mode such as 0644", a.value),
+                            )
+                        })?,
                 );
             }
             ("Target", "TriesLeft") => tries_left = Some(number(a)?),
@@ -517,12 +582,24 @@ fn parse_transfer(
             ("Target", "InstancesMax") => {
                 instances_max = number(a)?;
                 if instances_max < 2 {
-                    return Err(invalid(a, "must be at least 2 (the running version and the new one)"));
+                    return Err(invalid(
+                        a,
+                        "must be at least 2 (the running version and the new one)",
+                    ));
                 }
             }
             ("Target", "RemoveTemporary") => remove_temporary = boolean(a)?,
-            ("Target", "CurrentSymlink") => current_symlink = Some(expand(a, specifiers)?).filter(|v| !v.is_empty()),
-            ("Target", "MatchPartitionType" | "PartitionUUID" | "PartitionFlags" | "PartitionNoAuto" | "PartitionGrowFileSystem") => {}
+            ("Target", "CurrentSymlink") => {
+                current_symlink = Some(expand(a, specifiers)?).filter(|v| !v.is_empty())
+            }
+            (
+                "Target",
+                "MatchPartitionType"
+                | "PartitionUUID"
+                | "PartitionFlags"
+                | "PartitionNoAuto"
+                | "PartitionGrowFileSystem",
+            ) => {}
             _ => warnings.push(unknown(a)),
         }
     }
@@ -538,7 +615,11 @@ fn parse_transfer(
             TargetType::Partition => "Type=partition in [Target]",
             _ => "Type=subvolume in [Target]",
         };
-        return Err(EngineError::Unsupported { file: file.clone(), line: target_line, what: what.into() });
+        return Err(EngineError::Unsupported {
+            file: file.clone(),
+            line: target_line,
+            what: what.into(),
+        });
     }
     if raw.source_patterns.is_empty() {
         return Err(missing("Source", "MatchPattern"));
@@ -553,7 +634,11 @@ fn parse_transfer(
         file: file.clone(),
         dropins: Vec::new(),
         min_version,
-        protect_versions: protect.into_iter().map(|(v, _)| v).filter(|v| !v.is_empty()).collect(),
+        protect_versions: protect
+            .into_iter()
+            .map(|(v, _)| v)
+            .filter(|v| !v.is_empty())
+            .collect(),
         verify,
         changelog: changelog.into_iter().map(|(v, _)| v).collect(),
         appstream: appstream.into_iter().map(|(v, _)| v).collect(),

@@ -81,7 +81,10 @@ pub fn parse(file: &Path, text: &str) -> Result<Vec<Assignment>, SyntaxError> {
         };
         let key = key.trim();
         if key.is_empty() {
-            return Err(error(start, format!("missing key before `=` in `{logical}`")));
+            return Err(error(
+                start,
+                format!("missing key before `=` in `{logical}`"),
+            ));
         }
         let Some(section) = &section else {
             return Err(error(
@@ -140,7 +143,10 @@ mod tests {
     fn errors_name_the_line() {
         let e = p("[Transfer]\nnonsense\n").expect_err("invalid");
         assert_eq!(e.line, 2);
-        assert!(e.to_string().starts_with("t.transfer:2: missing `=`"), "{e}");
+        assert!(
+            e.to_string().starts_with("t.transfer:2: missing `=`"),
+            "{e}"
+        );
         assert_eq!(p("Key=1\n").expect_err("outside").line, 1);
         assert_eq!(p("[Bad\n").expect_err("header").line, 1);
         assert_eq!(p("[S]\n=v\n").expect_err("no key").line, 2);

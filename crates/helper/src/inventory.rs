@@ -112,11 +112,19 @@ pub fn instances(layout: &Layout, transfer: &Transfer) -> Result<Vec<Instance>, 
     let entries = match std::fs::read_dir(&dir) {
         Ok(entries) => entries,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-        Err(source) => return Err(EngineError::Io { path: dir_in_root, source }),
+        Err(source) => {
+            return Err(EngineError::Io {
+                path: dir_in_root,
+                source,
+            });
+        }
     };
     let mut found = Vec::new();
     for entry in entries {
-        let entry = entry.map_err(|source| EngineError::Io { path: dir_in_root.clone(), source })?;
+        let entry = entry.map_err(|source| EngineError::Io {
+            path: dir_in_root.clone(),
+            source,
+        })?;
         let name = entry.file_name();
         let Some(name) = name.to_str() else { continue };
         // Hidden names are temporaries of an unfinished write, never instances.
@@ -127,9 +135,10 @@ pub fn instances(layout: &Layout, transfer: &Transfer) -> Result<Vec<Instance>, 
             continue;
         };
         let path = dir_in_root.join(name);
-        let metadata = entry
-            .metadata()
-            .map_err(|source| EngineError::Io { path: path.clone(), source })?;
+        let metadata = entry.metadata().map_err(|source| EngineError::Io {
+            path: path.clone(),
+            source,
+        })?;
         let wanted_dir = transfer.target.kind == TargetType::Directory;
         if metadata.is_dir() != wanted_dir {
             continue;
@@ -148,12 +157,19 @@ pub fn instances(layout: &Layout, transfer: &Transfer) -> Result<Vec<Instance>, 
 }
 
 /// Groups the instances of every active transfer into versions.
-pub fn inventory(definitions: &Definitions, layout: &Layout, os: &OsRelease) -> Result<Inventory, EngineError> {
+pub fn inventory(
+    definitions: &Definitions,
+    layout: &Layout,
+    os: &OsRelease,
+) -> Result<Inventory, EngineError> {
     let active: Vec<&Transfer> = definitions.active().collect();
     let mut by_version: BTreeMap<String, Vec<Instance>> = BTreeMap::new();
     for transfer in &active {
         for instance in instances(layout, transfer)? {
-            by_version.entry(instance.version.clone()).or_default().push(instance);
+            by_version
+                .entry(instance.version.clone())
+                .or_default()
+                .push(instance);
         }
     }
     let booted = os.image_version().map(str::to_string);

@@ -38,5 +38,8 @@ pub fn read_system(layout: &inventory::Layout) -> Result<SystemState, EngineErro
     let specifiers = osrelease::Specifiers::for_root(root, os.clone());
     let definitions = definitions::load(root, &specifiers)?;
     let inventory = inventory::inventory(&definitions, layout, &os)?;
-    Ok(SystemState { definitions, inventory })
+    Ok(SystemState {
+        definitions,
+        inventory,
+    })
 }

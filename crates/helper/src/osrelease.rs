@@ -59,7 +59,9 @@ fn parse(text: &str) -> BTreeMap<String, String> {
         if line.is_empty() || line.starts_with('#') {
             continue;
         }
-        let Some((key, raw)) = line.split_once('=') else { continue };
+        let Some((key, raw)) = line.split_once('=') else {
+            continue;
+        };
         let key = key.trim();
         if key.is_empty() || !key.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'_') {
             continue;
@@ -180,14 +182,19 @@ mod tests {
 
     #[test]
     fn quoting_and_specifiers() {
-        let os = OsRelease::from_text("ID=kde-linux\nIMAGE_ID=\"kde-linux\"\nIMAGE_VERSION='202603211640'\n# c\nPRETTY_NAME=\"KDE \\\"Linux\\\"\"\n");
+        let os = OsRelease::from_text(
+            "ID=kde-linux\nIMAGE_ID=\"kde-linux\"\nIMAGE_VERSION='202603211640'\n# c\nPRETTY_NAME=\"KDE \\\"Linux\\\"\"\n",
+        );
         assert_eq!(os.image_version(), Some("202603211640"));
         assert_eq!(os.get("PRETTY_NAME"), Some("KDE \"Linux\""));
         let s = Specifiers {
             os,
             ..Specifiers::default()
         };
-        assert_eq!(s.expand("%M_%A 100%%").as_deref(), Ok("kde-linux_202603211640 100%"));
+        assert_eq!(
+            s.expand("%M_%A 100%%").as_deref(),
+            Ok("kde-linux_202603211640 100%")
+        );
         assert_eq!(s.expand("%q"), Err(SpecifierError::Unknown('q')));
         assert_eq!(s.expand("50%"), Err(SpecifierError::Trailing));
         assert_eq!(s.expand("%w"), Ok(String::new()));

@@ -82,7 +82,10 @@ impl Wildcard {
                 !v.is_empty() && v.len() <= 16 && v.chars().all(|c| c.is_ascii_hexdigit())
             }
             Self::NoAuto | Self::GrowFs | Self::ReadOnly => {
-                matches!(value, "0" | "1" | "yes" | "no" | "true" | "false" | "on" | "off")
+                matches!(
+                    value,
+                    "0" | "1" | "yes" | "no" | "true" | "false" | "on" | "off"
+                )
             }
             Self::Mtime | Self::Size | Self::TriesDone | Self::TriesLeft => {
                 decimal(value) && value.parse::<u64>().is_ok()
@@ -186,7 +189,8 @@ impl Pattern {
                 push_literal(&mut tokens, '@');
                 continue;
             }
-            let wildcard = Wildcard::from_char(letter).ok_or(PatternError::UnknownWildcard(letter))?;
+            let wildcard =
+                Wildcard::from_char(letter).ok_or(PatternError::UnknownWildcard(letter))?;
             if seen.contains(&wildcard) {
                 return Err(PatternError::Repeated(letter));
             }
@@ -255,7 +259,12 @@ impl Pattern {
 
     /// The name for a version: every wildcard filled in. `None` when a wildcard other than
     /// `@v`, `@l` and `@d` is needed (this helper writes files, not partitions).
-    pub fn format(&self, version: &str, tries_left: Option<u64>, tries_done: Option<u64>) -> Option<String> {
+    pub fn format(
+        &self,
+        version: &str,
+        tries_left: Option<u64>,
+        tries_done: Option<u64>,
+    ) -> Option<String> {
         let mut out = String::new();
         for token in &self.tokens {
             match token {
@@ -305,7 +314,10 @@ mod tests {
             pat("kde-linux_@v.efi"),
         ];
         let f = match_first(&patterns, "kde-linux_202603211640+2-0.efi").expect("match");
-        assert_eq!((f.version.as_str(), f.tries_left, f.tries_done), ("202603211640", Some(2), Some(0)));
+        assert_eq!(
+            (f.version.as_str(), f.tries_left, f.tries_done),
+            ("202603211640", Some(2), Some(0))
+        );
         let f = match_first(&patterns, "kde-linux_202603211640.efi").expect("match");
         assert_eq!((f.version.as_str(), f.tries_left), ("202603211640", None));
         let f = match_first(&patterns, "kde-linux_1.2+3.efi").expect("match");
@@ -317,28 +329,49 @@ mod tests {
     #[test]
     fn a_wildcard_stops_at_the_first_occurrence_of_the_next_literal() {
         let erofs = pat("kde-linux_@v.erofs");
-        assert_eq!(erofs.matches("kde-linux_5.erofs").map(|f| f.version), Some("5".into()));
+        assert_eq!(
+            erofs.matches("kde-linux_5.erofs").map(|f| f.version),
+            Some("5".into())
+        );
         assert!(erofs.matches("kde-linux_5.erofs.caibx").is_none());
         assert!(erofs.matches("kde-linux_.erofs").is_none(), "empty version");
-        assert!(erofs.matches("kde-linux_a b.erofs").is_none(), "invalid version character");
+        assert!(
+            erofs.matches("kde-linux_a b.erofs").is_none(),
+            "invalid version character"
+        );
     }
 
     #[test]
     fn invalid_patterns_are_refused_with_the_reason() {
-        assert_eq!(Pattern::parse("a_@v@l"), Err(PatternError::Adjacent('v', 'l')));
+        assert_eq!(
+            Pattern::parse("a_@v@l"),
+            Err(PatternError::Adjacent('v', 'l'))
+        );
         assert_eq!(Pattern::parse("a_@v_@v"), Err(PatternError::Repeated('v')));
         assert_eq!(Pattern::parse("a_@v_@"), Err(PatternError::TrailingAt));
-        assert_eq!(Pattern::parse("a_@x"), Err(PatternError::UnknownWildcard('x')));
+        assert_eq!(
+            Pattern::parse("a_@x"),
+            Err(PatternError::UnknownWildcard('x'))
+        );
         assert_eq!(Pattern::parse("plain"), Err(PatternError::NoVersion));
-        assert_eq!(Pattern::parse("a*_@v"), Err(PatternError::InvalidCharacter('*')));
+        assert_eq!(
+            Pattern::parse("a*_@v"),
+            Err(PatternError::InvalidCharacter('*'))
+        );
         assert_eq!(Pattern::parse(""), Err(PatternError::Empty));
-        assert_eq!(pat("a@@_@v").matches("a@_1").map(|f| f.version), Some("1".into()));
+        assert_eq!(
+            pat("a@@_@v").matches("a@_1").map(|f| f.version),
+            Some("1".into())
+        );
     }
 
     #[test]
     fn format_fills_in_the_first_pattern() {
         let p = pat("kde-linux_@v+@l-@d.efi");
-        assert_eq!(p.format("7", Some(2), Some(0)).as_deref(), Some("kde-linux_7+2-0.efi"));
+        assert_eq!(
+            p.format("7", Some(2), Some(0)).as_deref(),
+            Some("kde-linux_7+2-0.efi")
+        );
         assert_eq!(p.format("7", None, None), None);
     }
 }

@@ -13,7 +13,11 @@ pub const JSON_FORMAT_VERSION: u32 = 1;
 pub fn inspect_text(state: &SystemState, out: &mut impl Write) -> Result<()> {
     writeln!(out, "Transfers:")?;
     for t in &state.definitions.transfers {
-        let status = if t.enabled { "" } else { " (disabled: feature off)" };
+        let status = if t.enabled {
+            ""
+        } else {
+            " (disabled: feature off)"
+        };
         writeln!(out, "  {}{status}  {}", t.name, t.file.display())?;
     }
     if !state.definitions.warnings.is_empty() {
@@ -35,9 +39,16 @@ pub fn inspect_text(state: &SystemState, out: &mut impl Write) -> Result<()> {
             badges.push("running".to_string());
         }
         if !v.complete {
-            badges.push(format!("incomplete: missing {}", v.missing_transfers.join(", ")));
+            badges.push(format!(
+                "incomplete: missing {}",
+                v.missing_transfers.join(", ")
+            ));
         }
-        let badges = if badges.is_empty() { String::new() } else { format!("  [{}]", badges.join("; ")) };
+        let badges = if badges.is_empty() {
+            String::new()
+        } else {
+            format!("  [{}]", badges.join("; "))
+        };
         writeln!(out, "  {}{badges}", v.version)?;
         for i in &v.instances {
             writeln!(out, "      {}  {} bytes", i.path.display(), i.size_bytes)?;

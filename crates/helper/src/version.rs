@@ -56,8 +56,14 @@ pub fn compare(a: &str, b: &str) -> Ordering {
             while at(b, j) == b'0' {
                 j += 1;
             }
-            let ea = i + a[i.min(a.len())..].iter().take_while(|c| c.is_ascii_digit()).count();
-            let eb = j + b[j.min(b.len())..].iter().take_while(|c| c.is_ascii_digit()).count();
+            let ea = i + a[i.min(a.len())..]
+                .iter()
+                .take_while(|c| c.is_ascii_digit())
+                .count();
+            let eb = j + b[j.min(b.len())..]
+                .iter()
+                .take_while(|c| c.is_ascii_digit())
+                .count();
             let r = (ea - i).cmp(&(eb - j));
             if r != Ordering::Equal {
                 return r;
@@ -69,8 +75,14 @@ pub fn compare(a: &str, b: &str) -> Ordering {
             i = ea;
             j = eb;
         } else {
-            let ea = i + a[i.min(a.len())..].iter().take_while(|c| c.is_ascii_alphabetic()).count();
-            let eb = j + b[j.min(b.len())..].iter().take_while(|c| c.is_ascii_alphabetic()).count();
+            let ea = i + a[i.min(a.len())..]
+                .iter()
+                .take_while(|c| c.is_ascii_alphabetic())
+                .count();
+            let eb = j + b[j.min(b.len())..]
+                .iter()
+                .take_while(|c| c.is_ascii_alphabetic())
+                .count();
             let n = (ea - i).min(eb - j);
             let r = a[i..i + n].cmp(&b[j..j + n]);
             if r != Ordering::Equal {

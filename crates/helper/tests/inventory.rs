@@ -31,7 +31,11 @@ fn complete_versions_newest_first_with_the_booted_one_marked() {
         ]
     );
     assert_eq!(state.inventory.booted.as_deref(), Some("202611251200"));
-    let files: Vec<String> = state.inventory.versions[0].instances.iter().map(|i| i.path.display().to_string()).collect();
+    let files: Vec<String> = state.inventory.versions[0]
+        .instances
+        .iter()
+        .map(|i| i.path.display().to_string())
+        .collect();
     assert_eq!(
         files,
         vec![
@@ -47,13 +51,21 @@ fn a_version_missing_a_file_is_incomplete_and_names_the_transfer() {
     let dir = tempfile::tempdir().expect("tempdir");
     let mut partial = VersionSpec::complete("202611261000");
     partial.erofs = false;
-    let system = KdeLinuxRoot::create(dir.path(), &[VersionSpec::complete("202611251200"), partial], Some("202611251200"), Images::Plain)
-        .expect("fixture");
+    let system = KdeLinuxRoot::create(
+        dir.path(),
+        &[VersionSpec::complete("202611251200"), partial],
+        Some("202611251200"),
+        Images::Plain,
+    )
+    .expect("fixture");
     let state = read(&system.root);
     let newest = &state.inventory.versions[0];
     assert_eq!(newest.version, "202611261000");
     assert!(!newest.complete);
-    assert_eq!(newest.missing_transfers, vec!["50-root-x86-64-erofs".to_string()]);
+    assert_eq!(
+        newest.missing_transfers,
+        vec!["50-root-x86-64-erofs".to_string()]
+    );
 }
 
 #[test]
@@ -74,11 +86,27 @@ fn boot_counters_and_legacy_names_are_recognised() {
     let mut legacy = VersionSpec::complete("202501010000");
     legacy.legacy_name = true;
     legacy.counter = Some((0, 3));
-    let system = KdeLinuxRoot::create(dir.path(), &[trial, legacy], Some("202611251200"), Images::Plain).expect("fixture");
+    let system = KdeLinuxRoot::create(
+        dir.path(),
+        &[trial, legacy],
+        Some("202611251200"),
+        Images::Plain,
+    )
+    .expect("fixture");
     let state = read(&system.root);
-    let uki = |v: usize| state.inventory.versions[v].instances.iter().find(|i| i.transfer == "60-esp").cloned().expect("uki");
+    let uki = |v: usize| {
+        state.inventory.versions[v]
+            .instances
+            .iter()
+            .find(|i| i.transfer == "60-esp")
+            .cloned()
+            .expect("uki")
+    };
     assert_eq!((uki(0).tries_left, uki(0).tries_done), (Some(2), Some(0)));
-    assert_eq!(uki(1).path.display().to_string(), "/efi/EFI/Linux/kdeos_202501010000+0-3.efi");
+    assert_eq!(
+        uki(1).path.display().to_string(),
+        "/efi/EFI/Linux/kdeos_202501010000+0-3.efi"
+    );
     assert_eq!((uki(1).tries_left, uki(1).tries_done), (Some(0), Some(3)));
     assert!(state.inventory.versions.iter().all(|v| v.complete));
 }
@@ -87,9 +115,26 @@ fn boot_counters_and_legacy_names_are_recognised() {
 fn hidden_temporaries_are_never_instances() {
     let dir = tempfile::tempdir().expect("tempdir");
     let system = KdeLinuxRoot::demo(dir.path(), Images::Plain).expect("fixture");
-    std::fs::write(system.root.join("system/.#sysupdatekde-linux_202612010000.erofs1234"), b"half").expect("write");
-    std::fs::write(system.root.join("efi/EFI/Linux/.kde-linux_202612010000.efi"), b"half").expect("write");
-    let versions: Vec<String> = read(&system.root).inventory.versions.into_iter().map(|v| v.version).collect();
+    std::fs::write(
+        system
+            .root
+            .join("system/.#sysupdatekde-linux_202612010000.erofs1234"),
+        b"half",
+    )
+    .expect("write");
+    std::fs::write(
+        system
+            .root
+            .join("efi/EFI/Linux/.kde-linux_202612010000.efi"),
+        b"half",
+    )
+    .expect("write");
+    let versions: Vec<String> = read(&system.root)
+        .inventory
+        .versions
+        .into_iter()
+        .map(|v| v.version)
+        .collect();
     assert_eq!(versions, vec!["202611251200", "202611200930"]);
 }
 
@@ -101,20 +146,38 @@ fn a_drop_in_in_etc_overrides_usr_lib() {
     std::fs::create_dir_all(&dropins).expect("mkdir");
     std::fs::write(dropins.join("tries.conf"), "[Target]\nTriesLeft=5\n").expect("write");
     let state = read(&system.root);
-    let esp = state.definitions.transfers.iter().find(|t| t.name == "60-esp").expect("esp transfer");
+    let esp = state
+        .definitions
+        .transfers
+        .iter()
+        .find(|t| t.name == "60-esp")
+        .expect("esp transfer");
     assert_eq!(esp.target.tries_left, Some(5));
-    assert_eq!(esp.dropins, vec![Path::new("/etc/sysupdate.d/60-esp.transfer.d/tries.conf").to_path_buf()]);
+    assert_eq!(
+        esp.dropins,
+        vec![Path::new("/etc/sysupdate.d/60-esp.transfer.d/tries.conf").to_path_buf()]
+    );
 }
 
 #[test]
 fn a_transfer_in_etc_hides_the_one_of_the_same_name_in_usr_lib() {
     let dir = tempfile::tempdir().expect("tempdir");
     let system = KdeLinuxRoot::demo(dir.path(), Images::Plain).expect("fixture");
-    let usr = std::fs::read_to_string(system.root.join("usr/lib/sysupdate.d/60-esp.transfer")).expect("read");
+    let usr = std::fs::read_to_string(system.root.join("usr/lib/sysupdate.d/60-esp.transfer"))
+        .expect("read");
     std::fs::create_dir_all(system.root.join("etc/sysupdate.d")).expect("mkdir");
-    std::fs::write(system.root.join("etc/sysupdate.d/60-esp.transfer"), usr.replace("InstancesMax=4", "InstancesMax=3")).expect("write");
+    std::fs::write(
+        system.root.join("etc/sysupdate.d/60-esp.transfer"),
+        usr.replace("InstancesMax=4", "InstancesMax=3"),
+    )
+    .expect("write");
     let state = read(&system.root);
-    let esp = state.definitions.transfers.iter().find(|t| t.name == "60-esp").expect("esp transfer");
+    let esp = state
+        .definitions
+        .transfers
+        .iter()
+        .find(|t| t.name == "60-esp")
+        .expect("esp transfer");
     assert_eq!(esp.file, Path::new("/etc/sysupdate.d/60-esp.transfer"));
     assert_eq!(esp.target.instances_max, 3);
     assert_eq!(state.definitions.transfers.len(), 3);
@@ -124,11 +187,30 @@ fn a_transfer_in_etc_hides_the_one_of_the_same_name_in_usr_lib() {
 fn legacy_conf_files_beside_transfer_files_are_reported() {
     let dir = tempfile::tempdir().expect("tempdir");
     let system = KdeLinuxRoot::demo(dir.path(), Images::Plain).expect("fixture");
-    std::fs::write(system.root.join("usr/lib/sysupdate.d/70-extra.conf"), "[Source]\n").expect("write");
+    std::fs::write(
+        system.root.join("usr/lib/sysupdate.d/70-extra.conf"),
+        "[Source]\n",
+    )
+    .expect("write");
     let state = read(&system.root);
-    assert_eq!(state.definitions.transfers.len(), 3, "the .conf file is not used");
-    let warning = state.definitions.warnings.iter().find(|w| w.file.ends_with("70-extra.conf")).expect("a warning");
-    assert!(warning.message.contains("is ignored because *.transfer files exist"), "{}", warning.message);
+    assert_eq!(
+        state.definitions.transfers.len(),
+        3,
+        "the .conf file is not used"
+    );
+    let warning = state
+        .definitions
+        .warnings
+        .iter()
+        .find(|w| w.file.ends_with("70-extra.conf"))
+        .expect("a warning");
+    assert!(
+        warning
+            .message
+            .contains("is ignored because *.transfer files exist"),
+        "{}",
+        warning.message
+    );
 }
 
 #[test]
@@ -142,7 +224,11 @@ fn legacy_conf_files_alone_are_used() {
     }
     let state = read(&system.root);
     assert_eq!(state.definitions.transfers.len(), 3);
-    assert!(state.definitions.warnings.is_empty(), "{:?}", state.definitions.warnings);
+    assert!(
+        state.definitions.warnings.is_empty(),
+        "{:?}",
+        state.definitions.warnings
+    );
     assert_eq!(summary(&state).len(), 2);
 }
 
@@ -151,18 +237,37 @@ fn a_transfer_behind_a_disabled_feature_does_not_count() {
     let dir = tempfile::tempdir().expect("tempdir");
     let mut no_caibx = VersionSpec::complete("202611251200");
     no_caibx.caibx = false;
-    let system = KdeLinuxRoot::create(dir.path(), &[no_caibx], Some("202611251200"), Images::Plain).expect("fixture");
+    let system = KdeLinuxRoot::create(dir.path(), &[no_caibx], Some("202611251200"), Images::Plain)
+        .expect("fixture");
     let lib = system.root.join("usr/lib/sysupdate.d");
     let caibx = lib.join("50-root-x86-64-caibx.transfer");
-    let text = std::fs::read_to_string(&caibx).expect("read").replace("[Transfer]\n", "[Transfer]\nFeatures=delta\n");
+    let text = std::fs::read_to_string(&caibx)
+        .expect("read")
+        .replace("[Transfer]\n", "[Transfer]\nFeatures=delta\n");
     std::fs::write(&caibx, text).expect("write");
-    std::fs::write(lib.join("delta.feature"), "[Feature]\nDescription=Delta updates\nEnabled=no\n").expect("write");
+    std::fs::write(
+        lib.join("delta.feature"),
+        "[Feature]\nDescription=Delta updates\nEnabled=no\n",
+    )
+    .expect("write");
     let state = read(&system.root);
-    assert_eq!(summary(&state), vec![("202611251200".into(), true, true)], "complete without the disabled transfer");
+    assert_eq!(
+        summary(&state),
+        vec![("202611251200".into(), true, true)],
+        "complete without the disabled transfer"
+    );
     std::fs::create_dir_all(system.root.join("etc/sysupdate.d")).expect("mkdir");
-    std::fs::write(system.root.join("etc/sysupdate.d/delta.feature"), "[Feature]\nEnabled=yes\n").expect("write");
+    std::fs::write(
+        system.root.join("etc/sysupdate.d/delta.feature"),
+        "[Feature]\nEnabled=yes\n",
+    )
+    .expect("write");
     let state = read(&system.root);
-    assert_eq!(summary(&state), vec![("202611251200".into(), false, true)], "incomplete once the feature is on");
+    assert_eq!(
+        summary(&state),
+        vec![("202611251200".into(), false, true)],
+        "incomplete once the feature is on"
+    );
 }
 
 #[test]
@@ -175,8 +280,16 @@ fn partition_targets_are_refused_with_the_file_named() {
     )
     .expect("write");
     let error = read_system(&Layout::detect(&system.root, None, None)).expect_err("refused");
-    assert!(matches!(error, EngineError::Unsupported { line: 6, .. }), "{error:?}");
-    assert!(error.to_string().contains("/usr/lib/sysupdate.d/40-usr.transfer:6: Type=partition"), "{error}");
+    assert!(
+        matches!(error, EngineError::Unsupported { line: 6, .. }),
+        "{error:?}"
+    );
+    assert!(
+        error
+            .to_string()
+            .contains("/usr/lib/sysupdate.d/40-usr.transfer:6: Type=partition"),
+        "{error}"
+    );
 }
 
 #[test]
@@ -184,10 +297,19 @@ fn unknown_keys_are_warnings_with_file_and_line() {
     let dir = tempfile::tempdir().expect("tempdir");
     let system = KdeLinuxRoot::demo(dir.path(), Images::Plain).expect("fixture");
     let file = system.root.join("usr/lib/sysupdate.d/60-esp.transfer");
-    let text = std::fs::read_to_string(&file).expect("read").replace("[Target]\n", "[Target]\nFrobnicate=yes\n");
+    let text = std::fs::read_to_string(&file)
+        .expect("read")
+        .replace("[Target]\n", "[Target]\nFrobnicate=yes\n");
     std::fs::write(&file, text).expect("write");
     let state = read(&system.root);
     let w = &state.definitions.warnings[0];
-    assert_eq!((w.file.display().to_string(), w.line), ("/usr/lib/sysupdate.d/60-esp.transfer".to_string(), Some(10)));
-    assert!(w.message.contains("unknown setting Frobnicate="), "{}", w.message);
+    assert_eq!(
+        (w.file.display().to_string(), w.line),
+        ("/usr/lib/sysupdate.d/60-esp.transfer".to_string(), Some(10))
+    );
+    assert!(
+        w.message.contains("unknown setting Frobnicate="),
+        "{}",
+        w.message
+    );
 }
