@@ -109,6 +109,8 @@ const DEV_FEATURES: &str = "update-center/qml-tests";
 /// The whole suite: build every target first (the end-to-end tests run the built binaries),
 /// then run every test. The output ends with the test runner's summary.
 fn test() -> Result<()> {
+    // Formatting is checked first: it takes a second and names every file that drifted.
+    status(cargo().args(["fmt", "--all", "--check"]))?;
     status(cargo().args([
         "build",
         "--workspace",
