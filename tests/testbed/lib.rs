@@ -6,6 +6,8 @@
 //! address or a line on a pipe), so nothing waits by sleeping.
 
 pub mod bus;
+pub mod gpg;
+pub mod mirror;
 pub mod process;
 pub mod system;
 

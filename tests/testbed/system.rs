@@ -225,6 +225,26 @@ impl KdeLinuxRoot {
         })
     }
 
+    /// Points every transfer at `url` (an HTTP mirror, or a local path for `regular-file`
+    /// sources) and sets `Verify=`.
+    pub fn use_source(&self, url: &str, verify: bool) -> Result<()> {
+        let local = !url.starts_with("http");
+        for (name, _) in KDE_LINUX_TRANSFERS {
+            let file = self.root.join("usr/lib/sysupdate.d").join(name);
+            let mut text = std::fs::read_to_string(&file)?
+                .replace("https://mirror.invalid/kde-linux/sysupdate/v2/", url)
+                .replace(
+                    "[Transfer]\n",
+                    &format!("[Transfer]\nVerify={}\n", if verify { "yes" } else { "no" }),
+                );
+            if local {
+                text = text.replace("Type=url-file", "Type=regular-file");
+            }
+            std::fs::write(&file, text)?;
+        }
+        Ok(())
+    }
+
     /// The demo system: two complete versions, the newer one booted.
     pub fn demo(root: &Path, images: Images) -> Result<Self> {
         let versions = [
@@ -236,7 +256,7 @@ impl KdeLinuxRoot {
 }
 
 /// Makes the `/usr` image of a version: a real EROFS file system holding an os-release.
-fn make_usr_image(path: &Path, version: &str, images: Images) -> Result<()> {
+pub(crate) fn make_usr_image(path: &Path, version: &str, images: Images) -> Result<()> {
     if let Some(parent) = path.parent() {
         std::fs::create_dir_all(parent)?;
     }

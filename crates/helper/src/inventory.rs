@@ -88,6 +88,14 @@ pub struct InstalledVersion {
     pub complete: bool,
     /// It is the version the root runs (`IMAGE_VERSION`).
     pub booted: bool,
+    /// A transfer's `ProtectVersion=` names it (typically `%A`, the running version).
+    pub protected: bool,
+    /// Older than a transfer's `MinVersion=`.
+    pub obsolete: bool,
+    /// Boot tries left of its boot entry, while it is on trial (`+left-done` in the name).
+    pub tries_left: Option<u64>,
+    /// Boot tries done of its boot entry, while it is on trial.
+    pub tries_done: Option<u64>,
     /// Instances, in transfer order.
     pub instances: Vec<Instance>,
     /// Active transfers without an instance of this version.
@@ -181,9 +189,16 @@ pub fn inventory(
                 .filter(|t| !instances.iter().any(|i| i.transfer == t.name))
                 .map(|t| t.name.clone())
                 .collect();
+            let counted = instances
+                .iter()
+                .find(|i| i.tries_left.is_some() || i.tries_done.is_some());
             InstalledVersion {
                 complete: missing_transfers.is_empty(),
                 booted: booted.as_deref() == Some(version.as_str()),
+                protected: active.iter().any(|t| t.protect_versions.contains(&version)),
+                obsolete: crate::catalog::is_obsolete(&active, &version),
+                tries_left: counted.and_then(|i| i.tries_left),
+                tries_done: counted.and_then(|i| i.tries_done),
                 version,
                 instances,
                 missing_transfers,

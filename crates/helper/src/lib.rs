@@ -5,14 +5,19 @@
 //! system (`/`), a mounted system from a rescue shell, or a temporary directory in a test.
 //!
 //! Data flows one way: files under a root -> [`definitions::Definitions`] ->
-//! [`inventory::Inventory`]. Every step is a value that can be printed and tested.
+//! [`inventory::Inventory`] -> [`catalog::Catalog`] (what the sources offer, verified by
+//! signature). Every step is a value that can be printed and tested.
 
+pub mod catalog;
 pub mod definitions;
 pub mod error;
+pub mod fetch;
 pub mod ini;
 pub mod inventory;
 pub mod osrelease;
 pub mod pattern;
+pub mod signature;
+pub mod sums;
 pub mod version;
 
 use std::path::Path;

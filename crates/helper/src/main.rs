@@ -50,6 +50,13 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Read what the update sources offer (verified by signature) and print the candidate,
+    /// without D-Bus and without changing anything on disk.
+    Check {
+        /// Print JSON (stable, documented in docs/json.md) instead of text.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 fn main() {
@@ -69,6 +76,22 @@ fn run(cli: Cli) -> Result<()> {
                 .enable_all()
                 .build()?;
             runtime.block_on(service::serve(layout))
+        }
+        Command::Check { json } => {
+            let state = update_center_engine::read_system(&layout)?;
+            let fetcher = update_center_engine::fetch::Fetcher::new();
+            let catalog = update_center_engine::catalog::check(
+                &state.definitions,
+                &state.inventory,
+                &layout.root,
+                &fetcher,
+            )?;
+            let mut out = std::io::stdout().lock();
+            if json {
+                render::check_json(&state, &catalog, &mut out)
+            } else {
+                render::check_text(&state, &catalog, &mut out)
+            }
         }
         Command::Inspect { json } => {
             let state = update_center_engine::read_system(&layout)?;

@@ -5,6 +5,7 @@ use anyhow::Result;
 use serde_json::json;
 use std::io::Write;
 use update_center_engine::SystemState;
+use update_center_engine::catalog::{Catalog, Verification};
 
 /// Version of the JSON layout printed by `inspect --json`; raised on incompatible changes.
 pub const JSON_FORMAT_VERSION: u32 = 1;
@@ -38,6 +39,15 @@ pub fn inspect_text(state: &SystemState, out: &mut impl Write) -> Result<()> {
         if v.booted {
             badges.push("running".to_string());
         }
+        if v.protected && !v.booted {
+            badges.push("protected".to_string());
+        }
+        if v.obsolete {
+            badges.push("obsolete".to_string());
+        }
+        if let (Some(left), Some(done)) = (v.tries_left, v.tries_done) {
+            badges.push(format!("on trial: {left} tries left, {done} done"));
+        }
         if !v.complete {
             badges.push(format!(
                 "incomplete: missing {}",
@@ -63,6 +73,69 @@ pub fn inspect_json(state: &SystemState, out: &mut impl Write) -> Result<()> {
         "format": JSON_FORMAT_VERSION,
         "definitions": state.definitions,
         "inventory": state.inventory,
+    });
+    serde_json::to_writer_pretty(&mut *out, &value)?;
+    writeln!(out)?;
+    Ok(())
+}
+
+/// Text for a person: sources, versions offered, and the candidate.
+pub fn check_text(state: &SystemState, catalog: &Catalog, out: &mut impl Write) -> Result<()> {
+    writeln!(out, "Sources:")?;
+    for source in &catalog.sources {
+        let how = match &source.verification {
+            Verification::Verified(good) => format!("signed by {}", good.cert_fingerprint),
+            Verification::Unverified => "UNVERIFIED (Verify=no)".to_string(),
+        };
+        writeln!(out, "  {}  {how}", source.location)?;
+    }
+    writeln!(out, "Available versions:")?;
+    if catalog.versions.is_empty() {
+        writeln!(out, "  (none)")?;
+    }
+    for v in &catalog.versions {
+        let installed = state
+            .inventory
+            .versions
+            .iter()
+            .any(|i| i.version == v.version);
+        let mut notes = Vec::new();
+        if installed {
+            notes.push("installed".to_string());
+        }
+        if v.obsolete {
+            notes.push("obsolete".to_string());
+        }
+        if !v.complete {
+            notes.push(format!(
+                "incomplete on the mirror: missing {}",
+                v.missing_transfers.join(", ")
+            ));
+        }
+        if catalog.candidate.as_deref() == Some(v.version.as_str()) {
+            notes.push("candidate".to_string());
+        }
+        let notes = if notes.is_empty() {
+            String::new()
+        } else {
+            format!("  [{}]", notes.join("; "))
+        };
+        writeln!(out, "  {}{notes}", v.version)?;
+    }
+    match &catalog.candidate {
+        Some(v) => writeln!(out, "Update available: {v}")?,
+        None => writeln!(out, "No update available.")?,
+    }
+    Ok(())
+}
+
+/// JSON for scripts (see docs/json.md).
+pub fn check_json(state: &SystemState, catalog: &Catalog, out: &mut impl Write) -> Result<()> {
+    let value = json!({
+        "format": JSON_FORMAT_VERSION,
+        "inventory": state.inventory,
+        "warnings": state.definitions.warnings,
+        "catalog": catalog,
     });
     serde_json::to_writer_pretty(&mut *out, &value)?;
     writeln!(out)?;

@@ -1,0 +1,184 @@
+//! Reading small files (`SHA256SUMS`, its signature) from where a source lives: an HTTP(S)
+//! mirror, or a local folder for air-gapped machines (a USB stick, an NFS share). Sizes are
+//! capped, timeouts are short, and every error names the URL or path.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// Connecting to a mirror may take this long.
+pub const CONNECT_TIMEOUT_SECS: u64 = 15;
+/// A whole metadata request (not a payload download) may take this long.
+pub const REQUEST_TIMEOUT_SECS: u64 = 60;
+
+/// Where a source's files are.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Location {
+    /// An HTTP(S) directory URL, always ending in `/`.
+    Http(String),
+    /// A local directory: the path on disk, and the path as the definitions name it.
+    Dir {
+        /// Path on disk.
+        on_disk: PathBuf,
+        /// Path as written in the definition (inside the root).
+        shown: String,
+    },
+}
+
+impl Location {
+    /// A URL or path of a file in this location, for messages and the catalog.
+    pub fn display(&self, name: &str) -> String {
+        match self {
+            Self::Http(base) => format!("{base}{name}"),
+            Self::Dir { shown, .. } => format!("{}/{name}", shown.trim_end_matches('/')),
+        }
+    }
+}
+
+impl std::fmt::Display for Location {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Http(base) => f.write_str(base),
+            Self::Dir { shown, .. } => f.write_str(shown),
+        }
+    }
+}
+
+/// Why a file could not be read from a location.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum FetchError {
+    /// The mirror did not answer (DNS, connection, TLS, timeout).
+    #[error("cannot reach {url}: {reason}")]
+    Unreachable {
+        /// The URL.
+        url: String,
+        /// Why.
+        reason: String,
+    },
+    /// The mirror answered with an HTTP error.
+    #[error("{url} answered HTTP {status}")]
+    Status {
+        /// The URL.
+        url: String,
+        /// The status code.
+        status: u16,
+    },
+    /// The file is larger than allowed.
+    #[error("{url} is larger than {max_bytes} bytes; refusing it")]
+    TooLarge {
+        /// The URL or path.
+        url: String,
+        /// The limit.
+        max_bytes: usize,
+    },
+    /// A local file could not be read.
+    #[error("cannot read {path}: {reason}")]
+    Local {
+        /// The path.
+        path: String,
+        /// Why.
+        reason: String,
+    },
+}
+
+/// Reads small files from locations.
+pub struct Fetcher {
+    agent: ureq::Agent,
+}
+
+impl Default for Fetcher {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Fetcher {
+    /// A fetcher with the default timeouts, checking TLS certificates against the system's
+    /// trust store (so that private mirrors with an in-house CA work).
+    pub fn new() -> Self {
+        let tls = ureq::tls::TlsConfig::builder()
+            .root_certs(ureq::tls::RootCerts::PlatformVerifier)
+            .build();
+        let agent = ureq::Agent::config_builder()
+            .timeout_connect(Some(Duration::from_secs(CONNECT_TIMEOUT_SECS)))
+            .timeout_global(Some(Duration::from_secs(REQUEST_TIMEOUT_SECS)))
+            .http_status_as_error(false)
+            .user_agent(concat!("update-center/", env!("CARGO_PKG_VERSION")))
+            .tls_config(tls)
+            .build()
+            .into();
+        Self { agent }
+    }
+
+    /// Reads `name` from `location`: `Ok(None)` when it does not exist (HTTP 404/410, no file).
+    pub fn get(
+        &self,
+        location: &Location,
+        name: &str,
+        max_bytes: usize,
+    ) -> Result<Option<Vec<u8>>, FetchError> {
+        match location {
+            Location::Http(_) => self.get_http(&location.display(name), max_bytes),
+            Location::Dir { on_disk, .. } => {
+                get_local(&on_disk.join(name), &location.display(name), max_bytes)
+            }
+        }
+    }
+
+    fn get_http(&self, url: &str, max_bytes: usize) -> Result<Option<Vec<u8>>, FetchError> {
+        let unreachable = |e: ureq::Error| FetchError::Unreachable {
+            url: url.to_string(),
+            reason: e.to_string(),
+        };
+        let mut response = self.agent.get(url).call().map_err(unreachable)?;
+        let status = response.status().as_u16();
+        if status == 404 || status == 410 {
+            return Ok(None);
+        }
+        if !(200..300).contains(&status) {
+            return Err(FetchError::Status {
+                url: url.to_string(),
+                status,
+            });
+        }
+        let limit = u64::try_from(max_bytes).unwrap_or(u64::MAX);
+        match response.body_mut().with_config().limit(limit).read_to_vec() {
+            Ok(bytes) => Ok(Some(bytes)),
+            Err(ureq::Error::BodyExceedsLimit(_)) => Err(FetchError::TooLarge {
+                url: url.to_string(),
+                max_bytes,
+            }),
+            Err(e) => Err(unreachable(e)),
+        }
+    }
+}
+
+fn get_local(path: &Path, shown: &str, max_bytes: usize) -> Result<Option<Vec<u8>>, FetchError> {
+    use std::io::Read;
+    let file = match std::fs::File::open(path) {
+        Ok(file) => file,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => {
+            return Err(FetchError::Local {
+                path: shown.to_string(),
+                reason: e.to_string(),
+            });
+        }
+    };
+    let mut bytes = Vec::new();
+    let limit = u64::try_from(max_bytes)
+        .unwrap_or(u64::MAX)
+        .saturating_add(1);
+    file.take(limit)
+        .read_to_end(&mut bytes)
+        .map_err(|e| FetchError::Local {
+            path: shown.to_string(),
+            reason: e.to_string(),
+        })?;
+    if bytes.len() > max_bytes {
+        return Err(FetchError::TooLarge {
+            url: shown.to_string(),
+            max_bytes,
+        });
+    }
+    Ok(Some(bytes))
+}

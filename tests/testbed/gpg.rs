@@ -1,0 +1,111 @@
+//! OpenPGP keys made by GnuPG for tests: a throw-away home directory, a key of the asked kind,
+//! its public keyring export and detached signatures.
+
+use anyhow::{Context, Result, bail};
+use std::path::Path;
+use std::process::Command;
+
+/// Kind of key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyKind {
+    /// Ed25519 (what current GnuPG makes by default).
+    Ed25519,
+    /// RSA 3072.
+    Rsa,
+}
+
+/// A GnuPG key in its own home directory.
+pub struct GpgKey {
+    home: tempfile::TempDir,
+    /// The user id.
+    pub uid: String,
+    faked_time: Option<String>,
+}
+
+impl GpgKey {
+    /// Generates a signing key valid for ten years.
+    pub fn generate(kind: KeyKind, uid: &str) -> Result<Self> {
+        Self::generate_at(kind, uid, None, "10y")
+    }
+
+    /// Generates a key that expired long ago: it is made, and later signs, at a faked time in
+    /// 2020 with a validity of one day.
+    pub fn generate_expired(kind: KeyKind, uid: &str) -> Result<Self> {
+        Self::generate_at(kind, uid, Some("20200101T120000"), "1d")
+    }
+
+    fn generate_at(
+        kind: KeyKind,
+        uid: &str,
+        faked_time: Option<&str>,
+        expiry: &str,
+    ) -> Result<Self> {
+        let home = tempfile::Builder::new().prefix("uc-gpg-").tempdir()?;
+        let key = Self {
+            home,
+            uid: uid.to_string(),
+            faked_time: faked_time.map(str::to_string),
+        };
+        let algorithm = match kind {
+            KeyKind::Ed25519 => "ed25519",
+            KeyKind::Rsa => "rsa3072",
+        };
+        key.gpg(&["--quick-generate-key", uid, algorithm, "sign", expiry])?;
+        Ok(key)
+    }
+
+    fn gpg(&self, args: &[&str]) -> Result<Vec<u8>> {
+        let mut command = Command::new("gpg");
+        command.arg("--homedir").arg(self.home.path()).args([
+            "--batch",
+            "--yes",
+            "--quiet",
+            "--pinentry-mode",
+            "loopback",
+            "--passphrase",
+            "",
+        ]);
+        if let Some(time) = &self.faked_time {
+            command.arg("--faked-system-time").arg(time);
+        }
+        let output = command
+            .args(args)
+            .output()
+            .context("cannot run gpg (install gnupg)")?;
+        if !output.status.success() {
+            bail!(
+                "gpg {} failed: {}",
+                args.join(" "),
+                String::from_utf8_lossy(&output.stderr).trim()
+            );
+        }
+        Ok(output.stdout)
+    }
+
+    /// The public key as a binary keyring (what `/usr/lib/systemd/import-pubring.pgp` holds).
+    pub fn public_keyring(&self) -> Result<Vec<u8>> {
+        self.gpg(&["--export", &self.uid])
+    }
+
+    /// Writes a detached binary signature of `file` to `signature`.
+    pub fn sign_detached(&self, file: &Path, signature: &Path) -> Result<()> {
+        let (file, signature) = (file.to_string_lossy(), signature.to_string_lossy());
+        self.gpg(&[
+            "--local-user",
+            &self.uid,
+            "--output",
+            &signature,
+            "--detach-sign",
+            &file,
+        ])?;
+        Ok(())
+    }
+
+    /// Installs the public key as the root's keyring at `/usr/lib/systemd/import-pubring.pgp`.
+    pub fn install_keyring(&self, root: &Path) -> Result<()> {
+        let dir = root.join("usr/lib/systemd");
+        std::fs::create_dir_all(&dir)?;
+        std::fs::write(dir.join("import-pubring.pgp"), self.public_keyring()?)?;
+        Ok(())
+    }
+}
