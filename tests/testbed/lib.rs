@@ -9,6 +9,7 @@ pub mod bus;
 pub mod gpg;
 pub mod mirror;
 pub mod process;
+pub mod scenarios;
 pub mod system;
 
 use std::path::PathBuf;
