@@ -50,20 +50,25 @@ pub fn compare(a: &str, b: &str) -> Ordering {
             }
         }
         if at(a, i).is_ascii_digit() || at(b, j).is_ascii_digit() {
+            let digits = |s: &[u8], k: usize| {
+                s[k.min(s.len())..]
+                    .iter()
+                    .take_while(|c| c.is_ascii_digit())
+                    .count()
+            };
+            let (ea, eb) = (i + digits(a, i), j + digits(b, j));
+            // A numeric segment is newer than a non-numeric one (e.g. "0" > "a").
+            let r = (ea != i).cmp(&(eb != j));
+            if r != Ordering::Equal {
+                return r;
+            }
+            // Leading zeros do not count: 00123 == 123.
             while at(a, i) == b'0' {
                 i += 1;
             }
             while at(b, j) == b'0' {
                 j += 1;
             }
-            let ea = i + a[i.min(a.len())..]
-                .iter()
-                .take_while(|c| c.is_ascii_digit())
-                .count();
-            let eb = j + b[j.min(b.len())..]
-                .iter()
-                .take_while(|c| c.is_ascii_digit())
-                .count();
             let r = (ea - i).cmp(&(eb - j));
             if r != Ordering::Equal {
                 return r;
@@ -122,6 +127,8 @@ mod tests {
             ("1a", "1", Greater),
             ("1", "1a", Less),
             ("123", "abc", Greater),
+            ("0", "a", Greater),
+            ("alpha", "0a", Less),
             ("", "1", Less),
             ("_1", "1", Equal),
         ];
