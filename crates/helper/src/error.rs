@@ -59,6 +59,19 @@ pub enum EngineError {
         /// Why.
         source: std::io::Error,
     },
+    /// A transfer writes to the ESP (or XBOOTLDR) and none was found.
+    #[error(
+        "{}: the target is on the EFI system partition, but none was found under {} (looked for a FAT file system at {}); mount it, or name it with --esp",
+        file.display(),
+        root.display(),
+        crate::inventory::ESP_CANDIDATES.join(", ")
+    )]
+    NoBootPartition {
+        /// The transfer that needs it.
+        file: PathBuf,
+        /// The system root.
+        root: PathBuf,
+    },
     /// Reading installed files or system state failed.
     #[error("cannot read {}: {source}", path.display())]
     Io {
@@ -72,6 +85,9 @@ pub enum EngineError {
 impl EngineError {
     /// Whether the error is about the update definitions (as opposed to the installed files).
     pub fn is_definition_error(&self) -> bool {
-        !matches!(self, Self::Io { .. } | Self::NoDefinitions { .. })
+        !matches!(
+            self,
+            Self::Io { .. } | Self::NoDefinitions { .. } | Self::NoBootPartition { .. }
+        )
     }
 }

@@ -21,19 +21,32 @@ pub struct Layout {
     pub xbootldr: Option<PathBuf>,
 }
 
+/// File system types an EFI system partition (or XBOOTLDR) may have: FAT, directly or through
+/// FUSE (fusefat).
+const BOOT_FS_TYPES: [&str; 3] = ["vfat", "msdos", "fuse.fusefat"];
+
+/// Where systemd looks for the ESP, inside the root, in order.
+pub const ESP_CANDIDATES: [&str; 3] = ["/efi", "/boot", "/boot/efi"];
+
 impl Layout {
-    /// Finds the ESP at `/efi`, `/boot` or `/boot/efi` (the first that looks like one), unless
-    /// `esp` names it. Roots that are plain directories (tests, rescue systems) pass `esp`.
-    pub fn detect(root: &Path, esp: Option<&Path>, xbootldr: Option<&Path>) -> Self {
-        let looks_like_esp = |p: &str| {
-            let dir = root.join(p);
-            dir.join("EFI").is_dir() || dir.join("loader").is_dir()
+    /// Finds the ESP at `/efi`, `/boot` or `/boot/efi`: the first that is a FAT file system, as
+    /// systemd checks it. `esp` names it instead (no check: the caller knows). With `relax`
+    /// (`SYSTEMD_RELAX_ESP_CHECKS=1` in systemd), a plain directory that holds `EFI/` or
+    /// `loader/` counts, for roots that are not real systems (tests, images being built).
+    pub fn detect(root: &Path, esp: Option<&Path>, xbootldr: Option<&Path>, relax: bool) -> Self {
+        let acceptable = |candidate: &str| {
+            let dir = root.join(candidate.trim_start_matches('/'));
+            if relax {
+                dir.join("EFI").is_dir() || dir.join("loader").is_dir()
+            } else {
+                dir.is_dir() && fs_type(&dir).is_some_and(|t| BOOT_FS_TYPES.contains(&t.as_str()))
+            }
         };
         let esp = esp.map(Path::to_path_buf).or_else(|| {
-            ["efi", "boot", "boot/efi"]
+            ESP_CANDIDATES
                 .into_iter()
-                .find(|p| looks_like_esp(p))
-                .map(|p| Path::new("/").join(p))
+                .find(|p| acceptable(p))
+                .map(PathBuf::from)
         });
         Self {
             root: root.to_path_buf(),
@@ -111,10 +124,41 @@ pub struct Inventory {
     pub booted: Option<String>,
 }
 
+/// The file system type of the mount that holds `path`, from `/proc/self/mountinfo`
+/// (`fuse.fusefat` for a FUSE mount, unlike statfs).
+fn fs_type(path: &Path) -> Option<String> {
+    let path = std::fs::canonicalize(path).ok()?;
+    let mountinfo = std::fs::read_to_string("/proc/self/mountinfo").ok()?;
+    let mut best: Option<(usize, String)> = None;
+    for line in mountinfo.lines() {
+        let fields: Vec<&str> = line.split(' ').collect();
+        let Some(separator) = fields.iter().position(|f| *f == "-") else {
+            continue;
+        };
+        let (Some(mount_point), Some(fs)) = (fields.get(4), fields.get(separator + 1)) else {
+            continue;
+        };
+        let mount_point = mount_point
+            .replace("\\040", " ")
+            .replace("\\011", "\t")
+            .replace("\\134", "\\");
+        if path.starts_with(&mount_point) {
+            let depth = mount_point.len();
+            if best.as_ref().is_none_or(|(d, _)| depth >= *d) {
+                best = Some((depth, (*fs).to_string()));
+            }
+        }
+    }
+    best.map(|(_, fs)| fs)
+}
+
 /// Instances of one transfer under its target directory. A missing directory has none.
 pub fn instances(layout: &Layout, transfer: &Transfer) -> Result<Vec<Instance>, EngineError> {
     let Some(dir_in_root) = layout.target_dir(transfer) else {
-        return Ok(Vec::new());
+        return Err(EngineError::NoBootPartition {
+            file: transfer.file.clone(),
+            root: layout.root.clone(),
+        });
     };
     let dir = layout.on_disk(&dir_in_root);
     let entries = match std::fs::read_dir(&dir) {

@@ -32,11 +32,23 @@ struct SystemArgs {
     /// Mount point of the XBOOTLDR partition inside the root.
     #[arg(long, global = true)]
     xbootldr: Option<PathBuf>,
+    /// Accept a plain directory holding EFI/ or loader/ as the ESP (for roots that are not
+    /// real systems); also set by SYSTEMD_RELAX_ESP_CHECKS=1, as for systemd-sysupdate.
+    #[arg(long, global = true)]
+    relax_esp_checks: bool,
 }
 
 impl SystemArgs {
     fn layout(&self) -> Layout {
-        Layout::detect(&self.root, self.esp.as_deref(), self.xbootldr.as_deref())
+        let relax = self.relax_esp_checks
+            || std::env::var("SYSTEMD_RELAX_ESP_CHECKS")
+                .is_ok_and(|v| matches!(v.as_str(), "1" | "yes" | "true"));
+        Layout::detect(
+            &self.root,
+            self.esp.as_deref(),
+            self.xbootldr.as_deref(),
+            relax,
+        )
     }
 }
 

@@ -6,7 +6,7 @@ use update_center_engine::inventory::Layout;
 use update_center_engine::{EngineError, SystemState, read_system};
 
 fn read(root: &Path) -> SystemState {
-    read_system(&Layout::detect(root, None, None)).expect("readable system")
+    read_system(&Layout::detect(root, None, None, true)).expect("readable system")
 }
 
 fn summary(state: &SystemState) -> Vec<(String, bool, bool)> {
@@ -279,7 +279,7 @@ fn partition_targets_are_refused_with_the_file_named() {
         "[Source]\nType=url-file\nPath=https://mirror.invalid/\nMatchPattern=usr_@v.raw\n[Target]\nType=partition\nPath=auto\nMatchPattern=usr_@v\n",
     )
     .expect("write");
-    let error = read_system(&Layout::detect(&system.root, None, None)).expect_err("refused");
+    let error = read_system(&Layout::detect(&system.root, None, None, true)).expect_err("refused");
     assert!(
         matches!(error, EngineError::Unsupported { line: 6, .. }),
         "{error:?}"
@@ -312,4 +312,28 @@ fn unknown_keys_are_warnings_with_file_and_line() {
         "{}",
         w.message
     );
+}
+
+#[test]
+fn a_plain_directory_is_no_esp_unless_checks_are_relaxed() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let system = KdeLinuxRoot::demo(dir.path(), Images::Plain).expect("fixture");
+    let strict = Layout::detect(&system.root, None, None, false);
+    assert_eq!(
+        strict.esp, None,
+        "a directory on the test file system is not FAT"
+    );
+    let error = read_system(&strict).expect_err("the UKI transfer needs the ESP");
+    assert!(error.to_string().contains("/usr/lib/sysupdate.d/60-esp.transfer: the target is on the EFI system partition, but none was found"), "{error}");
+    let named = Layout::detect(&system.root, Some(Path::new("/efi")), None, false);
+    assert_eq!(
+        read_system(&named)
+            .expect("explicit ESP")
+            .inventory
+            .versions
+            .len(),
+        2
+    );
+    let relaxed = Layout::detect(&system.root, None, None, true);
+    assert_eq!(relaxed.esp.as_deref(), Some(Path::new("/efi")));
 }
