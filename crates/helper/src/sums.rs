@@ -99,10 +99,11 @@ pub fn parse(bytes: &[u8]) -> Result<Vec<Entry>, SumsError> {
         if text.len() < 64 + 2 + 1 {
             return Err(SumsError::TooShort { line });
         }
-        let (digest, rest) = text.split_at(64);
-        if !digest.bytes().all(|c| c.is_ascii_hexdigit()) {
+        // Checked on bytes first: splitting the text at 64 is only safe once those are ASCII.
+        if !text.as_bytes()[..64].iter().all(u8::is_ascii_hexdigit) {
             return Err(SumsError::BadDigest { line });
         }
+        let (digest, rest) = text.split_at(64);
         let name = rest
             .strip_prefix("  ")
             .or_else(|| rest.strip_prefix(" *"))
