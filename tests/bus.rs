@@ -291,3 +291,37 @@ fn a_missing_helper_is_reported_as_not_running() {
     let message = update_center_client::describe_call_error(&error);
     assert!(message.contains("is not running"), "{message}");
 }
+
+#[test]
+fn definition_warnings_reach_the_api() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let system = KdeLinuxRoot::demo(dir.path(), Images::Plain).expect("fixture");
+    std::fs::write(
+        system.root.join("usr/lib/sysupdate.d/70-old.conf"),
+        "[Source]\n",
+    )
+    .expect("write");
+    let bus = PrivateBus::start().expect("bus");
+    let helper = Helper::start(&bus, &system.root, Some(Path::new("/efi"))).expect("helper");
+    let warnings = runtime()
+        .block_on(async { proxy(&bus).await.list_warnings().await })
+        .expect("ListWarnings");
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    assert_eq!(warnings[0].file, "/usr/lib/sysupdate.d/70-old.conf");
+    assert!(
+        warnings[0]
+            .message
+            .contains("is ignored because *.transfer files exist"),
+        "{:?}",
+        warnings[0]
+    );
+    // The helper logs before it answers, but our reader thread may not have caught up yet.
+    assert!(
+        helper.log.wait_for(
+            "warning: /usr/lib/sysupdate.d/70-old.conf",
+            std::time::Duration::from_secs(10)
+        ),
+        "the helper's log must carry the warning too:\n{}",
+        helper.log.text()
+    );
+}

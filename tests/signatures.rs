@@ -248,3 +248,54 @@ fn a_local_folder_works_for_air_gapped_machines() {
     assert!(out.contains("/media/usb/kde-linux  signed by"), "{out}");
     assert!(out.contains("Update available: 202611251200"), "{out}");
 }
+
+#[test]
+fn a_mirror_that_never_answers_times_out_with_its_url() {
+    use update_center_engine::fetch::{FetchError, Fetcher, Location};
+    // Accepts connections and never answers a byte.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("listen");
+    let url = format!(
+        "http://127.0.0.1:{}/",
+        listener.local_addr().expect("address").port()
+    );
+    let fetcher = Fetcher::with_timeouts(
+        std::time::Duration::from_secs(2),
+        std::time::Duration::from_secs(1),
+    );
+    let error = fetcher
+        .get(&Location::Http(url.clone()), "SHA256SUMS", 1024)
+        .expect_err("times out");
+    match error {
+        FetchError::Unreachable {
+            url: failed,
+            reason,
+        } => {
+            assert_eq!(failed, format!("{url}SHA256SUMS"));
+            assert!(
+                reason.to_lowercase().contains("timeout")
+                    || reason.to_lowercase().contains("timed out"),
+                "{reason}"
+            );
+        }
+        other => panic!("expected a timeout, got {other:?}"),
+    }
+    drop(listener);
+}
+
+#[test]
+fn an_oversized_list_is_refused_with_its_url() {
+    use update_center_engine::fetch::{FetchError, Fetcher, Location};
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(dir.path().join("SHA256SUMS"), vec![b'a'; 5000]).expect("write");
+    let server = HttpMirror::serve(dir.path()).expect("serve");
+    let error = Fetcher::new()
+        .get(&Location::Http(server.url.clone()), "SHA256SUMS", 4096)
+        .expect_err("too large");
+    assert_eq!(
+        error,
+        FetchError::TooLarge {
+            url: format!("{}SHA256SUMS", server.url),
+            max_bytes: 4096
+        }
+    );
+}

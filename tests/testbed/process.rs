@@ -6,22 +6,52 @@ use anyhow::{Context, Result, bail};
 use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Condvar, Mutex};
 use std::thread::JoinHandle;
 
 /// Lines a process printed, collected by a thread that keeps its pipe drained.
 #[derive(Clone, Default)]
-pub struct Log(Arc<Mutex<Vec<String>>>);
+pub struct Log(Arc<(Mutex<Vec<String>>, Condvar)>);
 
 impl Log {
     /// Every line so far.
     pub fn lines(&self) -> Vec<String> {
-        self.0.lock().map(|l| l.clone()).unwrap_or_default()
+        self.0.0.lock().map(|l| l.clone()).unwrap_or_default()
     }
 
     /// All lines joined.
     pub fn text(&self) -> String {
         self.lines().join("\n")
+    }
+
+    fn push(&self, line: String) {
+        if let Ok(mut lines) = self.0.0.lock() {
+            lines.push(line);
+        }
+        self.0.1.notify_all();
+    }
+
+    /// Waits until a line containing `marker` has arrived (woken by each new line), at most
+    /// `limit`. A process writes its log before it answers, but the reading thread may not have
+    /// caught up yet when the answer arrives.
+    pub fn wait_for(&self, marker: &str, limit: std::time::Duration) -> bool {
+        let deadline = std::time::Instant::now() + limit;
+        let Ok(mut lines) = self.0.0.lock() else {
+            return false;
+        };
+        loop {
+            if lines.iter().any(|l| l.contains(marker)) {
+                return true;
+            }
+            let now = std::time::Instant::now();
+            if now >= deadline {
+                return false;
+            }
+            match self.0.1.wait_timeout(lines, deadline - now) {
+                Ok((guard, _)) => lines = guard,
+                Err(_) => return false,
+            }
+        }
     }
 }
 
@@ -41,9 +71,7 @@ fn wait_for_line(
             if !prefix.is_empty() {
                 eprintln!("{prefix}{line}");
             }
-            if let Ok(mut lines) = log.0.lock() {
-                lines.push(line.clone());
-            }
+            log.push(line.clone());
             if line.contains(marker)
                 && let Some(s) = sender.take()
             {
@@ -227,9 +255,7 @@ impl Gui {
                 for line in BufReader::new(stderr).lines() {
                     let Ok(line) = line else { break };
                     eprintln!("gui: {line}");
-                    if let Ok(mut l) = log.0.lock() {
-                        l.push(line);
-                    }
+                    log.push(line);
                 }
             })
         };

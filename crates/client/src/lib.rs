@@ -8,7 +8,7 @@ mod error;
 mod types;
 
 pub use error::{Error, describe_call_error, describe_connect_error};
-pub use types::{InstalledFile, VersionInfo};
+pub use types::{DefinitionWarning, InstalledFile, VersionInfo};
 
 /// Well-known bus name the helper owns on the system bus.
 pub const BUS_NAME: &str = "org.kde.UpdateCenter1";
@@ -29,6 +29,9 @@ pub const ERROR_PREFIX: &str = "org.kde.UpdateCenter1.Error";
 pub trait UpdateCenter {
     /// Every OS version found on the system, newest first.
     fn list_versions(&self) -> Result<Vec<VersionInfo>, Error>;
+
+    /// Warnings about the update definitions (unknown keys, ignored legacy files, ...).
+    fn list_warnings(&self) -> Result<Vec<DefinitionWarning>, Error>;
 
     /// Version of this API; raised when methods are added.
     #[zbus(property)]

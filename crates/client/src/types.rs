@@ -29,3 +29,15 @@ pub struct InstalledFile {
     /// Size of the file in bytes.
     pub size_bytes: u64,
 }
+
+/// Something in the update definitions a person should know about (an unknown key, legacy
+/// files that are ignored, ...), though it does not stop updates.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Type)]
+pub struct DefinitionWarning {
+    /// The file, inside the system root.
+    pub file: String,
+    /// 1-based line, or 0 when the warning is about the whole file.
+    pub line: u32,
+    /// What is wrong and what to do.
+    pub message: String,
+}

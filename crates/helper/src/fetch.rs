@@ -95,12 +95,20 @@ impl Fetcher {
     /// A fetcher with the default timeouts, checking TLS certificates against the system's
     /// trust store (so that private mirrors with an in-house CA work).
     pub fn new() -> Self {
+        Self::with_timeouts(
+            Duration::from_secs(CONNECT_TIMEOUT_SECS),
+            Duration::from_secs(REQUEST_TIMEOUT_SECS),
+        )
+    }
+
+    /// A fetcher with other timeouts (tests, slow links).
+    pub fn with_timeouts(connect: Duration, request: Duration) -> Self {
         let tls = ureq::tls::TlsConfig::builder()
             .root_certs(ureq::tls::RootCerts::PlatformVerifier)
             .build();
         let agent = ureq::Agent::config_builder()
-            .timeout_connect(Some(Duration::from_secs(CONNECT_TIMEOUT_SECS)))
-            .timeout_global(Some(Duration::from_secs(REQUEST_TIMEOUT_SECS)))
+            .timeout_connect(Some(connect))
+            .timeout_global(Some(request))
             .http_status_as_error(false)
             .user_agent(concat!("update-center/", env!("CARGO_PKG_VERSION")))
             .tls_config(tls)

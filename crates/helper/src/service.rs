@@ -2,7 +2,9 @@
 //! Thin: every method runs the engine off the bus thread and maps its errors to named ones.
 
 use anyhow::{Context, Result};
-use update_center_client::{BUS_NAME, Error, InstalledFile, OBJECT_PATH, VersionInfo};
+use update_center_client::{
+    BUS_NAME, DefinitionWarning, Error, InstalledFile, OBJECT_PATH, VersionInfo,
+};
 use update_center_engine::{EngineError, SystemState, inventory::Layout};
 
 /// Version of the API, raised when methods are added.
@@ -45,21 +47,54 @@ fn versions(state: &SystemState) -> Vec<VersionInfo> {
         .collect()
 }
 
-#[zbus::interface(name = "org.kde.UpdateCenter1")]
 impl UpdateCenter {
-    /// Every OS version installed, newest first, with the files of each.
-    async fn list_versions(&self) -> Result<Vec<VersionInfo>, Error> {
+    /// Reads the system off the bus thread; logs definition warnings and failures.
+    async fn read(&self, method: &str) -> Result<SystemState, Error> {
         let layout = self.layout.clone();
         let state = tokio::task::spawn_blocking(move || update_center_engine::read_system(&layout))
             .await
             .map_err(|e| Error::Io(format!("the inventory task failed: {e}")))?;
         match state {
-            Ok(state) => Ok(versions(&state)),
+            Ok(state) => {
+                for w in &state.definitions.warnings {
+                    let place = w
+                        .line
+                        .map(|l| format!("{}:{l}", w.file.display()))
+                        .unwrap_or_else(|| w.file.display().to_string());
+                    eprintln!("update-center-helper: warning: {place}: {}", w.message);
+                }
+                Ok(state)
+            }
             Err(error) => {
-                eprintln!("update-center-helper: ListVersions: {error}");
+                eprintln!("update-center-helper: {method}: {error}");
                 Err(to_bus_error(error))
             }
         }
+    }
+}
+
+#[zbus::interface(name = "org.kde.UpdateCenter1")]
+impl UpdateCenter {
+    /// Every OS version installed, newest first, with the files of each.
+    async fn list_versions(&self) -> Result<Vec<VersionInfo>, Error> {
+        self.read("ListVersions")
+            .await
+            .map(|state| versions(&state))
+    }
+
+    /// Warnings about the update definitions, so that no client misses them.
+    async fn list_warnings(&self) -> Result<Vec<DefinitionWarning>, Error> {
+        let state = self.read("ListWarnings").await?;
+        Ok(state
+            .definitions
+            .warnings
+            .iter()
+            .map(|w| DefinitionWarning {
+                file: w.file.display().to_string(),
+                line: w.line.and_then(|l| u32::try_from(l).ok()).unwrap_or(0),
+                message: w.message.clone(),
+            })
+            .collect())
     }
 
     /// Version of this API.

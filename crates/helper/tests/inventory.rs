@@ -337,3 +337,39 @@ fn a_plain_directory_is_no_esp_unless_checks_are_relaxed() {
     let relaxed = Layout::detect(&system.root, None, None, true);
     assert_eq!(relaxed.esp.as_deref(), Some(Path::new("/efi")));
 }
+
+#[test]
+fn an_empty_assignment_resets_a_list_key() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut trial = VersionSpec::complete("202611251200");
+    trial.counter = Some((2, 0));
+    let system = KdeLinuxRoot::create(dir.path(), &[trial], Some("202611251200"), Images::Plain)
+        .expect("fixture");
+    let dropins = system.root.join("etc/sysupdate.d/60-esp.transfer.d");
+    std::fs::create_dir_all(&dropins).expect("mkdir");
+    // Forget the six patterns of the main file; keep only the plain name.
+    std::fs::write(
+        dropins.join("patterns.conf"),
+        "[Target]\nMatchPattern=\nMatchPattern=kde-linux_@v.efi\n",
+    )
+    .expect("write");
+    let state = read(&system.root);
+    let esp = state
+        .definitions
+        .transfers
+        .iter()
+        .find(|t| t.name == "60-esp")
+        .expect("esp transfer");
+    let patterns: Vec<&str> = esp.target.patterns.iter().map(|p| p.as_str()).collect();
+    assert_eq!(patterns, vec!["kde-linux_@v.efi"]);
+    // Without the boot-counter patterns the UKI on trial reads as a version of its own,
+    // `202611251200+2-0` (`+` and `-` are version characters), as systemd reads it: the image
+    // of 202611251200 is left without its UKI.
+    assert_eq!(
+        summary(&state),
+        vec![
+            ("202611251200+2-0".into(), false, false),
+            ("202611251200".into(), false, true)
+        ]
+    );
+}
