@@ -22,20 +22,37 @@ Kirigami.ScrollablePage {
         }
     ]
 
-    header: Kirigami.InlineMessage {
-        id: errorMessage
-        position: Kirigami.InlineMessage.Position.Header
-        type: Kirigami.MessageType.Error
-        showCloseButton: false
-        visible: page.versions.errorMessage !== ""
-        text: page.versions.errorMessage
-        actions: [
-            Kirigami.Action {
-                icon.name: "view-refresh"
-                text: L10n.tr("action-try-again", {})
-                onTriggered: page.versions.refresh()
-            }
-        ]
+    header: ColumnLayout {
+        spacing: 0
+
+        Kirigami.InlineMessage {
+            id: errorMessage
+            Layout.fillWidth: true
+            position: Kirigami.InlineMessage.Position.Header
+            type: Kirigami.MessageType.Error
+            showCloseButton: false
+            visible: page.versions.errorMessage !== ""
+            text: page.versions.errorMessage
+            actions: [
+                Kirigami.Action {
+                    icon.name: "view-refresh"
+                    text: L10n.tr("action-try-again", {})
+                    onTriggered: page.versions.refresh()
+                }
+            ]
+        }
+
+        // Problems in the update definitions that do not stop updates today but may hide
+        // updates tomorrow (e.g. legacy files that are ignored): never only in a log.
+        Kirigami.InlineMessage {
+            objectName: "definitionWarnings"
+            Layout.fillWidth: true
+            position: Kirigami.InlineMessage.Position.Header
+            type: Kirigami.MessageType.Warning
+            showCloseButton: true
+            visible: page.versions.warnings !== ""
+            text: L10n.tr("definition-warnings", { details: page.versions.warnings })
+        }
     }
 
     ListView {

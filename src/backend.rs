@@ -27,16 +27,36 @@ pub fn spawn(future: impl Future<Output = ()> + Send + 'static) {
     runtime().spawn(future);
 }
 
-/// The installed versions, or a sentence for the person saying what went wrong.
-pub async fn list_versions() -> Result<Vec<VersionInfo>, String> {
+/// What the versions page shows: the installed versions and the definition warnings.
+#[derive(Debug, Default)]
+pub struct Overview {
+    /// Installed versions, newest first.
+    pub versions: Vec<VersionInfo>,
+    /// Warnings about the update definitions, one sentence each.
+    pub warnings: Vec<String>,
+}
+
+/// The installed versions and warnings, or a sentence for the person saying what went wrong.
+pub async fn overview() -> Result<Overview, String> {
     let call = async {
         let proxy = update_center_client::connect_system()
             .await
             .map_err(|e| update_center_client::describe_connect_error(&e))?;
-        proxy
+        let versions = proxy
             .list_versions()
             .await
-            .map_err(|e| update_center_client::describe_call_error(&e))
+            .map_err(|e| update_center_client::describe_call_error(&e))?;
+        let warnings = proxy
+            .list_warnings()
+            .await
+            .map_err(|e| update_center_client::describe_call_error(&e))?
+            .into_iter()
+            .map(|w| match w.line {
+                0 => format!("{}: {}", w.file, w.message),
+                line => format!("{}:{line}: {}", w.file, w.message),
+            })
+            .collect();
+        Ok(Overview { versions, warnings })
     };
     match tokio::time::timeout(Duration::from_secs(CALL_TIMEOUT_SECS), call).await {
         Ok(result) => result,

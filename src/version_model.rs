@@ -42,6 +42,7 @@ pub mod qobject {
         #[qproperty(bool, loaded)]
         #[qproperty(i32, count)]
         #[qproperty(QString, error_message, cxx_name = "errorMessage")]
+        #[qproperty(QString, warnings)]
         type VersionModel = super::VersionModelRust;
     }
 
@@ -104,6 +105,7 @@ const FIRST_ROLE: i32 = 0x0100;
 pub struct VersionModelRust {
     loading: bool,
     error_message: QString,
+    warnings: QString,
     loaded: bool,
     count: i32,
     rows: Vec<VersionInfo>,
@@ -119,7 +121,7 @@ impl qobject::VersionModel {
         self.as_mut().set_loading(true);
         let qt_thread = self.qt_thread();
         backend::spawn(async move {
-            let result = backend::list_versions().await;
+            let result = backend::overview().await;
             let queued = qt_thread.queue(move |model| model.apply(result));
             if let Err(error) = queued {
                 // The window was closed while the call ran: nothing is left to update.
@@ -128,11 +130,14 @@ impl qobject::VersionModel {
         });
     }
 
-    fn apply(mut self: Pin<&mut Self>, result: Result<Vec<VersionInfo>, String>) {
-        let (rows, message) = match result {
-            Ok(rows) => (rows, String::new()),
-            Err(message) => (Vec::new(), message),
+    fn apply(mut self: Pin<&mut Self>, result: Result<backend::Overview, String>) {
+        let (overview, message) = match result {
+            Ok(overview) => (overview, String::new()),
+            Err(message) => (backend::Overview::default(), message),
         };
+        let rows = overview.versions;
+        self.as_mut()
+            .set_warnings(QString::from(&overview.warnings.join("\n")));
         // SAFETY: begin/end are paired and nothing else touches the rows in between.
         unsafe {
             self.as_mut().begin_reset_model();

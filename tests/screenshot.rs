@@ -141,3 +141,27 @@ fn qml_warnings_are_recognised_in_the_log() {
     .to_vec();
     assert_eq!(testbed::process::qml_problems(&log), log[1..].to_vec());
 }
+
+#[test]
+fn ignored_legacy_definitions_are_shown_as_a_warning() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("legacy.png");
+    let run = demo(&[
+        "--legacy-conf",
+        "--screenshot",
+        file.to_str().expect("utf-8 path"),
+    ]);
+    assert!(run.success, "the demo failed:\n{}", run.stderr);
+    let pixels = pixels(&file);
+    // Breeze's neutral (warning) colour is orange: strong red, medium green, little blue.
+    let orange = pixels
+        .iter()
+        .filter(|p| p[0] > 200 && (90..190).contains(&p[1]) && p[2] < 80)
+        .count();
+    assert!(
+        orange > 100,
+        "no warning message on screen ({orange} orange pixels)"
+    );
+    let c = colours(&file);
+    assert!(c.green > 30, "the versions are still listed");
+}

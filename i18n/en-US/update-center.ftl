@@ -19,5 +19,7 @@ version-accessible-name = Version { $version }
 badge-running = Running
 badge-incomplete = Incomplete
 
+definition-warnings = The update definitions need attention: { $details }
+
 versions-empty-title = No OS versions are installed
 versions-empty-explanation = No files matching the update definitions were found on this system.

@@ -16,12 +16,14 @@ const SCREENSHOT_HEIGHT: u32 = 640;
 struct Args {
     screenshot: Option<PathBuf>,
     no_helper: bool,
+    legacy_conf: bool,
 }
 
 fn parse_args() -> Result<Args> {
     let mut args = Args {
         screenshot: None,
         no_helper: false,
+        legacy_conf: false,
     };
     let mut iter = std::env::args().skip(1);
     while let Some(arg) = iter.next() {
@@ -34,8 +36,12 @@ fn parse_args() -> Result<Args> {
                 )
             }
             "--no-helper" => args.no_helper = true,
+            // A legacy *.conf beside the *.transfer files: what once stopped KDE Linux updates.
+            "--legacy-conf" => args.legacy_conf = true,
             "--help" | "-h" => {
-                println!("usage: update-center-demo [--screenshot FILE] [--no-helper]");
+                println!(
+                    "usage: update-center-demo [--screenshot FILE] [--no-helper] [--legacy-conf]"
+                );
                 std::process::exit(0);
             }
             other => bail!("unknown argument `{other}` (see --help)"),
@@ -58,6 +64,12 @@ fn run() -> Result<()> {
         .tempdir()?;
     let root = dir.path().join("root");
     let system = KdeLinuxRoot::demo(&root, Images::Erofs)?;
+    if args.legacy_conf {
+        std::fs::write(
+            root.join("usr/lib/sysupdate.d/40-legacy.conf"),
+            "[Source]\nType=url-file\nPath=https://mirror.invalid/\nMatchPattern=old_@v.raw\n\n[Target]\nType=regular-file\nPath=/old\nMatchPattern=old_@v.raw\n",
+        )?;
+    }
     eprintln!(
         "demo: a KDE Linux system with versions {} (running {}) in {}",
         system

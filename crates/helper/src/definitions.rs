@@ -284,10 +284,9 @@ pub fn load(root: &Path, specifiers: &Specifiers) -> Result<Definitions, EngineE
             warnings.push(Warning {
                 file: found.in_root.clone(),
                 line: None,
-                message: format!(
-                    "legacy transfer file {} is ignored because *.transfer files exist; rename it to *.transfer or remove it",
-                    found.in_root.display()
-                ),
+                message: "this legacy transfer file is ignored because *.transfer files exist \
+                          (as systemd-sysupdate does); rename it to *.transfer or remove it"
+                    .to_string(),
             });
         }
         (transfer_files, ".transfer")

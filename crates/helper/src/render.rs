@@ -26,7 +26,7 @@ pub fn inspect_text(state: &SystemState, out: &mut impl Write) -> Result<()> {
         for w in &state.definitions.warnings {
             match w.line {
                 Some(line) => writeln!(out, "  {}:{line}: {}", w.file.display(), w.message)?,
-                None => writeln!(out, "  {}", w.message)?,
+                None => writeln!(out, "  {}: {}", w.file.display(), w.message)?,
             }
         }
     }
