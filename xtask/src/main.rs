@@ -23,6 +23,7 @@ tasks:
   test                       build everything and run the whole test suite
   demo [--screenshot FILE]   run the GUI on a built-in demo system (FILE: render under Xvfb, write a PNG, exit)
   shell [COMMAND...]         run a command (default: bash) in the build environment
+  fuzz [SECONDS]             run every cargo-fuzz target of fuzz/ for SECONDS each (default 600)
 ";
 
 fn main() {
@@ -68,6 +69,7 @@ fn run() -> Result<()> {
             };
             status(Command::new(program).args(arguments))
         }),
+        "fuzz" => fuzz(rest),
         "help" | "--help" | "-h" => {
             print!("{USAGE}");
             Ok(())
@@ -77,6 +79,39 @@ fn run() -> Result<()> {
             bail!("unknown task `{other}`")
         }
     }
+}
+
+/// The cargo-fuzz targets in `fuzz/`.
+const FUZZ_TARGETS: [&str; 4] = ["ini", "pattern", "version", "sums"];
+
+/// Runs every fuzz target for a while. Runs on the host: the engine needs no Qt. cargo-fuzz
+/// needs unstable compiler flags, which `RUSTC_BOOTSTRAP=1` allows on the stable toolchain.
+fn fuzz(rest: &[String]) -> Result<()> {
+    let seconds: u64 = match rest.first() {
+        Some(s) => s.parse().context("SECONDS must be a number")?,
+        None => 600,
+    };
+    let fuzz_dir = workspace_root()?.join("fuzz");
+    let installed = Command::new("cargo").args(["fuzz", "--version"]).output();
+    if !matches!(installed, Ok(o) if o.status.success()) {
+        status(Command::new("cargo").args(["install", "cargo-fuzz", "--locked"]))?;
+    }
+    for target in FUZZ_TARGETS {
+        let corpus = fuzz_dir.join("corpus").join(target);
+        std::fs::create_dir_all(&corpus)?;
+        eprintln!("xtask: fuzzing {target} for {seconds} s");
+        status(
+            Command::new("cargo")
+                .current_dir(&fuzz_dir)
+                .env("RUSTC_BOOTSTRAP", "1")
+                .args(["fuzz", "run", "--sanitizer", "none", target])
+                .arg(&corpus)
+                .arg("--")
+                .arg(format!("-max_total_time={seconds}"))
+                .arg("-print_final_stats=1"),
+        )?;
+    }
+    Ok(())
 }
 
 /// Makes the screenshot path absolute (relative to where the user ran the command), so that it

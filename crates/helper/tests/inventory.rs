@@ -373,3 +373,33 @@ fn an_empty_assignment_resets_a_list_key() {
         ]
     );
 }
+
+#[test]
+fn requisite_features_must_all_be_enabled() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let system = KdeLinuxRoot::demo(dir.path(), Images::Plain).expect("fixture");
+    let lib = system.root.join("usr/lib/sysupdate.d");
+    let caibx = lib.join("50-root-x86-64-caibx.transfer");
+    let text = std::fs::read_to_string(&caibx).expect("read").replace(
+        "[Transfer]\n",
+        "[Transfer]\nRequisiteFeatures=delta network\n",
+    );
+    std::fs::write(&caibx, text).expect("write");
+    std::fs::write(lib.join("delta.feature"), "[Feature]\nEnabled=yes\n").expect("write");
+    std::fs::write(lib.join("network.feature"), "[Feature]\nEnabled=no\n").expect("write");
+    let enabled = |state: &SystemState| {
+        state
+            .definitions
+            .transfers
+            .iter()
+            .find(|t| t.name == "50-root-x86-64-caibx")
+            .map(|t| t.enabled)
+    };
+    assert_eq!(
+        enabled(&read(&system.root)),
+        Some(false),
+        "one of two is off"
+    );
+    std::fs::write(lib.join("network.feature"), "[Feature]\nEnabled=yes\n").expect("write");
+    assert_eq!(enabled(&read(&system.root)), Some(true), "both on");
+}
