@@ -97,3 +97,56 @@ fn inspect_reports_a_malformed_definition_and_fails() {
         "{stderr}"
     );
 }
+
+/// A tmpfs mounted for the length of a test (the tests run as root in the dev root).
+struct Mount(std::path::PathBuf);
+
+impl Mount {
+    fn tmpfs(at: &Path) -> Self {
+        std::fs::create_dir_all(at).expect("mount point");
+        let status = Command::new("mount")
+            .args(["-t", "tmpfs", "tmpfs"])
+            .arg(at)
+            .status()
+            .expect("run mount");
+        assert!(status.success(), "cannot mount a tmpfs at {}", at.display());
+        Self(at.to_path_buf())
+    }
+}
+
+impl Drop for Mount {
+    fn drop(&mut self) {
+        let _ = Command::new("umount").arg(&self.0).status();
+    }
+}
+
+#[test]
+fn a_separate_boot_file_system_beside_the_esp_is_xbootldr() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut without_uki = VersionSpec::complete("202611251200");
+    without_uki.uki = false;
+    let system = KdeLinuxRoot::create(
+        dir.path(),
+        &[without_uki],
+        Some("202611251200"),
+        Images::Plain,
+    )
+    .expect("fixture");
+    let boot = system.root.join("boot");
+    let _mount = Mount::tmpfs(&boot);
+    std::fs::create_dir_all(boot.join("loader")).expect("mkdir");
+    std::fs::create_dir_all(boot.join("EFI/Linux")).expect("mkdir");
+    std::fs::write(boot.join("EFI/Linux/kde-linux_202611251200.efi"), b"MZ").expect("write");
+    let (ok, text, stderr) = inspect(&system.root, true);
+    assert!(ok, "{stderr}");
+    let value: serde_json::Value = serde_json::from_str(&text).expect("JSON");
+    let version = &value["inventory"]["versions"][0];
+    assert_eq!(
+        version["complete"], true,
+        "the UKI on XBOOTLDR counts: {version}"
+    );
+    assert_eq!(
+        version["instances"][2]["path"],
+        "/boot/EFI/Linux/kde-linux_202611251200.efi"
+    );
+}

@@ -48,10 +48,18 @@ impl Layout {
                 .find(|p| acceptable(p))
                 .map(PathBuf::from)
         });
+        // XBOOTLDR lives at /boot when the ESP is at /efi (the layout the Boot Loader
+        // Specification recommends when both exist). systemd also reads the GPT partition type;
+        // here a second boot file system at /boot beside an ESP at /efi is taken as XBOOTLDR.
+        let xbootldr = xbootldr.map(Path::to_path_buf).or_else(|| {
+            let esp_at_efi = esp.as_deref() == Some(Path::new("/efi"));
+            (esp_at_efi && acceptable("/boot") && !same_file_system(root, "/efi", "/boot"))
+                .then(|| PathBuf::from("/boot"))
+        });
         Self {
             root: root.to_path_buf(),
             esp,
-            xbootldr: xbootldr.map(Path::to_path_buf),
+            xbootldr,
         }
     }
 
@@ -122,6 +130,17 @@ pub struct Inventory {
     pub versions: Vec<InstalledVersion>,
     /// The booted version (`IMAGE_VERSION`), whether or not its files were found.
     pub booted: Option<String>,
+}
+
+/// Whether two directories of the root are on the same file system (device).
+fn same_file_system(root: &Path, a: &str, b: &str) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    let device = |p: &str| {
+        std::fs::metadata(root.join(p.trim_start_matches('/')))
+            .map(|m| m.dev())
+            .ok()
+    };
+    device(a).is_some() && device(a) == device(b)
 }
 
 /// The file system type of the mount that holds `path`, from `/proc/self/mountinfo`

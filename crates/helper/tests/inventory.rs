@@ -403,3 +403,29 @@ fn requisite_features_must_all_be_enabled() {
     std::fs::write(lib.join("network.feature"), "[Feature]\nEnabled=yes\n").expect("write");
     assert_eq!(enabled(&read(&system.root)), Some(true), "both on");
 }
+
+#[test]
+fn boot_means_xbootldr_when_there_is_one_and_the_esp_otherwise() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let system = KdeLinuxRoot::demo(dir.path(), Images::Plain).expect("fixture");
+    // A root on one file system: /boot beside /efi is not a partition of its own.
+    std::fs::create_dir_all(system.root.join("boot/loader")).expect("mkdir");
+    let layout = Layout::detect(&system.root, None, None, true);
+    assert_eq!(layout.xbootldr, None);
+    let esp_transfer = read(&system.root)
+        .definitions
+        .transfers
+        .into_iter()
+        .find(|t| t.name == "60-esp")
+        .expect("esp transfer");
+    assert_eq!(
+        layout.target_dir(&esp_transfer),
+        Some(Path::new("/efi/EFI/Linux").to_path_buf())
+    );
+    // Named explicitly, XBOOTLDR takes the boot entries (PathRelativeTo=boot).
+    let layout = Layout::detect(&system.root, None, Some(Path::new("/boot")), true);
+    assert_eq!(
+        layout.target_dir(&esp_transfer),
+        Some(Path::new("/boot/EFI/Linux").to_path_buf())
+    );
+}
