@@ -48,6 +48,14 @@ pub struct Offer {
     pub location: String,
     /// Its SHA-256 from `SHA256SUMS`.
     pub sha256: String,
+    /// The source directory it is read from.
+    #[serde(skip)]
+    pub from: Location,
+}
+
+/// Where an offered file is read from.
+pub fn location_of(offer: &Offer) -> Location {
+    offer.from.clone()
 }
 
 /// One version the sources offer.
@@ -216,6 +224,7 @@ pub fn check(
                     name: entry.name.clone(),
                     location: loc.display(&entry.name),
                     sha256: entry.sha256.clone(),
+                    from: loc.clone(),
                 });
             }
         }

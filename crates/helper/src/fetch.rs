@@ -70,6 +70,26 @@ pub enum FetchError {
         /// The limit.
         max_bytes: usize,
     },
+    /// The download was cancelled.
+    #[error("the download of {url} was cancelled")]
+    Cancelled {
+        /// The URL or path.
+        url: String,
+    },
+    /// Writing the downloaded bytes failed (a full disk, an I/O error).
+    #[error("cannot write {url} to disk: {reason}")]
+    Write {
+        /// The URL or path being written.
+        url: String,
+        /// Why.
+        reason: String,
+    },
+    /// The mirror does not say how large a file is.
+    #[error("{url} has no Content-Length; its size is needed to check the room before writing")]
+    NoSize {
+        /// The URL.
+        url: String,
+    },
     /// A local file could not be read.
     #[error("cannot read {path}: {reason}")]
     Local {
@@ -80,10 +100,16 @@ pub enum FetchError {
     },
 }
 
-/// Reads small files from locations.
+/// Reads small files from locations, and downloads payloads.
 pub struct Fetcher {
     agent: ureq::Agent,
+    payload_agent: ureq::Agent,
 }
+
+/// A payload download may take this long in all (a slow link and a multi-GB image).
+pub const PAYLOAD_TIMEOUT_SECS: u64 = 6 * 3600;
+/// Bytes read and written at a time while downloading.
+const CHUNK_BYTES: usize = 1024 * 1024;
 
 impl Default for Fetcher {
     fn default() -> Self {
@@ -103,18 +129,32 @@ impl Fetcher {
 
     /// A fetcher with other timeouts (tests, slow links).
     pub fn with_timeouts(connect: Duration, request: Duration) -> Self {
-        let tls = ureq::tls::TlsConfig::builder()
-            .root_certs(ureq::tls::RootCerts::PlatformVerifier)
-            .build();
+        let tls = || {
+            ureq::tls::TlsConfig::builder()
+                .root_certs(ureq::tls::RootCerts::PlatformVerifier)
+                .build()
+        };
         let agent = ureq::Agent::config_builder()
             .timeout_connect(Some(connect))
             .timeout_global(Some(request))
             .http_status_as_error(false)
             .user_agent(concat!("update-center/", env!("CARGO_PKG_VERSION")))
-            .tls_config(tls)
+            .tls_config(tls())
             .build()
             .into();
-        Self { agent }
+        let payload_agent = ureq::Agent::config_builder()
+            .timeout_connect(Some(connect))
+            .timeout_recv_response(Some(request))
+            .timeout_global(Some(Duration::from_secs(PAYLOAD_TIMEOUT_SECS)))
+            .http_status_as_error(false)
+            .user_agent(concat!("update-center/", env!("CARGO_PKG_VERSION")))
+            .tls_config(tls())
+            .build()
+            .into();
+        Self {
+            agent,
+            payload_agent,
+        }
     }
 
     /// Reads `name` from `location`: `Ok(None)` when it does not exist (HTTP 404/410, no file).
@@ -156,6 +196,118 @@ impl Fetcher {
                 max_bytes,
             }),
             Err(e) => Err(unreachable(e)),
+        }
+    }
+}
+
+impl Fetcher {
+    /// Streams `name` from `location` into `out`, hashing as it goes; returns the SHA-256 (hex)
+    /// and the number of bytes. Stops with an error when `cancel` is set, and refuses more than
+    /// `max_bytes` (the size the plan was made for).
+    pub fn download(
+        &self,
+        location: &Location,
+        name: &str,
+        out: &mut impl std::io::Write,
+        max_bytes: u64,
+        cancel: &std::sync::atomic::AtomicBool,
+        progress: &mut dyn FnMut(u64),
+    ) -> Result<(String, u64), FetchError> {
+        use sha2::{Digest, Sha256};
+        use std::io::Read;
+        let url = location.display(name);
+        let mut reader: Box<dyn Read> =
+            match location {
+                Location::Http(_) => {
+                    let response = self.payload_agent.get(&url).call().map_err(|e| {
+                        FetchError::Unreachable {
+                            url: url.clone(),
+                            reason: e.to_string(),
+                        }
+                    })?;
+                    let status = response.status().as_u16();
+                    if !(200..300).contains(&status) {
+                        return Err(FetchError::Status { url, status });
+                    }
+                    Box::new(response.into_body().into_reader())
+                }
+                Location::Dir { on_disk, .. } => {
+                    Box::new(std::fs::File::open(on_disk.join(name)).map_err(|e| {
+                        FetchError::Local {
+                            path: url.clone(),
+                            reason: e.to_string(),
+                        }
+                    })?)
+                }
+            };
+        let mut hasher = Sha256::new();
+        let mut buffer = vec![0u8; CHUNK_BYTES];
+        let mut total: u64 = 0;
+        loop {
+            if cancel.load(std::sync::atomic::Ordering::Relaxed) {
+                return Err(FetchError::Cancelled { url });
+            }
+            let n = reader
+                .read(&mut buffer)
+                .map_err(|e| FetchError::Unreachable {
+                    url: url.clone(),
+                    reason: e.to_string(),
+                })?;
+            if n == 0 {
+                break;
+            }
+            total += n as u64;
+            if total > max_bytes {
+                return Err(FetchError::TooLarge {
+                    url,
+                    max_bytes: usize::try_from(max_bytes).unwrap_or(usize::MAX),
+                });
+            }
+            hasher.update(&buffer[..n]);
+            out.write_all(&buffer[..n]).map_err(|e| FetchError::Write {
+                url: url.clone(),
+                reason: e.to_string(),
+            })?;
+            progress(total);
+        }
+        let hex: String = hasher
+            .finalize()
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        Ok((hex, total))
+    }
+
+    /// The size of `name` at `location` (HTTP `HEAD`, or the file's size).
+    pub fn size(&self, location: &Location, name: &str) -> Result<u64, FetchError> {
+        let url = location.display(name);
+        match location {
+            Location::Http(_) => {
+                let response =
+                    self.agent
+                        .head(&url)
+                        .call()
+                        .map_err(|e| FetchError::Unreachable {
+                            url: url.clone(),
+                            reason: e.to_string(),
+                        })?;
+                let status = response.status().as_u16();
+                if !(200..300).contains(&status) {
+                    return Err(FetchError::Status { url, status });
+                }
+                response
+                    .headers()
+                    .get("content-length")
+                    .and_then(|v| v.to_str().ok())
+                    .and_then(|v| v.trim().parse().ok())
+                    .ok_or(FetchError::NoSize { url })
+            }
+            Location::Dir { on_disk, .. } => std::fs::metadata(on_disk.join(name))
+                .map(|m| m.len())
+                .map_err(|e| FetchError::Local {
+                    path: url,
+                    reason: e.to_string(),
+                }),
         }
     }
 }

@@ -12,12 +12,15 @@ pub mod catalog;
 pub mod definitions;
 pub mod error;
 pub mod fetch;
+pub mod history;
 pub mod ini;
 pub mod inventory;
 pub mod osrelease;
 pub mod pattern;
+pub mod plan;
 pub mod signature;
 pub mod sums;
+pub mod transaction;
 pub mod version;
 
 use std::path::Path;

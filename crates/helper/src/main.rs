@@ -1,6 +1,7 @@
 //! `update-center-helper`: the privileged helper. Without a subcommand it serves
 //! `org.kde.UpdateCenter1` on the system bus; `inspect` works offline on a mounted root.
 
+mod bin_facts;
 mod render;
 mod service;
 
@@ -62,6 +63,21 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Install the newest version the sources offer (or VERSION): plan, check room, download,
+    /// verify, commit; removes old versions beyond InstancesMax first.
+    Update {
+        /// The version to install (default: the candidate).
+        version: Option<String>,
+        /// Print progress and the result as JSON lines.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Remove the oldest versions beyond InstancesMax (never the running or a protected one).
+    Vacuum {
+        /// Print the result as JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Read what the update sources offer (verified by signature) and print the candidate,
     /// without D-Bus and without changing anything on disk.
     Check {
@@ -89,6 +105,8 @@ fn run(cli: Cli) -> Result<()> {
                 .build()?;
             runtime.block_on(service::serve(layout))
         }
+        Command::Update { version, json } => update(&layout, version.as_deref(), json),
+        Command::Vacuum { json } => vacuum(&layout, json),
         Command::Check { json } => {
             let state = update_center_engine::read_system(&layout)?;
             let fetcher = update_center_engine::fetch::Fetcher::new();
@@ -115,4 +133,132 @@ fn run(cli: Cli) -> Result<()> {
             }
         }
     }
+}
+
+/// Every directory an update may write to, inside the root.
+fn target_dirs(state: &update_center_engine::SystemState, layout: &Layout) -> Vec<PathBuf> {
+    state
+        .definitions
+        .active()
+        .filter_map(|t| layout.target_dir(t))
+        .collect()
+}
+
+fn facts_for<'a>(
+    layout: &'a Layout,
+    sizes: &'a [(String, u64)],
+) -> (
+    impl Fn(&update_center_engine::catalog::Offer) -> Option<u64> + 'a,
+    impl Fn(&PathBuf) -> Option<(u64, u64)> + 'a,
+    impl Fn(&PathBuf) -> u64 + 'a,
+) {
+    (
+        move |offer: &update_center_engine::catalog::Offer| {
+            sizes
+                .iter()
+                .find(|(l, _)| *l == offer.location)
+                .map(|(_, s)| *s)
+        },
+        move |dir: &PathBuf| bin_facts::file_system_of(layout, dir),
+        move |path: &PathBuf| bin_facts::installed_size(layout, path),
+    )
+}
+
+fn update(layout: &Layout, version: Option<&str>, json: bool) -> Result<()> {
+    use update_center_engine::{catalog, fetch::Fetcher, plan, transaction};
+    let state = update_center_engine::read_system(layout)?;
+    let recovery = transaction::recover(layout, &target_dirs(&state, layout))?;
+    let state = if recovery == transaction::Recovery::Clean {
+        state
+    } else {
+        eprintln!("update-center-helper: recovered an interrupted update: {recovery:?}");
+        update_center_engine::read_system(layout)?
+    };
+    let fetcher = Fetcher::new();
+    let catalog = catalog::check(&state.definitions, &state.inventory, &layout.root, &fetcher)?;
+    let wanted = version
+        .map(str::to_string)
+        .or_else(|| catalog.candidate.clone());
+    let offers: Vec<catalog::Offer> = catalog
+        .versions
+        .iter()
+        .filter(|v| Some(&v.version) == wanted.as_ref())
+        .flat_map(|v| v.files.clone())
+        .collect();
+    let sizes = bin_facts::sizes(&fetcher, &offers)?;
+    let (size_of, file_system_of, installed_size) = facts_for(layout, &sizes);
+    let facts = plan::Facts {
+        size_of: &size_of,
+        file_system_of: &file_system_of,
+        installed_size: &installed_size,
+    };
+    let plan = plan::plan(&state, &catalog, layout, version, &facts)?;
+    if json {
+        println!("{}", serde_json::json!({ "event": "plan", "plan": plan }));
+    } else {
+        eprintln!(
+            "Installing {} ({} bytes to download)",
+            plan.version, plan.download_bytes
+        );
+        for r in &plan.removals {
+            eprintln!("  removing version {} first", r.version);
+        }
+    }
+    let cancel = std::sync::atomic::AtomicBool::new(false);
+    let mut last_percent = u64::MAX;
+    transaction::execute(&plan, layout, &fetcher, &cancel, &mut |p| match p {
+        transaction::Progress::Downloading { done, total } => {
+            let percent = if total == 0 { 100 } else { done * 100 / total };
+            if percent != last_percent {
+                last_percent = percent;
+                if json {
+                    println!(
+                        "{}",
+                        serde_json::json!({ "event": "download", "done_bytes": done, "total_bytes": total })
+                    );
+                } else {
+                    eprint!("\r  downloading: {percent:3}% ({done} of {total} bytes)");
+                }
+            }
+        }
+        transaction::Progress::Committing => {
+            if !json {
+                eprintln!("\n  committing");
+            }
+        }
+    })?;
+    if json {
+        println!(
+            "{}",
+            serde_json::json!({ "event": "installed", "version": plan.version })
+        );
+    } else {
+        println!(
+            "Installed {}. It boots next time (on trial until it is blessed).",
+            plan.version
+        );
+    }
+    Ok(())
+}
+
+fn vacuum(layout: &Layout, json: bool) -> Result<()> {
+    use update_center_engine::{plan, transaction};
+    let state = update_center_engine::read_system(layout)?;
+    let (size_of, file_system_of, installed_size) = facts_for(layout, &[]);
+    let facts = plan::Facts {
+        size_of: &size_of,
+        file_system_of: &file_system_of,
+        installed_size: &installed_size,
+    };
+    let removals = plan::vacuum(&state, &facts);
+    transaction::remove_versions(&removals, layout)?;
+    let removed: Vec<&str> = removals.iter().map(|r| r.version.as_str()).collect();
+    if json {
+        println!("{}", serde_json::json!({ "removed": removed }));
+    } else if removed.is_empty() {
+        println!("Nothing to remove.");
+    } else {
+        println!("Removed {}.", removed.join(", "));
+    }
+    Ok(())
 }

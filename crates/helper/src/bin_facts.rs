@@ -1,0 +1,42 @@
+//! The facts a plan needs, read from the real system: sizes at the sources, free space and
+//! identity of file systems (statvfs), sizes of installed files.
+
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+use update_center_engine::catalog::{Offer, location_of};
+use update_center_engine::fetch::{FetchError, Fetcher};
+use update_center_engine::inventory::Layout;
+
+/// Sizes of every offered file of a version, asked once each.
+pub fn sizes(fetcher: &Fetcher, offers: &[Offer]) -> Result<Vec<(String, u64)>, FetchError> {
+    offers
+        .iter()
+        .map(|o| Ok((o.location.clone(), fetcher.size(&location_of(o), &o.name)?)))
+        .collect()
+}
+
+/// The nearest existing directory at or above `dir` (inside the root), on disk.
+fn existing(layout: &Layout, dir: &Path) -> PathBuf {
+    let mut path = layout.on_disk(dir);
+    while !path.exists() {
+        if !path.pop() {
+            break;
+        }
+    }
+    path
+}
+
+/// (device, bytes available to unprivileged writers... and root's reserve is not counted).
+pub fn file_system_of(layout: &Layout, dir: &Path) -> Option<(u64, u64)> {
+    let path = existing(layout, dir);
+    let device = std::fs::metadata(&path).ok()?.dev();
+    let stats = rustix::fs::statvfs(&path).ok()?;
+    Some((device, stats.f_bavail.saturating_mul(stats.f_frsize)))
+}
+
+/// Size of an installed file (0 when it is gone).
+pub fn installed_size(layout: &Layout, path: &Path) -> u64 {
+    std::fs::metadata(layout.on_disk(path))
+        .map(|m| m.len())
+        .unwrap_or(0)
+}

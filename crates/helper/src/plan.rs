@@ -1,0 +1,383 @@
+//! The plan of an update, worked out before anything is written: which version, which files go
+//! where under which names, which whole old versions are removed first (never the booted or a
+//! protected one), and whether every file system has the room. Pure: sizes and free space come
+//! in as values, so that every decision can be printed and tested.
+
+use crate::SystemState;
+use crate::catalog::{Catalog, Offer};
+use crate::definitions::Transfer;
+use crate::inventory::{InstalledVersion, Layout};
+use serde::Serialize;
+use std::path::PathBuf;
+
+/// Room kept free on every file system beyond what the files need, in bytes.
+pub const MARGIN_BYTES: u64 = 1024 * 1024;
+
+/// One file to install.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PlannedFile {
+    /// The transfer.
+    pub transfer: String,
+    /// Where it comes from.
+    pub source: Offer,
+    /// The target directory, inside the root.
+    pub target_dir: PathBuf,
+    /// The final name, from the first target pattern (with the boot counter for UKIs).
+    pub final_name: String,
+    /// The hidden name it is written under until the commit.
+    pub temp_name: String,
+    /// Its size in bytes.
+    pub size_bytes: u64,
+    /// Access mode of the installed file (`Mode=`, without write bits for `ReadOnly=yes`).
+    pub mode: u32,
+}
+
+/// A whole installed version removed before the new one is written.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Removal {
+    /// The version.
+    pub version: String,
+    /// Its files, inside the root, in removal order: the boot entry (UKI) first.
+    pub files: Vec<PathBuf>,
+    /// Bytes it frees.
+    pub size_bytes: u64,
+}
+
+/// The room on one file system.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Room {
+    /// A target directory on it, inside the root (e.g. `/efi/EFI/Linux`).
+    pub target_dir: PathBuf,
+    /// Whether it is the EFI system partition (or XBOOTLDR).
+    pub boot_partition: bool,
+    /// Bytes the new files need.
+    pub needed_bytes: u64,
+    /// Bytes the removals free on it.
+    pub freed_bytes: u64,
+    /// Bytes free now.
+    pub available_bytes: u64,
+}
+
+/// Everything an update will do.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Plan {
+    /// The version to install.
+    pub version: String,
+    /// Files in transfer order (the boot entry last).
+    pub files: Vec<PlannedFile>,
+    /// Versions removed first, oldest first.
+    pub removals: Vec<Removal>,
+    /// Bytes to download.
+    pub download_bytes: u64,
+    /// Room per file system.
+    pub room: Vec<Room>,
+}
+
+/// Why no plan could be made. Nothing has been written.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PlanError {
+    /// No version to install.
+    #[error("the system is up to date: no newer version is offered")]
+    UpToDate,
+    /// The named version is not offered.
+    #[error("version {0} is not offered by the update sources")]
+    NotOffered(String),
+    /// The named version is offered only in part.
+    #[error("version {version} is offered without {}: it cannot be installed", missing.join(", "))]
+    OfferedInPart {
+        /// The version.
+        version: String,
+        /// Transfers with no file.
+        missing: Vec<String>,
+    },
+    /// The named version is installed already.
+    #[error("version {0} is installed already")]
+    AlreadyInstalled(String),
+    /// A target pattern cannot name a new file.
+    #[error(
+        "{file}: the first MatchPattern= of [Target] cannot name a new file (it needs wildcards other than @v, @l and @d)"
+    )]
+    Unnameable {
+        /// The definition file.
+        file: String,
+    },
+    /// The size of a file could not be learned.
+    #[error("the size of {0} is unknown; the mirror did not say")]
+    UnknownSize(String),
+    /// A file system lacks room even after the allowed removals.
+    #[error("{0}")]
+    NoRoom(String),
+}
+
+/// What the planner needs to know about the outside world.
+pub struct Facts<'a> {
+    /// Size in bytes of an offered file.
+    pub size_of: &'a dyn Fn(&Offer) -> Option<u64>,
+    /// File system of a directory inside the root: an identity and the bytes available.
+    pub file_system_of: &'a dyn Fn(&PathBuf) -> Option<(u64, u64)>,
+    /// Size in bytes of an installed file.
+    pub installed_size: &'a dyn Fn(&PathBuf) -> u64,
+}
+
+fn human(bytes: u64) -> String {
+    let mb = bytes.div_ceil(1_000_000);
+    format!("{mb} MB")
+}
+
+/// Plans the installation of `wanted` (or the candidate).
+pub fn plan(
+    state: &SystemState,
+    catalog: &Catalog,
+    layout: &Layout,
+    wanted: Option<&str>,
+    facts: &Facts<'_>,
+) -> Result<Plan, PlanError> {
+    let version = match wanted {
+        Some(v) => v.to_string(),
+        None => catalog.candidate.clone().ok_or(PlanError::UpToDate)?,
+    };
+    let offered = catalog
+        .versions
+        .iter()
+        .find(|v| v.version == version)
+        .ok_or_else(|| PlanError::NotOffered(version.clone()))?;
+    if !offered.complete {
+        return Err(PlanError::OfferedInPart {
+            version,
+            missing: offered.missing_transfers.clone(),
+        });
+    }
+    if state
+        .inventory
+        .versions
+        .iter()
+        .any(|v| v.version == version && v.complete)
+    {
+        return Err(PlanError::AlreadyInstalled(version));
+    }
+    let active: Vec<&Transfer> = state.definitions.active().collect();
+    let mut files = Vec::new();
+    for transfer in &active {
+        let Some(offer) = offered.files.iter().find(|f| f.transfer == transfer.name) else {
+            continue;
+        };
+        let target = &transfer.target;
+        let pattern = target
+            .patterns
+            .first()
+            .ok_or_else(|| PlanError::Unnameable {
+                file: transfer.file.display().to_string(),
+            })?;
+        let final_name = pattern
+            .format(&version, target.tries_left, target.tries_done)
+            .or_else(|| pattern.format(&version, None, None))
+            .ok_or_else(|| PlanError::Unnameable {
+                file: transfer.file.display().to_string(),
+            })?;
+        let target_dir = layout.target_dir(transfer).ok_or_else(|| {
+            PlanError::NoRoom(format!(
+                "{}: the EFI system partition is not mounted",
+                transfer.file.display()
+            ))
+        })?;
+        let mut mode = target.mode.unwrap_or(0o644);
+        if target.read_only == Some(true) {
+            mode &= !0o222;
+        }
+        files.push(PlannedFile {
+            transfer: transfer.name.clone(),
+            source: offer.clone(),
+            target_dir,
+            temp_name: format!(".#update-center.{final_name}"),
+            final_name,
+            size_bytes: (facts.size_of)(offer)
+                .ok_or_else(|| PlanError::UnknownSize(offer.location.clone()))?,
+            mode,
+        });
+    }
+    let removals = removals(state, &active, &version, facts);
+    let room = room(&files, &removals, layout, facts)?;
+    check_room(&room, state, &removals)?;
+    Ok(Plan {
+        download_bytes: files.iter().map(|f| f.size_bytes).sum(),
+        version,
+        files,
+        removals,
+        room,
+    })
+}
+
+impl Plan {
+    /// Whether some file system can hold the new files only after the removals.
+    pub fn needs_room_first(&self) -> bool {
+        self.room
+            .iter()
+            .any(|r| r.needed_bytes.saturating_add(MARGIN_BYTES) > r.available_bytes)
+    }
+}
+
+/// Versions that may be removed: not booted, not protected.
+fn removable(v: &InstalledVersion) -> bool {
+    !v.booted && !v.protected
+}
+
+/// Whole versions `vacuum` removes: the oldest, until at most `InstancesMax` remain.
+pub fn vacuum(state: &SystemState, facts: &Facts<'_>) -> Vec<Removal> {
+    let active: Vec<&Transfer> = state.definitions.active().collect();
+    let limit = active
+        .iter()
+        .map(|t| t.target.instances_max)
+        .min()
+        .unwrap_or(2);
+    oldest_beyond(
+        state,
+        &active,
+        "",
+        usize::try_from(limit).unwrap_or(usize::MAX),
+        facts,
+    )
+}
+
+/// Oldest whole versions to remove so that at most `InstancesMax - 1` remain before the new one
+/// arrives (the smallest `InstancesMax` of the active transfers).
+fn removals(
+    state: &SystemState,
+    active: &[&Transfer],
+    new_version: &str,
+    facts: &Facts<'_>,
+) -> Vec<Removal> {
+    let limit = active
+        .iter()
+        .map(|t| t.target.instances_max)
+        .min()
+        .unwrap_or(2);
+    oldest_beyond(
+        state,
+        active,
+        new_version,
+        usize::try_from(limit.saturating_sub(1)).unwrap_or(usize::MAX),
+        facts,
+    )
+}
+
+/// The oldest removable versions beyond the newest `keep` (not counting `new_version`).
+fn oldest_beyond(
+    state: &SystemState,
+    active: &[&Transfer],
+    new_version: &str,
+    keep: usize,
+    facts: &Facts<'_>,
+) -> Vec<Removal> {
+    let installed: Vec<&InstalledVersion> = state
+        .inventory
+        .versions
+        .iter()
+        .filter(|v| v.version != new_version)
+        .collect();
+    let mut excess = installed.len().saturating_sub(keep);
+    let mut out = Vec::new();
+    // Oldest first: the inventory is newest first.
+    for v in installed.iter().rev() {
+        if excess == 0 {
+            break;
+        }
+        if !removable(v) {
+            continue;
+        }
+        out.push(removal_of(v, active, facts));
+        excess -= 1;
+    }
+    out
+}
+
+/// A version's files in removal order: the last transfer (the boot entry) first.
+pub fn removal_of(v: &InstalledVersion, active: &[&Transfer], facts: &Facts<'_>) -> Removal {
+    let mut instances = v.instances.clone();
+    instances.sort_by_key(|i| std::cmp::Reverse(active.iter().position(|t| t.name == i.transfer)));
+    Removal {
+        version: v.version.clone(),
+        size_bytes: instances
+            .iter()
+            .map(|i| (facts.installed_size)(&i.path))
+            .sum(),
+        files: instances.into_iter().map(|i| i.path).collect(),
+    }
+}
+
+fn room(
+    files: &[PlannedFile],
+    removals: &[Removal],
+    layout: &Layout,
+    facts: &Facts<'_>,
+) -> Result<Vec<Room>, PlanError> {
+    let mut rooms: Vec<(u64, Room)> = Vec::new();
+    for file in files {
+        let (id, available) = (facts.file_system_of)(&file.target_dir).ok_or_else(|| {
+            PlanError::NoRoom(format!(
+                "cannot tell how much room {} has",
+                file.target_dir.display()
+            ))
+        })?;
+        let boot_partition = [&layout.esp, &layout.xbootldr]
+            .into_iter()
+            .flatten()
+            .any(|p| file.target_dir.starts_with(p));
+        match rooms.iter_mut().find(|(i, _)| *i == id) {
+            Some((_, room)) => room.needed_bytes += file.size_bytes,
+            None => rooms.push((
+                id,
+                Room {
+                    target_dir: file.target_dir.clone(),
+                    boot_partition,
+                    needed_bytes: file.size_bytes,
+                    freed_bytes: 0,
+                    available_bytes: available,
+                },
+            )),
+        }
+    }
+    for removal in removals {
+        for path in &removal.files {
+            let dir = path.parent().map(PathBuf::from).unwrap_or_default();
+            if let Some((id, _)) = (facts.file_system_of)(&dir)
+                && let Some((_, room)) = rooms.iter_mut().find(|(i, _)| *i == id)
+            {
+                room.freed_bytes += (facts.installed_size)(path);
+            }
+        }
+    }
+    Ok(rooms.into_iter().map(|(_, r)| r).collect())
+}
+
+/// Refuses, before any write, a plan a file system cannot hold, saying what would help.
+fn check_room(rooms: &[Room], state: &SystemState, removals: &[Removal]) -> Result<(), PlanError> {
+    for room in rooms {
+        let have = room.available_bytes.saturating_add(room.freed_bytes);
+        let need = room.needed_bytes.saturating_add(MARGIN_BYTES);
+        if need <= have {
+            continue;
+        }
+        let what = if room.boot_partition {
+            format!("the EFI system partition ({})", room.target_dir.display())
+        } else {
+            format!("the file system of {}", room.target_dir.display())
+        };
+        let next = state
+            .inventory
+            .versions
+            .iter()
+            .rev()
+            .find(|v| removable(v) && !removals.iter().any(|r| r.version == v.version));
+        let advice = match next {
+            Some(v) => format!("remove version {} or enlarge the partition", v.version),
+            None => {
+                "enlarge the partition (every other version is in use or protected)".to_string()
+            }
+        };
+        return Err(PlanError::NoRoom(format!(
+            "{what} needs {} more: {advice}",
+            human(need - have)
+        )));
+    }
+    Ok(())
+}

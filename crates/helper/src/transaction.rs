@@ -1,0 +1,382 @@
+//! Running a plan: remove whole old versions (boot entry first), write every new file as a
+//! hidden temporary on its target's file system, verify it, then record the intent and rename
+//! in transfer order so that the boot entry appears last. An interrupted transaction is finished
+//! or undone by [`recover`] on the next start. Every step leaves a history record.
+
+use crate::fetch::{FetchError, Fetcher};
+use crate::history::{self, Event};
+use crate::inventory::Layout;
+use crate::plan::Plan;
+use serde::{Deserialize, Serialize};
+use std::fs::File;
+use std::io::Write;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::AtomicBool;
+
+/// The helper's state directory inside the root.
+pub const STATE_DIR: &str = "var/lib/update-center";
+/// The intent record of a transaction being committed.
+const JOURNAL: &str = "transaction.json";
+
+/// Why a transaction failed. Whatever it wrote has been removed again.
+#[derive(Debug, thiserror::Error)]
+pub enum TransactionError {
+    /// A file could not be fetched.
+    #[error("{0}")]
+    Fetch(#[from] FetchError),
+    /// A file's bytes do not match `SHA256SUMS`.
+    #[error(
+        "{url} does not match its SHA-256 in SHA256SUMS (expected {expected}, got {actual}): the mirror served wrong bytes"
+    )]
+    HashMismatch {
+        /// Where it came from.
+        url: String,
+        /// From SHA256SUMS.
+        expected: String,
+        /// What arrived.
+        actual: String,
+    },
+    /// A file is shorter than the plan says.
+    #[error("{url} ended after {got} of {expected} bytes")]
+    Truncated {
+        /// Where it came from.
+        url: String,
+        /// Bytes expected.
+        expected: u64,
+        /// Bytes received.
+        got: u64,
+    },
+    /// A file system operation failed.
+    #[error("{what} {}: {source}", path.display())]
+    Io {
+        /// What was being done.
+        what: &'static str,
+        /// On which path (inside the root).
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+}
+
+/// The intent record written before the first rename.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Journal {
+    /// The version being committed.
+    pub version: String,
+    /// (temporary, final) paths inside the root, in rename order.
+    pub renames: Vec<(PathBuf, PathBuf)>,
+    /// SHA-256 of each temporary, in the same order.
+    pub sha256: Vec<String>,
+}
+
+fn io<'a>(
+    what: &'static str,
+    path: &'a Path,
+) -> impl FnOnce(std::io::Error) -> TransactionError + 'a {
+    move |source| TransactionError::Io {
+        what,
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+/// Makes `dir`'s entries durable.
+fn sync_dir(dir: &Path) -> std::io::Result<()> {
+    File::open(dir)?.sync_all()
+}
+
+/// Writes `bytes` to `path` atomically: temporary in the same directory, fsync, rename, fsync
+/// of the directory.
+pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir)?;
+    let temp = dir.join(format!(
+        ".{}.tmp",
+        path.file_name().and_then(|n| n.to_str()).unwrap_or("state")
+    ));
+    {
+        let mut file = File::create(&temp)?;
+        file.write_all(bytes)?;
+        file.sync_all()?;
+    }
+    std::fs::rename(&temp, path)?;
+    sync_dir(dir)
+}
+
+/// Progress of a running transaction.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Progress {
+    /// Downloading: bytes of all files so far, of the total.
+    Downloading {
+        /// Bytes so far.
+        done: u64,
+        /// Bytes in all.
+        total: u64,
+    },
+    /// Renaming the verified files into place.
+    Committing,
+}
+
+/// Runs `plan` on the system of `layout`.
+pub fn execute(
+    plan: &Plan,
+    layout: &Layout,
+    fetcher: &Fetcher,
+    cancel: &AtomicBool,
+    progress: &mut dyn FnMut(Progress),
+) -> Result<(), TransactionError> {
+    let state = layout.on_disk(Path::new("/").join(STATE_DIR).as_path());
+    history::append(
+        &state,
+        &Event::Started {
+            version: plan.version.clone(),
+            download_bytes: plan.download_bytes,
+        },
+    );
+    let result = run(plan, layout, fetcher, cancel, progress, &state);
+    match &result {
+        Ok(()) => history::append(
+            &state,
+            &Event::Committed {
+                version: plan.version.clone(),
+            },
+        ),
+        Err(error) => history::append(
+            &state,
+            &Event::Failed {
+                version: plan.version.clone(),
+                reason: error.to_string(),
+            },
+        ),
+    }
+    result
+}
+
+/// Removes whole versions, the boot entry of each first, so that no boot entry is ever left
+/// without its image; records each in the history.
+pub fn remove_versions(
+    removals: &[crate::plan::Removal],
+    layout: &Layout,
+) -> Result<(), TransactionError> {
+    let state = layout.on_disk(Path::new("/").join(STATE_DIR).as_path());
+    for removal in removals {
+        for file in &removal.files {
+            let on_disk = layout.on_disk(file);
+            match std::fs::remove_file(&on_disk) {
+                Ok(()) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => {
+                    return Err(TransactionError::Io {
+                        what: "cannot remove",
+                        path: file.clone(),
+                        source: e,
+                    });
+                }
+            }
+            if let Some(dir) = on_disk.parent() {
+                sync_dir(dir).map_err(io("cannot sync", file))?;
+            }
+        }
+        history::append(
+            &state,
+            &Event::Removed {
+                version: removal.version.clone(),
+            },
+        );
+    }
+    Ok(())
+}
+
+fn run(
+    plan: &Plan,
+    layout: &Layout,
+    fetcher: &Fetcher,
+    cancel: &AtomicBool,
+    progress: &mut dyn FnMut(Progress),
+    state: &Path,
+) -> Result<(), TransactionError> {
+    // Old versions go first only when the new files would not fit beside them; otherwise
+    // after every new file is downloaded and verified, so that a failed download leaves the
+    // installed versions exactly as they were.
+    let room_first = plan.needs_room_first();
+    if room_first {
+        remove_versions(&plan.removals, layout)?;
+    }
+    let mut written: Vec<PathBuf> = Vec::new();
+    let result = download_all(plan, layout, fetcher, cancel, progress, &mut written);
+    if let Err(error) = result {
+        for temp in &written {
+            let _ = std::fs::remove_file(layout.on_disk(temp));
+        }
+        return Err(error);
+    }
+    if !room_first {
+        remove_versions(&plan.removals, layout)?;
+    }
+    progress(Progress::Committing);
+    let journal = Journal {
+        version: plan.version.clone(),
+        renames: plan
+            .files
+            .iter()
+            .map(|f| {
+                (
+                    f.target_dir.join(&f.temp_name),
+                    f.target_dir.join(&f.final_name),
+                )
+            })
+            .collect(),
+        sha256: plan.files.iter().map(|f| f.source.sha256.clone()).collect(),
+    };
+    let journal_path = state.join(JOURNAL);
+    let bytes = serde_json::to_vec_pretty(&journal).unwrap_or_default();
+    write_atomically(&journal_path, &bytes).map_err(io("cannot write", &journal_path))?;
+    commit(&journal, layout)?;
+    std::fs::remove_file(&journal_path).map_err(io("cannot remove", &journal_path))?;
+    sync_dir(state).map_err(io("cannot sync", state))?;
+    Ok(())
+}
+
+fn download_all(
+    plan: &Plan,
+    layout: &Layout,
+    fetcher: &Fetcher,
+    cancel: &AtomicBool,
+    progress: &mut dyn FnMut(Progress),
+    written: &mut Vec<PathBuf>,
+) -> Result<(), TransactionError> {
+    let total = plan.download_bytes;
+    let mut before: u64 = 0;
+    for file in &plan.files {
+        let dir = layout.on_disk(&file.target_dir);
+        std::fs::create_dir_all(&dir).map_err(io("cannot create", &file.target_dir))?;
+        let temp_in_root = file.target_dir.join(&file.temp_name);
+        let temp = layout.on_disk(&temp_in_root);
+        // A leftover of an earlier attempt is not trusted.
+        let _ = std::fs::remove_file(&temp);
+        let mut out = File::create_new(&temp).map_err(io("cannot create", &temp_in_root))?;
+        written.push(temp_in_root.clone());
+        let location = crate::catalog::location_of(&file.source);
+        let (sha256, size) = fetcher.download(
+            &location,
+            &file.source.name,
+            &mut out,
+            file.size_bytes,
+            cancel,
+            &mut |done| {
+                progress(Progress::Downloading {
+                    done: before + done,
+                    total,
+                });
+            },
+        )?;
+        if size != file.size_bytes {
+            return Err(TransactionError::Truncated {
+                url: file.source.location.clone(),
+                expected: file.size_bytes,
+                got: size,
+            });
+        }
+        if sha256 != file.source.sha256 {
+            return Err(TransactionError::HashMismatch {
+                url: file.source.location.clone(),
+                expected: file.source.sha256.clone(),
+                actual: sha256,
+            });
+        }
+        out.sync_all().map_err(io("cannot sync", &temp_in_root))?;
+        // FAT (the ESP) has no modes: fusefat answers ENOSYS. A mode is no reason to fail.
+        if let Err(e) = std::fs::set_permissions(&temp, std::fs::Permissions::from_mode(file.mode))
+            && e.raw_os_error() != Some(rustix::io::Errno::NOSYS.raw_os_error())
+            && e.kind() != std::io::ErrorKind::Unsupported
+        {
+            return Err(TransactionError::Io {
+                what: "cannot set the mode of",
+                path: temp_in_root,
+                source: e,
+            });
+        }
+        before += size;
+    }
+    Ok(())
+}
+
+/// Renames every temporary of `journal` into place, in order; already renamed ones are skipped.
+fn commit(journal: &Journal, layout: &Layout) -> Result<(), TransactionError> {
+    for (temp, target) in &journal.renames {
+        let (from, to) = (layout.on_disk(temp), layout.on_disk(target));
+        if !from.exists() && to.exists() {
+            continue;
+        }
+        std::fs::rename(&from, &to).map_err(io("cannot rename", temp))?;
+        if let Some(dir) = to.parent() {
+            sync_dir(dir).map_err(io("cannot sync", target))?;
+        }
+    }
+    Ok(())
+}
+
+/// What [`recover`] did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Recovery {
+    /// Nothing was interrupted.
+    Clean,
+    /// An interrupted commit was completed.
+    Completed(String),
+    /// Temporaries of an interrupted transaction were removed.
+    Discarded(Vec<PathBuf>),
+}
+
+/// Finishes or undoes whatever an interrupted run left behind: a journal whose files are all
+/// there is committed; any other hidden temporary of ours is removed.
+pub fn recover(layout: &Layout, target_dirs: &[PathBuf]) -> Result<Recovery, TransactionError> {
+    let state = layout.on_disk(Path::new("/").join(STATE_DIR).as_path());
+    let journal_path = state.join(JOURNAL);
+    if let Ok(bytes) = std::fs::read(&journal_path)
+        && let Ok(journal) = serde_json::from_slice::<Journal>(&bytes)
+    {
+        let complete = journal
+            .renames
+            .iter()
+            .all(|(temp, target)| layout.on_disk(temp).exists() || layout.on_disk(target).exists());
+        if complete {
+            commit(&journal, layout)?;
+            std::fs::remove_file(&journal_path).map_err(io("cannot remove", &journal_path))?;
+            history::append(
+                &state,
+                &Event::Recovered {
+                    version: journal.version.clone(),
+                    completed: true,
+                },
+            );
+            return Ok(Recovery::Completed(journal.version));
+        }
+    }
+    let _ = std::fs::remove_file(&journal_path);
+    let mut removed = Vec::new();
+    for dir in target_dirs {
+        let Ok(entries) = std::fs::read_dir(layout.on_disk(dir)) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if name.starts_with(".#update-center.") {
+                let path = dir.join(&name);
+                std::fs::remove_file(entry.path()).map_err(io("cannot remove", &path))?;
+                removed.push(path);
+            }
+        }
+    }
+    if removed.is_empty() {
+        return Ok(Recovery::Clean);
+    }
+    history::append(
+        &state,
+        &Event::Recovered {
+            version: String::new(),
+            completed: false,
+        },
+    );
+    Ok(Recovery::Discarded(removed))
+}

@@ -1,0 +1,287 @@
+//! Staging a version with `update-center-helper update` against a real HTTP mirror on
+//! 127.0.0.1: the files on disk afterwards equal those systemd-sysupdate 257 leaves on the same
+//! fixture; a mirror serving wrong bytes changes nothing installed; a partition without room is
+//! refused before any write.
+
+use sha2::{Digest, Sha256};
+use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
+use std::process::Command;
+use testbed::mirror::{self, HttpMirror, MirrorVersion};
+use testbed::scenarios;
+use testbed::system::{Images, KdeLinuxRoot, VersionSpec};
+
+/// (path inside the root, size, SHA-256, mode) of every file under /system and /efi.
+fn files(root: &Path) -> Vec<(String, u64, String, u32)> {
+    let mut out = Vec::new();
+    let mut stack = vec![root.join("system"), root.join("efi")];
+    while let Some(dir) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            let meta = entry.metadata().expect("metadata");
+            if meta.is_dir() {
+                stack.push(path);
+                continue;
+            }
+            let digest = Sha256::digest(std::fs::read(&path).expect("read"));
+            out.push((
+                path.strip_prefix(root)
+                    .expect("inside")
+                    .display()
+                    .to_string(),
+                meta.len(),
+                digest.iter().map(|b| format!("{b:02x}")).collect(),
+                meta.permissions().mode() & 0o7777,
+            ));
+        }
+    }
+    out.sort();
+    out
+}
+
+fn helper(root: &Path, args: &[&str]) -> (bool, String, String) {
+    let output = Command::new(testbed::binary("update-center-helper").expect("helper"))
+        .args(args)
+        .args(["--esp", "/efi", "--root"])
+        .arg(root)
+        .output()
+        .expect("run the helper");
+    (
+        output.status.success(),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+fn systemd_update(root: &Path) {
+    let output = Command::new("/usr/lib/systemd/systemd-sysupdate")
+        .arg(format!("--root={}", root.display()))
+        .args(["update", "--no-pager"])
+        .env("SYSTEMD_ESP_PATH", "/efi")
+        .env("SYSTEMD_RELAX_ESP_CHECKS", "1")
+        .output()
+        .expect("run systemd-sysupdate");
+    assert!(
+        output.status.success(),
+        "systemd-sysupdate update failed:\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+#[test]
+fn update_leaves_the_same_files_as_systemd_sysupdate() {
+    // Four installed, InstancesMax=4: the oldest goes, the candidate arrives with `+2-0`.
+    let scenario = scenarios::all()
+        .into_iter()
+        .find(|s| s.name == "kde-linux-four-installed")
+        .expect("scenario");
+    let ours = tempfile::tempdir().expect("tempdir");
+    let theirs = tempfile::tempdir().expect("tempdir");
+    let mut servers = Vec::new();
+    let mut build = |dir: &Path| {
+        scenario
+            .build(dir, |mirror_dir| {
+                let server = HttpMirror::serve(mirror_dir)?;
+                let url = server.url.clone();
+                servers.push(server);
+                Ok(url)
+            })
+            .expect("scenario")
+    };
+    let a = build(ours.path());
+    let b = build(theirs.path());
+    let (ok, out, err) = helper(&a.root, &["update"]);
+    assert!(ok, "{err}");
+    assert!(out.contains("Installed 202611260800"), "{out}");
+    systemd_update(&b.root);
+    let (mine, reference) = (files(&a.root), files(&b.root));
+    // The new version: the same names (boot counter included), sizes, hashes and modes.
+    let new = |all: &[(String, u64, String, u32)]| -> Vec<(String, u64, String, u32)> {
+        all.iter()
+            .filter(|f| f.0.contains("202611260800"))
+            .cloned()
+            .collect()
+    };
+    assert_eq!(
+        new(&mine),
+        new(&reference),
+        "the new version's files differ from systemd-sysupdate's"
+    );
+    assert_eq!(new(&mine).len(), 3);
+    assert!(
+        mine.iter()
+            .any(|(p, ..)| p == "efi/EFI/Linux/kde-linux_202611260800+2-0.efi"),
+        "{mine:?}"
+    );
+    // Deliberately safer than systemd-sysupdate: it vacuums each transfer on its own and here
+    // removes the images of 202610150800 but keeps its UKI — a boot entry without its image,
+    // KDE Linux's failure 3. The helper removes whole versions only: every version left has all
+    // its files, and every version systemd-sysupdate removed completely is gone here too.
+    let versions_of =
+        |all: &[(String, u64, String, u32)]| -> std::collections::BTreeMap<String, usize> {
+            let mut count = std::collections::BTreeMap::new();
+            for (path, ..) in all {
+                let name = path.rsplit('/').next().unwrap_or("");
+                let version: String = name
+                    .trim_start_matches("kde-linux_")
+                    .chars()
+                    .take(12)
+                    .collect();
+                *count.entry(version).or_insert(0) += 1;
+            }
+            count
+        };
+    let (ours_left, theirs_left) = (versions_of(&mine), versions_of(&reference));
+    assert!(
+        ours_left.values().all(|n| *n == 3),
+        "a version was split: {ours_left:?}"
+    );
+    for version in ours_left.keys() {
+        assert!(
+            theirs_left.contains_key(version),
+            "{version} is kept although systemd-sysupdate removed it wholly"
+        );
+    }
+    assert!(
+        !ours_left.contains_key("202610010800"),
+        "the oldest version is removed"
+    );
+    let history = std::fs::read_to_string(a.root.join("var/lib/update-center/history.jsonl"))
+        .expect("history");
+    for event in ["\"started\"", "\"removed\"", "\"committed\""] {
+        assert!(history.contains(event), "{history}");
+    }
+}
+
+fn small_system(
+    dir: &Path,
+    mirror_versions: &[MirrorVersion],
+) -> (KdeLinuxRoot, std::path::PathBuf) {
+    let system = KdeLinuxRoot::create(
+        &dir.join("root"),
+        &[
+            VersionSpec::complete("202611010800"),
+            VersionSpec::complete("202611150800"),
+        ],
+        Some("202611150800"),
+        Images::Plain,
+    )
+    .expect("root");
+    let mirror_dir = dir.join("mirror");
+    mirror::create(&mirror_dir, mirror_versions, Images::Plain, None).expect("mirror");
+    (system, mirror_dir)
+}
+
+#[test]
+fn wrong_bytes_from_the_mirror_change_nothing_and_a_healthy_mirror_then_works() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (system, mirror_dir) = small_system(dir.path(), &[MirrorVersion::complete("202611250800")]);
+    let server = HttpMirror::serve(&mirror_dir).expect("serve");
+    system.use_source(&server.url, false).expect("source");
+    // Same length, other bytes: only the hash can tell.
+    let uki = mirror_dir.join("kde-linux_202611250800.efi");
+    let original = std::fs::read(&uki).expect("read");
+    let mut evil = original.clone();
+    evil[0] ^= 0xff;
+    std::fs::write(&uki, &evil).expect("write");
+    let before = files(&system.root);
+    let (ok, _, err) = helper(&system.root, &["update"]);
+    assert!(!ok);
+    assert!(
+        err.contains(&format!(
+            "{}kde-linux_202611250800.efi does not match its SHA-256",
+            server.url
+        )),
+        "{err}"
+    );
+    assert_eq!(files(&system.root), before, "nothing installed may change");
+    std::fs::write(&uki, &original).expect("repair the mirror");
+    let (ok, out, err) = helper(&system.root, &["update"]);
+    assert!(ok, "{err}");
+    assert!(out.contains("Installed 202611250800"), "{out}");
+}
+
+#[test]
+fn a_version_offered_in_part_is_refused_by_name() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let partial = MirrorVersion {
+        erofs: false,
+        ..MirrorVersion::complete("202611250800")
+    };
+    let (system, mirror_dir) = small_system(dir.path(), &[partial]);
+    let server = HttpMirror::serve(&mirror_dir).expect("serve");
+    system.use_source(&server.url, false).expect("source");
+    let (ok, _, err) = helper(&system.root, &["update", "202611250800"]);
+    assert!(!ok);
+    assert!(
+        err.contains("version 202611250800 is offered without 50-root-x86-64-erofs"),
+        "{err}"
+    );
+    let (ok, _, err) = helper(&system.root, &["update"]);
+    assert!(!ok);
+    assert!(err.contains("the system is up to date"), "{err}");
+}
+
+/// A size-limited tmpfs mounted for the length of a test.
+struct SmallFs(std::path::PathBuf);
+
+impl SmallFs {
+    fn mount(at: &Path, size: &str) -> Self {
+        let status = Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
+            .arg(at)
+            .status()
+            .expect("mount");
+        assert!(status.success(), "cannot mount a tmpfs at {}", at.display());
+        Self(at.to_path_buf())
+    }
+}
+
+impl Drop for SmallFs {
+    fn drop(&mut self) {
+        let _ = Command::new("umount").arg(&self.0).status();
+    }
+}
+
+#[test]
+fn a_full_esp_is_refused_before_any_write_with_what_to_do() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (system, mirror_dir) = small_system(dir.path(), &[MirrorVersion::complete("202611250800")]);
+    // A 3 MB UKI for an ESP of 2 MB that holds the two installed ones.
+    std::fs::write(
+        mirror_dir.join("kde-linux_202611250800.efi"),
+        vec![b'U'; 3_000_000],
+    )
+    .expect("write");
+    mirror::write_sums(&mirror_dir).expect("sums");
+    let esp = system.root.join("efi");
+    let installed: Vec<(String, Vec<u8>)> = std::fs::read_dir(esp.join("EFI/Linux"))
+        .expect("list")
+        .flatten()
+        .map(|e| {
+            (
+                e.file_name().to_string_lossy().into_owned(),
+                std::fs::read(e.path()).expect("read"),
+            )
+        })
+        .collect();
+    let _fs = SmallFs::mount(&esp, "2m");
+    std::fs::create_dir_all(esp.join("EFI/Linux")).expect("mkdir");
+    for (name, bytes) in &installed {
+        std::fs::write(esp.join("EFI/Linux").join(name), bytes).expect("restore");
+    }
+    let server = HttpMirror::serve(&mirror_dir).expect("serve");
+    system.use_source(&server.url, false).expect("source");
+    let before = files(&system.root);
+    let (ok, _, err) = helper(&system.root, &["update"]);
+    assert!(!ok);
+    assert!(
+        err.contains("the EFI system partition (/efi/EFI/Linux) needs")
+            && err.contains("enlarge the partition"),
+        "{err}"
+    );
+    assert_eq!(files(&system.root), before, "refused before any write");
+}
