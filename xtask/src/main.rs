@@ -139,7 +139,7 @@ fn parse_demo_args(rest: &[String]) -> Result<(Option<PathBuf>, Vec<String>)> {
 
 /// Features of development builds: the same for tests and the demo, so that switching between
 /// them does not rebuild the Qt bindings.
-const DEV_FEATURES: &str = "update-center/qml-tests";
+const DEV_FEATURES: &str = "update-center/qml-tests,update-center-helper/failpoints";
 
 /// The whole suite: build every target first (the end-to-end tests run the built binaries),
 /// then run every test. The output ends with the test runner's summary.

@@ -11,6 +11,7 @@
 pub mod catalog;
 pub mod definitions;
 pub mod error;
+pub mod failpoint;
 pub mod fetch;
 pub mod history;
 pub mod ini;

@@ -72,6 +72,9 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Finish or undo an update that was interrupted (power cut, killed process); `update`
+    /// does this by itself first.
+    Recover,
     /// Remove the oldest versions beyond InstancesMax (never the running or a protected one).
     Vacuum {
         /// Print the result as JSON.
@@ -107,6 +110,13 @@ fn run(cli: Cli) -> Result<()> {
         }
         Command::Update { version, json } => update(&layout, version.as_deref(), json),
         Command::Vacuum { json } => vacuum(&layout, json),
+        Command::Recover => {
+            let state = update_center_engine::read_system(&layout)?;
+            let recovery =
+                update_center_engine::transaction::recover(&layout, &target_dirs(&state, &layout))?;
+            println!("{recovery:?}");
+            Ok(())
+        }
         Command::Check { json } => {
             let state = update_center_engine::read_system(&layout)?;
             let fetcher = update_center_engine::fetch::Fetcher::new();
