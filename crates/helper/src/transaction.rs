@@ -3,6 +3,7 @@
 //! in transfer order so that the boot entry appears last. An interrupted transaction is finished
 //! or undone by [`recover`] on the next start. Every step leaves a history record.
 
+use crate::failpoint;
 use crate::fetch::{FetchError, Fetcher};
 use crate::history::{self, Event};
 use crate::inventory::Layout;
@@ -161,6 +162,7 @@ pub fn remove_versions(
 ) -> Result<(), TransactionError> {
     let state = layout.on_disk(Path::new("/").join(STATE_DIR).as_path());
     for removal in removals {
+        failpoint::hit("before-removal");
         for file in &removal.files {
             let on_disk = layout.on_disk(file);
             match std::fs::remove_file(&on_disk) {
@@ -177,6 +179,7 @@ pub fn remove_versions(
             if let Some(dir) = on_disk.parent() {
                 sync_dir(dir).map_err(io("cannot sync", file))?;
             }
+            failpoint::hit("after-removing-a-file");
         }
         history::append(
             &state,
@@ -232,7 +235,9 @@ fn run(
     let journal_path = state.join(JOURNAL);
     let bytes = serde_json::to_vec_pretty(&journal).unwrap_or_default();
     write_atomically(&journal_path, &bytes).map_err(io("cannot write", &journal_path))?;
+    failpoint::hit("after-journal");
     commit(&journal, layout)?;
+    failpoint::hit("before-journal-removal");
     std::fs::remove_file(&journal_path).map_err(io("cannot remove", &journal_path))?;
     sync_dir(state).map_err(io("cannot sync", state))?;
     Ok(())
@@ -265,6 +270,7 @@ fn download_all(
             file.size_bytes,
             cancel,
             &mut |done| {
+                failpoint::hit("during-download");
                 progress(Progress::Downloading {
                     done: before + done,
                     total,
@@ -298,6 +304,7 @@ fn download_all(
             });
         }
         before += size;
+        failpoint::hit("after-download");
     }
     Ok(())
 }
@@ -313,6 +320,7 @@ fn commit(journal: &Journal, layout: &Layout) -> Result<(), TransactionError> {
         if let Some(dir) = to.parent() {
             sync_dir(dir).map_err(io("cannot sync", target))?;
         }
+        failpoint::hit("after-rename");
     }
     Ok(())
 }
