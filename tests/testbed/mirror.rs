@@ -6,11 +6,12 @@ use crate::gpg::GpgKey;
 use crate::system::Images;
 use anyhow::{Context, Result};
 use sha2::{Digest, Sha256};
-use std::io::{BufRead, BufReader, Write};
+use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 
 /// One version on the mirror.
 #[derive(Debug, Clone)]
@@ -93,13 +94,36 @@ pub fn write_sums(dir: &Path) -> Result<()> {
     Ok(())
 }
 
-/// A static file server on 127.0.0.1 (GET and HEAD; 404 for anything missing). Stopped when
-/// dropped.
+/// A misbehaviour the mirror can be told to show for one file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Fault {
+    /// Answer with this HTTP status instead of the file.
+    Status(u16),
+    /// Announce the whole file, send this many bytes, then close the connection (once; the
+    /// next request, e.g. a resume, is served normally).
+    DropAfter(usize),
+    /// Announce and send only this many bytes, as if the file were that short.
+    Truncate(usize),
+    /// Accept the request and never answer.
+    Stall,
+    /// Ignore range requests and always send the whole file with status 200.
+    NoRanges,
+    /// Like `DropAfter`, then `NoRanges` for the requests that follow.
+    DropThenIgnoreRanges(usize),
+}
+
+type Faults = Arc<Mutex<BTreeMap<String, Fault>>>;
+
+/// A static file server on 127.0.0.1 (GET and HEAD, byte ranges; 404 for anything missing)
+/// that can be told to misbehave per file. Stopped when dropped.
 pub struct HttpMirror {
     /// Base URL, ending in `/`.
     pub url: String,
     stop: Arc<AtomicBool>,
     port: u16,
+    faults: Faults,
+    /// Range requests seen, as (file name, first byte).
+    pub ranges: Arc<Mutex<Vec<(String, u64)>>>,
 }
 
 impl HttpMirror {
@@ -108,17 +132,20 @@ impl HttpMirror {
         let listener = TcpListener::bind("127.0.0.1:0").context("cannot listen on 127.0.0.1")?;
         let port = listener.local_addr()?.port();
         let stop = Arc::new(AtomicBool::new(false));
+        let faults: Faults = Arc::default();
+        let ranges: Arc<Mutex<Vec<(String, u64)>>> = Arc::default();
         let dir = dir.to_path_buf();
-        let flag = stop.clone();
+        let (flag, shared_faults, shared_ranges) = (stop.clone(), faults.clone(), ranges.clone());
         std::thread::spawn(move || {
             for stream in listener.incoming() {
                 if flag.load(Ordering::SeqCst) {
                     break;
                 }
                 let Ok(stream) = stream else { continue };
-                let dir = dir.clone();
+                let (dir, faults, ranges) =
+                    (dir.clone(), shared_faults.clone(), shared_ranges.clone());
                 std::thread::spawn(move || {
-                    let _ = handle(stream, &dir);
+                    let _ = handle(stream, &dir, &faults, &ranges);
                 });
             }
         });
@@ -126,7 +153,23 @@ impl HttpMirror {
             url: format!("http://127.0.0.1:{port}/"),
             stop,
             port,
+            faults,
+            ranges,
         })
+    }
+
+    /// Makes the mirror misbehave for `name` from now on.
+    pub fn set_fault(&self, name: &str, fault: Fault) {
+        if let Ok(mut faults) = self.faults.lock() {
+            faults.insert(name.to_string(), fault);
+        }
+    }
+
+    /// Heals the mirror.
+    pub fn clear_faults(&self) {
+        if let Ok(mut faults) = self.faults.lock() {
+            faults.clear();
+        }
     }
 }
 
@@ -138,49 +181,99 @@ impl Drop for HttpMirror {
     }
 }
 
-fn handle(stream: TcpStream, dir: &Path) -> std::io::Result<()> {
+fn handle(
+    stream: TcpStream,
+    dir: &Path,
+    faults: &Faults,
+    ranges: &Mutex<Vec<(String, u64)>>,
+) -> std::io::Result<()> {
     let mut reader = BufReader::new(stream.try_clone()?);
     let mut request_line = String::new();
     reader.read_line(&mut request_line)?;
+    let mut range_start: Option<u64> = None;
     loop {
         let mut header = String::new();
         if reader.read_line(&mut header)? == 0 || header == "\r\n" || header == "\n" {
             break;
         }
+        if let Some(value) = header.to_ascii_lowercase().strip_prefix("range: bytes=") {
+            range_start = value.trim().trim_end_matches('-').parse().ok();
+        }
     }
     let mut parts = request_line.split_whitespace();
     let (method, target) = (parts.next().unwrap_or(""), parts.next().unwrap_or("/"));
+    let name = target.trim_start_matches('/').to_string();
     let mut out = stream;
-    let path: PathBuf = dir.join(target.trim_start_matches('/'));
+    let path: PathBuf = dir.join(&name);
     let safe = !target.contains("..") && path.starts_with(dir);
     let body = if safe && path.is_file() {
         std::fs::read(&path).ok()
     } else {
         None
     };
-    match (method, body) {
-        ("GET" | "HEAD", Some(body)) => {
-            write!(
-                out,
-                "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nContent-Type: application/octet-stream\r\nConnection: close\r\n\r\n",
-                body.len()
-            )?;
+    let fault = faults.lock().ok().and_then(|f| f.get(&name).cloned());
+    if let Some(start) = range_start
+        && let Ok(mut seen) = ranges.lock()
+    {
+        seen.push((name.clone(), start));
+    }
+    let header = |out: &mut TcpStream, status: &str, length: usize, extra: &str| {
+        write!(
+            out,
+            "HTTP/1.1 {status}\r\nContent-Length: {length}\r\n{extra}Content-Type: application/octet-stream\r\nConnection: close\r\n\r\n"
+        )
+    };
+    match (method, body, fault) {
+        (_, _, Some(Fault::Status(code))) => header(&mut out, &format!("{code} Injected"), 0, "")?,
+        (_, _, Some(Fault::Stall)) => {
+            // Hold the connection open without a byte until the client gives up.
+            let mut sink = Vec::new();
+            let _ = reader.read_to_end(&mut sink);
+        }
+        (
+            "GET",
+            Some(body),
+            Some(fault @ (Fault::DropAfter(n) | Fault::DropThenIgnoreRanges(n))),
+        ) => {
+            if let Ok(mut faults) = faults.lock() {
+                match fault {
+                    Fault::DropThenIgnoreRanges(_) => faults.insert(name.clone(), Fault::NoRanges),
+                    _ => faults.remove(&name),
+                };
+            }
+            header(&mut out, "200 OK", body.len(), "")?;
+            out.write_all(&body[..n.min(body.len())])?;
+            out.flush()?;
+            let _ = out.shutdown(std::net::Shutdown::Both);
+        }
+        ("GET", Some(body), Some(Fault::Truncate(n))) => {
+            let n = n.min(body.len());
+            header(&mut out, "200 OK", n, "")?;
+            out.write_all(&body[..n])?;
+        }
+        ("GET" | "HEAD", Some(body), fault) => {
+            let ranged = range_start.filter(|s| {
+                *s < u64::try_from(body.len()).unwrap_or(0) && fault != Some(Fault::NoRanges)
+            });
+            let (status, slice, extra) = match ranged {
+                Some(start) => {
+                    let start = usize::try_from(start).unwrap_or(0);
+                    let extra = format!(
+                        "Content-Range: bytes {start}-{}/{}\r\n",
+                        body.len() - 1,
+                        body.len()
+                    );
+                    ("206 Partial Content", &body[start..], extra)
+                }
+                None => ("200 OK", &body[..], String::new()),
+            };
+            header(&mut out, status, slice.len(), &extra)?;
             if method == "GET" {
-                out.write_all(&body)?;
+                out.write_all(slice)?;
             }
         }
-        ("GET" | "HEAD", None) => {
-            write!(
-                out,
-                "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
-            )?;
-        }
-        _ => {
-            write!(
-                out,
-                "HTTP/1.1 405 Method Not Allowed\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
-            )?;
-        }
+        ("GET" | "HEAD", None, _) => header(&mut out, "404 Not Found", 0, "")?,
+        _ => header(&mut out, "405 Method Not Allowed", 0, "")?,
     }
     out.flush()
 }

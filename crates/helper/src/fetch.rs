@@ -108,6 +108,19 @@ pub struct Fetcher {
 
 /// A payload download may take this long in all (a slow link and a multi-GB image).
 pub const PAYLOAD_TIMEOUT_SECS: u64 = 6 * 3600;
+/// How often a broken-off download is resumed before the error is reported.
+pub const RETRIES: u32 = 3;
+
+/// How one attempt of a download ended early.
+enum Interrupted {
+    /// The connection broke or the mirror had a passing failure: resume.
+    Transient(FetchError),
+    /// The mirror ignored the range request: start again from zero.
+    Restart,
+    /// No point in trying again.
+    Fatal(FetchError),
+}
+
 /// Bytes read and written at a time while downloading.
 const CHUNK_BYTES: usize = 1024 * 1024;
 
@@ -202,73 +215,63 @@ impl Fetcher {
 
 impl Fetcher {
     /// Streams `name` from `location` into `out`, hashing as it goes; returns the SHA-256 (hex)
-    /// and the number of bytes. Stops with an error when `cancel` is set, and refuses more than
-    /// `max_bytes` (the size the plan was made for).
+    /// and the number of bytes. A connection that breaks off is resumed with an HTTP range
+    /// request (after a short back-off, [`RETRIES`] times); a mirror that answers a range with
+    /// the whole file is read from the start again. Stops with an error when `cancel` is set,
+    /// and refuses more than `max_bytes` (the size the plan was made for).
     pub fn download(
         &self,
         location: &Location,
         name: &str,
-        out: &mut impl std::io::Write,
+        out: &mut (impl std::io::Write + std::io::Seek),
         max_bytes: u64,
         cancel: &std::sync::atomic::AtomicBool,
         progress: &mut dyn FnMut(u64),
     ) -> Result<(String, u64), FetchError> {
         use sha2::{Digest, Sha256};
-        use std::io::Read;
         let url = location.display(name);
-        let mut reader: Box<dyn Read> =
-            match location {
-                Location::Http(_) => {
-                    let response = self.payload_agent.get(&url).call().map_err(|e| {
-                        FetchError::Unreachable {
+        let mut hasher = Sha256::new();
+        let mut total: u64 = 0;
+        let mut attempt = 0;
+        loop {
+            let result = self.download_from(
+                location,
+                name,
+                &url,
+                total,
+                out,
+                &mut hasher,
+                &mut total,
+                max_bytes,
+                cancel,
+                progress,
+            );
+            match result {
+                Ok(()) => break,
+                Err(Interrupted::Restart) => {
+                    // The mirror ignored the range: start over.
+                    hasher = Sha256::new();
+                    total = 0;
+                    out.seek(std::io::SeekFrom::Start(0))
+                        .map_err(|e| FetchError::Write {
                             url: url.clone(),
                             reason: e.to_string(),
-                        }
-                    })?;
-                    let status = response.status().as_u16();
-                    if !(200..300).contains(&status) {
-                        return Err(FetchError::Status { url, status });
-                    }
-                    Box::new(response.into_body().into_reader())
+                        })?;
                 }
-                Location::Dir { on_disk, .. } => {
-                    Box::new(std::fs::File::open(on_disk.join(name)).map_err(|e| {
-                        FetchError::Local {
-                            path: url.clone(),
-                            reason: e.to_string(),
-                        }
-                    })?)
+                Err(Interrupted::Transient(error))
+                    if attempt < RETRIES && matches!(location, Location::Http(_)) =>
+                {
+                    attempt += 1;
+                    let back_off = Duration::from_millis(250 << attempt);
+                    eprintln!(
+                        "update-center-helper: {error}; resuming at byte {total} in {back_off:?}"
+                    );
+                    std::thread::sleep(back_off);
                 }
-            };
-        let mut hasher = Sha256::new();
-        let mut buffer = vec![0u8; CHUNK_BYTES];
-        let mut total: u64 = 0;
-        loop {
-            if cancel.load(std::sync::atomic::Ordering::Relaxed) {
-                return Err(FetchError::Cancelled { url });
+                Err(Interrupted::Transient(error) | Interrupted::Fatal(error)) => {
+                    return Err(error);
+                }
             }
-            let n = reader
-                .read(&mut buffer)
-                .map_err(|e| FetchError::Unreachable {
-                    url: url.clone(),
-                    reason: e.to_string(),
-                })?;
-            if n == 0 {
-                break;
-            }
-            total += n as u64;
-            if total > max_bytes {
-                return Err(FetchError::TooLarge {
-                    url,
-                    max_bytes: usize::try_from(max_bytes).unwrap_or(usize::MAX),
-                });
-            }
-            hasher.update(&buffer[..n]);
-            out.write_all(&buffer[..n]).map_err(|e| FetchError::Write {
-                url: url.clone(),
-                reason: e.to_string(),
-            })?;
-            progress(total);
         }
         let hex: String = hasher
             .finalize()
@@ -276,6 +279,106 @@ impl Fetcher {
             .map(|b| format!("{b:02x}"))
             .collect();
         Ok((hex, total))
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn download_from(
+        &self,
+        location: &Location,
+        name: &str,
+        url: &str,
+        offset: u64,
+        out: &mut impl std::io::Write,
+        hasher: &mut sha2::Sha256,
+        total: &mut u64,
+        max_bytes: u64,
+        cancel: &std::sync::atomic::AtomicBool,
+        progress: &mut dyn FnMut(u64),
+    ) -> Result<(), Interrupted> {
+        use sha2::Digest;
+        use std::io::Read;
+        let transient = |reason: String| {
+            Interrupted::Transient(FetchError::Unreachable {
+                url: url.to_string(),
+                reason,
+            })
+        };
+        let mut reader: Box<dyn Read> = match location {
+            Location::Http(_) => {
+                let mut request = self.payload_agent.get(url);
+                if offset > 0 {
+                    request = request.header("Range", &format!("bytes={offset}-"));
+                }
+                let response = request.call().map_err(|e| transient(e.to_string()))?;
+                let status = response.status().as_u16();
+                match status {
+                    206 => {
+                        let start = response
+                            .headers()
+                            .get("content-range")
+                            .and_then(|v| v.to_str().ok())
+                            .and_then(|v| v.strip_prefix("bytes "))
+                            .and_then(|v| v.split('-').next())
+                            .and_then(|v| v.parse::<u64>().ok());
+                        if start != Some(offset) {
+                            return Err(Interrupted::Restart);
+                        }
+                    }
+                    200 if offset > 0 => return Err(Interrupted::Restart),
+                    200..=299 => {}
+                    500..=599 => {
+                        return Err(Interrupted::Transient(FetchError::Status {
+                            url: url.to_string(),
+                            status,
+                        }));
+                    }
+                    _ => {
+                        return Err(Interrupted::Fatal(FetchError::Status {
+                            url: url.to_string(),
+                            status,
+                        }));
+                    }
+                }
+                Box::new(response.into_body().into_reader())
+            }
+            Location::Dir { on_disk, .. } => {
+                Box::new(std::fs::File::open(on_disk.join(name)).map_err(|e| {
+                    Interrupted::Fatal(FetchError::Local {
+                        path: url.to_string(),
+                        reason: e.to_string(),
+                    })
+                })?)
+            }
+        };
+        let mut buffer = vec![0u8; CHUNK_BYTES];
+        loop {
+            if cancel.load(std::sync::atomic::Ordering::Relaxed) {
+                return Err(Interrupted::Fatal(FetchError::Cancelled {
+                    url: url.to_string(),
+                }));
+            }
+            let n = reader
+                .read(&mut buffer)
+                .map_err(|e| transient(e.to_string()))?;
+            if n == 0 {
+                return Ok(());
+            }
+            *total += n as u64;
+            if *total > max_bytes {
+                return Err(Interrupted::Fatal(FetchError::TooLarge {
+                    url: url.to_string(),
+                    max_bytes: usize::try_from(max_bytes).unwrap_or(usize::MAX),
+                }));
+            }
+            hasher.update(&buffer[..n]);
+            out.write_all(&buffer[..n]).map_err(|e| {
+                Interrupted::Fatal(FetchError::Write {
+                    url: url.to_string(),
+                    reason: e.to_string(),
+                })
+            })?;
+            progress(*total);
+        }
     }
 
     /// The size of `name` at `location` (HTTP `HEAD`, or the file's size).

@@ -33,6 +33,9 @@ struct SystemArgs {
     /// Mount point of the XBOOTLDR partition inside the root.
     #[arg(long, global = true)]
     xbootldr: Option<PathBuf>,
+    /// Network timeout in seconds for connecting to a mirror and for each answer.
+    #[arg(long, global = true, default_value_t = update_center_engine::fetch::REQUEST_TIMEOUT_SECS)]
+    timeout: u64,
     /// Accept a plain directory holding EFI/ or loader/ as the ESP (for roots that are not
     /// real systems); also set by SYSTEMD_RELAX_ESP_CHECKS=1, as for systemd-sysupdate.
     #[arg(long, global = true)]
@@ -108,7 +111,9 @@ fn run(cli: Cli) -> Result<()> {
                 .build()?;
             runtime.block_on(service::serve(layout))
         }
-        Command::Update { version, json } => update(&layout, version.as_deref(), json),
+        Command::Update { version, json } => {
+            update(&layout, &fetcher(&cli.system), version.as_deref(), json)
+        }
         Command::Vacuum { json } => vacuum(&layout, json),
         Command::Recover => {
             let state = update_center_engine::read_system(&layout)?;
@@ -119,7 +124,7 @@ fn run(cli: Cli) -> Result<()> {
         }
         Command::Check { json } => {
             let state = update_center_engine::read_system(&layout)?;
-            let fetcher = update_center_engine::fetch::Fetcher::new();
+            let fetcher = fetcher(&cli.system);
             let catalog = update_center_engine::catalog::check(
                 &state.definitions,
                 &state.inventory,
@@ -174,8 +179,22 @@ fn facts_for<'a>(
     )
 }
 
-fn update(layout: &Layout, version: Option<&str>, json: bool) -> Result<()> {
-    use update_center_engine::{catalog, fetch::Fetcher, plan, transaction};
+/// A fetcher with the timeouts asked for.
+fn fetcher(system: &SystemArgs) -> update_center_engine::fetch::Fetcher {
+    let request = std::time::Duration::from_secs(system.timeout.max(1));
+    let connect = request.min(std::time::Duration::from_secs(
+        update_center_engine::fetch::CONNECT_TIMEOUT_SECS,
+    ));
+    update_center_engine::fetch::Fetcher::with_timeouts(connect, request)
+}
+
+fn update(
+    layout: &Layout,
+    fetcher: &update_center_engine::fetch::Fetcher,
+    version: Option<&str>,
+    json: bool,
+) -> Result<()> {
+    use update_center_engine::{catalog, plan, transaction};
     let state = update_center_engine::read_system(layout)?;
     let recovery = transaction::recover(layout, &target_dirs(&state, layout))?;
     let state = if recovery == transaction::Recovery::Clean {
@@ -184,8 +203,7 @@ fn update(layout: &Layout, version: Option<&str>, json: bool) -> Result<()> {
         eprintln!("update-center-helper: recovered an interrupted update: {recovery:?}");
         update_center_engine::read_system(layout)?
     };
-    let fetcher = Fetcher::new();
-    let catalog = catalog::check(&state.definitions, &state.inventory, &layout.root, &fetcher)?;
+    let catalog = catalog::check(&state.definitions, &state.inventory, &layout.root, fetcher)?;
     let wanted = version
         .map(str::to_string)
         .or_else(|| catalog.candidate.clone());
@@ -195,7 +213,7 @@ fn update(layout: &Layout, version: Option<&str>, json: bool) -> Result<()> {
         .filter(|v| Some(&v.version) == wanted.as_ref())
         .flat_map(|v| v.files.clone())
         .collect();
-    let sizes = bin_facts::sizes(&fetcher, &offers)?;
+    let sizes = bin_facts::sizes(fetcher, &offers)?;
     let (size_of, file_system_of, installed_size) = facts_for(layout, &sizes);
     let facts = plan::Facts {
         size_of: &size_of,
@@ -216,7 +234,7 @@ fn update(layout: &Layout, version: Option<&str>, json: bool) -> Result<()> {
     }
     let cancel = std::sync::atomic::AtomicBool::new(false);
     let mut last_percent = u64::MAX;
-    transaction::execute(&plan, layout, &fetcher, &cancel, &mut |p| match p {
+    transaction::execute(&plan, layout, fetcher, &cancel, &mut |p| match p {
         transaction::Progress::Downloading { done, total } => {
             let percent = if total == 0 { 100 } else { done * 100 / total };
             if percent != last_percent {

@@ -1,0 +1,170 @@
+//! A hostile or broken mirror during `update-center-helper update`: each misbehaviour gives an
+//! error naming the URL and changes nothing installed, and once the mirror is healthy the next
+//! update succeeds. A connection that breaks off mid-file is resumed with a range request in
+//! the same run.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use testbed::mirror::{self, Fault, HttpMirror, MirrorVersion};
+use testbed::system::{Images, KdeLinuxRoot, VersionSpec};
+
+const NEW: &str = "202611250800";
+const PAYLOAD_BYTES: usize = 3 * 1024 * 1024;
+
+struct Setup {
+    _dir: tempfile::TempDir,
+    system: KdeLinuxRoot,
+    server: HttpMirror,
+    image: String,
+}
+
+fn setup() -> Setup {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let system = KdeLinuxRoot::create(
+        &dir.path().join("root"),
+        &[
+            VersionSpec::complete("202611010800"),
+            VersionSpec::complete("202611150800"),
+        ],
+        Some("202611150800"),
+        Images::Plain,
+    )
+    .expect("root");
+    let mirror_dir = dir.path().join("mirror");
+    mirror::create(
+        &mirror_dir,
+        &[MirrorVersion::complete(NEW)],
+        Images::Plain,
+        None,
+    )
+    .expect("mirror");
+    let image = format!("kde-linux_{NEW}_root-x86-64.erofs");
+    let payload: Vec<u8> = (0..PAYLOAD_BYTES).map(|i| (i % 251) as u8).collect();
+    std::fs::write(mirror_dir.join(&image), payload).expect("payload");
+    mirror::write_sums(&mirror_dir).expect("sums");
+    let server = HttpMirror::serve(&mirror_dir).expect("serve");
+    system.use_source(&server.url, false).expect("source");
+    Setup {
+        _dir: dir,
+        system,
+        server,
+        image,
+    }
+}
+
+fn update(root: &Path) -> (bool, String) {
+    let output = Command::new(testbed::binary("update-center-helper").expect("helper"))
+        .args(["update", "--timeout", "2", "--esp", "/efi", "--root"])
+        .arg(root)
+        .output()
+        .expect("run");
+    let text = String::from_utf8_lossy(&output.stdout).into_owned()
+        + &String::from_utf8_lossy(&output.stderr);
+    (output.status.success(), text)
+}
+
+/// Every installed file (not the helper's state), with its size.
+fn installed(root: &Path) -> Vec<(PathBuf, u64)> {
+    let mut out = Vec::new();
+    let mut stack = vec![root.join("system"), root.join("efi")];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).expect("list").flatten() {
+            let meta = entry.metadata().expect("metadata");
+            if meta.is_dir() {
+                stack.push(entry.path());
+            } else {
+                out.push((entry.path(), meta.len()));
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// Runs an update against the faulty mirror (it must fail naming the file's URL and change
+/// nothing), heals the mirror, and updates again (it must succeed).
+fn refused_then_healed(fault: Fault, expected: &str) {
+    let s = setup();
+    s.server.set_fault(&s.image, fault.clone());
+    let before = installed(&s.system.root);
+    let (ok, text) = update(&s.system.root);
+    assert!(!ok, "{fault:?}: the update must fail:\n{text}");
+    let url = format!("{}{}", s.server.url, s.image);
+    assert!(
+        text.contains(&url),
+        "{fault:?}: the error names the URL {url}:\n{text}"
+    );
+    assert!(
+        text.contains(expected),
+        "{fault:?}: expected `{expected}` in:\n{text}"
+    );
+    assert_eq!(
+        installed(&s.system.root),
+        before,
+        "{fault:?}: nothing installed may change"
+    );
+    s.server.clear_faults();
+    let (ok, text) = update(&s.system.root);
+    assert!(
+        ok && text.contains(&format!("Installed {NEW}")),
+        "{fault:?}: the healthy mirror must work:\n{text}"
+    );
+}
+
+#[test]
+fn a_file_the_mirror_lists_but_cannot_serve() {
+    refused_then_healed(Fault::Status(404), "404");
+}
+
+#[test]
+fn a_server_error_that_persists() {
+    refused_then_healed(Fault::Status(500), "500");
+}
+
+#[test]
+fn a_truncated_file() {
+    refused_then_healed(Fault::Truncate(PAYLOAD_BYTES / 3), "ended after");
+}
+
+#[test]
+fn a_mirror_that_stalls() {
+    refused_then_healed(Fault::Stall, "cannot reach");
+}
+
+#[test]
+fn a_connection_dropped_mid_file_is_resumed_in_the_same_run() {
+    let s = setup();
+    s.server
+        .set_fault(&s.image, Fault::DropAfter(PAYLOAD_BYTES / 2));
+    let (ok, text) = update(&s.system.root);
+    assert!(ok, "{text}");
+    assert!(text.contains("resuming at byte"), "{text}");
+    let ranges = s.server.ranges.lock().expect("ranges").clone();
+    assert!(
+        ranges
+            .iter()
+            .any(|(name, start)| *name == s.image && *start > 0),
+        "a range request must resume the file: {ranges:?}"
+    );
+    let installed_image = s.system.root.join(format!("system/kde-linux_{NEW}.erofs"));
+    assert_eq!(
+        std::fs::metadata(installed_image).expect("installed").len(),
+        PAYLOAD_BYTES as u64
+    );
+}
+
+#[test]
+fn a_mirror_without_ranges_is_read_again_from_the_start() {
+    let s = setup();
+    // The resume request is answered with the whole file (200): the download must start over,
+    // not append the whole file to the half it has.
+    s.server
+        .set_fault(&s.image, Fault::DropThenIgnoreRanges(PAYLOAD_BYTES / 2));
+    let (ok, text) = update(&s.system.root);
+    assert!(ok, "{text}");
+    let installed_image = s.system.root.join(format!("system/kde-linux_{NEW}.erofs"));
+    assert_eq!(
+        std::fs::metadata(installed_image).expect("installed").len(),
+        PAYLOAD_BYTES as u64
+    );
+}
