@@ -289,3 +289,56 @@ pub(crate) fn make_usr_image(path: &Path, version: &str, images: Images) -> Resu
     }
     Ok(())
 }
+
+/// A real FAT ESP: an image made by `mkfs.vfat` and mounted with fusefat (the kernel here has
+/// no vfat driver). Unmounted when dropped.
+pub struct FatEsp {
+    mount_point: PathBuf,
+    _image_dir: tempfile::TempDir,
+}
+
+impl FatEsp {
+    /// Makes a FAT16 image of `size_mb` MB and mounts it read-write at `mount_point`.
+    pub fn mount(mount_point: &Path, size_mb: u64) -> Result<Self> {
+        let image_dir = tempfile::tempdir()?;
+        let image = image_dir.path().join("esp.img");
+        std::fs::File::create(&image)?.set_len(size_mb * 1024 * 1024)?;
+        let run = |command: &mut Command| -> Result<()> {
+            let output = command
+                .output()
+                .with_context(|| format!("cannot run {:?}", command.get_program()))?;
+            if !output.status.success() {
+                bail!(
+                    "{:?} failed: {}",
+                    command.get_program(),
+                    String::from_utf8_lossy(&output.stderr).trim()
+                );
+            }
+            Ok(())
+        };
+        run(Command::new("mkfs.vfat")
+            .args(["-F", "16", "-s", "1", "-n", "ESP"])
+            .arg(&image))?;
+        std::fs::create_dir_all(mount_point)?;
+        run(Command::new("fusefat")
+            .args(["-o", "rw+"])
+            .arg(&image)
+            .arg(mount_point))?;
+        Ok(Self {
+            mount_point: mount_point.to_path_buf(),
+            _image_dir: image_dir,
+        })
+    }
+}
+
+impl Drop for FatEsp {
+    fn drop(&mut self) {
+        let unmounted = Command::new("fusermount")
+            .arg("-u")
+            .arg(&self.mount_point)
+            .status();
+        if !matches!(unmounted, Ok(s) if s.success()) {
+            let _ = Command::new("umount").arg(&self.mount_point).status();
+        }
+    }
+}
