@@ -285,3 +285,44 @@ fn a_full_esp_is_refused_before_any_write_with_what_to_do() {
     );
     assert_eq!(files(&system.root), before, "refused before any write");
 }
+
+#[test]
+fn vacuum_removes_whole_old_versions_but_never_the_running_one() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let versions = [
+        VersionSpec::complete("202610010800"),
+        VersionSpec::complete("202610150800"),
+        VersionSpec::complete("202611010800"),
+        VersionSpec::complete("202611150800"),
+    ];
+    let system = KdeLinuxRoot::create(dir.path(), &versions, Some("202610150800"), Images::Plain)
+        .expect("root");
+    for name in ["50-root-x86-64-erofs", "50-root-x86-64-caibx", "60-esp"] {
+        let dropin = system
+            .root
+            .join(format!("etc/sysupdate.d/{name}.transfer.d"));
+        std::fs::create_dir_all(&dropin).expect("mkdir");
+        std::fs::write(dropin.join("max.conf"), "[Target]\nInstancesMax=2\n").expect("write");
+    }
+    let (ok, out, err) = helper(&system.root, &["vacuum"]);
+    assert!(ok, "{err}");
+    assert!(out.contains("Removed 202610010800, 202611010800."), "{out}");
+    let left: std::collections::BTreeSet<String> = files(&system.root)
+        .into_iter()
+        .map(|(p, ..)| {
+            p.rsplit('/')
+                .next()
+                .unwrap_or("")
+                .trim_start_matches("kde-linux_")
+                .chars()
+                .take(12)
+                .collect()
+        })
+        .collect();
+    let expected: std::collections::BTreeSet<String> =
+        ["202610150800", "202611150800"].map(String::from).into();
+    assert_eq!(left, expected, "whole versions, the running one kept");
+    assert_eq!(files(&system.root).len(), 6);
+    let (ok, out, _) = helper(&system.root, &["vacuum"]);
+    assert!(ok && out.contains("Nothing to remove."), "{out}");
+}
