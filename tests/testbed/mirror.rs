@@ -206,8 +206,8 @@ fn handle(
     let mut out = stream;
     let path: PathBuf = dir.join(&name);
     let safe = !target.contains("..") && path.starts_with(dir);
-    let body = if safe && path.is_file() {
-        std::fs::read(&path).ok()
+    let length = if safe && path.is_file() {
+        std::fs::metadata(&path).ok().map(|m| m.len())
     } else {
         None
     };
@@ -223,53 +223,56 @@ fn handle(
             "HTTP/1.1 {status}\r\nContent-Length: {length}\r\n{extra}Content-Type: application/octet-stream\r\nConnection: close\r\n\r\n"
         )
     };
-    match (method, body, fault) {
+    match (method, length, fault) {
         (_, _, Some(Fault::Status(code))) => header(&mut out, &format!("{code} Injected"), 0, "")?,
         (_, _, Some(Fault::Stall)) => {
             // Hold the connection open without a byte until the client gives up.
             let mut sink = Vec::new();
             let _ = reader.read_to_end(&mut sink);
         }
-        (
-            "GET",
-            Some(body),
-            Some(fault @ (Fault::DropAfter(n) | Fault::DropThenIgnoreRanges(n))),
-        ) => {
+        ("GET", Some(_), Some(fault @ (Fault::DropAfter(n) | Fault::DropThenIgnoreRanges(n)))) => {
             if let Ok(mut faults) = faults.lock() {
                 match fault {
                     Fault::DropThenIgnoreRanges(_) => faults.insert(name.clone(), Fault::NoRanges),
                     _ => faults.remove(&name),
                 };
             }
+            let body = std::fs::read(&path)?;
             header(&mut out, "200 OK", body.len(), "")?;
             out.write_all(&body[..n.min(body.len())])?;
             out.flush()?;
             let _ = out.shutdown(std::net::Shutdown::Both);
         }
-        ("GET", Some(body), Some(Fault::Truncate(n))) => {
+        ("GET", Some(_), Some(Fault::Truncate(n))) => {
+            let body = std::fs::read(&path)?;
             let n = n.min(body.len());
             header(&mut out, "200 OK", n, "")?;
             out.write_all(&body[..n])?;
         }
-        ("GET" | "HEAD", Some(body), fault) => {
-            let ranged = range_start.filter(|s| {
-                *s < u64::try_from(body.len()).unwrap_or(0) && fault != Some(Fault::NoRanges)
-            });
-            let (status, slice, extra) = match ranged {
-                Some(start) => {
-                    let start = usize::try_from(start).unwrap_or(0);
-                    let extra = format!(
-                        "Content-Range: bytes {start}-{}/{}\r\n",
-                        body.len() - 1,
-                        body.len()
-                    );
-                    ("206 Partial Content", &body[start..], extra)
-                }
-                None => ("200 OK", &body[..], String::new()),
+        ("GET" | "HEAD", Some(length), fault) => {
+            let ranged = range_start.filter(|s| *s < length && fault != Some(Fault::NoRanges));
+            let start = ranged.unwrap_or(0);
+            let extra = match ranged {
+                Some(start) => format!("Content-Range: bytes {start}-{}/{length}\r\n", length - 1),
+                None => String::new(),
             };
-            header(&mut out, status, slice.len(), &extra)?;
+            let status = if ranged.is_some() {
+                "206 Partial Content"
+            } else {
+                "200 OK"
+            };
+            header(
+                &mut out,
+                status,
+                usize::try_from(length - start).unwrap_or(usize::MAX),
+                &extra,
+            )?;
             if method == "GET" {
-                out.write_all(slice)?;
+                // Streamed from the file: payloads of a gigabyte stay out of memory.
+                use std::io::Seek;
+                let mut file = std::fs::File::open(&path)?;
+                file.seek(std::io::SeekFrom::Start(start))?;
+                std::io::copy(&mut file, &mut out)?;
             }
         }
         ("GET" | "HEAD", None, _) => header(&mut out, "404 Not Found", 0, "")?,

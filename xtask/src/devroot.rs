@@ -75,6 +75,18 @@ pub fn ensure(checkout: &Path) -> Result<PathBuf> {
     }
     std::fs::create_dir_all(&cache)
         .with_context(|| format!("cannot create the cache directory {}", cache.display()))?;
+    // One build at a time: two commands (or two checkouts) must not both write the same root.
+    let lock_path = cache.join("devroot.lock");
+    let lock = std::fs::File::create(&lock_path)
+        .with_context(|| format!("cannot create {}", lock_path.display()))?;
+    if lock.try_lock().is_err() {
+        eprintln!("xtask: waiting for another command that is building the dev root");
+        lock.lock()
+            .with_context(|| format!("cannot lock {}", lock_path.display()))?;
+    }
+    if root.join("usr/bin/qmake6").exists() {
+        return Ok(root);
+    }
     install_host_tools()?;
     let partial = root.with_extension("partial");
     if partial.exists() {

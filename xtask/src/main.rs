@@ -23,6 +23,7 @@ tasks:
   test                       build everything and run the whole test suite
   demo [--screenshot FILE]   run the GUI on a built-in demo system (FILE: render under Xvfb, write a PNG, exit)
   shell [COMMAND...]         run a command (default: bash) in the build environment
+  bench [stage] [OPTIONS]    benchmarks with ratios against their baseline (stage: --runs N --image-mb N --uki-mb N)
   fuzz [SECONDS]             run every cargo-fuzz target of fuzz/ for SECONDS each (default 600)
 ";
 
@@ -70,6 +71,7 @@ fn run() -> Result<()> {
             status(Command::new(program).args(arguments))
         }),
         "fuzz" => fuzz(rest),
+        "bench" => env::run_inside(&args, &[], || bench(rest)),
         "help" | "--help" | "-h" => {
             print!("{USAGE}");
             Ok(())
@@ -79,6 +81,26 @@ fn run() -> Result<()> {
             bail!("unknown task `{other}`")
         }
     }
+}
+
+/// Builds the benchmark and the helper in release mode and runs the benchmark.
+fn bench(rest: &[String]) -> Result<()> {
+    status(cargo().args([
+        "build",
+        "--release",
+        "-p",
+        "update-center-helper",
+        "-p",
+        "update-center-testbed",
+        "--bin",
+        "update-center-helper",
+        "--bin",
+        "update-center-bench",
+    ]))?;
+    let runner = env::target_dir()?
+        .join("release")
+        .join("update-center-bench");
+    status(Command::new(runner).args(rest))
 }
 
 /// The cargo-fuzz targets in `fuzz/`.

@@ -1,0 +1,216 @@
+//! `update-center-bench stage`: stages one version (a large EROFS image and a UKI) from a
+//! local HTTP server with the helper, with systemd-sysupdate 257, and with the raw limit
+//! (`curl | tee | sha256sum`, then `sync`), several times on the same fixture, and prints a
+//! table with ratios. Run through `cargo xtask bench`, which builds it in release mode.
+
+use anyhow::{Context, Result, bail};
+use std::path::Path;
+use std::process::Command;
+use testbed::mirror::{self, HttpMirror, MirrorVersion};
+use testbed::system::{Images, KdeLinuxRoot, VersionSpec};
+
+const NEW: &str = "202611250800";
+
+struct Options {
+    runs: usize,
+    image_mb: usize,
+    uki_mb: usize,
+}
+
+fn options() -> Result<Options> {
+    let mut o = Options {
+        runs: 3,
+        image_mb: 1024,
+        uki_mb: 200,
+    };
+    let mut args = std::env::args().skip(1);
+    let task = args.next().unwrap_or_else(|| "stage".into());
+    if task != "stage" {
+        bail!("unknown benchmark `{task}` (known: stage)");
+    }
+    while let Some(arg) = args.next() {
+        let mut number =
+            || -> Result<usize> { Ok(args.next().context("a number must follow")?.parse()?) };
+        match arg.as_str() {
+            "--runs" => o.runs = number()?,
+            "--image-mb" => o.image_mb = number()?,
+            "--uki-mb" => o.uki_mb = number()?,
+            other => bail!("unknown option `{other}`"),
+        }
+    }
+    Ok(o)
+}
+
+/// Writes `mb` MiB of incompressible bytes.
+fn payload(path: &Path, mb: usize, seed: u64) -> Result<()> {
+    use std::io::Write;
+    let mut file = std::io::BufWriter::new(std::fs::File::create(path)?);
+    let mut state = seed | 1;
+    let mut chunk = vec![0u8; 1024 * 1024];
+    for _ in 0..mb {
+        for word in chunk.chunks_exact_mut(8) {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            word.copy_from_slice(&state.to_le_bytes());
+        }
+        file.write_all(&chunk)?;
+    }
+    file.flush()?;
+    Ok(())
+}
+
+/// Wall seconds, CPU seconds, peak RSS in MB, from GNU time's `%e %U %S %M`.
+#[derive(Debug, Clone, Copy)]
+struct Sample {
+    wall: f64,
+    cpu: f64,
+    rss_mb: f64,
+}
+
+fn measure(command: &mut Command) -> Result<Sample> {
+    let mut timed = Command::new("/usr/bin/time");
+    timed
+        .args(["-f", "BENCH %e %U %S %M"])
+        .arg(command.get_program())
+        .args(command.get_args());
+    for (key, value) in command.get_envs() {
+        if let Some(value) = value {
+            timed.env(key, value);
+        }
+    }
+    let output = timed
+        .output()
+        .context("cannot run /usr/bin/time (install `time`)")?;
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    if !output.status.success() {
+        bail!("{:?} failed: {stderr}", command.get_program());
+    }
+    let line = stderr
+        .lines()
+        .rev()
+        .find(|l| l.starts_with("BENCH "))
+        .context("no timing")?;
+    let v: Vec<f64> = line[6..]
+        .split_whitespace()
+        .filter_map(|x| x.parse().ok())
+        .collect();
+    if v.len() != 4 {
+        bail!("cannot read the timing `{line}`");
+    }
+    Ok(Sample {
+        wall: v[0],
+        cpu: v[1] + v[2],
+        rss_mb: v[3] / 1024.0,
+    })
+}
+
+fn median(mut values: Vec<f64>) -> f64 {
+    values.sort_by(f64::total_cmp);
+    values[values.len() / 2]
+}
+
+fn main() -> Result<()> {
+    let o = options()?;
+    let work = tempfile::Builder::new()
+        .prefix("uc-bench-")
+        .tempdir_in("/var/tmp")?;
+    let mirror_dir = work.path().join("mirror");
+    mirror::create(
+        &mirror_dir,
+        &[MirrorVersion::complete(NEW)],
+        Images::Plain,
+        None,
+    )?;
+    let image = format!("kde-linux_{NEW}_root-x86-64.erofs");
+    let uki = format!("kde-linux_{NEW}.efi");
+    eprintln!(
+        "bench: writing a {} MB image and a {} MB UKI",
+        o.image_mb, o.uki_mb
+    );
+    payload(&mirror_dir.join(&image), o.image_mb, 7)?;
+    payload(&mirror_dir.join(&uki), o.uki_mb, 11)?;
+    mirror::write_sums(&mirror_dir)?;
+    let server = HttpMirror::serve(&mirror_dir)?;
+    let helper = testbed::binary("update-center-helper")?;
+
+    let fresh_root = |name: &str| -> Result<KdeLinuxRoot> {
+        let root = work.path().join(name);
+        let _ = std::fs::remove_dir_all(&root);
+        let system = KdeLinuxRoot::create(
+            &root,
+            &[VersionSpec::complete("202611010800")],
+            Some("202611010800"),
+            Images::Plain,
+        )?;
+        system.use_source(&server.url, false)?;
+        Ok(system)
+    };
+    let tools = ["update-center", "systemd-sysupdate", "raw limit"];
+    let mut samples: Vec<Vec<Sample>> = vec![Vec::new(); tools.len()];
+    for run in 0..o.runs {
+        for (index, tool) in tools.iter().enumerate() {
+            let system = fresh_root(&format!("root-{index}"))?;
+            let root = &system.root;
+            let sample = match index {
+                0 => measure(
+                    Command::new(&helper)
+                        .args(["update", "--esp", "/efi", "--root"])
+                        .arg(root),
+                )?,
+                1 => measure(
+                    Command::new("/usr/lib/systemd/systemd-sysupdate")
+                        .arg(format!("--root={}", root.display()))
+                        .args(["update", "--no-pager"])
+                        .env("SYSTEMD_ESP_PATH", "/efi")
+                        .env("SYSTEMD_RELAX_ESP_CHECKS", "1")
+                        .env("SYSTEMD_LOG_LEVEL", "warning"),
+                )?,
+                _ => {
+                    let script = format!(
+                        "set -e; curl -sf {u}{image} | tee {r}/system/kde-linux_{NEW}.erofs | sha256sum >/dev/null; \
+                         curl -sf {u}{uki} | tee {r}/efi/EFI/Linux/kde-linux_{NEW}+2-0.efi | sha256sum >/dev/null; sync",
+                        u = server.url,
+                        r = root.display()
+                    );
+                    measure(Command::new("sh").args(["-c", &script]))?
+                }
+            };
+            eprintln!(
+                "bench: run {} {tool}: {:.2} s wall, {:.2} s CPU, {:.0} MB",
+                run + 1,
+                sample.wall,
+                sample.cpu,
+                sample.rss_mb
+            );
+            samples[index].push(sample);
+            std::fs::remove_dir_all(root)?;
+        }
+    }
+    let wall: Vec<f64> = samples
+        .iter()
+        .map(|s| median(s.iter().map(|x| x.wall).collect()))
+        .collect();
+    println!();
+    println!(
+        "stage: {} MB image + {} MB UKI over HTTP on 127.0.0.1, median of {} runs",
+        o.image_mb, o.uki_mb, o.runs
+    );
+    println!(
+        "| tool | wall s | CPU s | peak RSS MB | wall vs systemd-sysupdate | wall vs raw limit |"
+    );
+    println!("|---|---|---|---|---|---|");
+    for (index, tool) in tools.iter().enumerate() {
+        let cpu = median(samples[index].iter().map(|x| x.cpu).collect());
+        let rss = samples[index].iter().map(|x| x.rss_mb).fold(0.0, f64::max);
+        println!(
+            "| {tool} | {:.2} | {:.2} | {:.0} | {:.2}x | {:.2}x |",
+            wall[index],
+            cpu,
+            rss,
+            wall[index] / wall[1],
+            wall[index] / wall[2]
+        );
+    }
+    Ok(())
+}
