@@ -326,3 +326,57 @@ fn vacuum_removes_whole_old_versions_but_never_the_running_one() {
     let (ok, out, _) = helper(&system.root, &["vacuum"]);
     assert!(ok && out.contains("Nothing to remove."), "{out}");
 }
+
+#[test]
+fn json_progress_has_rate_and_eta_and_the_rate_limit_holds() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (system, mirror_dir) = small_system(dir.path(), &[MirrorVersion::complete("202611250800")]);
+    std::fs::write(
+        mirror_dir.join("kde-linux_202611250800_root-x86-64.erofs"),
+        vec![3u8; 4 * 1024 * 1024],
+    )
+    .expect("payload");
+    mirror::write_sums(&mirror_dir).expect("sums");
+    let server = HttpMirror::serve(&mirror_dir).expect("serve");
+    system.use_source(&server.url, false).expect("source");
+    let limit: u64 = 8_000_000;
+    let (ok, out, err) = helper(
+        &system.root,
+        &["update", "--json", "--max-rate", &limit.to_string()],
+    );
+    assert!(ok, "{err}");
+    let events: Vec<serde_json::Value> = out
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("JSON line"))
+        .collect();
+    assert_eq!(
+        events.first().map(|e| e["event"].clone()),
+        Some("plan".into())
+    );
+    assert_eq!(
+        events.last().map(|e| e["event"].clone()),
+        Some("installed".into())
+    );
+    let downloads: Vec<&serde_json::Value> =
+        events.iter().filter(|e| e["event"] == "download").collect();
+    assert!(
+        downloads.len() > 10,
+        "progress comes in steps: {}",
+        downloads.len()
+    );
+    let last = downloads.last().expect("a download event");
+    assert_eq!(last["done_bytes"], last["total_bytes"]);
+    assert!(
+        downloads.iter().any(|e| e["eta_secs"].is_u64()),
+        "an ETA is given"
+    );
+    let fastest = downloads
+        .iter()
+        .filter_map(|e| e["rate_bytes_per_sec"].as_u64())
+        .max()
+        .unwrap_or(0);
+    assert!(
+        fastest > 0 && fastest <= limit + limit / 10,
+        "average rate {fastest} B/s over a limit of {limit} B/s"
+    );
+}

@@ -104,6 +104,7 @@ pub enum FetchError {
 pub struct Fetcher {
     agent: ureq::Agent,
     payload_agent: ureq::Agent,
+    max_rate: Option<u64>,
 }
 
 /// A payload download may take this long in all (a slow link and a multi-GB image).
@@ -167,6 +168,7 @@ impl Fetcher {
         Self {
             agent,
             payload_agent,
+            max_rate: None,
         }
     }
 
@@ -213,7 +215,22 @@ impl Fetcher {
     }
 }
 
+/// How long to pause so that `bytes` read in `elapsed` stay at or under `rate` bytes per second.
+pub fn throttle_delay(bytes: u64, rate: u64, elapsed: Duration) -> Duration {
+    if rate == 0 {
+        return Duration::ZERO;
+    }
+    let due = Duration::from_secs_f64(bytes as f64 / rate as f64);
+    due.saturating_sub(elapsed)
+}
+
 impl Fetcher {
+    /// Limits payload downloads to `bytes_per_sec` (none: as fast as the link goes).
+    pub fn with_max_rate(mut self, bytes_per_sec: Option<u64>) -> Self {
+        self.max_rate = bytes_per_sec.filter(|r| *r > 0);
+        self
+    }
+
     /// Streams `name` from `location` into `out`, hashing as it goes; returns the SHA-256 (hex)
     /// and the number of bytes. A connection that breaks off is resumed with an HTTP range
     /// request (after a short back-off, [`RETRIES`] times); a mirror that answers a range with
@@ -351,6 +368,7 @@ impl Fetcher {
             }
         };
         let mut buffer = vec![0u8; CHUNK_BYTES];
+        let (started, first_byte) = (std::time::Instant::now(), *total);
         loop {
             if cancel.load(std::sync::atomic::Ordering::Relaxed) {
                 return Err(Interrupted::Fatal(FetchError::Cancelled {
@@ -371,6 +389,9 @@ impl Fetcher {
                 }));
             }
             hasher.update(&buffer[..n]);
+            if let Some(rate) = self.max_rate {
+                std::thread::sleep(throttle_delay(*total - first_byte, rate, started.elapsed()));
+            }
             out.write_all(&buffer[..n]).map_err(|e| {
                 Interrupted::Fatal(FetchError::Write {
                     url: url.to_string(),
@@ -444,4 +465,23 @@ fn get_local(path: &Path, shown: &str, max_bytes: usize) -> Result<Option<Vec<u8
         });
     }
     Ok(Some(bytes))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::throttle_delay;
+    use std::time::Duration;
+
+    #[test]
+    fn the_throttle_waits_only_when_ahead_of_the_rate() {
+        assert_eq!(
+            throttle_delay(1_000_000, 1_000_000, Duration::from_millis(400)),
+            Duration::from_millis(600)
+        );
+        assert_eq!(
+            throttle_delay(1_000_000, 1_000_000, Duration::from_secs(2)),
+            Duration::ZERO
+        );
+        assert_eq!(throttle_delay(5, 0, Duration::ZERO), Duration::ZERO);
+    }
 }

@@ -33,6 +33,9 @@ struct SystemArgs {
     /// Mount point of the XBOOTLDR partition inside the root.
     #[arg(long, global = true)]
     xbootldr: Option<PathBuf>,
+    /// Limit downloads to this many bytes per second (default: no limit).
+    #[arg(long, global = true)]
+    max_rate: Option<u64>,
     /// Network timeout in seconds for connecting to a mirror and for each answer.
     #[arg(long, global = true, default_value_t = update_center_engine::fetch::REQUEST_TIMEOUT_SECS)]
     timeout: u64,
@@ -186,6 +189,7 @@ fn fetcher(system: &SystemArgs) -> update_center_engine::fetch::Fetcher {
         update_center_engine::fetch::CONNECT_TIMEOUT_SECS,
     ));
     update_center_engine::fetch::Fetcher::with_timeouts(connect, request)
+        .with_max_rate(system.max_rate)
 }
 
 fn update(
@@ -235,17 +239,31 @@ fn update(
     let cancel = std::sync::atomic::AtomicBool::new(false);
     let mut last_percent = u64::MAX;
     transaction::execute(&plan, layout, fetcher, &cancel, &mut |p| match p {
-        transaction::Progress::Downloading { done, total } => {
+        transaction::Progress::Downloading {
+            done,
+            total,
+            rate_bytes_per_sec,
+            eta_secs,
+        } => {
             let percent = if total == 0 { 100 } else { done * 100 / total };
             if percent != last_percent {
                 last_percent = percent;
                 if json {
                     println!(
                         "{}",
-                        serde_json::json!({ "event": "download", "done_bytes": done, "total_bytes": total })
+                        serde_json::json!({
+                            "event": "download", "done_bytes": done, "total_bytes": total,
+                            "rate_bytes_per_sec": rate_bytes_per_sec, "eta_secs": eta_secs
+                        })
                     );
                 } else {
-                    eprint!("\r  downloading: {percent:3}% ({done} of {total} bytes)");
+                    let eta = eta_secs
+                        .map(|s| format!(", {s} s left"))
+                        .unwrap_or_default();
+                    let rate = rate_bytes_per_sec as f64 / 1e6;
+                    eprint!(
+                        "\r  downloading: {percent:3}% ({done} of {total} bytes, {rate:.1} MB/s{eta})"
+                    );
                 }
             }
         }

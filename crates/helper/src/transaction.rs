@@ -114,6 +114,10 @@ pub enum Progress {
         done: u64,
         /// Bytes in all.
         total: u64,
+        /// Average rate so far, in bytes per second.
+        rate_bytes_per_sec: u64,
+        /// Seconds left at that rate, once it is known.
+        eta_secs: Option<u64>,
     },
     /// Renaming the verified files into place.
     Committing,
@@ -253,6 +257,7 @@ fn download_all(
 ) -> Result<(), TransactionError> {
     let total = plan.download_bytes;
     let mut before: u64 = 0;
+    let started = std::time::Instant::now();
     for file in &plan.files {
         let dir = layout.on_disk(&file.target_dir);
         std::fs::create_dir_all(&dir).map_err(io("cannot create", &file.target_dir))?;
@@ -271,9 +276,18 @@ fn download_all(
             cancel,
             &mut |done| {
                 failpoint::hit("during-download");
+                let done = before + done;
+                let seconds = started.elapsed().as_secs_f64();
+                let rate = if seconds > 0.0 {
+                    (done as f64 / seconds) as u64
+                } else {
+                    0
+                };
                 progress(Progress::Downloading {
-                    done: before + done,
+                    done,
                     total,
+                    rate_bytes_per_sec: rate,
+                    eta_secs: (rate > 0).then(|| total.saturating_sub(done) / rate),
                 });
             },
         )?;
