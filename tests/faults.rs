@@ -168,3 +168,39 @@ fn a_mirror_without_ranges_is_read_again_from_the_start() {
         PAYLOAD_BYTES as u64
     );
 }
+
+#[test]
+fn a_download_cut_off_for_good_is_resumed_by_the_next_run() {
+    let s = setup();
+    s.server
+        .set_fault(&s.image, Fault::DropThenStatus(PAYLOAD_BYTES / 2, 503));
+    let before = installed(&s.system.root);
+    let (ok, text) = update(&s.system.root);
+    assert!(!ok, "the mirror keeps failing: {text}");
+    assert!(
+        text.contains(&format!("{}{}", s.server.url, s.image)) && text.contains("503"),
+        "{text}"
+    );
+    assert_eq!(
+        installed(&s.system.root),
+        before,
+        "nothing installed changed"
+    );
+    let kept: Vec<u64> = std::fs::read_dir(s.system.root.join("var/lib/update-center/partial"))
+        .expect("a partial download is kept")
+        .flatten()
+        .map(|e| e.metadata().expect("metadata").len())
+        .collect();
+    assert!(kept.contains(&((PAYLOAD_BYTES / 2) as u64)), "{kept:?}");
+    s.server.clear_faults();
+    let (ok, text) = update(&s.system.root);
+    assert!(ok, "{text}");
+    let ranges = s.server.ranges.lock().expect("ranges").clone();
+    assert!(
+        ranges.contains(&(s.image.clone(), (PAYLOAD_BYTES / 2) as u64)),
+        "the second run asks only for the rest: {ranges:?}"
+    );
+    let installed_image = s.system.root.join(format!("system/kde-linux_{NEW}.erofs"));
+    let expected: Vec<u8> = (0..PAYLOAD_BYTES).map(|i| (i % 251) as u8).collect();
+    assert_eq!(std::fs::read(installed_image).expect("installed"), expected);
+}

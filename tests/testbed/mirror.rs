@@ -110,6 +110,8 @@ pub enum Fault {
     NoRanges,
     /// Like `DropAfter`, then `NoRanges` for the requests that follow.
     DropThenIgnoreRanges(usize),
+    /// Like `DropAfter`, then this HTTP status for the requests that follow.
+    DropThenStatus(usize, u16),
 }
 
 type Faults = Arc<Mutex<BTreeMap<String, Fault>>>;
@@ -230,10 +232,21 @@ fn handle(
             let mut sink = Vec::new();
             let _ = reader.read_to_end(&mut sink);
         }
-        ("GET", Some(_), Some(fault @ (Fault::DropAfter(n) | Fault::DropThenIgnoreRanges(n)))) => {
+        (
+            "GET",
+            Some(_),
+            Some(
+                fault @ (Fault::DropAfter(n)
+                | Fault::DropThenIgnoreRanges(n)
+                | Fault::DropThenStatus(n, _)),
+            ),
+        ) => {
             if let Ok(mut faults) = faults.lock() {
                 match fault {
                     Fault::DropThenIgnoreRanges(_) => faults.insert(name.clone(), Fault::NoRanges),
+                    Fault::DropThenStatus(_, code) => {
+                        faults.insert(name.clone(), Fault::Status(code))
+                    }
                     _ => faults.remove(&name),
                 };
             }

@@ -240,17 +240,41 @@ impl Fetcher {
         &self,
         location: &Location,
         name: &str,
-        out: &mut (impl std::io::Write + std::io::Seek),
+        out: &mut std::fs::File,
+        resume_from: u64,
         max_bytes: u64,
         cancel: &std::sync::atomic::AtomicBool,
         progress: &mut dyn FnMut(u64),
     ) -> Result<(String, u64), FetchError> {
         use sha2::{Digest, Sha256};
+        use std::io::{Read, Seek};
         let url = location.display(name);
+        let write_error = |e: std::io::Error| FetchError::Write {
+            url: url.clone(),
+            reason: e.to_string(),
+        };
         let mut hasher = Sha256::new();
         let mut total: u64 = 0;
+        if resume_from > 0 {
+            // The bytes of an earlier run are hashed again: nothing unverified is trusted.
+            out.seek(std::io::SeekFrom::Start(0)).map_err(write_error)?;
+            let mut kept = (&mut *out).take(resume_from);
+            let mut buffer = vec![0u8; CHUNK_BYTES];
+            loop {
+                let n = kept.read(&mut buffer).map_err(write_error)?;
+                if n == 0 {
+                    break;
+                }
+                hasher.update(&buffer[..n]);
+                total += n as u64;
+            }
+            out.seek(std::io::SeekFrom::Start(total))
+                .map_err(write_error)?;
+            progress(total);
+        }
         let mut attempt = 0;
-        loop {
+        let complete_already = resume_from > 0 && total >= max_bytes;
+        while !complete_already {
             let result = self.download_from(
                 location,
                 name,
@@ -265,10 +289,20 @@ impl Fetcher {
             );
             match result {
                 Ok(()) => break,
+                // A file kept from an earlier run may be complete already.
+                Err(Interrupted::Fatal(FetchError::Status { status: 416, .. }))
+                    if total == max_bytes =>
+                {
+                    break;
+                }
                 Err(Interrupted::Restart) => {
                     // The mirror ignored the range: start over.
                     hasher = Sha256::new();
                     total = 0;
+                    out.set_len(0).map_err(|e| FetchError::Write {
+                        url: url.clone(),
+                        reason: e.to_string(),
+                    })?;
                     out.seek(std::io::SeekFrom::Start(0))
                         .map_err(|e| FetchError::Write {
                             url: url.clone(),

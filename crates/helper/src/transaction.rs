@@ -213,8 +213,23 @@ fn run(
     let mut written: Vec<PathBuf> = Vec::new();
     let result = download_all(plan, layout, fetcher, cancel, progress, &mut written);
     if let Err(error) = result {
-        for temp in &written {
-            let _ = std::fs::remove_file(layout.on_disk(temp));
+        // After a network failure the bytes so far are a good start for the next run; after
+        // wrong bytes they are not.
+        let keep = matches!(
+            &error,
+            TransactionError::Fetch(
+                FetchError::Unreachable { .. }
+                    | FetchError::Status { .. }
+                    | FetchError::Cancelled { .. }
+            )
+        );
+        for (temp, file) in written.iter().zip(&plan.files) {
+            let on_disk = layout.on_disk(temp);
+            if keep {
+                keep_partial(layout, &on_disk, &file.source.sha256);
+            } else {
+                let _ = std::fs::remove_file(&on_disk);
+            }
         }
         return Err(error);
     }
@@ -263,15 +278,34 @@ fn download_all(
         std::fs::create_dir_all(&dir).map_err(io("cannot create", &file.target_dir))?;
         let temp_in_root = file.target_dir.join(&file.temp_name);
         let temp = layout.on_disk(&temp_in_root);
-        // A leftover of an earlier attempt is not trusted.
+        // A leftover in the target directory is not trusted; a partial download kept by an
+        // earlier run for exactly these bytes (named by their SHA-256) is resumed.
         let _ = std::fs::remove_file(&temp);
-        let mut out = File::create_new(&temp).map_err(io("cannot create", &temp_in_root))?;
+        let kept = partial_dir(layout).join(&file.source.sha256);
+        let resume_from = match std::fs::metadata(&kept) {
+            Ok(meta) if meta.len() <= file.size_bytes && std::fs::rename(&kept, &temp).is_ok() => {
+                meta.len()
+            }
+            Ok(_) => {
+                let _ = std::fs::remove_file(&kept);
+                0
+            }
+            Err(_) => 0,
+        };
+        let mut out = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(resume_from == 0)
+            .create_new(resume_from == 0)
+            .open(&temp)
+            .map_err(io("cannot create", &temp_in_root))?;
         written.push(temp_in_root.clone());
         let location = crate::catalog::location_of(&file.source);
         let (sha256, size) = fetcher.download(
             &location,
             &file.source.name,
             &mut out,
+            resume_from,
             file.size_bytes,
             cancel,
             &mut |done| {
@@ -321,6 +355,46 @@ fn download_all(
         failpoint::hit("after-download");
     }
     Ok(())
+}
+
+/// Where partial downloads are kept between runs, on the disk.
+fn partial_dir(layout: &Layout) -> PathBuf {
+    layout.on_disk(Path::new("/").join(STATE_DIR).join("partial").as_path())
+}
+
+/// Most bytes of partial downloads kept between runs; the oldest go first beyond it.
+pub const PARTIAL_CAP_BYTES: u64 = 16 * 1024 * 1024 * 1024;
+
+/// Moves a partial download into the cache (only within one file system: a temporary on the
+/// ESP is dropped instead) and trims the cache to [`PARTIAL_CAP_BYTES`].
+fn keep_partial(layout: &Layout, temp: &Path, sha256: &str) {
+    let dir = partial_dir(layout);
+    let kept =
+        std::fs::create_dir_all(&dir).is_ok() && std::fs::rename(temp, dir.join(sha256)).is_ok();
+    if !kept {
+        let _ = std::fs::remove_file(temp);
+        return;
+    }
+    let Ok(entries) = std::fs::read_dir(&dir) else {
+        return;
+    };
+    let mut files: Vec<(std::time::SystemTime, u64, PathBuf)> = entries
+        .flatten()
+        .filter_map(|e| {
+            let meta = e.metadata().ok()?;
+            Some((meta.modified().ok()?, meta.len(), e.path()))
+        })
+        .collect();
+    files.sort();
+    let mut total: u64 = files.iter().map(|f| f.1).sum();
+    for (_, size, path) in files {
+        if total <= PARTIAL_CAP_BYTES {
+            break;
+        }
+        if std::fs::remove_file(&path).is_ok() {
+            total -= size;
+        }
+    }
 }
 
 /// Renames every temporary of `journal` into place, in order; already renamed ones are skipped.

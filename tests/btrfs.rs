@@ -1,0 +1,116 @@
+//! `/system` on a real btrfs file system (a loop file, as on KDE Linux): the update writes its
+//! temporaries there, renames them into place and the room check reads btrfs's free space.
+
+use std::path::Path;
+use std::process::Command;
+use testbed::mirror::{self, HttpMirror, MirrorVersion};
+use testbed::system::{Images, KdeLinuxRoot, VersionSpec};
+
+/// A btrfs file system in a loop file, mounted for the length of a test.
+struct Btrfs {
+    mount_point: std::path::PathBuf,
+    _image: tempfile::TempDir,
+}
+
+impl Btrfs {
+    fn mount(at: &Path, size_mb: u64) -> Self {
+        let image_dir = tempfile::tempdir().expect("tempdir");
+        let image = image_dir.path().join("system.btrfs");
+        std::fs::File::create(&image)
+            .expect("image")
+            .set_len(size_mb * 1024 * 1024)
+            .expect("size");
+        let mkfs = Command::new("mkfs.btrfs")
+            .arg("-q")
+            .arg(&image)
+            .output()
+            .expect("mkfs.btrfs (btrfs-progs)");
+        assert!(
+            mkfs.status.success(),
+            "{}",
+            String::from_utf8_lossy(&mkfs.stderr)
+        );
+        std::fs::create_dir_all(at).expect("mount point");
+        let mount = Command::new("mount")
+            .args(["-o", "loop"])
+            .arg(&image)
+            .arg(at)
+            .output()
+            .expect("mount");
+        assert!(
+            mount.status.success(),
+            "cannot loop-mount btrfs: {}",
+            String::from_utf8_lossy(&mount.stderr)
+        );
+        Self {
+            mount_point: at.to_path_buf(),
+            _image: image_dir,
+        }
+    }
+}
+
+impl Drop for Btrfs {
+    fn drop(&mut self) {
+        let _ = Command::new("umount").arg(&self.mount_point).status();
+    }
+}
+
+#[test]
+fn an_update_onto_system_on_btrfs() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = dir.path().join("root");
+    let system = KdeLinuxRoot::create(
+        &root,
+        &[VersionSpec::complete("202611150800")],
+        Some("202611150800"),
+        Images::Plain,
+    )
+    .expect("root");
+    let installed: Vec<(String, Vec<u8>)> = std::fs::read_dir(root.join("system"))
+        .expect("list")
+        .flatten()
+        .map(|e| {
+            (
+                e.file_name().to_string_lossy().into_owned(),
+                std::fs::read(e.path()).expect("read"),
+            )
+        })
+        .collect();
+    std::fs::remove_dir_all(root.join("system")).expect("clear");
+    let _fs = Btrfs::mount(&root.join("system"), 256);
+    for (name, bytes) in &installed {
+        std::fs::write(root.join("system").join(name), bytes).expect("restore");
+    }
+    let mirror_dir = dir.path().join("mirror");
+    mirror::create(
+        &mirror_dir,
+        &[MirrorVersion::complete("202611250800")],
+        Images::Erofs,
+        None,
+    )
+    .expect("mirror");
+    let server = HttpMirror::serve(&mirror_dir).expect("serve");
+    system.use_source(&server.url, false).expect("source");
+    let output = Command::new(testbed::binary("update-center-helper").expect("helper"))
+        .args(["update", "--esp", "/efi", "--root"])
+        .arg(&root)
+        .output()
+        .expect("run");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let image = root.join("system/kde-linux_202611250800.erofs");
+    assert_eq!(
+        std::fs::read(&image).expect("installed image"),
+        std::fs::read(mirror_dir.join("kde-linux_202611250800_root-x86-64.erofs"))
+            .expect("mirror image")
+    );
+    let fs_type = Command::new("stat")
+        .args(["-f", "-c", "%T"])
+        .arg(&image)
+        .output()
+        .expect("stat");
+    assert_eq!(String::from_utf8_lossy(&fs_type.stdout).trim(), "btrfs");
+}
