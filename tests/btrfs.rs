@@ -1,59 +1,10 @@
 //! `/system` on a real btrfs file system (a loop file, as on KDE Linux): the update writes its
 //! temporaries there, renames them into place and the room check reads btrfs's free space.
 
-use std::path::Path;
 use std::process::Command;
 use testbed::mirror::{self, HttpMirror, MirrorVersion};
+use testbed::mounts::Mounted;
 use testbed::system::{Images, KdeLinuxRoot, VersionSpec};
-
-/// A btrfs file system in a loop file, mounted for the length of a test.
-struct Btrfs {
-    mount_point: std::path::PathBuf,
-    _image: tempfile::TempDir,
-}
-
-impl Btrfs {
-    fn mount(at: &Path, size_mb: u64) -> Self {
-        let image_dir = tempfile::tempdir().expect("tempdir");
-        let image = image_dir.path().join("system.btrfs");
-        std::fs::File::create(&image)
-            .expect("image")
-            .set_len(size_mb * 1024 * 1024)
-            .expect("size");
-        let mkfs = Command::new("mkfs.btrfs")
-            .arg("-q")
-            .arg(&image)
-            .output()
-            .expect("mkfs.btrfs (btrfs-progs)");
-        assert!(
-            mkfs.status.success(),
-            "{}",
-            String::from_utf8_lossy(&mkfs.stderr)
-        );
-        std::fs::create_dir_all(at).expect("mount point");
-        let mount = Command::new("mount")
-            .args(["-o", "loop"])
-            .arg(&image)
-            .arg(at)
-            .output()
-            .expect("mount");
-        assert!(
-            mount.status.success(),
-            "cannot loop-mount btrfs: {}",
-            String::from_utf8_lossy(&mount.stderr)
-        );
-        Self {
-            mount_point: at.to_path_buf(),
-            _image: image_dir,
-        }
-    }
-}
-
-impl Drop for Btrfs {
-    fn drop(&mut self) {
-        let _ = Command::new("umount").arg(&self.mount_point).status();
-    }
-}
 
 #[test]
 fn an_update_onto_system_on_btrfs() {
@@ -77,7 +28,7 @@ fn an_update_onto_system_on_btrfs() {
         })
         .collect();
     std::fs::remove_dir_all(root.join("system")).expect("clear");
-    let _fs = Btrfs::mount(&root.join("system"), 256);
+    let _fs = Mounted::btrfs(&root.join("system"), 256).expect("btrfs in a loop file");
     for (name, bytes) in &installed {
         std::fs::write(root.join("system").join(name), bytes).expect("restore");
     }

@@ -5,7 +5,8 @@
 use std::path::Path;
 use std::process::Command;
 use testbed::mirror::{self, HttpMirror, MirrorVersion};
-use testbed::system::{FatEsp, Images, KdeLinuxRoot, VersionSpec};
+use testbed::mounts::Mounted;
+use testbed::system::{Images, KdeLinuxRoot, VersionSpec};
 
 const NEW: &str = "202611250800";
 const OLD: &str = "202611010800";
@@ -15,7 +16,7 @@ const MB: usize = 1024 * 1024;
 struct Setup {
     _dir: tempfile::TempDir,
     system: KdeLinuxRoot,
-    _esp: FatEsp,
+    _esp: Mounted,
     _server: HttpMirror,
 }
 
@@ -38,7 +39,7 @@ fn setup(installed_uki_mb: usize, new_uki_mb: usize, instances_max: Option<u32>)
         .map(|e| e.file_name().to_string_lossy().into_owned())
         .collect();
     std::fs::remove_dir_all(root.join("efi")).expect("clear");
-    let esp = FatEsp::mount(&root.join("efi"), 16).expect("FAT ESP (mkfs.vfat, fusefat)");
+    let esp = Mounted::fat(&root.join("efi"), 16).expect("FAT ESP (mkfs.vfat, fusefat)");
     std::fs::create_dir_all(root.join("efi/EFI/Linux")).expect("mkdir");
     std::fs::create_dir_all(root.join("efi/loader")).expect("mkdir");
     for name in &ukis {

@@ -3,6 +3,7 @@
 
 use std::path::Path;
 use std::process::Command;
+use testbed::mounts::Mounted;
 use testbed::system::{Images, KdeLinuxRoot, VersionSpec};
 
 fn inspect(root: &Path, json: bool) -> (bool, String, String) {
@@ -98,28 +99,6 @@ fn inspect_reports_a_malformed_definition_and_fails() {
     );
 }
 
-/// A tmpfs mounted for the length of a test (the tests run as root in the dev root).
-struct Mount(std::path::PathBuf);
-
-impl Mount {
-    fn tmpfs(at: &Path) -> Self {
-        std::fs::create_dir_all(at).expect("mount point");
-        let status = Command::new("mount")
-            .args(["-t", "tmpfs", "tmpfs"])
-            .arg(at)
-            .status()
-            .expect("run mount");
-        assert!(status.success(), "cannot mount a tmpfs at {}", at.display());
-        Self(at.to_path_buf())
-    }
-}
-
-impl Drop for Mount {
-    fn drop(&mut self) {
-        let _ = Command::new("umount").arg(&self.0).status();
-    }
-}
-
 #[test]
 fn a_separate_boot_file_system_beside_the_esp_is_xbootldr() {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -133,7 +112,7 @@ fn a_separate_boot_file_system_beside_the_esp_is_xbootldr() {
     )
     .expect("fixture");
     let boot = system.root.join("boot");
-    let _mount = Mount::tmpfs(&boot);
+    let _mount = Mounted::tmpfs(&boot, None).expect("tmpfs");
     std::fs::create_dir_all(boot.join("loader")).expect("mkdir");
     std::fs::create_dir_all(boot.join("EFI/Linux")).expect("mkdir");
     std::fs::write(boot.join("EFI/Linux/kde-linux_202611251200.efi"), b"MZ").expect("write");

@@ -8,6 +8,7 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::process::Command;
 use testbed::mirror::{self, HttpMirror, MirrorVersion};
+use testbed::mounts::Mounted;
 use testbed::scenarios;
 use testbed::system::{Images, KdeLinuxRoot, VersionSpec};
 
@@ -225,27 +226,6 @@ fn a_version_offered_in_part_is_refused_by_name() {
     assert!(err.contains("the system is up to date"), "{err}");
 }
 
-/// A size-limited tmpfs mounted for the length of a test.
-struct SmallFs(std::path::PathBuf);
-
-impl SmallFs {
-    fn mount(at: &Path, size: &str) -> Self {
-        let status = Command::new("mount")
-            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
-            .arg(at)
-            .status()
-            .expect("mount");
-        assert!(status.success(), "cannot mount a tmpfs at {}", at.display());
-        Self(at.to_path_buf())
-    }
-}
-
-impl Drop for SmallFs {
-    fn drop(&mut self) {
-        let _ = Command::new("umount").arg(&self.0).status();
-    }
-}
-
 #[test]
 fn a_full_esp_is_refused_before_any_write_with_what_to_do() {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -268,7 +248,7 @@ fn a_full_esp_is_refused_before_any_write_with_what_to_do() {
             )
         })
         .collect();
-    let _fs = SmallFs::mount(&esp, "2m");
+    let _fs = Mounted::tmpfs(&esp, Some("2m")).expect("tmpfs");
     std::fs::create_dir_all(esp.join("EFI/Linux")).expect("mkdir");
     for (name, bytes) in &installed {
         std::fs::write(esp.join("EFI/Linux").join(name), bytes).expect("restore");

@@ -8,6 +8,7 @@
 pub mod bus;
 pub mod gpg;
 pub mod mirror;
+pub mod mounts;
 pub mod process;
 pub mod scenarios;
 pub mod system;

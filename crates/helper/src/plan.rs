@@ -221,41 +221,35 @@ fn removable(v: &InstalledVersion) -> bool {
     !v.booted && !v.protected
 }
 
-/// Whole versions `vacuum` removes: the oldest, until at most `InstancesMax` remain.
-pub fn vacuum(state: &SystemState, facts: &Facts<'_>) -> Vec<Removal> {
-    let active: Vec<&Transfer> = state.definitions.active().collect();
+/// The smallest `InstancesMax=` of the active transfers: how many versions may be installed.
+fn instances_max(active: &[&Transfer]) -> usize {
     let limit = active
         .iter()
         .map(|t| t.target.instances_max)
         .min()
         .unwrap_or(2);
-    oldest_beyond(
-        state,
-        &active,
-        "",
-        usize::try_from(limit).unwrap_or(usize::MAX),
-        facts,
-    )
+    usize::try_from(limit).unwrap_or(usize::MAX)
+}
+
+/// Whole versions `vacuum` removes: the oldest, until at most `InstancesMax` remain.
+pub fn vacuum(state: &SystemState, facts: &Facts<'_>) -> Vec<Removal> {
+    let active: Vec<&Transfer> = state.definitions.active().collect();
+    oldest_beyond(state, &active, "", instances_max(&active), facts)
 }
 
 /// Oldest whole versions to remove so that at most `InstancesMax - 1` remain before the new one
-/// arrives (the smallest `InstancesMax` of the active transfers).
+/// arrives.
 fn removals(
     state: &SystemState,
     active: &[&Transfer],
     new_version: &str,
     facts: &Facts<'_>,
 ) -> Vec<Removal> {
-    let limit = active
-        .iter()
-        .map(|t| t.target.instances_max)
-        .min()
-        .unwrap_or(2);
     oldest_beyond(
         state,
         active,
         new_version,
-        usize::try_from(limit.saturating_sub(1)).unwrap_or(usize::MAX),
+        instances_max(active).saturating_sub(1),
         facts,
     )
 }
