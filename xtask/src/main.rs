@@ -175,6 +175,17 @@ fn test() -> Result<()> {
         "--features",
         DEV_FEATURES,
     ]))?;
+    // Lints after the build, which leaves clippy little to compile again.
+    status(cargo().args([
+        "clippy",
+        "--workspace",
+        "--all-targets",
+        "--features",
+        DEV_FEATURES,
+        "--",
+        "--deny",
+        "warnings",
+    ]))?;
     let mut child = cargo()
         .args([
             "test",

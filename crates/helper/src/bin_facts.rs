@@ -40,3 +40,25 @@ pub fn installed_size(layout: &Layout, path: &Path) -> u64 {
         .map(|m| m.len())
         .unwrap_or(0)
 }
+
+/// Runs `f` with the facts of the real system: sizes learned from the sources, statvfs, file
+/// sizes on disk.
+pub fn with_facts<R>(
+    layout: &Layout,
+    sizes: &[(String, u64)],
+    f: impl FnOnce(&update_center_engine::plan::Facts<'_>) -> R,
+) -> R {
+    let size_of = |offer: &Offer| {
+        sizes
+            .iter()
+            .find(|(l, _)| *l == offer.location)
+            .map(|(_, s)| *s)
+    };
+    let file_system = |dir: &PathBuf| file_system_of(layout, dir);
+    let installed = |path: &PathBuf| installed_size(layout, path);
+    f(&update_center_engine::plan::Facts {
+        size_of: &size_of,
+        file_system_of: &file_system,
+        installed_size: &installed,
+    })
+}

@@ -236,6 +236,9 @@ impl Fetcher {
     /// request (after a short back-off, [`RETRIES`] times); a mirror that answers a range with
     /// the whole file is read from the start again. Stops with an error when `cancel` is set,
     /// and refuses more than `max_bytes` (the size the plan was made for).
+    // The arguments are the request (where, what, from which byte, how much at most) and its
+    // controls (cancel, progress): a struct for them would only move the list.
+    #[allow(clippy::too_many_arguments)]
     pub fn download(
         &self,
         location: &Location,
@@ -274,53 +277,55 @@ impl Fetcher {
         }
         let mut attempt = 0;
         let complete_already = resume_from > 0 && total >= max_bytes;
-        while !complete_already {
-            let result = self.download_from(
-                location,
-                name,
-                &url,
-                total,
-                out,
-                &mut hasher,
-                &mut total,
-                max_bytes,
-                cancel,
-                progress,
-            );
-            match result {
-                Ok(()) => break,
-                // A file kept from an earlier run may be complete already.
-                Err(Interrupted::Fatal(FetchError::Status { status: 416, .. }))
-                    if total == max_bytes =>
-                {
-                    break;
-                }
-                Err(Interrupted::Restart) => {
-                    // The mirror ignored the range: start over.
-                    hasher = Sha256::new();
-                    total = 0;
-                    out.set_len(0).map_err(|e| FetchError::Write {
-                        url: url.clone(),
-                        reason: e.to_string(),
-                    })?;
-                    out.seek(std::io::SeekFrom::Start(0))
-                        .map_err(|e| FetchError::Write {
+        if !complete_already {
+            loop {
+                let result = self.download_from(
+                    location,
+                    name,
+                    &url,
+                    total,
+                    out,
+                    &mut hasher,
+                    &mut total,
+                    max_bytes,
+                    cancel,
+                    progress,
+                );
+                match result {
+                    Ok(()) => break,
+                    // A file kept from an earlier run may be complete already.
+                    Err(Interrupted::Fatal(FetchError::Status { status: 416, .. }))
+                        if total == max_bytes =>
+                    {
+                        break;
+                    }
+                    Err(Interrupted::Restart) => {
+                        // The mirror ignored the range: start over.
+                        hasher = Sha256::new();
+                        total = 0;
+                        out.set_len(0).map_err(|e| FetchError::Write {
                             url: url.clone(),
                             reason: e.to_string(),
                         })?;
-                }
-                Err(Interrupted::Transient(error))
-                    if attempt < RETRIES && matches!(location, Location::Http(_)) =>
-                {
-                    attempt += 1;
-                    let back_off = Duration::from_millis(250 << attempt);
-                    eprintln!(
-                        "update-center-helper: {error}; resuming at byte {total} in {back_off:?}"
-                    );
-                    std::thread::sleep(back_off);
-                }
-                Err(Interrupted::Transient(error) | Interrupted::Fatal(error)) => {
-                    return Err(error);
+                        out.seek(std::io::SeekFrom::Start(0))
+                            .map_err(|e| FetchError::Write {
+                                url: url.clone(),
+                                reason: e.to_string(),
+                            })?;
+                    }
+                    Err(Interrupted::Transient(error))
+                        if attempt < RETRIES && matches!(location, Location::Http(_)) =>
+                    {
+                        attempt += 1;
+                        let back_off = Duration::from_millis(250 << attempt);
+                        eprintln!(
+                            "update-center-helper: {error}; resuming at byte {total} in {back_off:?}"
+                        );
+                        std::thread::sleep(back_off);
+                    }
+                    Err(Interrupted::Transient(error) | Interrupted::Fatal(error)) => {
+                        return Err(error);
+                    }
                 }
             }
         }

@@ -162,26 +162,6 @@ fn target_dirs(state: &update_center_engine::SystemState, layout: &Layout) -> Ve
         .collect()
 }
 
-fn facts_for<'a>(
-    layout: &'a Layout,
-    sizes: &'a [(String, u64)],
-) -> (
-    impl Fn(&update_center_engine::catalog::Offer) -> Option<u64> + 'a,
-    impl Fn(&PathBuf) -> Option<(u64, u64)> + 'a,
-    impl Fn(&PathBuf) -> u64 + 'a,
-) {
-    (
-        move |offer: &update_center_engine::catalog::Offer| {
-            sizes
-                .iter()
-                .find(|(l, _)| *l == offer.location)
-                .map(|(_, s)| *s)
-        },
-        move |dir: &PathBuf| bin_facts::file_system_of(layout, dir),
-        move |path: &PathBuf| bin_facts::installed_size(layout, path),
-    )
-}
-
 /// A fetcher with the timeouts asked for.
 fn fetcher(system: &SystemArgs) -> update_center_engine::fetch::Fetcher {
     let request = std::time::Duration::from_secs(system.timeout.max(1));
@@ -218,13 +198,9 @@ fn update(
         .flat_map(|v| v.files.clone())
         .collect();
     let sizes = bin_facts::sizes(fetcher, &offers)?;
-    let (size_of, file_system_of, installed_size) = facts_for(layout, &sizes);
-    let facts = plan::Facts {
-        size_of: &size_of,
-        file_system_of: &file_system_of,
-        installed_size: &installed_size,
-    };
-    let plan = plan::plan(&state, &catalog, layout, version, &facts)?;
+    let plan = bin_facts::with_facts(layout, &sizes, |facts| {
+        plan::plan(&state, &catalog, layout, version, facts)
+    })?;
     if json {
         println!("{}", serde_json::json!({ "event": "plan", "plan": plan }));
     } else {
@@ -245,7 +221,7 @@ fn update(
             rate_bytes_per_sec,
             eta_secs,
         } => {
-            let percent = if total == 0 { 100 } else { done * 100 / total };
+            let percent = (done * 100).checked_div(total).unwrap_or(100);
             if percent != last_percent {
                 last_percent = percent;
                 if json {
@@ -290,13 +266,7 @@ fn update(
 fn vacuum(layout: &Layout, json: bool) -> Result<()> {
     use update_center_engine::{plan, transaction};
     let state = update_center_engine::read_system(layout)?;
-    let (size_of, file_system_of, installed_size) = facts_for(layout, &[]);
-    let facts = plan::Facts {
-        size_of: &size_of,
-        file_system_of: &file_system_of,
-        installed_size: &installed_size,
-    };
-    let removals = plan::vacuum(&state, &facts);
+    let removals = bin_facts::with_facts(layout, &[], |facts| plan::vacuum(&state, facts));
     transaction::remove_versions(&removals, layout)?;
     let removed: Vec<&str> = removals.iter().map(|r| r.version.as_str()).collect();
     if json {
