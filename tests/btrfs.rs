@@ -17,21 +17,8 @@ fn an_update_onto_system_on_btrfs() {
         Images::Plain,
     )
     .expect("root");
-    let installed: Vec<(String, Vec<u8>)> = std::fs::read_dir(root.join("system"))
-        .expect("list")
-        .flatten()
-        .map(|e| {
-            (
-                e.file_name().to_string_lossy().into_owned(),
-                std::fs::read(e.path()).expect("read"),
-            )
-        })
-        .collect();
-    std::fs::remove_dir_all(root.join("system")).expect("clear");
-    let _fs = Mounted::btrfs(&root.join("system"), 256).expect("btrfs in a loop file");
-    for (name, bytes) in &installed {
-        std::fs::write(root.join("system").join(name), bytes).expect("restore");
-    }
+    let _fs = Mounted::keeping_contents(&root.join("system"), |at| Mounted::btrfs(at, 256))
+        .expect("btrfs in a loop file");
     let mirror_dir = dir.path().join("mirror");
     mirror::create(
         &mirror_dir,

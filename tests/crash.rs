@@ -7,7 +7,7 @@
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
-use testbed::mirror::{self, HttpMirror, MirrorVersion};
+use testbed::mirror::{self, HttpMirror};
 use testbed::system::{Images, KdeLinuxRoot, VersionSpec};
 
 /// Timed kills, on top of one kill at every pass of every fail point.
@@ -190,21 +190,15 @@ const FAIL_POINTS: [(&str, u32); 7] = [
 fn killing_an_update_anywhere_never_breaks_the_invariants() {
     let dir = tempfile::tempdir().expect("tempdir");
     let mirror_dir = dir.path().join("mirror");
-    mirror::create(
-        &mirror_dir,
-        &[MirrorVersion::complete(NEW)],
-        Images::Plain,
-        None,
-    )
-    .expect("mirror");
     // Payloads large enough that downloading and syncing take a while.
-    for name in [
-        format!("kde-linux_{NEW}_root-x86-64.erofs"),
-        format!("kde-linux_{NEW}.efi"),
-    ] {
-        std::fs::write(mirror_dir.join(name), vec![7u8; 8 * 1024 * 1024]).expect("payload");
-    }
-    mirror::write_sums(&mirror_dir).expect("sums");
+    let payloads = [
+        (
+            format!("kde-linux_{NEW}_root-x86-64.erofs"),
+            vec![7u8; 8 * 1024 * 1024],
+        ),
+        (format!("kde-linux_{NEW}.efi"), vec![7u8; 8 * 1024 * 1024]),
+    ];
+    mirror::with_payloads(&mirror_dir, NEW, &payloads).expect("mirror");
     let server = HttpMirror::serve(&mirror_dir).expect("serve");
     assert_eq!(
         FAIL_POINTS.map(|(name, _)| name),

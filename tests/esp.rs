@@ -4,7 +4,7 @@
 
 use std::path::Path;
 use std::process::Command;
-use testbed::mirror::{self, HttpMirror, MirrorVersion};
+use testbed::mirror::{self, HttpMirror};
 use testbed::mounts::Mounted;
 use testbed::system::{Images, KdeLinuxRoot, VersionSpec};
 
@@ -32,23 +32,16 @@ fn setup(installed_uki_mb: usize, new_uki_mb: usize, instances_max: Option<u32>)
         Images::Plain,
     )
     .expect("root");
-    // Move the UKIs onto the FAT file system mounted over /efi, at the asked size.
-    let ukis: Vec<String> = std::fs::read_dir(root.join("efi/EFI/Linux"))
+    // The UKIs, at the asked size, on a FAT file system mounted over /efi.
+    for entry in std::fs::read_dir(root.join("efi/EFI/Linux"))
         .expect("list")
         .flatten()
-        .map(|e| e.file_name().to_string_lossy().into_owned())
-        .collect();
-    std::fs::remove_dir_all(root.join("efi")).expect("clear");
-    let esp = Mounted::fat(&root.join("efi"), 16).expect("FAT ESP (mkfs.vfat, fusefat)");
-    std::fs::create_dir_all(root.join("efi/EFI/Linux")).expect("mkdir");
-    std::fs::create_dir_all(root.join("efi/loader")).expect("mkdir");
-    for name in &ukis {
-        std::fs::write(
-            root.join("efi/EFI/Linux").join(name),
-            vec![b'U'; installed_uki_mb * MB],
-        )
-        .expect("uki");
+    {
+        std::fs::write(entry.path(), vec![b'U'; installed_uki_mb * MB]).expect("uki");
     }
+    let esp = Mounted::keeping_contents(&root.join("efi"), |at| Mounted::fat(at, 16))
+        .expect("FAT ESP (mkfs.vfat, fusefat)");
+    std::fs::create_dir_all(root.join("efi/loader")).expect("mkdir");
     if let Some(max) = instances_max {
         for name in ["50-root-x86-64-erofs", "50-root-x86-64-caibx", "60-esp"] {
             let dropin = root.join(format!("etc/sysupdate.d/{name}.transfer.d"));
@@ -61,19 +54,8 @@ fn setup(installed_uki_mb: usize, new_uki_mb: usize, instances_max: Option<u32>)
         }
     }
     let mirror_dir = dir.path().join("mirror");
-    mirror::create(
-        &mirror_dir,
-        &[MirrorVersion::complete(NEW)],
-        Images::Plain,
-        None,
-    )
-    .expect("mirror");
-    std::fs::write(
-        mirror_dir.join(format!("kde-linux_{NEW}.efi")),
-        vec![b'N'; new_uki_mb * MB],
-    )
-    .expect("uki");
-    mirror::write_sums(&mirror_dir).expect("sums");
+    let uki = (format!("kde-linux_{NEW}.efi"), vec![b'N'; new_uki_mb * MB]);
+    mirror::with_payloads(&mirror_dir, NEW, &[uki]).expect("mirror");
     let server = HttpMirror::serve(&mirror_dir).expect("serve");
     system.use_source(&server.url, false).expect("source");
     Setup {

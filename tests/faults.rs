@@ -5,7 +5,7 @@
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use testbed::mirror::{self, Fault, HttpMirror, MirrorVersion};
+use testbed::mirror::{self, Fault, HttpMirror};
 use testbed::system::{Images, KdeLinuxRoot, VersionSpec};
 
 const NEW: &str = "202611250800";
@@ -31,17 +31,9 @@ fn setup() -> Setup {
     )
     .expect("root");
     let mirror_dir = dir.path().join("mirror");
-    mirror::create(
-        &mirror_dir,
-        &[MirrorVersion::complete(NEW)],
-        Images::Plain,
-        None,
-    )
-    .expect("mirror");
     let image = format!("kde-linux_{NEW}_root-x86-64.erofs");
     let payload: Vec<u8> = (0..PAYLOAD_BYTES).map(|i| (i % 251) as u8).collect();
-    std::fs::write(mirror_dir.join(&image), payload).expect("payload");
-    mirror::write_sums(&mirror_dir).expect("sums");
+    mirror::with_payloads(&mirror_dir, NEW, &[(image.clone(), payload)]).expect("mirror");
     let server = HttpMirror::serve(&mirror_dir).expect("serve");
     system.use_source(&server.url, false).expect("source");
     Setup {

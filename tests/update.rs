@@ -237,22 +237,10 @@ fn a_full_esp_is_refused_before_any_write_with_what_to_do() {
     )
     .expect("write");
     mirror::write_sums(&mirror_dir).expect("sums");
-    let esp = system.root.join("efi");
-    let installed: Vec<(String, Vec<u8>)> = std::fs::read_dir(esp.join("EFI/Linux"))
-        .expect("list")
-        .flatten()
-        .map(|e| {
-            (
-                e.file_name().to_string_lossy().into_owned(),
-                std::fs::read(e.path()).expect("read"),
-            )
-        })
-        .collect();
-    let _fs = Mounted::tmpfs(&esp, Some("2m")).expect("tmpfs");
-    std::fs::create_dir_all(esp.join("EFI/Linux")).expect("mkdir");
-    for (name, bytes) in &installed {
-        std::fs::write(esp.join("EFI/Linux").join(name), bytes).expect("restore");
-    }
+    let _fs = Mounted::keeping_contents(&system.root.join("efi"), |at| {
+        Mounted::tmpfs(at, Some("2m"))
+    })
+    .expect("a 2 MB tmpfs ESP");
     let server = HttpMirror::serve(&mirror_dir).expect("serve");
     system.use_source(&server.url, false).expect("source");
     let before = files(&system.root);

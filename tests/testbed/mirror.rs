@@ -75,6 +75,21 @@ pub fn create(
     Ok(())
 }
 
+/// A mirror offering one complete version whose files are replaced by `payloads` (file name,
+/// contents), with `SHA256SUMS` written for them.
+pub fn with_payloads(dir: &Path, version: &str, payloads: &[(String, Vec<u8>)]) -> Result<()> {
+    create(
+        dir,
+        &[MirrorVersion::complete(version)],
+        Images::Plain,
+        None,
+    )?;
+    for (name, bytes) in payloads {
+        std::fs::write(dir.join(name), bytes)?;
+    }
+    write_sums(dir)
+}
+
 /// Writes `SHA256SUMS` for every regular file of `dir` (except the list and its signature).
 pub fn write_sums(dir: &Path) -> Result<()> {
     let mut names: Vec<String> = std::fs::read_dir(dir)?

@@ -88,6 +88,41 @@ impl Mounted {
     }
 }
 
+/// Every file under `dir`, as (path relative to `dir`, contents).
+fn read_tree(dir: &Path) -> Result<Vec<(PathBuf, Vec<u8>)>> {
+    let mut files = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(current) = stack.pop() {
+        for entry in std::fs::read_dir(&current)? {
+            let path = entry?.path();
+            if path.is_dir() {
+                stack.push(path);
+            } else {
+                files.push((path.strip_prefix(dir)?.to_path_buf(), std::fs::read(&path)?));
+            }
+        }
+    }
+    Ok(files)
+}
+
+impl Mounted {
+    /// Mounts a new file system over the directory `at` with `mount`, keeping what `at` held:
+    /// its files are copied onto the new file system.
+    pub fn keeping_contents(at: &Path, mount: impl FnOnce(&Path) -> Result<Self>) -> Result<Self> {
+        let files = read_tree(at)?;
+        std::fs::remove_dir_all(at)?;
+        let mounted = mount(at)?;
+        for (relative, bytes) in files {
+            let path = at.join(relative);
+            if let Some(parent) = path.parent() {
+                std::fs::create_dir_all(parent)?;
+            }
+            std::fs::write(path, bytes)?;
+        }
+        Ok(mounted)
+    }
+}
+
 impl Drop for Mounted {
     fn drop(&mut self) {
         if self.fuse {
