@@ -22,7 +22,7 @@ struct Setup {
 
 /// A system whose /efi is a 16 MB FAT file system holding two UKIs of `installed_uki_mb`, and a
 /// mirror offering a UKI of `new_uki_mb`.
-fn setup(installed_uki_mb: usize, new_uki_mb: usize, instances_max: Option<u32>) -> Setup {
+fn setup(installed_uki_mb: usize, new_uki_mb: usize, instances_max: Option<u64>) -> Setup {
     let dir = tempfile::tempdir().expect("tempdir");
     let root = dir.path().join("root");
     let system = KdeLinuxRoot::create(
@@ -43,15 +43,7 @@ fn setup(installed_uki_mb: usize, new_uki_mb: usize, instances_max: Option<u32>)
         .expect("FAT ESP (mkfs.vfat, fusefat)");
     std::fs::create_dir_all(root.join("efi/loader")).expect("mkdir");
     if let Some(max) = instances_max {
-        for name in ["50-root-x86-64-erofs", "50-root-x86-64-caibx", "60-esp"] {
-            let dropin = root.join(format!("etc/sysupdate.d/{name}.transfer.d"));
-            std::fs::create_dir_all(&dropin).expect("mkdir");
-            std::fs::write(
-                dropin.join("max.conf"),
-                format!("[Target]\nInstancesMax={max}\n"),
-            )
-            .expect("write");
-        }
+        system.set_instances_max(max).expect("drop-ins");
     }
     let mirror_dir = dir.path().join("mirror");
     let uki = (format!("kde-linux_{NEW}.efi"), vec![b'N'; new_uki_mb * MB]);

@@ -2,25 +2,36 @@
 //! window must render the demo system with the Kirigami/Breeze style, print no QML warning, and
 //! say so when the helper is not running instead of hanging.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 const WIDTH: u32 = 1024;
 const HEIGHT: u32 = 640;
 
-struct Run {
-    success: bool,
+/// A screenshot the demo wrote, and what it printed.
+struct Shot {
+    _dir: tempfile::TempDir,
+    file: PathBuf,
     stderr: String,
 }
 
-fn demo(args: &[&str]) -> Run {
+/// Runs `update-center-demo FLAGS --screenshot FILE`; the demo must succeed (it fails by itself
+/// on any QML warning).
+fn screenshot(flags: &[&str]) -> Shot {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("shot.png");
     let output = Command::new(testbed::binary("update-center-demo").expect("demo binary"))
-        .args(args)
+        .args(flags)
+        .arg("--screenshot")
+        .arg(&file)
         .output()
         .expect("run update-center-demo");
-    Run {
-        success: output.status.success(),
-        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    assert!(output.status.success(), "the demo failed:\n{stderr}");
+    Shot {
+        _dir: dir,
+        file,
+        stderr,
     }
 }
 
@@ -80,13 +91,11 @@ fn colours(file: &Path) -> Colours {
 
 #[test]
 fn the_demo_renders_the_versions_with_the_running_badge() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let file = dir.path().join("demo.png");
-    let run = demo(&["--screenshot", file.to_str().expect("utf-8 path")]);
-    assert!(run.success, "the demo failed:\n{}", run.stderr);
+    let run = screenshot(&[]);
+    let file = &run.file;
     assert!(!run.stderr.contains("QML"), "{}", run.stderr);
-    assert_eq!(png_size(&file), (WIDTH, HEIGHT));
-    let c = colours(&file);
+    assert_eq!(png_size(file), (WIDTH, HEIGHT));
+    let c = colours(file);
     assert!(
         c.distinct > 20,
         "the screenshot is blank ({} colours)",
@@ -107,21 +116,15 @@ fn the_demo_renders_the_versions_with_the_running_badge() {
 
 #[test]
 fn without_the_helper_the_gui_says_it_is_not_running() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let file = dir.path().join("no-helper.png");
-    let run = demo(&[
-        "--no-helper",
-        "--screenshot",
-        file.to_str().expect("utf-8 path"),
-    ]);
-    assert!(run.success, "the demo failed:\n{}", run.stderr);
+    let run = screenshot(&["--no-helper"]);
+    let file = &run.file;
     assert!(
         run.stderr
             .contains("The Update Center service (org.kde.UpdateCenter1) is not running"),
         "{}",
         run.stderr
     );
-    let c = colours(&file);
+    let c = colours(file);
     assert!(
         c.red > 200,
         "no error message on screen ({} red pixels)",
@@ -144,15 +147,9 @@ fn qml_warnings_are_recognised_in_the_log() {
 
 #[test]
 fn ignored_legacy_definitions_are_shown_as_a_warning() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let file = dir.path().join("legacy.png");
-    let run = demo(&[
-        "--legacy-conf",
-        "--screenshot",
-        file.to_str().expect("utf-8 path"),
-    ]);
-    assert!(run.success, "the demo failed:\n{}", run.stderr);
-    let pixels = pixels(&file);
+    let run = screenshot(&["--legacy-conf"]);
+    let file = &run.file;
+    let pixels = pixels(file);
     // Breeze's neutral (warning) colour is orange: strong red, medium green, little blue.
     let orange = pixels
         .iter()
@@ -162,6 +159,6 @@ fn ignored_legacy_definitions_are_shown_as_a_warning() {
         orange > 100,
         "no warning message on screen ({orange} orange pixels)"
     );
-    let c = colours(&file);
+    let c = colours(file);
     assert!(c.green > 30, "the versions are still listed");
 }

@@ -265,13 +265,7 @@ fn vacuum_removes_whole_old_versions_but_never_the_running_one() {
     ];
     let system = KdeLinuxRoot::create(dir.path(), &versions, Some("202610150800"), Images::Plain)
         .expect("root");
-    for name in ["50-root-x86-64-erofs", "50-root-x86-64-caibx", "60-esp"] {
-        let dropin = system
-            .root
-            .join(format!("etc/sysupdate.d/{name}.transfer.d"));
-        std::fs::create_dir_all(&dropin).expect("mkdir");
-        std::fs::write(dropin.join("max.conf"), "[Target]\nInstancesMax=2\n").expect("write");
-    }
+    system.set_instances_max(2).expect("drop-ins");
     let (ok, out, err) = helper(&system.root, &["vacuum"]);
     assert!(ok, "{err}");
     assert!(out.contains("Removed 202610010800, 202611010800."), "{out}");

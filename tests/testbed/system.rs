@@ -245,6 +245,19 @@ impl KdeLinuxRoot {
         Ok(())
     }
 
+    /// Sets `InstancesMax=` of every transfer with drop-ins in `/etc`, as an administrator would.
+    pub fn set_instances_max(&self, max: u64) -> Result<()> {
+        for name in TRANSFER_NAMES {
+            let dropins = self.root.join(format!("etc/sysupdate.d/{name}.transfer.d"));
+            std::fs::create_dir_all(&dropins)?;
+            std::fs::write(
+                dropins.join("max.conf"),
+                format!("[Target]\nInstancesMax={max}\n"),
+            )?;
+        }
+        Ok(())
+    }
+
     /// The demo system: two complete versions, the newer one booted.
     pub fn demo(root: &Path, images: Images) -> Result<Self> {
         let versions = [

@@ -303,15 +303,8 @@ impl Fetcher {
                         // The mirror ignored the range: start over.
                         hasher = Sha256::new();
                         total = 0;
-                        out.set_len(0).map_err(|e| FetchError::Write {
-                            url: url.clone(),
-                            reason: e.to_string(),
-                        })?;
-                        out.seek(std::io::SeekFrom::Start(0))
-                            .map_err(|e| FetchError::Write {
-                                url: url.clone(),
-                                reason: e.to_string(),
-                            })?;
+                        out.set_len(0).map_err(write_error)?;
+                        out.seek(std::io::SeekFrom::Start(0)).map_err(write_error)?;
                     }
                     Err(Interrupted::Transient(error))
                         if attempt < RETRIES && matches!(location, Location::Http(_)) =>
