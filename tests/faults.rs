@@ -124,6 +124,97 @@ fn a_mirror_that_stalls() {
 }
 
 #[test]
+fn a_mirror_that_stops_sending_mid_file_is_given_up_on_and_resumed() {
+    let s = setup();
+    s.server
+        .set_fault(&s.image, Fault::StallOnceAfter(PAYLOAD_BYTES / 2));
+    let (ok, text) = update(&s.system.root);
+    assert!(ok, "{text}");
+    assert!(text.contains("resuming at byte"), "{text}");
+    assert!(
+        s.server
+            .ranges
+            .lock()
+            .expect("ranges")
+            .iter()
+            .any(|(name, start)| *name == s.image && *start > 0),
+        "the stalled download resumes with a range request"
+    );
+}
+
+/// Hidden temporaries of ours left in the target directories.
+fn temporaries(root: &Path) -> Vec<String> {
+    ["system", "efi/EFI/Linux"]
+        .iter()
+        .flat_map(|dir| std::fs::read_dir(root.join(dir)).expect("list").flatten())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|name| name.starts_with(".#update-center."))
+        .collect()
+}
+
+#[test]
+fn an_update_cancelled_mid_download_leaves_no_trace_and_the_next_run_resumes() {
+    use std::io::BufRead;
+    let s = setup();
+    let before = installed(&s.system.root);
+    // A slow download, so that the cancel lands in the middle of it.
+    let mut child = Command::new(testbed::binary("update-center-helper").expect("helper"))
+        .args([
+            "update",
+            "--json",
+            "--max-rate",
+            "500000",
+            "--esp",
+            "/efi",
+            "--root",
+        ])
+        .arg(&s.system.root)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("run");
+    let stdout = child.stdout.take().expect("stdout");
+    let mut lines = std::io::BufReader::new(stdout).lines();
+    let started = lines.by_ref().map_while(Result::ok).any(|line| {
+        let event: serde_json::Value = serde_json::from_str(&line).expect("a JSON line");
+        event["event"] == "download"
+            && event["done_bytes"].as_u64() > Some(PAYLOAD_BYTES as u64 / 4)
+    });
+    assert!(started, "the download reports progress before it ends");
+    // The image is the largest file: a quarter of it means it is being downloaded.
+    rustix::process::kill_process(
+        rustix::process::Pid::from_child(&child),
+        rustix::process::Signal::INT,
+    )
+    .expect("SIGINT");
+    let output = child.wait_with_output().expect("wait");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success(), "a cancelled update fails");
+    assert!(stderr.contains("was cancelled"), "{stderr}");
+    assert_eq!(
+        installed(&s.system.root),
+        before,
+        "nothing installed changed"
+    );
+    assert!(temporaries(&s.system.root).is_empty());
+    let history =
+        std::fs::read_to_string(s.system.root.join("var/lib/update-center/history.jsonl"))
+            .expect("history");
+    assert!(history.contains("cancelled"), "{history}");
+    let (ok, text) = update(&s.system.root);
+    assert!(ok, "{text}");
+    assert!(
+        s.server
+            .ranges
+            .lock()
+            .expect("ranges")
+            .iter()
+            .any(|(name, start)| *name == s.image && *start > 0),
+        "the next run resumes the kept bytes"
+    );
+}
+
+#[test]
 fn a_connection_dropped_mid_file_is_resumed_in_the_same_run() {
     let s = setup();
     s.server

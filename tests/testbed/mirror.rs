@@ -127,6 +127,9 @@ pub enum Fault {
     DropThenIgnoreRanges(usize),
     /// Like `DropAfter`, then this HTTP status for the requests that follow.
     DropThenStatus(usize, u16),
+    /// Announce the whole file, send this many bytes, then hold the connection open without
+    /// another byte until the client gives up (once; the next request is served normally).
+    StallOnceAfter(usize),
 }
 
 type Faults = Arc<Mutex<BTreeMap<String, Fault>>>;
@@ -270,6 +273,18 @@ fn handle(
             out.write_all(&body[..n.min(body.len())])?;
             out.flush()?;
             let _ = out.shutdown(std::net::Shutdown::Both);
+        }
+        ("GET", Some(_), Some(Fault::StallOnceAfter(n))) => {
+            if let Ok(mut faults) = faults.lock() {
+                faults.remove(&name);
+            }
+            let body = std::fs::read(&path)?;
+            header(&mut out, "200 OK", body.len(), "")?;
+            out.write_all(&body[..n.min(body.len())])?;
+            out.flush()?;
+            // Until the client closes its end.
+            let mut sink = Vec::new();
+            let _ = reader.read_to_end(&mut sink);
         }
         ("GET", Some(_), Some(Fault::Truncate(n))) => {
             let body = std::fs::read(&path)?;

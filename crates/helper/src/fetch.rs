@@ -159,6 +159,9 @@ impl Fetcher {
         let payload_agent = ureq::Agent::config_builder()
             .timeout_connect(Some(connect))
             .timeout_recv_response(Some(request))
+            // A mirror that stops sending mid-file is given up on after this long without a
+            // byte, and the download resumes; the whole may take hours on a slow link.
+            .timeout_per_read(Some(request))
             .timeout_global(Some(Duration::from_secs(PAYLOAD_TIMEOUT_SECS)))
             .http_status_as_error(false)
             .user_agent(concat!("update-center/", env!("CARGO_PKG_VERSION")))

@@ -212,7 +212,12 @@ fn update(
             eprintln!("  removing version {} first", r.version);
         }
     }
-    let cancel = std::sync::atomic::AtomicBool::new(false);
+    // Ctrl+C or a stop by the service manager cancels the download at the next chunk: the
+    // temporaries are removed, the bytes so far kept for the next run.
+    let cancel = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
+        signal_hook::flag::register(signal, std::sync::Arc::clone(&cancel))?;
+    }
     let mut last_percent = u64::MAX;
     transaction::execute(&plan, layout, fetcher, &cancel, &mut |p| match p {
         transaction::Progress::Downloading {

@@ -282,21 +282,21 @@ fn download_all(
         // earlier run for exactly these bytes (named by their SHA-256) is resumed.
         let _ = std::fs::remove_file(&temp);
         let kept = partial_dir(layout).join(&file.source.sha256);
-        let resume_from = match std::fs::metadata(&kept) {
+        let resumed = match std::fs::metadata(&kept) {
             Ok(meta) if meta.len() <= file.size_bytes && std::fs::rename(&kept, &temp).is_ok() => {
-                meta.len()
+                Some(meta.len())
             }
             Ok(_) => {
                 let _ = std::fs::remove_file(&kept);
-                0
+                None
             }
-            Err(_) => 0,
+            Err(_) => None,
         };
+        let resume_from = resumed.unwrap_or(0);
         let mut out = std::fs::OpenOptions::new()
             .read(true)
             .write(true)
-            .create(resume_from == 0)
-            .create_new(resume_from == 0)
+            .create_new(resumed.is_none())
             .open(&temp)
             .map_err(io("cannot create", &temp_in_root))?;
         written.push(temp_in_root.clone());
