@@ -3,45 +3,13 @@
 //! fixture; a mirror serving wrong bytes changes nothing installed; a partition without room is
 //! refused before any write.
 
-use sha2::{Digest, Sha256};
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::process::Command;
 use testbed::mirror::{self, HttpMirror, MirrorVersion};
 use testbed::mounts::Mounted;
 use testbed::scenarios;
-use testbed::system::{Images, KdeLinuxRoot, VersionSpec};
-
-/// (path inside the root, size, SHA-256, mode) of every file under /system and /efi.
-fn files(root: &Path) -> Vec<(String, u64, String, u32)> {
-    let mut out = Vec::new();
-    let mut stack = vec![root.join("system"), root.join("efi")];
-    while let Some(dir) = stack.pop() {
-        let Ok(entries) = std::fs::read_dir(&dir) else {
-            continue;
-        };
-        for entry in entries.flatten() {
-            let path = entry.path();
-            let meta = entry.metadata().expect("metadata");
-            if meta.is_dir() {
-                stack.push(path);
-                continue;
-            }
-            let digest = Sha256::digest(std::fs::read(&path).expect("read"));
-            out.push((
-                path.strip_prefix(root)
-                    .expect("inside")
-                    .display()
-                    .to_string(),
-                meta.len(),
-                digest.iter().map(|b| format!("{b:02x}")).collect(),
-                meta.permissions().mode() & 0o7777,
-            ));
-        }
-    }
-    out.sort();
-    out
-}
+use testbed::system::{Images, KdeLinuxRoot, VersionSpec, installed_files as files};
 
 fn helper(root: &Path, args: &[&str]) -> (bool, String, String) {
     let output = Command::new(testbed::binary("update-center-helper").expect("helper"))

@@ -139,6 +139,8 @@ type Faults = Arc<Mutex<BTreeMap<String, Fault>>>;
 pub struct HttpMirror {
     /// Base URL, ending in `/`.
     pub url: String,
+    /// The directory served.
+    pub dir: PathBuf,
     stop: Arc<AtomicBool>,
     port: u16,
     faults: Faults,
@@ -154,6 +156,7 @@ impl HttpMirror {
         let stop = Arc::new(AtomicBool::new(false));
         let faults: Faults = Arc::default();
         let ranges: Arc<Mutex<Vec<(String, u64)>>> = Arc::default();
+        let served = dir.to_path_buf();
         let dir = dir.to_path_buf();
         let (flag, shared_faults, shared_ranges) = (stop.clone(), faults.clone(), ranges.clone());
         std::thread::spawn(move || {
@@ -171,6 +174,7 @@ impl HttpMirror {
         });
         Ok(Self {
             url: format!("http://127.0.0.1:{port}/"),
+            dir: served,
             stop,
             port,
             faults,

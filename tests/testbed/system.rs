@@ -2,6 +2,7 @@
 //! files KDE Linux ships, real EROFS images in `/system`, UKI stand-ins on an ESP at `/efi`.
 
 use anyhow::{Context, Result, bail};
+use sha2::Digest;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -301,4 +302,35 @@ pub(crate) fn make_usr_image(path: &Path, version: &str, images: Images) -> Resu
         );
     }
     Ok(())
+}
+
+/// (path inside the root, size, SHA-256, mode) of every file under /system and /efi.
+pub fn installed_files(root: &Path) -> Vec<(String, u64, String, u32)> {
+    let mut out = Vec::new();
+    let mut stack = vec![root.join("system"), root.join("efi")];
+    while let Some(dir) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            let meta = entry.metadata().expect("metadata");
+            if meta.is_dir() {
+                stack.push(path);
+                continue;
+            }
+            let digest = sha2::Sha256::digest(std::fs::read(&path).expect("read"));
+            out.push((
+                path.strip_prefix(root)
+                    .expect("inside")
+                    .display()
+                    .to_string(),
+                meta.len(),
+                digest.iter().map(|b| format!("{b:02x}")).collect(),
+                std::os::unix::fs::PermissionsExt::mode(&meta.permissions()) & 0o7777,
+            ));
+        }
+    }
+    out.sort();
+    out
 }

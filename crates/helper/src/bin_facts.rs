@@ -4,14 +4,15 @@
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use update_center_engine::catalog::{Offer, location_of};
-use update_center_engine::fetch::{FetchError, Fetcher};
+use update_center_engine::fetch::{FetchError, Fetcher, FileSizes};
 use update_center_engine::inventory::Layout;
 
-/// Sizes of every offered file of a version, asked once each.
-pub fn sizes(fetcher: &Fetcher, offers: &[Offer]) -> Result<Vec<(String, u64)>, FetchError> {
+/// Sizes of every offered file of a version (download, and unpacked for compressed ones),
+/// asked once each.
+pub fn sizes(fetcher: &Fetcher, offers: &[Offer]) -> Result<Vec<(String, FileSizes)>, FetchError> {
     offers
         .iter()
-        .map(|o| Ok((o.location.clone(), fetcher.size(&location_of(o), &o.name)?)))
+        .map(|o| Ok((o.location.clone(), fetcher.sizes(&location_of(o), &o.name)?)))
         .collect()
 }
 
@@ -45,7 +46,7 @@ pub fn installed_size(layout: &Layout, path: &Path) -> u64 {
 /// sizes on disk.
 pub fn with_facts<R>(
     layout: &Layout,
-    sizes: &[(String, u64)],
+    sizes: &[(String, FileSizes)],
     f: impl FnOnce(&update_center_engine::plan::Facts<'_>) -> R,
 ) -> R {
     let size_of = |offer: &Offer| {

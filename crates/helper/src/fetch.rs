@@ -90,6 +90,14 @@ pub enum FetchError {
         /// The URL.
         url: String,
     },
+    /// A compressed file cannot be sized or unpacked.
+    #[error("{url}: {reason}")]
+    Compressed {
+        /// The URL or path.
+        url: String,
+        /// Why.
+        reason: String,
+    },
     /// A local file could not be read.
     #[error("cannot read {path}: {reason}")]
     Local {
@@ -468,6 +476,101 @@ impl Fetcher {
                     reason: e.to_string(),
                 }),
         }
+    }
+}
+
+/// The sizes of an offered file: as downloaded, and as installed (unpacked).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct FileSizes {
+    /// Bytes to download.
+    pub download: u64,
+    /// Bytes on the target once unpacked (the same as `download` for plain files).
+    pub installed: u64,
+}
+
+impl Fetcher {
+    /// Up to `max` bytes of `name` from byte `start` on (an HTTP range request).
+    pub fn read_range(
+        &self,
+        location: &Location,
+        name: &str,
+        start: u64,
+        max: u64,
+    ) -> Result<Vec<u8>, FetchError> {
+        use std::io::{Read, Seek};
+        let url = location.display(name);
+        match location {
+            Location::Http(_) => {
+                let unreachable = |e: ureq::Error| FetchError::Unreachable {
+                    url: url.clone(),
+                    reason: e.to_string(),
+                };
+                let response = self
+                    .agent
+                    .get(&url)
+                    .header("Range", &format!("bytes={start}-"))
+                    .call()
+                    .map_err(unreachable)?;
+                let status = response.status().as_u16();
+                if status == 200 && start > 0 {
+                    return Err(FetchError::Compressed {
+                        url,
+                        reason: "the mirror ignores range requests, which are needed to learn the unpacked size of a compressed file".into(),
+                    });
+                }
+                if !(200..300).contains(&status) {
+                    return Err(FetchError::Status { url, status });
+                }
+                let mut bytes = Vec::new();
+                response
+                    .into_body()
+                    .into_reader()
+                    .take(max)
+                    .read_to_end(&mut bytes)
+                    .map_err(|e| FetchError::Unreachable {
+                        url: url.clone(),
+                        reason: e.to_string(),
+                    })?;
+                Ok(bytes)
+            }
+            Location::Dir { on_disk, .. } => {
+                let local = |e: std::io::Error| FetchError::Local {
+                    path: url.clone(),
+                    reason: e.to_string(),
+                };
+                let mut file = std::fs::File::open(on_disk.join(name)).map_err(local)?;
+                file.seek(std::io::SeekFrom::Start(start)).map_err(local)?;
+                let mut bytes = Vec::new();
+                file.take(max).read_to_end(&mut bytes).map_err(local)?;
+                Ok(bytes)
+            }
+        }
+    }
+
+    /// The download size of `name` and its size once installed: for a compressed file (by
+    /// suffix) the unpacked size its format records, read from its first and last bytes.
+    pub fn sizes(&self, location: &Location, name: &str) -> Result<FileSizes, FetchError> {
+        use crate::compression::{Compression, HEAD_BYTES, TAIL_BYTES};
+        let download = self.size(location, name)?;
+        let Some(kind) = Compression::of_name(name) else {
+            return Ok(FileSizes {
+                download,
+                installed: download,
+            });
+        };
+        let head = self.read_range(location, name, 0, HEAD_BYTES)?;
+        let tail_start = download.saturating_sub(TAIL_BYTES);
+        let tail = self.read_range(location, name, tail_start, TAIL_BYTES)?;
+        let installed = kind
+            .unpacked_size(&head, &tail, download)
+            .map_err(|reason| FetchError::Compressed {
+                url: location.display(name),
+                reason,
+            })?;
+        Ok(FileSizes {
+            download,
+            installed,
+        })
     }
 }
 

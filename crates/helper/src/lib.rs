@@ -9,6 +9,7 @@
 //! signature). Every step is a value that can be printed and tested.
 
 pub mod catalog;
+pub mod compression;
 pub mod definitions;
 pub mod error;
 pub mod failpoint;

@@ -5,7 +5,9 @@
 
 use crate::SystemState;
 use crate::catalog::{Catalog, Offer};
+use crate::compression::Compression;
 use crate::definitions::Transfer;
+use crate::fetch::FileSizes;
 use crate::inventory::{InstalledVersion, Layout};
 use serde::Serialize;
 use std::path::PathBuf;
@@ -26,8 +28,12 @@ pub struct PlannedFile {
     pub final_name: String,
     /// The hidden name it is written under until the commit.
     pub temp_name: String,
-    /// Its size in bytes.
+    /// Its size in bytes once installed (unpacked).
     pub size_bytes: u64,
+    /// Bytes to download (less than `size_bytes` for a compressed source).
+    pub download_bytes: u64,
+    /// How the source file is compressed (by its suffix), if it is.
+    pub compression: Option<Compression>,
     /// Access mode of the installed file (`Mode=`, without write bits for `ReadOnly=yes`).
     pub mode: u32,
 }
@@ -111,8 +117,8 @@ pub enum PlanError {
 
 /// What the planner needs to know about the outside world.
 pub struct Facts<'a> {
-    /// Size in bytes of an offered file.
-    pub size_of: &'a dyn Fn(&Offer) -> Option<u64>,
+    /// Sizes of an offered file (download, installed).
+    pub size_of: &'a dyn Fn(&Offer) -> Option<FileSizes>,
     /// File system of a directory inside the root: an identity and the bytes available.
     pub file_system_of: &'a dyn Fn(&PathBuf) -> Option<(u64, u64)>,
     /// Size in bytes of an installed file.
@@ -184,14 +190,17 @@ pub fn plan(
         if target.read_only == Some(true) {
             mode &= !0o222;
         }
+        let sizes =
+            (facts.size_of)(offer).ok_or_else(|| PlanError::UnknownSize(offer.location.clone()))?;
         files.push(PlannedFile {
             transfer: transfer.name.clone(),
             source: offer.clone(),
             target_dir,
             temp_name: format!(".#update-center.{final_name}"),
             final_name,
-            size_bytes: (facts.size_of)(offer)
-                .ok_or_else(|| PlanError::UnknownSize(offer.location.clone()))?,
+            size_bytes: sizes.installed,
+            download_bytes: sizes.download,
+            compression: Compression::of_name(&offer.name),
             mode,
         });
     }
@@ -199,7 +208,7 @@ pub fn plan(
     let room = room(&files, &removals, layout, facts)?;
     check_room(&room, state, &removals)?;
     Ok(Plan {
-        download_bytes: files.iter().map(|f| f.size_bytes).sum(),
+        download_bytes: files.iter().map(|f| f.download_bytes).sum(),
         version,
         files,
         removals,
@@ -305,25 +314,30 @@ fn room(
     facts: &Facts<'_>,
 ) -> Result<Vec<Room>, PlanError> {
     let mut rooms: Vec<(u64, Room)> = Vec::new();
-    for file in files {
-        let (id, available) = (facts.file_system_of)(&file.target_dir).ok_or_else(|| {
-            PlanError::NoRoom(format!(
-                "cannot tell how much room {} has",
-                file.target_dir.display()
-            ))
+    // Each file on its target; a compressed one also in the download cache until unpacked.
+    let cache = std::path::Path::new("/").join(crate::transaction::PARTIAL_DIR);
+    let needs = files.iter().flat_map(|file| {
+        let download = file
+            .compression
+            .map(|_| (cache.clone(), file.download_bytes));
+        std::iter::once((file.target_dir.clone(), file.size_bytes)).chain(download)
+    });
+    for (dir, bytes) in needs {
+        let (id, available) = (facts.file_system_of)(&dir).ok_or_else(|| {
+            PlanError::NoRoom(format!("cannot tell how much room {} has", dir.display()))
         })?;
         let boot_partition = [&layout.esp, &layout.xbootldr]
             .into_iter()
             .flatten()
-            .any(|p| file.target_dir.starts_with(p));
+            .any(|p| dir.starts_with(p));
         match rooms.iter_mut().find(|(i, _)| *i == id) {
-            Some((_, room)) => room.needed_bytes += file.size_bytes,
+            Some((_, room)) => room.needed_bytes += bytes,
             None => rooms.push((
                 id,
                 Room {
-                    target_dir: file.target_dir.clone(),
+                    target_dir: dir,
                     boot_partition,
-                    needed_bytes: file.size_bytes,
+                    needed_bytes: bytes,
                     freed_bytes: 0,
                     available_bytes: available,
                 },

@@ -213,19 +213,11 @@ fn run(
     let mut written: Vec<PathBuf> = Vec::new();
     let result = download_all(plan, layout, fetcher, cancel, progress, &mut written);
     if let Err(error) = result {
-        // After a network failure the bytes so far are a good start for the next run; after
-        // wrong bytes they are not.
-        let keep = matches!(
-            &error,
-            TransactionError::Fetch(
-                FetchError::Unreachable { .. }
-                    | FetchError::Status { .. }
-                    | FetchError::Cancelled { .. }
-            )
-        );
+        // Temporaries of compressed files hold unpacked bytes, which are never kept.
+        let keep = keeps_bytes(&error);
         for (temp, file) in written.iter().zip(&plan.files) {
             let on_disk = layout.on_disk(temp);
-            if keep {
+            if keep && file.compression.is_none() {
                 keep_partial(layout, &on_disk, &file.source.sha256);
             } else {
                 let _ = std::fs::remove_file(&on_disk);
@@ -282,31 +274,42 @@ fn download_all(
         // earlier run for exactly these bytes (named by their SHA-256) is resumed.
         let _ = std::fs::remove_file(&temp);
         let kept = partial_dir(layout).join(&file.source.sha256);
-        let resumed = match std::fs::metadata(&kept) {
-            Ok(meta) if meta.len() <= file.size_bytes && std::fs::rename(&kept, &temp).is_ok() => {
-                Some(meta.len())
-            }
+        let kept_len = match std::fs::metadata(&kept) {
+            Ok(meta) if meta.len() <= file.download_bytes => Some(meta.len()),
             Ok(_) => {
                 let _ = std::fs::remove_file(&kept);
                 None
             }
             Err(_) => None,
         };
-        let resume_from = resumed.unwrap_or(0);
+        // A plain file is downloaded straight into its temporary; a compressed one into the
+        // cache, and unpacked into its temporary once its bytes are verified.
+        let (download_path, download_in_root, resumed) = match file.compression {
+            None => {
+                let resumed = kept_len.filter(|_| std::fs::rename(&kept, &temp).is_ok());
+                written.push(temp_in_root.clone());
+                (temp.clone(), temp_in_root.clone(), resumed)
+            }
+            Some(_) => {
+                let in_root = Path::new("/").join(PARTIAL_DIR).join(&file.source.sha256);
+                std::fs::create_dir_all(partial_dir(layout))
+                    .map_err(io("cannot create", &in_root))?;
+                (kept.clone(), in_root, kept_len)
+            }
+        };
         let mut out = std::fs::OpenOptions::new()
             .read(true)
             .write(true)
             .create_new(resumed.is_none())
-            .open(&temp)
-            .map_err(io("cannot create", &temp_in_root))?;
-        written.push(temp_in_root.clone());
+            .open(&download_path)
+            .map_err(io("cannot create", &download_in_root))?;
         let location = crate::catalog::location_of(&file.source);
-        let (sha256, size) = fetcher.download(
+        let downloaded = fetcher.download(
             &location,
             &file.source.name,
             &mut out,
-            resume_from,
-            file.size_bytes,
+            resumed.unwrap_or(0),
+            file.download_bytes,
             cancel,
             &mut |done| {
                 failpoint::hit("during-download");
@@ -324,21 +327,54 @@ fn download_all(
                     eta_secs: (rate > 0).then(|| total.saturating_sub(done) / rate),
                 });
             },
-        )?;
-        if size != file.size_bytes {
-            return Err(TransactionError::Truncated {
-                url: file.source.location.clone(),
-                expected: file.size_bytes,
-                got: size,
+        );
+        let verified = downloaded
+            .map_err(TransactionError::from)
+            .and_then(|(sha256, size)| {
+                if size != file.download_bytes {
+                    return Err(TransactionError::Truncated {
+                        url: file.source.location.clone(),
+                        expected: file.download_bytes,
+                        got: size,
+                    });
+                }
+                if sha256 != file.source.sha256 {
+                    return Err(TransactionError::HashMismatch {
+                        url: file.source.location.clone(),
+                        expected: file.source.sha256.clone(),
+                        actual: sha256,
+                    });
+                }
+                Ok(size)
             });
-        }
-        if sha256 != file.source.sha256 {
-            return Err(TransactionError::HashMismatch {
-                url: file.source.location.clone(),
-                expected: file.source.sha256.clone(),
-                actual: sha256,
-            });
-        }
+        let size = match (verified, file.compression) {
+            (Ok(size), _) => size,
+            (Err(error), None) => return Err(error),
+            // A compressed download is not in `written`: keep it for the next run, or drop it.
+            (Err(error), Some(_)) => {
+                if !keeps_bytes(&error) {
+                    let _ = std::fs::remove_file(&download_path);
+                }
+                return Err(error);
+            }
+        };
+        let out = match file.compression {
+            None => out,
+            Some(kind) => {
+                drop(out);
+                written.push(temp_in_root.clone());
+                let unpacked =
+                    unpack(kind, &download_path, &temp, file.size_bytes).map_err(|reason| {
+                        FetchError::Compressed {
+                            url: file.source.location.clone(),
+                            reason,
+                        }
+                    });
+                // Verified bytes that do not unpack are of no use to a next run either.
+                let _ = std::fs::remove_file(&download_path);
+                unpacked?
+            }
+        };
         out.sync_all().map_err(io("cannot sync", &temp_in_root))?;
         // FAT (the ESP) has no modes: fusefat answers ENOSYS. A mode is no reason to fail.
         if let Err(e) = std::fs::set_permissions(&temp, std::fs::Permissions::from_mode(file.mode))
@@ -357,9 +393,61 @@ fn download_all(
     Ok(())
 }
 
+/// Whether the bytes of a failed download are a good start for the next run: after a network
+/// failure or a cancel they are; after wrong bytes they are not.
+fn keeps_bytes(error: &TransactionError) -> bool {
+    matches!(
+        error,
+        TransactionError::Fetch(
+            FetchError::Unreachable { .. }
+                | FetchError::Status { .. }
+                | FetchError::Cancelled { .. }
+        )
+    )
+}
+
+/// Unpacks the verified download `from` into a new `to`, which must come to exactly `size`
+/// bytes (the size the format recorded and the room check counted).
+fn unpack(
+    kind: crate::compression::Compression,
+    from: &Path,
+    to: &Path,
+    size: u64,
+) -> Result<File, String> {
+    use std::io::Read;
+    let input = File::open(from).map_err(|e| e.to_string())?;
+    let mut out = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create_new(true)
+        .open(to)
+        .map_err(|e| format!("cannot create {}: {e}", to.display()))?;
+    let mut decoder = kind
+        .decoder(input)
+        .map_err(|e| e.to_string())?
+        .take(size + 1);
+    let unpacked =
+        std::io::copy(&mut decoder, &mut out).map_err(|e| format!("cannot unpack it: {e}"))?;
+    if unpacked != size {
+        return Err(format!(
+            "it unpacks to {} bytes, but its header says {size}: refusing it",
+            if unpacked > size {
+                "more than that many".to_string()
+            } else {
+                unpacked.to_string()
+            }
+        ));
+    }
+    Ok(out)
+}
+
+/// Where partial downloads (and compressed downloads until they are unpacked) are kept,
+/// inside the root.
+pub const PARTIAL_DIR: &str = "var/lib/update-center/partial";
+
 /// Where partial downloads are kept between runs, on the disk.
 fn partial_dir(layout: &Layout) -> PathBuf {
-    layout.on_disk(Path::new("/").join(STATE_DIR).join("partial").as_path())
+    layout.on_disk(Path::new("/").join(PARTIAL_DIR).as_path())
 }
 
 /// Most bytes of partial downloads kept between runs; the oldest go first beyond it.
