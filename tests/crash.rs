@@ -37,56 +37,6 @@ fn build(dir: &Path, url: &str) -> KdeLinuxRoot {
     system
 }
 
-/// The invariants, read from the inspect JSON: a problem each, empty when all hold.
-fn broken_invariants(root: &Path) -> Vec<String> {
-    let output = helper()
-        .args(["inspect", "--json", "--root"])
-        .arg(root)
-        .output()
-        .expect("inspect");
-    if !output.status.success() {
-        return vec![format!(
-            "inspect failed: {}",
-            String::from_utf8_lossy(&output.stderr)
-        )];
-    }
-    let value: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON");
-    let mut problems = Vec::new();
-    let versions = value["inventory"]["versions"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default();
-    for v in &versions {
-        let has_uki = v["instances"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .any(|i| i["transfer"] == "60-esp");
-        if has_uki && v["complete"] != true {
-            problems.push(format!(
-                "boot entry of {} without all its files: {}",
-                v["version"], v["missing_transfers"]
-            ));
-        }
-    }
-    if !versions
-        .iter()
-        .any(|v| v["version"] == BOOTED && v["complete"] == true)
-    {
-        problems.push("the booted version lost files".to_string());
-    }
-    let history = std::fs::read_to_string(root.join("var/lib/update-center/history.jsonl"))
-        .unwrap_or_default();
-    let lines: Vec<&str> = history.lines().collect();
-    // Only the last record may be torn by the kill.
-    for (n, line) in lines.iter().enumerate() {
-        if serde_json::from_str::<serde_json::Value>(line).is_err() && n + 1 != lines.len() {
-            problems.push(format!("history record {n} unreadable: {line}"));
-        }
-    }
-    problems
-}
-
 struct Rng(u64);
 
 impl Rng {
@@ -137,7 +87,7 @@ fn round(dir: &Path, url: &str, label: &str, kill: &Kill, failures: &mut Vec<Str
             status.signal() == Some(6)
         }
     };
-    for problem in broken_invariants(&system.root) {
+    for problem in testbed::invariants::broken(&system.root) {
         failures.push(format!("{label}, before recovery: {problem}"));
     }
     let recovered = helper()
@@ -151,7 +101,7 @@ fn round(dir: &Path, url: &str, label: &str, kill: &Kill, failures: &mut Vec<Str
             String::from_utf8_lossy(&recovered.stderr)
         ));
     }
-    for problem in broken_invariants(&system.root) {
+    for problem in testbed::invariants::broken(&system.root) {
         failures.push(format!("{label}, after recovery: {problem}"));
     }
     let again = helper()
@@ -167,7 +117,7 @@ fn round(dir: &Path, url: &str, label: &str, kill: &Kill, failures: &mut Vec<Str
     {
         failures.push(format!("{label}: the next update failed: {text}"));
     }
-    for problem in broken_invariants(&system.root) {
+    for problem in testbed::invariants::broken(&system.root) {
         failures.push(format!("{label}, after the next update: {problem}"));
     }
     let _ = std::fs::remove_dir_all(dir);

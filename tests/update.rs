@@ -3,7 +3,6 @@
 //! fixture; a mirror serving wrong bytes changes nothing installed; a partition without room is
 //! refused before any write.
 
-use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::process::Command;
 use testbed::mirror::{self, HttpMirror, MirrorVersion};

@@ -6,7 +6,9 @@
 //! address or a line on a pipe), so nothing waits by sleeping.
 
 pub mod bus;
+pub mod firmware;
 pub mod gpg;
+pub mod invariants;
 pub mod mirror;
 pub mod mounts;
 pub mod process;
@@ -47,4 +49,31 @@ pub fn binary(name: &str) -> anyhow::Result<PathBuf> {
         );
     }
     Ok(path)
+}
+
+/// Runs `update-center-helper ARGS --esp /efi --root ROOT` (offline, no bus): whether it
+/// succeeded, its standard output and its standard error.
+pub fn offline(root: &std::path::Path, args: &[&str]) -> (bool, String, String) {
+    let output = binary("update-center-helper").and_then(|helper| {
+        Ok(std::process::Command::new(helper)
+            .args(args)
+            .args(["--esp", "/efi", "--root"])
+            .arg(root)
+            .output()?)
+    });
+    match output {
+        Ok(output) => (
+            output.status.success(),
+            String::from_utf8_lossy(&output.stdout).into_owned(),
+            String::from_utf8_lossy(&output.stderr).into_owned(),
+        ),
+        Err(e) => (false, String::new(), e.to_string()),
+    }
+}
+
+/// `update-center-helper inspect --json` of a root.
+pub fn inspect(root: &std::path::Path) -> serde_json::Value {
+    let (ok, out, err) = offline(root, &["inspect", "--json"]);
+    assert!(ok, "inspect failed: {err}");
+    serde_json::from_str(&out).unwrap_or_else(|e| panic!("inspect printed no JSON ({e}): {out}"))
 }

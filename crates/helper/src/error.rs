@@ -80,6 +80,9 @@ pub enum EngineError {
         /// Why.
         source: std::io::Error,
     },
+    /// The helper's own state cannot be read.
+    #[error("{0}")]
+    State(#[from] crate::lifecycle::LifecycleError),
 }
 
 impl EngineError {
@@ -87,7 +90,10 @@ impl EngineError {
     pub fn is_definition_error(&self) -> bool {
         !matches!(
             self,
-            Self::Io { .. } | Self::NoDefinitions { .. } | Self::NoBootPartition { .. }
+            Self::Io { .. }
+                | Self::NoDefinitions { .. }
+                | Self::NoBootPartition { .. }
+                | Self::State(_)
         )
     }
 }

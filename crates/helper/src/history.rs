@@ -44,6 +44,77 @@ pub enum Event {
         /// Whether it was completed.
         completed: bool,
     },
+    /// A version was pinned.
+    Pinned {
+        /// The version.
+        version: String,
+    },
+    /// A version was unpinned.
+    Unpinned {
+        /// The version.
+        version: String,
+    },
+    /// A version was made the default boot entry (or the entry of the next boot, `once`).
+    RolledBack {
+        /// The version.
+        version: String,
+        /// For the next boot only.
+        once: bool,
+    },
+    /// The system booted.
+    Booted {
+        /// The version running.
+        version: String,
+        /// The boot entry it came from.
+        entry: String,
+        /// Tries left of that entry, while on trial.
+        tries_left: Option<u64>,
+        /// Tries done of that entry, while on trial.
+        tries_done: Option<u64>,
+        /// The entry is blessed (no boot counter).
+        good: bool,
+    },
+    /// A newer version failed to boot and systemd-boot fell back to an older one.
+    FallbackDetected {
+        /// The version that failed.
+        failed: String,
+        /// How often it was tried.
+        tries: u64,
+        /// The version running.
+        running: String,
+    },
+    /// Somebody acknowledged the fallback.
+    FallbackAcknowledged {
+        /// The version that had failed.
+        failed: String,
+    },
+    /// The health checks of this boot ran.
+    HealthChecked {
+        /// Every required check passed.
+        passed: bool,
+        /// Each check.
+        checks: Vec<crate::health::CheckResult>,
+    },
+}
+
+impl Event {
+    /// The kind, as written in the `event` field.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::Started { .. } => "started",
+            Self::Removed { .. } => "removed",
+            Self::Committed { .. } => "committed",
+            Self::Failed { .. } => "failed",
+            Self::Recovered { .. } => "recovered",
+            Self::Pinned { .. } => "pinned",
+            Self::Unpinned { .. } => "unpinned",
+            Self::RolledBack { .. } => "rolled-back",
+            Self::Booted { .. } => "booted",
+            Self::FallbackDetected { .. } => "fallback-detected",
+            Self::FallbackAcknowledged { .. } => "fallback-acknowledged",
+            Self::HealthChecked { .. } => "health-checked",
+        }
+    }
 }
 
 /// One record: when, and what.
@@ -70,7 +141,47 @@ pub fn append(state_dir: &Path, event: &Event) {
     }
 }
 
+/// The journal is rotated when it grows beyond this many bytes.
+pub const ROTATE_BYTES: u64 = 8 * 1024 * 1024;
+/// Rotation always keeps at least this many of the newest records.
+pub const KEEP_RECORDS: usize = 1000;
+
 fn try_append(state_dir: &Path, record: &Record) -> std::io::Result<()> {
+    try_append_rotating(state_dir, record, ROTATE_BYTES)
+}
+
+fn try_append_rotating(
+    state_dir: &Path,
+    record: &Record,
+    rotate_bytes: u64,
+) -> std::io::Result<()> {
+    let path = state_dir.join(FILE);
+    if std::fs::metadata(&path).is_ok_and(|m| m.len() > rotate_bytes) {
+        rotate(state_dir, rotate_bytes)?;
+    }
+    append_line(state_dir, record)
+}
+
+/// Rewrites the journal atomically with the newest records: all of the last
+/// [`KEEP_RECORDS`], and older ones as long as the file stays under half of `rotate_bytes`.
+fn rotate(state_dir: &Path, rotate_bytes: u64) -> std::io::Result<()> {
+    let records = read(state_dir);
+    let mut lines: Vec<Vec<u8>> = Vec::new();
+    let mut bytes: u64 = 0;
+    for (age, record) in records.iter().rev().enumerate() {
+        let mut line = serde_json::to_vec(record).map_err(std::io::Error::other)?;
+        line.push(b'\n');
+        if age >= KEEP_RECORDS && bytes + line.len() as u64 > rotate_bytes / 2 {
+            break;
+        }
+        bytes += line.len() as u64;
+        lines.push(line);
+    }
+    lines.reverse();
+    crate::transaction::write_atomically(&state_dir.join(FILE), &lines.concat())
+}
+
+fn append_line(state_dir: &Path, record: &Record) -> std::io::Result<()> {
     std::fs::create_dir_all(state_dir)?;
     let mut line = serde_json::to_vec(record).map_err(std::io::Error::other)?;
     line.push(b'\n');
@@ -97,17 +208,125 @@ fn try_append(state_dir: &Path, record: &Record) -> std::io::Result<()> {
 
 /// Every readable record, oldest first; torn or foreign lines are skipped.
 pub fn read(state_dir: &Path) -> Vec<Record> {
-    let Ok(text) = std::fs::read_to_string(state_dir.join(FILE)) else {
+    let Ok(bytes) = std::fs::read(state_dir.join(FILE)) else {
         return Vec::new();
     };
-    text.lines()
-        .filter_map(|line| serde_json::from_str(line).ok())
+    bytes
+        .split(|b| *b == b'\n')
+        .filter_map(|line| serde_json::from_slice(line).ok())
+        .collect()
+}
+
+/// Which records a query wants.
+#[derive(Debug, Clone, Default)]
+pub struct Query {
+    /// At or after this time.
+    pub since: Option<chrono::DateTime<chrono::Utc>>,
+    /// Before this time.
+    pub until: Option<chrono::DateTime<chrono::Utc>>,
+    /// Only these kinds (`Event::kind`); all when empty.
+    pub kinds: Vec<String>,
+    /// At most this many.
+    pub limit: Option<usize>,
+}
+
+/// Records matching `query`, newest first.
+pub fn query(state_dir: &Path, query: &Query) -> Vec<Record> {
+    read(state_dir)
+        .into_iter()
+        .rev()
+        .filter(|r| {
+            let time = chrono::DateTime::parse_from_rfc3339(&r.time)
+                .map(|t| t.with_timezone(&chrono::Utc))
+                .ok();
+            let after = query.since.is_none_or(|s| time.is_some_and(|t| t >= s));
+            let before = query.until.is_none_or(|u| time.is_some_and(|t| t < u));
+            let kind = query.kinds.is_empty() || query.kinds.iter().any(|k| k == r.event.kind());
+            after && before && kind
+        })
+        .take(query.limit.unwrap_or(usize::MAX))
         .collect()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn committed(version: usize) -> Record {
+        Record {
+            time: format!("2026-11-{:02}T00:00:00Z", 1 + version % 28),
+            event: Event::Committed {
+                version: version.to_string(),
+            },
+        }
+    }
+
+    #[test]
+    fn rotation_keeps_at_least_the_last_thousand_records() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        // A tiny limit: every append past it rotates.
+        for n in 0..1500 {
+            try_append_rotating(dir.path(), &committed(n), 20_000).expect("append");
+        }
+        let records = read(dir.path());
+        assert!(records.len() >= KEEP_RECORDS, "{}", records.len());
+        assert!(records.len() < 1500, "old records were dropped");
+        assert_eq!(records.last(), Some(&committed(1499)));
+        let versions: Vec<usize> = records
+            .iter()
+            .map(|r| match &r.event {
+                Event::Committed { version } => version.parse().expect("number"),
+                other => panic!("{other:?}"),
+            })
+            .collect();
+        let first = versions[0];
+        assert_eq!(
+            versions,
+            (first..1500).collect::<Vec<_>>(),
+            "no gap, in order"
+        );
+    }
+
+    #[test]
+    fn queries_filter_by_time_and_kind_newest_first() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        for n in 0..10 {
+            append_line(dir.path(), &committed(n)).expect("append");
+        }
+        append_line(
+            dir.path(),
+            &Record {
+                time: "2026-11-05T12:00:00Z".into(),
+                event: Event::Pinned {
+                    version: "3".into(),
+                },
+            },
+        )
+        .expect("append");
+        let at = |s: &str| {
+            chrono::DateTime::parse_from_rfc3339(s)
+                .expect("time")
+                .with_timezone(&chrono::Utc)
+        };
+        let found = query(
+            dir.path(),
+            &Query {
+                since: Some(at("2026-11-03T00:00:00Z")),
+                until: Some(at("2026-11-06T00:00:00Z")),
+                kinds: vec!["committed".into()],
+                limit: Some(2),
+            },
+        );
+        assert_eq!(found, vec![committed(4), committed(3)]);
+        let pins = query(
+            dir.path(),
+            &Query {
+                kinds: vec!["pinned".into()],
+                ..Query::default()
+            },
+        );
+        assert_eq!(pins.len(), 1);
+    }
 
     #[test]
     fn a_torn_record_hides_nothing_before_or_after_it() {

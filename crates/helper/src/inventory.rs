@@ -113,6 +113,10 @@ pub struct InstalledVersion {
     pub protected: bool,
     /// Older than a transfer's `MinVersion=`.
     pub obsolete: bool,
+    /// Pinned by an administrator: never removed (set by [`crate::read_system`]).
+    pub pinned: bool,
+    /// Its boot entry is the one booted by default (set by [`crate::read_system`]).
+    pub default: bool,
     /// Boot tries left of its boot entry, while it is on trial (`+left-done` in the name).
     pub tries_left: Option<u64>,
     /// Boot tries done of its boot entry, while it is on trial.
@@ -260,6 +264,8 @@ pub fn inventory(
                 booted: booted.as_deref() == Some(version.as_str()),
                 protected: active.iter().any(|t| t.protect_versions.contains(&version)),
                 obsolete: crate::catalog::is_obsolete(&active, &version),
+                pinned: false,
+                default: false,
                 tries_left: counted.and_then(|i| i.tries_left),
                 tries_done: counted.and_then(|i| i.tries_done),
                 version,

@@ -8,18 +8,22 @@
 //! [`inventory::Inventory`] -> [`catalog::Catalog`] (what the sources offer, verified by
 //! signature). Every step is a value that can be printed and tested.
 
+pub mod boot;
 pub mod catalog;
 pub mod compression;
 pub mod definitions;
 pub mod error;
 pub mod failpoint;
 pub mod fetch;
+pub mod health;
 pub mod history;
 pub mod ini;
 pub mod inventory;
+pub mod lifecycle;
 pub mod osrelease;
 pub mod pattern;
 pub mod plan;
+pub mod settings;
 pub mod signature;
 pub mod sums;
 pub mod transaction;
@@ -36,6 +40,10 @@ pub struct SystemState {
     pub definitions: definitions::Definitions,
     /// What is installed.
     pub inventory: inventory::Inventory,
+    /// The boot menu and the boot loader's settings.
+    pub boot: boot::Boot,
+    /// Pins, versions held back, the fallback flag.
+    pub lifecycle: lifecycle::LifecycleState,
 }
 
 /// Reads the definitions and the inventory of the system under `layout.root`.
@@ -47,9 +55,17 @@ pub fn read_system(layout: &inventory::Layout) -> Result<SystemState, EngineErro
     })?;
     let specifiers = osrelease::Specifiers::for_root(root, os.clone());
     let definitions = definitions::load(root, &specifiers)?;
-    let inventory = inventory::inventory(&definitions, layout, &os)?;
+    let mut inventory = inventory::inventory(&definitions, layout, &os)?;
+    let boot = boot::read(layout, &inventory);
+    let lifecycle = lifecycle::load(layout)?;
+    for v in &mut inventory.versions {
+        v.pinned = lifecycle.pinned.contains(&v.version);
+        v.default = boot.default_version() == Some(v.version.as_str());
+    }
     Ok(SystemState {
         definitions,
         inventory,
+        boot,
+        lifecycle,
     })
 }

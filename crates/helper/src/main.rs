@@ -59,7 +59,7 @@ impl SystemArgs {
     }
 }
 
-#[derive(Subcommand)]
+#[derive(Subcommand, Clone)]
 enum Command {
     /// Serve the D-Bus API on the system bus (the default).
     Serve,
@@ -94,6 +94,65 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Make an installed version the default boot entry (roll back, or forward); newer
+    /// versions stay installed but are held back from automatic updates.
+    Rollback {
+        /// The version.
+        version: String,
+        /// Boot it once, next time only (needs EFI variables).
+        #[arg(long)]
+        once: bool,
+        /// Print the result as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Pin a version: it is never removed by updates or vacuum.
+    Pin {
+        /// The version.
+        version: String,
+    },
+    /// Unpin a version.
+    Unpin {
+        /// The version.
+        version: String,
+    },
+    /// Print the deployment history, newest first.
+    History {
+        /// Only records at or after this time (RFC 3339, e.g. 2026-11-01T00:00:00Z).
+        #[arg(long)]
+        since: Option<String>,
+        /// Only records before this time (RFC 3339).
+        #[arg(long)]
+        until: Option<String>,
+        /// Only records of this kind (started, committed, failed, removed, recovered, pinned,
+        /// unpinned, rolled-back, booted, fallback-detected, fallback-acknowledged,
+        /// health-checked); may be given more than once.
+        #[arg(long = "kind")]
+        kinds: Vec<String>,
+        /// At most this many records.
+        #[arg(long)]
+        limit: Option<usize>,
+        /// Export as a JSON array.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Run the health checks of this boot (health.d); fails when a required check fails.
+    HealthCheck {
+        /// The command that reboots, for `OnFailure=reboot-previous`.
+        #[arg(long, default_value = "systemctl reboot")]
+        reboot_command: String,
+        /// Print the results as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Record this boot in the history and detect an automatic fallback (run at every boot).
+    BootRecord {
+        /// Print the result as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Clear the flag that says a version failed to boot.
+    AcknowledgeFallback,
 }
 
 fn main() {
@@ -106,7 +165,7 @@ fn main() {
 
 fn run(cli: Cli) -> Result<()> {
     let layout = cli.system.layout();
-    match cli.command.unwrap_or(Command::Serve) {
+    match cli.command.clone().unwrap_or(Command::Serve) {
         Command::Serve => {
             let runtime = tokio::runtime::Builder::new_multi_thread()
                 .worker_threads(2)
@@ -140,6 +199,90 @@ fn run(cli: Cli) -> Result<()> {
             } else {
                 render::check_text(&state, &catalog, &mut out)
             }
+        }
+        Command::Rollback {
+            version,
+            once,
+            json,
+        } => {
+            let state = update_center_engine::read_system(&layout)?;
+            let done = update_center_engine::lifecycle::rollback(&layout, &state, &version, once)?;
+            if json {
+                println!("{}", serde_json::to_string(&done)?);
+            } else if once {
+                println!(
+                    "Version {} boots next time, once (entry {}).",
+                    done.version, done.entry
+                );
+            } else {
+                println!(
+                    "Version {} is now the default boot entry ({}, written to {}).",
+                    done.version, done.entry, done.written_to
+                );
+                if !done.held_back.is_empty() {
+                    println!(
+                        "Held back from automatic updates: {}.",
+                        done.held_back.join(", ")
+                    );
+                }
+            }
+            Ok(())
+        }
+        Command::Pin { version } | Command::Unpin { version } => {
+            let pin = matches!(cli.command, Some(Command::Pin { .. }));
+            let state = update_center_engine::read_system(&layout)?;
+            let changed =
+                update_center_engine::lifecycle::set_pinned(&layout, &state, &version, pin)?;
+            let what = if pin { "pinned" } else { "unpinned" };
+            if changed {
+                println!("Version {version} is {what}.");
+            } else {
+                println!("Version {version} was {what} already.");
+            }
+            Ok(())
+        }
+        Command::History {
+            since,
+            until,
+            kinds,
+            limit,
+            json,
+        } => history(&layout, since, until, kinds, limit, json),
+        Command::HealthCheck {
+            reboot_command,
+            json,
+        } => health_check(&layout, &reboot_command, json),
+        Command::BootRecord { json } => {
+            let state = update_center_engine::read_system(&layout)?;
+            let report = update_center_engine::lifecycle::record_boot(&layout, &state)?;
+            if json {
+                println!("{}", serde_json::to_string(&report)?);
+            } else {
+                let version = report.version.as_deref().unwrap_or("(unknown)");
+                let how = if report.good {
+                    "blessed as good".to_string()
+                } else {
+                    match (report.tries_left, report.tries_done) {
+                        (Some(left), done) => {
+                            format!("on trial: {left} tries left, {} done", done.unwrap_or(0))
+                        }
+                        _ => "entry unknown".to_string(),
+                    }
+                };
+                println!("Booted {version} ({how}).");
+                if let Some(fallback) = &report.fallback {
+                    println!("Attention: {}.", fallback.message());
+                }
+            }
+            Ok(())
+        }
+        Command::AcknowledgeFallback => {
+            if update_center_engine::lifecycle::acknowledge_fallback(&layout)? {
+                println!("Acknowledged.");
+            } else {
+                println!("No failed boot to acknowledge.");
+            }
+            Ok(())
         }
         Command::Inspect { json } => {
             let state = update_center_engine::read_system(&layout)?;
@@ -254,6 +397,9 @@ fn update(
             }
         }
     })?;
+    // The new version boots on trial next time: any default a rollback set is handed back to
+    // systemd-boot, so that a failure falls back by itself.
+    update_center_engine::lifecycle::after_install(layout, &plan.version)?;
     if json {
         println!(
             "{}",
@@ -282,4 +428,132 @@ fn vacuum(layout: &Layout, json: bool) -> Result<()> {
         println!("Removed {}.", removed.join(", "));
     }
     Ok(())
+}
+
+fn parse_time(text: Option<String>) -> Result<Option<chrono::DateTime<chrono::Utc>>> {
+    text.map(|t| {
+        chrono::DateTime::parse_from_rfc3339(&t)
+            .map(|t| t.with_timezone(&chrono::Utc))
+            .map_err(|e| {
+                anyhow::anyhow!("{t}: not an RFC 3339 time ({e}); e.g. 2026-11-01T00:00:00Z")
+            })
+    })
+    .transpose()
+}
+
+fn history(
+    layout: &Layout,
+    since: Option<String>,
+    until: Option<String>,
+    kinds: Vec<String>,
+    limit: Option<usize>,
+    json: bool,
+) -> Result<()> {
+    use update_center_engine::history;
+    let query = history::Query {
+        since: parse_time(since)?,
+        until: parse_time(until)?,
+        kinds,
+        limit,
+    };
+    let dir = layout.on_disk(
+        std::path::Path::new("/")
+            .join(update_center_engine::transaction::STATE_DIR)
+            .as_path(),
+    );
+    let records = history::query(&dir, &query);
+    if json {
+        println!("{}", serde_json::to_string_pretty(&records)?);
+        return Ok(());
+    }
+    if records.is_empty() {
+        println!("No history.");
+    }
+    for record in records {
+        let mut fields = serde_json::to_value(&record.event)?;
+        if let Some(map) = fields.as_object_mut() {
+            map.remove("event");
+            map.remove("checks");
+        }
+        println!("{}  {:<22} {}", record.time, record.event.kind(), fields);
+    }
+    Ok(())
+}
+
+fn health_check(layout: &Layout, reboot_command: &str, json: bool) -> Result<()> {
+    use update_center_engine::{health, history, lifecycle, settings};
+    let settings = settings::load(&layout.root)?;
+    let (checks, warnings) = health::discover(&layout.root);
+    for w in &warnings {
+        eprintln!("update-center-helper: warning: {w}");
+    }
+    let results = health::run_all(&checks, &layout.root, settings.health_timeout);
+    let passed = !results
+        .iter()
+        .any(|r| r.kind == health::Kind::Required && r.failed());
+    let dir = layout.on_disk(
+        std::path::Path::new("/")
+            .join(update_center_engine::transaction::STATE_DIR)
+            .as_path(),
+    );
+    history::append(
+        &dir,
+        &history::Event::HealthChecked {
+            passed,
+            checks: results.clone(),
+        },
+    );
+    if json {
+        println!(
+            "{}",
+            serde_json::json!({ "passed": passed, "checks": results })
+        );
+    } else {
+        for r in &results {
+            let outcome = match &r.outcome {
+                health::Outcome::Passed => "passed".to_string(),
+                health::Outcome::Skipped => "skipped (does not apply here)".to_string(),
+                health::Outcome::Failed { status: Some(s) } => format!("FAILED (exit status {s})"),
+                health::Outcome::Failed { status: None } => {
+                    "FAILED (killed by a signal)".to_string()
+                }
+                health::Outcome::TimedOut { after_secs } => {
+                    format!("FAILED (no answer in {after_secs} s)")
+                }
+                health::Outcome::NotRun { reason } => format!("FAILED (cannot run: {reason})"),
+            };
+            println!(
+                "{:<40} {:<9} {outcome}",
+                r.name,
+                format!("{:?}", r.kind).to_lowercase()
+            );
+            if r.failed() {
+                for line in r.output.lines().take(20) {
+                    println!("    {line}");
+                }
+            }
+        }
+        if checks.is_empty() {
+            println!("No health checks are installed.");
+        }
+    }
+    if passed {
+        return Ok(());
+    }
+    if settings.on_failure == settings::OnFailure::RebootPrevious {
+        let state = update_center_engine::read_system(layout)?;
+        let previous = lifecycle::fall_back_now(layout, &state)?;
+        eprintln!(
+            "update-center-helper: a required health check failed: rebooting into {previous}"
+        );
+        let mut words = reboot_command.split_whitespace();
+        let program = words
+            .next()
+            .ok_or_else(|| anyhow::anyhow!("empty reboot command"))?;
+        let status = std::process::Command::new(program).args(words).status()?;
+        if !status.success() {
+            anyhow::bail!("`{reboot_command}` failed ({status})");
+        }
+    }
+    anyhow::bail!("a required health check failed: this boot is not marked good")
 }

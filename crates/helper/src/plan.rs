@@ -99,6 +99,11 @@ pub enum PlanError {
     /// The named version is installed already.
     #[error("version {0} is installed already")]
     AlreadyInstalled(String),
+    /// The candidate is held back (rolled back from, or failed to boot).
+    #[error(
+        "version {0} is held back because the system was rolled back from it or it failed to boot; install it by name to take it again"
+    )]
+    HeldBack(String),
     /// A target pattern cannot name a new file.
     #[error(
         "{file}: the first MatchPattern= of [Target] cannot name a new file (it needs wildcards other than @v, @l and @d)"
@@ -142,6 +147,9 @@ pub fn plan(
         Some(v) => v.to_string(),
         None => catalog.candidate.clone().ok_or(PlanError::UpToDate)?,
     };
+    if wanted.is_none() && state.lifecycle.held_back.contains(&version) {
+        return Err(PlanError::HeldBack(version));
+    }
     let offered = catalog
         .versions
         .iter()
@@ -225,9 +233,14 @@ impl Plan {
     }
 }
 
-/// Versions that may be removed: not booted, not protected.
-fn removable(v: &InstalledVersion) -> bool {
-    !v.booted && !v.protected
+/// Versions that may be removed: not booted, not protected, not pinned, not the default boot
+/// entry, not the entry of the next boot.
+fn removable(v: &InstalledVersion, state: &SystemState) -> bool {
+    !v.booted
+        && !v.protected
+        && !v.pinned
+        && !v.default
+        && state.boot.next_version() != Some(v.version.as_str())
 }
 
 /// The smallest `InstancesMax=` of the active transfers: how many versions may be installed.
@@ -284,7 +297,7 @@ fn oldest_beyond(
         if excess == 0 {
             break;
         }
-        if !removable(v) {
+        if !removable(v, state) {
             continue;
         }
         out.push(removal_of(v, active, facts));
@@ -375,7 +388,7 @@ fn check_room(rooms: &[Room], state: &SystemState, removals: &[Removal]) -> Resu
             .versions
             .iter()
             .rev()
-            .find(|v| removable(v) && !removals.iter().any(|r| r.version == v.version));
+            .find(|v| removable(v, state) && !removals.iter().any(|r| r.version == v.version));
         let advice = match next {
             Some(v) => format!("remove version {} or enlarge the partition", v.version),
             None => {

@@ -35,25 +35,10 @@ pub fn inspect_text(state: &SystemState, out: &mut impl Write) -> Result<()> {
         writeln!(out, "  (none)")?;
     }
     for v in &state.inventory.versions {
-        let mut badges = Vec::new();
-        if v.booted {
-            badges.push("running".to_string());
-        }
-        if v.protected && !v.booted {
-            badges.push("protected".to_string());
-        }
-        if v.obsolete {
-            badges.push("obsolete".to_string());
-        }
-        if let (Some(left), Some(done)) = (v.tries_left, v.tries_done) {
-            badges.push(format!("on trial: {left} tries left, {done} done"));
-        }
-        if !v.complete {
-            badges.push(format!(
-                "incomplete: missing {}",
-                v.missing_transfers.join(", ")
-            ));
-        }
+        let badges: Vec<String> = update_center_engine::lifecycle::states(state, v)
+            .iter()
+            .map(|s| s.describe())
+            .collect();
         let badges = if badges.is_empty() {
             String::new()
         } else {
@@ -64,6 +49,14 @@ pub fn inspect_text(state: &SystemState, out: &mut impl Write) -> Result<()> {
             writeln!(out, "      {}  {} bytes", i.path.display(), i.size_bytes)?;
         }
     }
+    if let Some(fallback) = &state.lifecycle.fallback {
+        writeln!(
+            out,
+            "Attention: {} (since {}).",
+            fallback.message(),
+            fallback.time
+        )?;
+    }
     Ok(())
 }
 
@@ -73,6 +66,14 @@ pub fn inspect_json(state: &SystemState, out: &mut impl Write) -> Result<()> {
         "format": JSON_FORMAT_VERSION,
         "definitions": state.definitions,
         "inventory": state.inventory,
+        "states": state
+            .inventory
+            .versions
+            .iter()
+            .map(|v| (v.version.clone(), update_center_engine::lifecycle::states(state, v)))
+            .collect::<std::collections::BTreeMap<_, _>>(),
+        "boot": state.boot,
+        "lifecycle": state.lifecycle,
     });
     serde_json::to_writer_pretty(&mut *out, &value)?;
     writeln!(out)?;

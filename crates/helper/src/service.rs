@@ -19,7 +19,7 @@ fn to_bus_error(error: EngineError) -> Error {
     let message = error.to_string();
     match error {
         EngineError::NoDefinitions { .. } => Error::NoDefinitions(message),
-        EngineError::Io { .. } => Error::Io(message),
+        EngineError::Io { .. } | EngineError::State(_) => Error::Io(message),
         _ => Error::InvalidDefinition(message),
     }
 }

@@ -1,0 +1,593 @@
+//! Getting back, on real roots with the offline helper: the boot-counting sequence of
+//! systemd-boot and systemd-bless-boot done on the files exactly as they do it (stage `+2-0`,
+//! failed tries `+1-1` and `+0-2`, the older version boots: the fallback is found, flagged and
+//! recorded; a blessed boot is recorded as good), rollback to every retained version and
+//! forward again through EFI variables or `loader.conf`, pins that vacuum honours, and the
+//! health checks (pass, fail, hang, wanted-only failures, skips, `/etc` overrides and masks,
+//! reboot into the previous version). The invariants of architecture.md are checked after
+//! each step.
+
+use std::path::Path;
+use testbed::firmware::{self, bless, counter, read_var, running, try_boot};
+use testbed::mirror::{self, HttpMirror, MirrorVersion};
+use testbed::system::{Images, KdeLinuxRoot, VersionSpec};
+use testbed::{inspect, offline};
+
+const A: &str = "202611010800";
+const B: &str = "202611150800";
+const C: &str = "202611200800";
+const D: &str = "202611250800";
+
+fn assert_invariants(root: &Path, step: &str) {
+    let broken = testbed::invariants::broken(root);
+    assert!(broken.is_empty(), "after {step}: {broken:#?}");
+}
+
+/// The states of `version` in `inspect --json`, as their `state` names.
+fn states(root: &Path, version: &str) -> Vec<String> {
+    inspect(root)["states"][version]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|s| s["state"].as_str().unwrap_or_default().to_string())
+        .collect()
+}
+
+fn next_boot(root: &Path) -> String {
+    inspect(root)["boot"]["next"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string()
+}
+
+struct Staged {
+    _dir: tempfile::TempDir,
+    system: KdeLinuxRoot,
+    _server: HttpMirror,
+}
+
+/// A and B installed, B running (with EFI variables), and C staged from a mirror.
+fn staged() -> Staged {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let system = KdeLinuxRoot::create(
+        &dir.path().join("root"),
+        &[VersionSpec::complete(A), VersionSpec::complete(B)],
+        Some(B),
+        Images::Plain,
+    )
+    .expect("root");
+    firmware::enable_efivars(&system.root).expect("efivars");
+    running(&system.root, B).expect("running");
+    let mirror_dir = dir.path().join("mirror");
+    mirror::create(
+        &mirror_dir,
+        &[MirrorVersion::complete(C)],
+        Images::Plain,
+        None,
+    )
+    .expect("mirror");
+    let server = HttpMirror::serve(&mirror_dir).expect("serve");
+    system.use_source(&server.url, false).expect("source");
+    let (ok, _, err) = offline(&system.root, &["update"]);
+    assert!(ok, "{err}");
+    assert_eq!(counter(&system.root, C), Some((2, 0)), "staged on trial");
+    Staged {
+        _dir: dir,
+        system,
+        _server: server,
+    }
+}
+
+#[test]
+fn a_version_that_fails_to_boot_twice_is_found_flagged_and_held_back() {
+    let s = staged();
+    let root = &s.system.root;
+    let st = states(root, C);
+    assert!(st.contains(&"on-trial".to_string()), "{st:?}");
+    assert!(st.contains(&"default".to_string()), "{st:?}");
+    assert_eq!(next_boot(root), format!("kde-linux_{C}.efi"));
+    // Two failed tries: systemd-boot counts down before each, nothing blesses.
+    try_boot(root, C).expect("try");
+    assert_eq!(counter(root, C), Some((1, 1)));
+    assert_eq!(
+        next_boot(root),
+        format!("kde-linux_{C}.efi"),
+        "one try left"
+    );
+    try_boot(root, C).expect("try");
+    assert_eq!(counter(root, C), Some((0, 2)));
+    assert_eq!(
+        next_boot(root),
+        format!("kde-linux_{B}.efi"),
+        "an entry without tries sorts last: the older version boots"
+    );
+    running(root, B).expect("B boots");
+    assert_invariants(root, "the fallback");
+
+    let (ok, out, err) = offline(root, &["boot-record", "--json"]);
+    assert!(ok, "{err}");
+    let report: serde_json::Value = serde_json::from_str(&out).expect("JSON");
+    assert_eq!(report["version"], B);
+    assert_eq!(report["good"], true);
+    assert_eq!(report["fallback"]["failed"], C);
+    assert_eq!(report["fallback"]["tries"], 2);
+    assert_eq!(report["fallback"]["running"], B);
+    let st = states(root, C);
+    assert!(st.contains(&"failed".to_string()), "{st:?}");
+    assert!(st.contains(&"held-back".to_string()), "{st:?}");
+    let (_, text, _) = offline(root, &["inspect"]);
+    assert!(
+        text.contains(&format!(
+            "Attention: version {C} failed to boot 2 times; running {B}"
+        )),
+        "{text}"
+    );
+    // Found once: the next boot does not report it again, the flag stays.
+    let (_, out, _) = offline(root, &["boot-record", "--json"]);
+    assert!(out.contains("\"fallback\":null"), "{out}");
+    assert!(!inspect(root)["lifecycle"]["fallback"].is_null());
+    let (ok, out, _) = offline(root, &["acknowledge-fallback"]);
+    assert!(ok && out.contains("Acknowledged"), "{out}");
+    assert!(inspect(root)["lifecycle"]["fallback"].is_null());
+    let (_, history, _) = offline(root, &["history", "--json"]);
+    for kind in [
+        "fallback-detected",
+        "fallback-acknowledged",
+        "booted",
+        "committed",
+    ] {
+        assert!(history.contains(kind), "{kind} in {history}");
+    }
+    assert_invariants(root, "acknowledging");
+
+    // The failed version is held back: gone from the disk, it is not staged again by itself.
+    for file in [
+        "system/kde-linux_{}.erofs",
+        "system/kde-linux_{}.erofs.caibx",
+    ] {
+        std::fs::remove_file(root.join(file.replace("{}", C))).expect("remove");
+    }
+    std::fs::remove_file(firmware::entry_file(root, C).expect("entry")).expect("remove");
+    let (ok, _, err) = offline(root, &["update"]);
+    assert!(!ok && err.contains("held back"), "{err}");
+    let (ok, _, err) = offline(root, &["update", C]);
+    assert!(ok, "by name it installs: {err}");
+    assert!(
+        !inspect(root)["lifecycle"]["held_back"]
+            .as_array()
+            .expect("held back")
+            .iter()
+            .any(|v| v == C)
+    );
+    assert_invariants(root, "installing it again");
+}
+
+#[test]
+fn a_blessed_boot_is_recorded_as_good() {
+    let s = staged();
+    let root = &s.system.root;
+    try_boot(root, C).expect("try");
+    running(root, C).expect("C runs");
+    let (_, out, _) = offline(root, &["boot-record", "--json"]);
+    let report: serde_json::Value = serde_json::from_str(&out).expect("JSON");
+    assert_eq!(report["good"], false, "still on trial before blessing");
+    assert_eq!(report["tries_left"], 1);
+    bless(root, C).expect("bless");
+    let (ok, out, err) = offline(root, &["boot-record", "--json"]);
+    assert!(ok, "{err}");
+    let report: serde_json::Value = serde_json::from_str(&out).expect("JSON");
+    assert_eq!(report["version"], C);
+    assert_eq!(report["entry"], format!("kde-linux_{C}.efi"));
+    assert_eq!(report["good"], true);
+    assert!(report["fallback"].is_null());
+    assert_eq!(states(root, C), vec!["running", "default"]);
+    assert_invariants(root, "blessing");
+}
+
+/// A, B, C complete, D without its image, C running.
+fn retained(efivars: bool) -> (tempfile::TempDir, KdeLinuxRoot) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut incomplete = VersionSpec::complete(D);
+    incomplete.erofs = false;
+    incomplete.uki = false;
+    let system = KdeLinuxRoot::create(
+        &dir.path().join("root"),
+        &[
+            VersionSpec::complete(A),
+            VersionSpec::complete(B),
+            VersionSpec::complete(C),
+            incomplete,
+        ],
+        Some(C),
+        Images::Plain,
+    )
+    .expect("root");
+    if efivars {
+        firmware::enable_efivars(&system.root).expect("efivars");
+    }
+    running(&system.root, C).expect("running");
+    (dir, system)
+}
+
+#[test]
+fn rollback_to_each_retained_version_once_and_forward_again() {
+    let (_dir, system) = retained(true);
+    let root = &system.root;
+    assert_eq!(next_boot(root), format!("kde-linux_{C}.efi"));
+    for (version, held) in [(B, vec![C, D]), (A, vec![B, C, D])] {
+        let (ok, out, err) = offline(root, &["rollback", version]);
+        assert!(ok, "{err}");
+        assert!(out.contains("LoaderEntryDefault"), "{out}");
+        assert_eq!(
+            read_var(root, "LoaderEntryDefault"),
+            Some(format!("kde-linux_{version}.efi"))
+        );
+        assert_eq!(next_boot(root), format!("kde-linux_{version}.efi"));
+        assert!(states(root, version).contains(&"default".to_string()));
+        let value = inspect(root);
+        let held_back: Vec<&str> = value["lifecycle"]["held_back"]
+            .as_array()
+            .expect("held back")
+            .iter()
+            .filter_map(|v| v.as_str())
+            .collect();
+        assert_eq!(held_back, held, "after rolling back to {version}");
+        assert_invariants(root, &format!("rolling back to {version}"));
+    }
+    // An incomplete or unknown version is refused, and nothing changes.
+    let (ok, _, err) = offline(root, &["rollback", D]);
+    assert!(!ok && err.contains("incomplete"), "{err}");
+    let (ok, _, err) = offline(root, &["rollback", "209901010000"]);
+    assert!(!ok && err.contains("not installed"), "{err}");
+    assert_eq!(
+        read_var(root, "LoaderEntryDefault"),
+        Some(format!("kde-linux_{A}.efi"))
+    );
+    // Once: the next boot only; the default stays.
+    let (ok, _, err) = offline(root, &["rollback", "--once", B]);
+    assert!(ok, "{err}");
+    assert_eq!(
+        read_var(root, "LoaderEntryOneShot"),
+        Some(format!("kde-linux_{B}.efi"))
+    );
+    assert_eq!(next_boot(root), format!("kde-linux_{B}.efi"));
+    assert_eq!(
+        inspect(root)["boot"]["default"],
+        format!("kde-linux_{A}.efi")
+    );
+    assert!(states(root, B).contains(&"next-boot-once".to_string()));
+    assert_invariants(root, "booting once");
+    // Forward again: the same operation.
+    std::fs::remove_file(
+        root.join("sys/firmware/efi/efivars")
+            .join(format!("LoaderEntryOneShot-{}", firmware::LOADER_VENDOR)),
+    )
+    .expect("the firmware consumes the one-shot entry");
+    let (ok, _, err) = offline(root, &["rollback", C]);
+    assert!(ok, "{err}");
+    assert_eq!(next_boot(root), format!("kde-linux_{C}.efi"));
+    let value = inspect(root);
+    assert_eq!(
+        value["lifecycle"]["held_back"],
+        serde_json::json!([D]),
+        "only what is newer than the choice stays held back"
+    );
+    assert_invariants(root, "rolling forward");
+    let (_, history, _) = offline(root, &["history", "--kind", "rolled-back", "--json"]);
+    let records: serde_json::Value = serde_json::from_str(&history).expect("JSON");
+    let order: Vec<&str> = records
+        .as_array()
+        .expect("records")
+        .iter()
+        .filter_map(|r| r["version"].as_str())
+        .collect();
+    assert_eq!(order, vec![C, B, A, B], "newest first");
+}
+
+#[test]
+fn pinned_and_default_versions_survive_vacuum() {
+    let (_dir, system) = retained(true);
+    let root = &system.root;
+    system.set_instances_max(2).expect("InstancesMax");
+    let (ok, out, err) = offline(root, &["pin", A]);
+    assert!(ok && out.contains("pinned"), "{out}{err}");
+    let (ok, _, err) = offline(root, &["pin", "209901010000"]);
+    assert!(!ok && err.contains("not installed"), "{err}");
+    let (ok, _, err) = offline(root, &["rollback", B]);
+    assert!(ok, "{err}");
+    let (ok, out, err) = offline(root, &["vacuum", "--json"]);
+    assert!(ok, "{err}");
+    let removed: serde_json::Value = serde_json::from_str(&out).expect("JSON");
+    assert_eq!(
+        removed["removed"],
+        serde_json::json!([D]),
+        "A is pinned, B the default, C running"
+    );
+    let left: Vec<String> = inspect(root)["inventory"]["versions"]
+        .as_array()
+        .expect("versions")
+        .iter()
+        .map(|v| v["version"].as_str().unwrap_or_default().to_string())
+        .collect();
+    assert_eq!(left, vec![C, B, A]);
+    assert_invariants(root, "vacuum");
+    let (ok, _, _) = offline(root, &["unpin", A]);
+    assert!(ok);
+    let (_, out, _) = offline(root, &["vacuum", "--json"]);
+    assert!(out.contains(A), "unpinned, it goes: {out}");
+}
+
+#[test]
+fn without_efi_variables_rollback_writes_loader_conf_and_an_update_hands_the_choice_back() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let system = KdeLinuxRoot::create(
+        &dir.path().join("root"),
+        &[VersionSpec::complete(A), VersionSpec::complete(B)],
+        Some(B),
+        Images::Plain,
+    )
+    .expect("root");
+    let root = &system.root;
+    let conf = root.join("efi/loader/loader.conf");
+    std::fs::write(&conf, "timeout 3\n").expect("loader.conf");
+    let (ok, out, err) = offline(root, &["rollback", A]);
+    assert!(ok && out.contains("loader.conf"), "{out}{err}");
+    let text = std::fs::read_to_string(&conf).expect("read");
+    assert!(
+        text.contains(&format!("default kde-linux_{A}.efi")) && text.contains("timeout 3"),
+        "{text}"
+    );
+    assert_eq!(next_boot(root), format!("kde-linux_{A}.efi"));
+    let (ok, _, err) = offline(root, &["rollback", "--once", B]);
+    assert!(!ok && err.contains("needs EFI variables"), "{err}");
+    assert_invariants(root, "rolling back through loader.conf");
+
+    let mirror_dir = dir.path().join("mirror");
+    mirror::create(
+        &mirror_dir,
+        &[MirrorVersion::complete(C)],
+        Images::Plain,
+        None,
+    )
+    .expect("mirror");
+    let server = HttpMirror::serve(&mirror_dir).expect("serve");
+    system.use_source(&server.url, false).expect("source");
+    let (ok, _, err) = offline(root, &["update"]);
+    assert!(ok, "{err}");
+    let text = std::fs::read_to_string(&conf).expect("read");
+    assert_eq!(
+        text, "timeout 3\n",
+        "the rollback's default is gone, the rest kept"
+    );
+    assert_eq!(
+        next_boot(root),
+        format!("kde-linux_{C}.efi"),
+        "the new version boots on trial"
+    );
+    assert_invariants(root, "updating after a rollback");
+}
+
+fn script(path: &Path, body: &str) {
+    std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+    std::fs::write(path, format!("#!/bin/sh\n{body}\n")).expect("write");
+    let mut perms = std::fs::metadata(path).expect("meta").permissions();
+    std::os::unix::fs::PermissionsExt::set_mode(&mut perms, 0o755);
+    std::fs::set_permissions(path, perms).expect("chmod");
+}
+
+fn health(root: &Path, extra: &[&str]) -> (bool, serde_json::Value, String) {
+    let mut args = vec!["health-check", "--json"];
+    args.extend_from_slice(extra);
+    let (ok, out, err) = offline(root, &args);
+    let value = serde_json::from_str(out.lines().last().unwrap_or("null")).unwrap_or_default();
+    (ok, value, err)
+}
+
+fn outcome<'a>(results: &'a serde_json::Value, name: &str) -> &'a serde_json::Value {
+    results["checks"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|c| c["name"] == name)
+        .unwrap_or_else(|| panic!("{name} in {results}"))
+}
+
+#[test]
+fn health_checks_pass_fail_skip_hang_and_are_overridden_from_etc() {
+    let (_dir, system) = retained(false);
+    let root = &system.root;
+    let vendor = root.join("usr/lib/update-center/health.d");
+    let admin = root.join("etc/update-center/health.d");
+    script(&vendor.join("10-pass.required"), "echo all good");
+    script(
+        &vendor.join("20-slow-disk.wanted"),
+        "echo disk is slow; exit 3",
+    );
+    script(&vendor.join("30-not-here.required"), "exit 77");
+    script(&vendor.join("40-broken.required"), "echo broken; exit 1");
+    script(&admin.join("40-broken.required"), "echo fixed by the admin");
+    script(&vendor.join("50-masked.required"), "exit 1");
+    std::os::unix::fs::symlink("/dev/null", admin.join("50-masked.required")).expect("mask");
+    std::fs::write(vendor.join("notes.txt"), "not a check").expect("write");
+
+    let (ok, results, err) = health(root, &[]);
+    assert!(ok, "only a wanted check failed: {results} {err}");
+    assert_eq!(results["passed"], true);
+    assert_eq!(
+        results["checks"].as_array().map(Vec::len),
+        Some(4),
+        "{results}"
+    );
+    assert_eq!(outcome(&results, "10-pass.required")["outcome"], "passed");
+    let slow = outcome(&results, "20-slow-disk.wanted");
+    assert_eq!(slow["outcome"], "failed");
+    assert_eq!(slow["status"], 3);
+    assert!(
+        slow["output"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("disk is slow")
+    );
+    assert_eq!(
+        outcome(&results, "30-not-here.required")["outcome"],
+        "skipped"
+    );
+    let fixed = outcome(&results, "40-broken.required");
+    assert_eq!(fixed["outcome"], "passed");
+    assert!(
+        fixed["output"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("fixed by the admin")
+    );
+    assert!(
+        err.contains("notes.txt") && err.contains("ignored"),
+        "{err}"
+    );
+
+    // A required check that hangs is killed at its timeout, and fails the boot.
+    std::fs::write(
+        root.join("etc/update-center/update-center.conf"),
+        "[Health]\nTimeoutSec=1\n",
+    )
+    .expect("settings");
+    script(
+        &admin.join("60-hangs.required"),
+        "echo waiting; exec sleep 600",
+    );
+    let (ok, results, err) = health(root, &[]);
+    assert!(!ok, "{results}");
+    assert!(err.contains("not marked good"), "{err}");
+    let hung = outcome(&results, "60-hangs.required");
+    assert_eq!(hung["outcome"], "timed-out");
+    assert!(
+        hung["output"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("waiting")
+    );
+    let (_, history, _) = offline(root, &["history", "--kind", "health-checked", "--json"]);
+    let records: serde_json::Value = serde_json::from_str(&history).expect("JSON");
+    assert_eq!(records[0]["passed"], false, "newest first");
+    assert_eq!(records[1]["passed"], true);
+    assert!(
+        history.contains("fixed by the admin"),
+        "output is kept in the history"
+    );
+}
+
+#[test]
+fn a_failed_required_check_can_reboot_into_the_previous_version_at_once() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut on_trial = VersionSpec::complete(C);
+    on_trial.counter = Some((1, 1));
+    let system = KdeLinuxRoot::create(
+        &dir.path().join("root"),
+        &[VersionSpec::complete(B), on_trial],
+        Some(C),
+        Images::Plain,
+    )
+    .expect("root");
+    let root = &system.root;
+    firmware::enable_efivars(root).expect("efivars");
+    running(root, C).expect("running");
+    script(
+        &root.join("etc/update-center/health.d/10-fails.required"),
+        "echo the database did not start; exit 1",
+    );
+    std::fs::write(
+        root.join("etc/update-center/update-center.conf"),
+        "[Health]\nOnFailure=reboot-previous\n",
+    )
+    .expect("settings");
+    // Rebooting cannot happen here: a test double records that it was asked to.
+    let marker = dir.path().join("rebooted");
+    let reboot = dir.path().join("reboot-test-double");
+    script(&reboot, &format!("touch '{}'", marker.display()));
+    let reboot_command = reboot.display().to_string();
+    let (ok, _, err) = health(root, &["--reboot-command", &reboot_command]);
+    assert!(!ok);
+    assert!(err.contains(&format!("rebooting into {B}")), "{err}");
+    assert!(marker.exists(), "the reboot command ran");
+    assert_eq!(
+        counter(root, C),
+        Some((0, 1)),
+        "marked bad as systemd-bless-boot does"
+    );
+    assert_eq!(
+        read_var(root, "LoaderEntryOneShot"),
+        Some(format!("kde-linux_{B}.efi"))
+    );
+    assert_eq!(next_boot(root), format!("kde-linux_{B}.efi"));
+    assert_invariants(root, "falling back at once");
+}
+
+/// The shipped example checks, run directly.
+fn run_example(name: &str, root: &Path, path_dirs: &[&Path]) -> (i32, String) {
+    let script = testbed::checkout().join("data/health.d").join(name);
+    let path = std::env::join_paths(
+        path_dirs
+            .iter()
+            .copied()
+            .chain([Path::new("/usr/bin"), Path::new("/bin")]),
+    )
+    .expect("PATH");
+    let output = std::process::Command::new(script)
+        .env("UPDATE_CENTER_ROOT", root)
+        .env("PATH", path)
+        .output()
+        .expect("run");
+    (
+        output.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+    )
+}
+
+#[test]
+fn the_gpu_check_counts_what_nvidia_smi_sees_and_skips_without_it() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = dir.path().join("root");
+    std::fs::create_dir_all(root.join("etc/update-center")).expect("mkdir");
+    let (status, out) = run_example("50-nvidia-gpus.wanted", &root, &[]);
+    assert_eq!(status, 77, "no nvidia-smi here: skipped; {out}");
+    // nvidia-smi cannot run without a GPU: a test double prints what it prints for two.
+    let bin = dir.path().join("bin");
+    script(
+        &bin.join("nvidia-smi"),
+        "echo 'GPU 0: NVIDIA H100 80GB HBM3 (UUID: GPU-0)'; echo 'GPU 1: NVIDIA H100 80GB HBM3 (UUID: GPU-1)'",
+    );
+    let (status, out) = run_example("50-nvidia-gpus.wanted", &root, &[&bin]);
+    assert_eq!(status, 0, "{out}");
+    assert!(out.contains("sees 2 GPU(s)"), "{out}");
+    std::fs::write(root.join("etc/update-center/expected-gpus"), "4\n").expect("write");
+    let (status, out) = run_example("50-nvidia-gpus.wanted", &root, &[&bin]);
+    assert_eq!(status, 1, "{out}");
+    assert!(out.contains("sees 2 GPU(s); 4 expected"), "{out}");
+    script(
+        &bin.join("nvidia-smi"),
+        "echo 'NVIDIA-SMI has failed'; exit 9",
+    );
+    let (status, out) = run_example("50-nvidia-gpus.wanted", &root, &[&bin]);
+    assert_eq!(status, 1, "{out}");
+    assert!(out.contains("nvidia-smi failed"), "{out}");
+}
+
+#[test]
+fn the_units_check_names_a_unit_that_is_not_active() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = dir.path().join("root");
+    let (status, out) = run_example("10-units-active.required", &root, &[]);
+    assert_eq!(status, 0, "nothing listed, nothing to check: {out}");
+    std::fs::create_dir_all(root.join("etc/update-center")).expect("mkdir");
+    std::fs::write(
+        root.join("etc/update-center/required-units"),
+        "# the model server\nupdate-center-test-unit.service\n",
+    )
+    .expect("write");
+    let (status, out) = run_example("10-units-active.required", &root, &[]);
+    assert_eq!(status, 1, "{out}");
+    assert!(
+        out.contains("update-center-test-unit.service:") && out.contains("(expected active)"),
+        "{out}"
+    );
+}
