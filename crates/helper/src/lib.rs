@@ -10,6 +10,7 @@
 
 pub mod boot;
 pub mod catalog;
+pub mod changelog;
 pub mod compression;
 pub mod definitions;
 pub mod error;

@@ -153,6 +153,17 @@ enum Command {
     },
     /// Clear the flag that says a version failed to boot.
     AcknowledgeFallback,
+    /// What changes between two versions: release notes, links, package diff. FROM defaults
+    /// to the running version, TO to the update on offer (or the newest installed version).
+    Changelog {
+        /// The older version.
+        from: Option<String>,
+        /// The newer version.
+        to: Option<String>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 fn main() {
@@ -275,6 +286,9 @@ fn run(cli: Cli) -> Result<()> {
                 }
             }
             Ok(())
+        }
+        Command::Changelog { from, to, json } => {
+            changelog(&layout, &fetcher(&cli.system), from, to, json)
         }
         Command::AcknowledgeFallback => {
             if update_center_engine::lifecycle::acknowledge_fallback(&layout)? {
@@ -400,6 +414,12 @@ fn update(
     // The new version boots on trial next time: any default a rollback set is handed back to
     // systemd-boot, so that a failure falls back by itself.
     update_center_engine::lifecycle::after_install(layout, &plan.version)?;
+    update_center_engine::changelog::prefetch_manifest(
+        &state.definitions,
+        &layout.root,
+        fetcher,
+        &plan.version,
+    );
     if json {
         println!(
             "{}",
@@ -556,4 +576,82 @@ fn health_check(layout: &Layout, reboot_command: &str, json: bool) -> Result<()>
         }
     }
     anyhow::bail!("a required health check failed: this boot is not marked good")
+}
+
+fn changelog(
+    layout: &Layout,
+    fetcher: &update_center_engine::fetch::Fetcher,
+    from: Option<String>,
+    to: Option<String>,
+    json: bool,
+) -> Result<()> {
+    use update_center_engine::{catalog, changelog};
+    let state = update_center_engine::read_system(layout)?;
+    let from = from
+        .or_else(|| state.inventory.booted.clone())
+        .ok_or_else(|| {
+            anyhow::anyhow!("the running version is unknown (no IMAGE_VERSION): name FROM")
+        })?;
+    let to = match to {
+        Some(to) => to,
+        None => {
+            let offered =
+                catalog::check(&state.definitions, &state.inventory, &layout.root, fetcher)
+                    .ok()
+                    .and_then(|c| c.candidate);
+            offered
+                .or_else(|| state.inventory.versions.first().map(|v| v.version.clone()))
+                .ok_or_else(|| anyhow::anyhow!("no newer version is known: name TO"))?
+        }
+    };
+    let log = changelog::changelog(&state.definitions, &layout.root, fetcher, &from, &to);
+    if json {
+        println!("{}", serde_json::to_string_pretty(&log)?);
+        return Ok(());
+    }
+    println!("Changes from {} to {}", log.from, log.to);
+    for release in &log.releases {
+        println!();
+        match &release.date {
+            Some(date) => println!("{} ({date})", release.version),
+            None => println!("{}", release.version),
+        }
+        for line in &release.description {
+            println!("  {line}");
+        }
+        for url in &release.urls {
+            println!("  {url}");
+        }
+    }
+    if log.releases.is_empty() {
+        println!("\nNo release notes.");
+    }
+    for link in &log.links {
+        println!("\nFull changelog: {link}");
+    }
+    if let Some(p) = &log.packages {
+        println!(
+            "\nPackages: {} upgraded, {} downgraded, {} added, {} removed",
+            p.upgraded.len(),
+            p.downgraded.len(),
+            p.added.len(),
+            p.removed.len()
+        );
+        for c in &p.upgraded {
+            println!("  ↑ {} {} → {}", c.name, c.from, c.to);
+        }
+        for c in &p.downgraded {
+            println!("  ↓ {} {} → {}", c.name, c.from, c.to);
+        }
+        for a in &p.added {
+            println!("  + {} {}", a.name, a.version);
+        }
+        for r in &p.removed {
+            println!("  - {} {}", r.name, r.version);
+        }
+    }
+    for note in &log.notes {
+        println!("\nNote: {note}");
+    }
+    Ok(())
 }

@@ -1,0 +1,519 @@
+//! What changes between two versions: release notes from the `AppStream=` metainfo (only the
+//! releases after the older and up to the newer version), the `ChangeLog=` links with `@v`
+//! expanded, and a package-level diff when the mirror publishes a manifest per version.
+//!
+//! The manifest is the JSON manifest mkosi writes beside an image (`ManifestFormat=json`): an
+//! object with a `packages` array of objects that have at least `name` and `version`. Its name
+//! on the mirror is the first source pattern of the definitions cut at `@v`, then the version
+//! and `.manifest`: `kde-linux_@v.efi` -> `kde-linux_202611260800.manifest`.
+//!
+//! Everything fetched is size-limited and cached under `/var/cache/update-center/metadata`:
+//! manifests never change, so a cached one is used as is; the metainfo is fetched again and
+//! the cache used only when the mirror cannot be reached.
+
+use crate::catalog;
+use crate::definitions::Definitions;
+use crate::fetch::{FetchError, Fetcher, Location};
+use crate::version::compare;
+use serde::{Deserialize, Serialize};
+use std::path::Path;
+
+/// The metainfo may be this large.
+pub const METAINFO_MAX_BYTES: usize = 2 * 1024 * 1024;
+/// A manifest may be this large.
+pub const MANIFEST_MAX_BYTES: usize = 8 * 1024 * 1024;
+/// XML nodes parsed at most (a metainfo file has a few thousand).
+pub const XML_NODES_LIMIT: u32 = 200_000;
+/// The metadata cache, inside the root.
+pub const CACHE_DIR: &str = "var/cache/update-center/metadata";
+
+/// One release from the metainfo.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Release {
+    /// Its version.
+    pub version: String,
+    /// Its date (`date`, or `timestamp` as a date), when given.
+    pub date: Option<String>,
+    /// Its description: paragraphs, and list items starting with "• ".
+    pub description: Vec<String>,
+    /// Its links.
+    pub urls: Vec<String>,
+}
+
+/// Why metadata cannot be used.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ChangelogError {
+    /// The metainfo is not XML this reader accepts.
+    #[error("the release notes at {url} are not valid AppStream metainfo: {reason}")]
+    BadMetainfo {
+        /// Where it came from.
+        url: String,
+        /// Why.
+        reason: String,
+    },
+    /// The manifest is not the JSON this reader accepts.
+    #[error("the package manifest {url} is not a JSON manifest with a packages list: {reason}")]
+    BadManifest {
+        /// Where it came from.
+        url: String,
+        /// Why.
+        reason: String,
+    },
+}
+
+fn text_of(node: roxmltree::Node<'_, '_>) -> String {
+    let text: String = node
+        .descendants()
+        .filter(|n| n.is_text())
+        .filter_map(|n| n.text())
+        .collect();
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// The releases of `xml` newer than `from` and up to `to`, newest first.
+pub fn releases_between(
+    xml: &str,
+    url: &str,
+    from: &str,
+    to: &str,
+) -> Result<Vec<Release>, ChangelogError> {
+    let bad = |reason: String| ChangelogError::BadMetainfo {
+        url: url.to_string(),
+        reason,
+    };
+    if xml.len() > METAINFO_MAX_BYTES {
+        return Err(bad(format!("larger than {METAINFO_MAX_BYTES} bytes")));
+    }
+    let options = roxmltree::ParsingOptions {
+        allow_dtd: false,
+        nodes_limit: XML_NODES_LIMIT,
+        ..roxmltree::ParsingOptions::default()
+    };
+    let document =
+        roxmltree::Document::parse_with_options(xml, options).map_err(|e| bad(e.to_string()))?;
+    let mut releases = Vec::new();
+    for release in document
+        .descendants()
+        .filter(|n| n.has_tag_name("release"))
+        .filter(|n| n.parent().is_some_and(|p| p.has_tag_name("releases")))
+    {
+        let Some(version) = release.attribute("version") else {
+            continue;
+        };
+        if compare(version, from).is_le() || compare(version, to).is_gt() {
+            continue;
+        }
+        let date = release.attribute("date").map(str::to_string).or_else(|| {
+            release
+                .attribute("timestamp")
+                .and_then(|t| t.parse::<i64>().ok())
+                .and_then(|t| chrono::DateTime::from_timestamp(t, 0))
+                .map(|t| t.format("%Y-%m-%d").to_string())
+        });
+        let mut description = Vec::new();
+        if let Some(d) = release.children().find(|n| n.has_tag_name("description")) {
+            for node in d.descendants().filter(|n| n.is_element()) {
+                match node.tag_name().name() {
+                    "p" => description.push(text_of(node)),
+                    "li" => description.push(format!("• {}", text_of(node))),
+                    _ => {}
+                }
+            }
+        }
+        let urls = release
+            .children()
+            .filter(|n| n.has_tag_name("url"))
+            .map(text_of)
+            .filter(|u| u.starts_with("https://") || u.starts_with("http://"))
+            .collect();
+        releases.push(Release {
+            version: version.to_string(),
+            date,
+            description,
+            urls,
+        });
+    }
+    releases.sort_by(|a, b| compare(&b.version, &a.version));
+    releases.dedup_by(|a, b| a.version == b.version);
+    Ok(releases)
+}
+
+/// One package of a manifest.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Package {
+    /// Its name.
+    pub name: String,
+    /// Its version.
+    pub version: String,
+}
+
+#[derive(Deserialize)]
+struct Manifest {
+    packages: Vec<Package>,
+}
+
+/// The packages of a manifest.
+pub fn parse_manifest(bytes: &[u8], url: &str) -> Result<Vec<Package>, ChangelogError> {
+    serde_json::from_slice::<Manifest>(bytes)
+        .map(|m| m.packages)
+        .map_err(|e| ChangelogError::BadManifest {
+            url: url.to_string(),
+            reason: e.to_string(),
+        })
+}
+
+/// A package whose version changed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Change {
+    /// Its name.
+    pub name: String,
+    /// The version in the older manifest.
+    pub from: String,
+    /// The version in the newer manifest.
+    pub to: String,
+}
+
+/// How the packages of two versions differ.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Default)]
+pub struct PackageDiff {
+    /// In the newer version only.
+    pub added: Vec<Package>,
+    /// In the older version only.
+    pub removed: Vec<Package>,
+    /// Newer in the newer version.
+    pub upgraded: Vec<Change>,
+    /// Older in the newer version.
+    pub downgraded: Vec<Change>,
+}
+
+/// Compares two package lists (versions by the UAPI version order, which sorts Debian's,
+/// Arch's and RPM's versions the way their tools do for the usual cases).
+pub fn diff(old: &[Package], new: &[Package]) -> PackageDiff {
+    use std::collections::BTreeMap;
+    let index = |list: &[Package]| -> BTreeMap<String, String> {
+        list.iter()
+            .map(|p| (p.name.clone(), p.version.clone()))
+            .collect()
+    };
+    let (before, after) = (index(old), index(new));
+    let mut out = PackageDiff::default();
+    for (name, version) in &after {
+        match before.get(name) {
+            None => out.added.push(Package {
+                name: name.clone(),
+                version: version.clone(),
+            }),
+            Some(was) if was != version => {
+                let change = Change {
+                    name: name.clone(),
+                    from: was.clone(),
+                    to: version.clone(),
+                };
+                if compare(version, was).is_lt() {
+                    out.downgraded.push(change);
+                } else {
+                    out.upgraded.push(change);
+                }
+            }
+            Some(_) => {}
+        }
+    }
+    for (name, version) in &before {
+        if !after.contains_key(name) {
+            out.removed.push(Package {
+                name: name.clone(),
+                version: version.clone(),
+            });
+        }
+    }
+    out
+}
+
+/// The changelog between two versions.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Changelog {
+    /// The older version.
+    pub from: String,
+    /// The newer version.
+    pub to: String,
+    /// Release notes, newest first.
+    pub releases: Vec<Release>,
+    /// `ChangeLog=` links for the newer version.
+    pub links: Vec<String>,
+    /// The package diff, when both manifests were found.
+    pub packages: Option<PackageDiff>,
+    /// What could not be had, for a person to read.
+    pub notes: Vec<String>,
+}
+
+/// The manifest's name for `version` (see the module documentation), with where it is.
+pub fn manifest_of(
+    definitions: &Definitions,
+    root: &Path,
+    version: &str,
+) -> Option<(Location, String)> {
+    let transfer = definitions.active().next()?;
+    let pattern = transfer.source.patterns.first()?.as_str();
+    let prefix = &pattern[..pattern.find("@v")?];
+    let location = catalog::location(transfer, root).ok()?;
+    Some((location, format!("{prefix}{version}.manifest")))
+}
+
+fn cache_name(url: &str) -> String {
+    use sha2::Digest;
+    let digest = sha2::Sha256::digest(url.as_bytes());
+    digest.iter().take(16).map(|b| format!("{b:02x}")).collect()
+}
+
+/// Reads `name` at `location` through the cache: `immutable` files are taken from the cache
+/// when there; others are fetched and the cache used only when the fetch fails.
+fn cached_get(
+    fetcher: &Fetcher,
+    cache: &Path,
+    location: &Location,
+    name: &str,
+    max_bytes: usize,
+    immutable: bool,
+) -> Result<Option<Vec<u8>>, FetchError> {
+    let file = cache.join(cache_name(&location.display(name)));
+    if immutable && let Ok(bytes) = std::fs::read(&file) {
+        return Ok(Some(bytes));
+    }
+    match fetcher.get(location, name, max_bytes) {
+        Ok(Some(bytes)) => {
+            let _ = std::fs::create_dir_all(cache);
+            let _ = crate::transaction::write_atomically(&file, &bytes);
+            Ok(Some(bytes))
+        }
+        Ok(None) => Ok(None),
+        Err(error) => match std::fs::read(&file) {
+            Ok(bytes) => Ok(Some(bytes)),
+            Err(_) => Err(error),
+        },
+    }
+}
+
+/// Fetches the manifest of `version` into the cache (done when the version is staged, so that
+/// its package list is at hand after the mirror dropped it). Best effort: `false` when there
+/// is none.
+pub fn prefetch_manifest(
+    definitions: &Definitions,
+    root: &Path,
+    fetcher: &Fetcher,
+    version: &str,
+) -> bool {
+    let Some((location, name)) = manifest_of(definitions, root, version) else {
+        return false;
+    };
+    let cache = root.join(CACHE_DIR);
+    matches!(
+        cached_get(fetcher, &cache, &location, &name, MANIFEST_MAX_BYTES, true),
+        Ok(Some(_))
+    )
+}
+
+/// Splits a URL into its directory (a location) and file name.
+fn split_url(url: &str) -> Option<(Location, String)> {
+    let (dir, name) = url.rsplit_once('/')?;
+    Some((Location::Http(format!("{dir}/")), name.to_string()))
+}
+
+/// Gathers the changelog between `from` and `to` (either order).
+pub fn changelog(
+    definitions: &Definitions,
+    root: &Path,
+    fetcher: &Fetcher,
+    from: &str,
+    to: &str,
+) -> Changelog {
+    let (from, to) = if compare(from, to).is_gt() {
+        (to, from)
+    } else {
+        (from, to)
+    };
+    let cache = root.join(CACHE_DIR);
+    let mut notes = Vec::new();
+    let mut releases = Vec::new();
+    let metainfo: Vec<&String> = definitions
+        .active()
+        .flat_map(|t| t.appstream.iter())
+        .collect();
+    match metainfo.first() {
+        None => notes.push("the definitions name no AppStream= metainfo".to_string()),
+        Some(url) => match split_url(url) {
+            None => notes.push(format!("AppStream={url} is not a URL")),
+            Some((location, name)) => {
+                match cached_get(fetcher, &cache, &location, &name, METAINFO_MAX_BYTES, false) {
+                    Ok(Some(bytes)) => {
+                        let text = String::from_utf8_lossy(&bytes);
+                        match releases_between(&text, url, from, to) {
+                            Ok(found) => releases = found,
+                            Err(e) => notes.push(e.to_string()),
+                        }
+                    }
+                    Ok(None) => notes.push(format!("{url} does not exist")),
+                    Err(e) => notes.push(e.to_string()),
+                }
+            }
+        },
+    }
+    let mut links: Vec<String> = definitions
+        .active()
+        .flat_map(|t| t.changelog.iter())
+        .map(|l| l.replace("@v", to))
+        .collect();
+    links.dedup();
+    let mut manifests = Vec::new();
+    for version in [from, to] {
+        let Some((location, name)) = manifest_of(definitions, root, version) else {
+            notes.push("the definitions name no source to find package manifests at".into());
+            break;
+        };
+        let url = location.display(&name);
+        match cached_get(fetcher, &cache, &location, &name, MANIFEST_MAX_BYTES, true) {
+            Ok(Some(bytes)) => match parse_manifest(&bytes, &url) {
+                Ok(packages) => manifests.push(packages),
+                Err(e) => notes.push(e.to_string()),
+            },
+            Ok(None) => notes.push(format!(
+                "{url} does not exist: no package list for {version}"
+            )),
+            Err(e) => notes.push(e.to_string()),
+        }
+    }
+    let packages = match manifests.as_slice() {
+        [old, new] => Some(diff(old, new)),
+        _ => None,
+    };
+    Changelog {
+        from: from.to_string(),
+        to: to.to_string(),
+        releases,
+        links,
+        packages,
+        notes,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const METAINFO: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
+<component type="operating-system">
+  <id>org.kde.linux</id>
+  <releases>
+    <release version="202611260800" date="2026-11-26">
+      <description>
+        <p>Plasma 6.6.  Faster   login.</p>
+        <ul><li>Fixes <em>Wi-Fi</em> resume</li><li>New wallpaper</li></ul>
+      </description>
+      <url type="details">https://kde.org/linux/202611260800</url>
+      <url>javascript:alert(1)</url>
+    </release>
+    <release version="202611200800" timestamp="1763625600">
+      <description><p>Kernel 6.17.</p></description>
+    </release>
+    <release version="202611150800" date="2026-11-15"/>
+    <release version="202611010800" date="2026-11-01"/>
+  </releases>
+</component>"#;
+
+    #[test]
+    fn only_the_releases_in_between_newest_first() {
+        let found = releases_between(METAINFO, "u", "202611150800", "202611260800").expect("parse");
+        let versions: Vec<&str> = found.iter().map(|r| r.version.as_str()).collect();
+        assert_eq!(versions, vec!["202611260800", "202611200800"]);
+        assert_eq!(
+            found[0].description,
+            vec![
+                "Plasma 6.6. Faster login.",
+                "• Fixes Wi-Fi resume",
+                "• New wallpaper"
+            ]
+        );
+        assert_eq!(found[0].urls, vec!["https://kde.org/linux/202611260800"]);
+        assert_eq!(found[1].date.as_deref(), Some("2025-11-20"));
+        assert!(
+            releases_between(METAINFO, "u", "202611260800", "202611260800")
+                .expect("parse")
+                .is_empty()
+        );
+        let none = "<component><releases/></component>";
+        assert!(
+            releases_between(none, "u", "1", "2")
+                .expect("parse")
+                .is_empty()
+        );
+    }
+
+    #[test]
+    fn hostile_xml_is_refused_or_harmless() {
+        let laughs = r#"<?xml version="1.0"?>
+<!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">]>
+<component><releases><release version="2"><description><p>&lol2;</p></description></release></releases></component>"#;
+        let e = releases_between(laughs, "u", "1", "2").expect_err("DTD");
+        assert!(e.to_string().contains("not valid AppStream"), "{e}");
+        let huge = format!("<component>{}</component>", " ".repeat(METAINFO_MAX_BYTES));
+        let e = releases_between(&huge, "u", "1", "2").expect_err("huge");
+        assert!(e.to_string().contains("larger than"), "{e}");
+        let deep = format!("{}{}", "<a>".repeat(100_000), "</a>".repeat(100_000));
+        assert!(releases_between(&deep, "u", "1", "2").is_ok());
+        let wide = format!(
+            "<component>{}</component>",
+            "<x/>".repeat(XML_NODES_LIMIT as usize + 10)
+        );
+        assert!(releases_between(&wide, "u", "1", "2").is_err());
+        assert!(releases_between("<unclosed", "u", "1", "2").is_err());
+    }
+
+    fn package(name: &str, version: &str) -> Package {
+        Package {
+            name: name.into(),
+            version: version.into(),
+        }
+    }
+
+    #[test]
+    fn the_package_diff_names_every_kind_of_change() {
+        let old = vec![
+            package("plasma-desktop", "6.5.3-1"),
+            package("linux", "6.17.1.arch1-1"),
+            package("mesa", "1:25.2.0-1"),
+            package("kate", "25.08.0-1"),
+            package("gone", "1.0-1"),
+        ];
+        let new = vec![
+            package("plasma-desktop", "6.6.0-1"),
+            package("linux", "6.16.9.arch1-1"),
+            package("mesa", "1:25.2.0-1"),
+            package("kate", "25.08.0-1"),
+            package("ollama", "0.12.0-1"),
+        ];
+        let d = diff(&old, &new);
+        assert_eq!(d.added, vec![package("ollama", "0.12.0-1")]);
+        assert_eq!(d.removed, vec![package("gone", "1.0-1")]);
+        assert_eq!(
+            d.upgraded,
+            vec![Change {
+                name: "plasma-desktop".into(),
+                from: "6.5.3-1".into(),
+                to: "6.6.0-1".into()
+            }]
+        );
+        assert_eq!(d.downgraded.len(), 1);
+        assert_eq!(d.downgraded[0].name, "linux");
+    }
+
+    #[test]
+    fn manifests_are_mkosi_json_and_anything_else_is_an_error() {
+        let mkosi = br#"{"manifest_version": 1, "config": {"name": "kde-linux"},
+            "packages": [{"type": "pacman", "name": "bash", "version": "5.3.3-1", "architecture": "x86_64"}]}"#;
+        assert_eq!(
+            parse_manifest(mkosi, "u").expect("manifest"),
+            vec![package("bash", "5.3.3-1")]
+        );
+        assert!(parse_manifest(b"{\"packages\": 3}", "u").is_err());
+        assert!(parse_manifest(b"<html>", "u").is_err());
+    }
+}
