@@ -576,7 +576,18 @@ fn parse_transfer(
                         })?,
                 );
             }
-            ("Target", "TriesLeft") => tries_left = Some(number(a)?),
+            ("Target", "TriesLeft") => {
+                tries_left = Some(number(a)?);
+                // KDE Linux once marked good images bad after one unlucky boot this way.
+                if tries_left == Some(1) {
+                    warnings.push(Warning {
+                        file: a.file.clone(),
+                        line: Some(a.line),
+                        message: "TriesLeft=1 marks a new version bad after a single failed                                   boot (a power cut, a hung firmware); use 2 or more"
+                            .to_string(),
+                    });
+                }
+            }
             ("Target", "TriesDone") => tries_done = Some(number(a)?),
             ("Target", "InstancesMax") => {
                 instances_max = number(a)?;

@@ -315,6 +315,35 @@ fn unknown_keys_are_warnings_with_file_and_line() {
 }
 
 #[test]
+fn a_single_boot_try_is_warned_about() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let system = KdeLinuxRoot::demo(dir.path(), Images::Plain).expect("fixture");
+    let file = system.root.join("usr/lib/sysupdate.d/60-esp.transfer");
+    let text = std::fs::read_to_string(&file)
+        .expect("read")
+        .replace("TriesLeft=2", "TriesLeft=1");
+    std::fs::write(&file, text).expect("write");
+    let state = read(&system.root);
+    let w = &state.definitions.warnings[0];
+    assert_eq!(
+        w.file.display().to_string(),
+        "/usr/lib/sysupdate.d/60-esp.transfer"
+    );
+    assert!(w.message.contains("TriesLeft=1 marks"), "{}", w.message);
+    assert!(
+        read(
+            &KdeLinuxRoot::demo(&dir.path().join("2"), Images::Plain)
+                .expect("fixture")
+                .root
+        )
+        .definitions
+        .warnings
+        .is_empty(),
+        "TriesLeft=2 is fine"
+    );
+}
+
+#[test]
 fn a_plain_directory_is_no_esp_unless_checks_are_relaxed() {
     let dir = tempfile::tempdir().expect("tempdir");
     let system = KdeLinuxRoot::demo(dir.path(), Images::Plain).expect("fixture");
