@@ -31,7 +31,10 @@ fn inspect_prints_the_demo_versions() {
         assert!(text.contains(&format!("  {}", spec.version)), "{text}");
     }
     let booted = system.booted.as_deref().expect("booted");
-    assert!(text.contains(&format!("{booted}  [running]")), "{text}");
+    assert!(
+        text.contains(&format!("{booted}  [running; default]")),
+        "{text}"
+    );
 }
 
 #[test]
