@@ -95,6 +95,7 @@ fn config_text(socket: &Path, policy: &Path) -> String {
     <deny send_destination="org.freedesktop.DBus" send_interface="org.freedesktop.DBus.Debug.Stats"/>
   </policy>
   <include>{policy}</include>
+  <include ignore_missing="yes">/usr/share/dbus-1/system.d/org.freedesktop.PolicyKit1.conf</include>
 </busconfig>
 "#,
         socket = socket.display(),

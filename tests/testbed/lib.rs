@@ -11,6 +11,7 @@ pub mod gpg;
 pub mod invariants;
 pub mod mirror;
 pub mod mounts;
+pub mod polkit;
 pub mod process;
 pub mod scenarios;
 pub mod system;

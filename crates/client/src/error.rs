@@ -14,6 +14,23 @@ pub enum Error {
     InvalidDefinition(String),
     /// Reading the installed files failed.
     Io(String),
+    /// polkit did not authorise the caller for this operation.
+    NotAuthorized(String),
+    /// Another job is running; the message names it.
+    Busy(String),
+    /// An argument is malformed (a version string, a settings key or value, a time).
+    InvalidArgument(String),
+    /// The operation is not possible on this system as it is (an incomplete or unknown
+    /// version, a held-back candidate, nothing to update); the message says why and what to do.
+    Refused(String),
+    /// A file system lacks room; the message says how much and what to remove.
+    NoRoom(String),
+    /// A mirror could not be reached or misbehaved; the message names the URL.
+    Network(String),
+    /// The job was cancelled; nothing of it is left.
+    Cancelled(String),
+    /// Anything else that failed; the message says what.
+    Failed(String),
 }
 
 /// A sentence for a person: what went wrong when calling the helper, and what to do.
@@ -22,7 +39,17 @@ pub enum Error {
 /// people actually meet (no helper running, no system bus).
 pub fn describe_call_error(error: &Error) -> String {
     match error {
-        Error::NoDefinitions(m) | Error::InvalidDefinition(m) | Error::Io(m) => m.clone(),
+        Error::NoDefinitions(m)
+        | Error::InvalidDefinition(m)
+        | Error::Io(m)
+        | Error::NotAuthorized(m)
+        | Error::Busy(m)
+        | Error::InvalidArgument(m)
+        | Error::Refused(m)
+        | Error::NoRoom(m)
+        | Error::Network(m)
+        | Error::Cancelled(m)
+        | Error::Failed(m) => m.clone(),
         Error::ZBus(zbus::Error::MethodError(name, message, _)) => match name.as_str() {
             "org.freedesktop.DBus.Error.ServiceUnknown"
             | "org.freedesktop.DBus.Error.NameHasNoOwner" => format!(

@@ -8,7 +8,10 @@ mod error;
 mod types;
 
 pub use error::{Error, describe_call_error, describe_connect_error};
-pub use types::{DefinitionWarning, InstalledFile, VersionInfo};
+pub use types::{DefinitionWarning, InstalledFile, UpdateOffer, VersionInfo};
+
+/// Object path prefix of jobs: `/org/kde/UpdateCenter1/job/N`.
+pub const JOB_PATH_PREFIX: &str = "/org/kde/UpdateCenter1/job/";
 
 /// Well-known bus name the helper owns on the system bus.
 pub const BUS_NAME: &str = "org.kde.UpdateCenter1";
@@ -33,13 +36,146 @@ pub trait UpdateCenter {
     /// Warnings about the update definitions (unknown keys, ignored legacy files, ...).
     fn list_warnings(&self) -> Result<Vec<DefinitionWarning>, Error>;
 
+    /// Reads what the update sources offer (a job); `AvailableUpdate` follows.
+    fn check(&self) -> Result<zbus::zvariant::OwnedObjectPath, Error>;
+
+    /// Installs the newest version (`version` empty) or the named one, as a job.
+    fn install(&self, version: &str) -> Result<zbus::zvariant::OwnedObjectPath, Error>;
+
+    /// Cancels a job (the caller's own; another caller's needs an administrator).
+    fn cancel(&self, job: &zbus::zvariant::ObjectPath<'_>) -> Result<(), Error>;
+
+    /// Makes a version the default boot entry, or the next boot's only (`once`).
+    fn rollback(&self, version: &str, once: bool) -> Result<(), Error>;
+
+    /// Pins a version: never removed.
+    fn pin(&self, version: &str) -> Result<(), Error>;
+
+    /// Unpins a version.
+    fn unpin(&self, version: &str) -> Result<(), Error>;
+
+    /// Removes a whole installed version (never the running, default, pinned or protected one).
+    fn remove_version(&self, version: &str) -> Result<(), Error>;
+
+    /// Removes the oldest versions beyond `InstancesMax=`; returns the versions removed.
+    fn vacuum(&self) -> Result<Vec<String>, Error>;
+
+    /// What changes between two versions (empty: the running version / the update on offer),
+    /// as JSON (docs/json.md).
+    fn changelog(&self, from: &str, to: &str) -> Result<String, Error>;
+
+    /// History records, newest first, as a JSON array (docs/json.md): `since` and `until` in
+    /// seconds since the epoch (0: unbounded), at most `limit` (0: all).
+    fn history(&self, since: i64, until: i64, limit: u32) -> Result<String, Error>;
+
+    /// Every setting as key -> value.
+    fn get_settings(&self) -> Result<std::collections::HashMap<String, String>, Error>;
+
+    /// Sets one setting.
+    fn set_setting(&self, key: &str, value: &str) -> Result<(), Error>;
+
+    /// Clears the automatic-fallback flag.
+    fn acknowledge_fallback(&self) -> Result<(), Error>;
+
+    /// Sent whenever installed versions, boot choices or pins change.
+    #[zbus(signal)]
+    fn versions_changed(&self) -> zbus::Result<()>;
+
     /// Version of this API; raised when methods are added.
     #[zbus(property)]
     fn api_version(&self) -> zbus::Result<u32>;
+
+    /// idle, checking, downloading, installing, ready-to-restart or error.
+    #[zbus(property)]
+    fn state(&self) -> zbus::Result<String>;
+
+    /// The version running (empty when unknown).
+    #[zbus(property)]
+    fn running_version(&self) -> zbus::Result<String>;
+
+    /// The version booted by default.
+    #[zbus(property)]
+    fn default_version(&self) -> zbus::Result<String>;
+
+    /// The update on offer, from the last check.
+    #[zbus(property)]
+    fn available_update(&self) -> zbus::Result<UpdateOffer>;
+
+    /// When the sources were last checked, in seconds since the epoch (0: never).
+    #[zbus(property)]
+    fn last_check_time(&self) -> zbus::Result<i64>;
+
+    /// The last job's error, empty after a success.
+    #[zbus(property)]
+    fn last_error(&self) -> zbus::Result<String>;
+
+    /// "version X failed to boot N times; running Y" until acknowledged; empty otherwise.
+    #[zbus(property)]
+    fn fallback(&self) -> zbus::Result<String>;
+
+    /// Warnings about the definitions.
+    #[zbus(property)]
+    fn warnings(&self) -> zbus::Result<Vec<DefinitionWarning>>;
+
+    /// The running job, or `/` when none runs.
+    #[zbus(property)]
+    fn current_job(&self) -> zbus::Result<zbus::zvariant::OwnedObjectPath>;
 }
+
+pub use job::{FinishedArgs, FinishedStream, JobProxy};
 
 /// Connects to the system bus (`DBUS_SYSTEM_BUS_ADDRESS` when set) and returns the proxy.
 pub async fn connect_system() -> Result<UpdateCenterProxy<'static>, Error> {
     let connection = zbus::Connection::system().await?;
     Ok(UpdateCenterProxy::new(&connection).await?)
+}
+
+/// The job interface (in a module of its own: the generated signal argument types carry no
+/// documentation of their own).
+#[allow(missing_docs)]
+mod job {
+    /// A long-running operation (`/org/kde/UpdateCenter1/job/N`).
+    #[zbus::proxy(
+        interface = "org.kde.UpdateCenter1.Job",
+        default_service = "org.kde.UpdateCenter1",
+        gen_blocking = false
+    )]
+    pub trait Job {
+        /// `check` or `install`.
+        #[zbus(property)]
+        fn kind(&self) -> zbus::Result<String>;
+
+        /// What it does now: planning, downloading, installing, finished.
+        #[zbus(property)]
+        fn phase(&self) -> zbus::Result<String>;
+
+        /// The version it installs (empty for a check, or before it is known).
+        #[zbus(property)]
+        fn version(&self) -> zbus::Result<String>;
+
+        /// Bytes downloaded so far.
+        #[zbus(property)]
+        fn done_bytes(&self) -> zbus::Result<u64>;
+
+        /// Bytes to download in all.
+        #[zbus(property)]
+        fn total_bytes(&self) -> zbus::Result<u64>;
+
+        /// Download rate, in bytes per second.
+        #[zbus(property)]
+        fn rate_bytes_per_sec(&self) -> zbus::Result<u64>;
+
+        /// Seconds left, or -1 while unknown.
+        #[zbus(property)]
+        fn eta_secs(&self) -> zbus::Result<i64>;
+
+        /// Once finished: whether it succeeded and a message for a person (the error's name
+        /// after `error:` on failure, e.g. `org.kde.UpdateCenter1.Error.NoRoom`).
+        #[zbus(property)]
+        fn result(&self) -> zbus::Result<(bool, String, String)>;
+
+        /// Sent once when it ends: success, the error name (empty on success), a message.
+        #[zbus(signal)]
+        fn finished(&self, success: bool, error: String, message: String) -> zbus::Result<()>;
+    }
 }

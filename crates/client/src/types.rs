@@ -2,7 +2,7 @@
 //! only together with the interface version.
 
 use serde::{Deserialize, Serialize};
-use zbus::zvariant::Type;
+use zbus::zvariant::{OwnedValue, Type, Value};
 
 /// One OS version found on the system: the files every transfer installed for it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Type)]
@@ -17,6 +17,28 @@ pub struct VersionInfo {
     pub files: Vec<InstalledFile>,
     /// Names of the transfers that have no file for this version.
     pub missing_transfers: Vec<String>,
+    /// Its states as (name, words for a person): `running`, `default`, `next-boot-once`,
+    /// `on-trial`, `failed`, `pinned`, `protected`, `held-back`, `incomplete`, `obsolete`
+    /// (see docs/lifecycle.md).
+    pub states: Vec<(String, String)>,
+}
+
+impl VersionInfo {
+    /// Whether it is in the state `name`.
+    pub fn is(&self, name: &str) -> bool {
+        self.states.iter().any(|(n, _)| n == name)
+    }
+}
+
+/// The update on offer (`AvailableUpdate`); an empty version when there is none.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Type, Default, Value, OwnedValue)]
+pub struct UpdateOffer {
+    /// The version.
+    pub version: String,
+    /// Bytes to download.
+    pub download_bytes: u64,
+    /// One line for a person (from the release notes, when there are any).
+    pub summary: String,
 }
 
 /// One installed file (an instance of a transfer's target).
@@ -32,7 +54,7 @@ pub struct InstalledFile {
 
 /// Something in the update definitions a person should know about (an unknown key, legacy
 /// files that are ignored, ...), though it does not stop updates.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Type)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Type, Value, OwnedValue)]
 pub struct DefinitionWarning {
     /// The file, inside the system root.
     pub file: String,

@@ -4,6 +4,7 @@
 mod bin_facts;
 mod render;
 mod service;
+mod stage;
 
 use anyhow::Result;
 use clap::{Parser, Subcommand};
@@ -62,7 +63,12 @@ impl SystemArgs {
 #[derive(Subcommand, Clone)]
 enum Command {
     /// Serve the D-Bus API on the system bus (the default).
-    Serve,
+    Serve {
+        /// Exit after this many seconds without a call or a job (0: never); the bus starts
+        /// the helper again when it is needed.
+        #[arg(long, default_value_t = 300)]
+        idle_exit: u64,
+    },
     /// Print the definitions, warnings and installed versions of a root, without D-Bus.
     Inspect {
         /// Print JSON (stable, documented in docs/json.md) instead of text.
@@ -176,13 +182,23 @@ fn main() {
 
 fn run(cli: Cli) -> Result<()> {
     let layout = cli.system.layout();
-    match cli.command.clone().unwrap_or(Command::Serve) {
-        Command::Serve => {
+    match cli
+        .command
+        .clone()
+        .unwrap_or(Command::Serve { idle_exit: 300 })
+    {
+        Command::Serve { idle_exit } => {
+            let options = service::Options {
+                layout: layout.clone(),
+                timeout: std::time::Duration::from_secs(cli.system.timeout.max(1)),
+                max_rate: cli.system.max_rate,
+                idle_exit: (idle_exit > 0).then(|| std::time::Duration::from_secs(idle_exit)),
+            };
             let runtime = tokio::runtime::Builder::new_multi_thread()
                 .worker_threads(2)
                 .enable_all()
                 .build()?;
-            runtime.block_on(service::serve(layout))
+            runtime.block_on(service::serve(options))
         }
         Command::Update { version, json } => {
             update(&layout, &fetcher(&cli.system), version.as_deref(), json)
@@ -190,8 +206,10 @@ fn run(cli: Cli) -> Result<()> {
         Command::Vacuum { json } => vacuum(&layout, json),
         Command::Recover => {
             let state = update_center_engine::read_system(&layout)?;
-            let recovery =
-                update_center_engine::transaction::recover(&layout, &target_dirs(&state, &layout))?;
+            let recovery = update_center_engine::transaction::recover(
+                &layout,
+                &stage::target_dirs(&state, &layout),
+            )?;
             println!("{recovery:?}");
             Ok(())
         }
@@ -310,15 +328,6 @@ fn run(cli: Cli) -> Result<()> {
     }
 }
 
-/// Every directory an update may write to, inside the root.
-fn target_dirs(state: &update_center_engine::SystemState, layout: &Layout) -> Vec<PathBuf> {
-    state
-        .definitions
-        .active()
-        .filter_map(|t| layout.target_dir(t))
-        .collect()
-}
-
 /// A fetcher with the timeouts asked for.
 fn fetcher(system: &SystemArgs) -> update_center_engine::fetch::Fetcher {
     let request = std::time::Duration::from_secs(system.timeout.max(1));
@@ -335,40 +344,7 @@ fn update(
     version: Option<&str>,
     json: bool,
 ) -> Result<()> {
-    use update_center_engine::{catalog, plan, transaction};
-    let state = update_center_engine::read_system(layout)?;
-    let recovery = transaction::recover(layout, &target_dirs(&state, layout))?;
-    let state = if recovery == transaction::Recovery::Clean {
-        state
-    } else {
-        eprintln!("update-center-helper: recovered an interrupted update: {recovery:?}");
-        update_center_engine::read_system(layout)?
-    };
-    let catalog = catalog::check(&state.definitions, &state.inventory, &layout.root, fetcher)?;
-    let wanted = version
-        .map(str::to_string)
-        .or_else(|| catalog.candidate.clone());
-    let offers: Vec<catalog::Offer> = catalog
-        .versions
-        .iter()
-        .filter(|v| Some(&v.version) == wanted.as_ref())
-        .flat_map(|v| v.files.clone())
-        .collect();
-    let sizes = bin_facts::sizes(fetcher, &offers)?;
-    let plan = bin_facts::with_facts(layout, &sizes, |facts| {
-        plan::plan(&state, &catalog, layout, version, facts)
-    })?;
-    if json {
-        println!("{}", serde_json::json!({ "event": "plan", "plan": plan }));
-    } else {
-        eprintln!(
-            "Installing {} ({} bytes to download)",
-            plan.version, plan.download_bytes
-        );
-        for r in &plan.removals {
-            eprintln!("  removing version {} first", r.version);
-        }
-    }
+    use update_center_engine::transaction::Progress;
     // Ctrl+C or a stop by the service manager cancels the download at the next chunk: the
     // temporaries are removed, the bytes so far kept for the next run.
     let cancel = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
@@ -376,50 +352,63 @@ fn update(
         signal_hook::flag::register(signal, std::sync::Arc::clone(&cancel))?;
     }
     let mut last_percent = u64::MAX;
-    transaction::execute(&plan, layout, fetcher, &cancel, &mut |p| match p {
-        transaction::Progress::Downloading {
-            done,
-            total,
-            rate_bytes_per_sec,
-            eta_secs,
-        } => {
-            let percent = (done * 100).checked_div(total).unwrap_or(100);
-            if percent != last_percent {
-                last_percent = percent;
+    let plan = stage::stage(
+        layout,
+        fetcher,
+        version,
+        &cancel,
+        &mut |event| match event {
+            stage::Event::Recovered(recovery) => {
+                eprintln!("update-center-helper: recovered an interrupted update: {recovery:?}");
+            }
+            stage::Event::Planned(plan) => {
                 if json {
-                    println!(
-                        "{}",
-                        serde_json::json!({
-                            "event": "download", "done_bytes": done, "total_bytes": total,
-                            "rate_bytes_per_sec": rate_bytes_per_sec, "eta_secs": eta_secs
-                        })
-                    );
+                    println!("{}", serde_json::json!({ "event": "plan", "plan": plan }));
                 } else {
-                    let eta = eta_secs
-                        .map(|s| format!(", {s} s left"))
-                        .unwrap_or_default();
-                    let rate = rate_bytes_per_sec as f64 / 1e6;
-                    eprint!(
-                        "\r  downloading: {percent:3}% ({done} of {total} bytes, {rate:.1} MB/s{eta})"
+                    eprintln!(
+                        "Installing {} ({} bytes to download)",
+                        plan.version, plan.download_bytes
                     );
+                    for r in &plan.removals {
+                        eprintln!("  removing version {} first", r.version);
+                    }
                 }
             }
-        }
-        transaction::Progress::Committing => {
-            if !json {
-                eprintln!("\n  committing");
+            stage::Event::Progress(Progress::Downloading {
+                done,
+                total,
+                rate_bytes_per_sec,
+                eta_secs,
+            }) => {
+                let percent = (done * 100).checked_div(total).unwrap_or(100);
+                if percent != last_percent {
+                    last_percent = percent;
+                    if json {
+                        println!(
+                            "{}",
+                            serde_json::json!({
+                                "event": "download", "done_bytes": done, "total_bytes": total,
+                                "rate_bytes_per_sec": rate_bytes_per_sec, "eta_secs": eta_secs
+                            })
+                        );
+                    } else {
+                        let eta = eta_secs
+                            .map(|s| format!(", {s} s left"))
+                            .unwrap_or_default();
+                        let rate = rate_bytes_per_sec as f64 / 1e6;
+                        eprint!(
+                            "\r  downloading: {percent:3}% ({done} of {total} bytes, {rate:.1} MB/s{eta})"
+                        );
+                    }
+                }
             }
-        }
-    })?;
-    // The new version boots on trial next time: any default a rollback set is handed back to
-    // systemd-boot, so that a failure falls back by itself.
-    update_center_engine::lifecycle::after_install(layout, &plan.version)?;
-    update_center_engine::changelog::prefetch_manifest(
-        &state.definitions,
-        &layout.root,
-        fetcher,
-        &plan.version,
-    );
+            stage::Event::Progress(Progress::Committing) => {
+                if !json {
+                    eprintln!("\n  committing");
+                }
+            }
+        },
+    )?;
     if json {
         println!(
             "{}",

@@ -1,27 +1,175 @@
 //! The D-Bus service: `org.kde.UpdateCenter1` at `/org/kde/UpdateCenter1` on the system bus.
-//! Thin: every method runs the engine off the bus thread and maps its errors to named ones.
+//!
+//! Every method that changes something asks polkit first (`CheckAuthorization` for the calling
+//! bus name, with interaction allowed so that the desktop's agent can prompt); nothing caches a
+//! decision across callers. Long work (checking the sources, installing) runs as a job object
+//! at `/org/kde/UpdateCenter1/job/N` with progress properties and a `Finished` signal; one
+//! job runs at a time, a second caller is told which one with a `Busy` error. Every change to
+//! the installed versions emits `VersionsChanged`, and the status properties emit
+//! `PropertiesChanged`, so that clients never poll.
 
+use crate::stage::{self, StageError};
 use anyhow::{Context, Result};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 use update_center_client::{
-    BUS_NAME, DefinitionWarning, Error, InstalledFile, OBJECT_PATH, VersionInfo,
+    BUS_NAME, DefinitionWarning, Error, InstalledFile, JOB_PATH_PREFIX, OBJECT_PATH, UpdateOffer,
+    VersionInfo,
 };
-use update_center_engine::{EngineError, SystemState, inventory::Layout};
+use update_center_engine::inventory::Layout;
+use update_center_engine::{EngineError, SystemState, lifecycle};
+use zbus::object_server::SignalEmitter;
+use zbus::zvariant::{ObjectPath, OwnedObjectPath};
 
 /// Version of the API, raised when methods are added.
-const API_VERSION: u32 = 1;
+const API_VERSION: u32 = 2;
+/// The longest version string accepted.
+const MAX_VERSION_LEN: usize = 128;
+/// Job progress is published at most this often.
+const PROGRESS_INTERVAL: Duration = Duration::from_millis(250);
 
-/// The object served on the bus.
-struct UpdateCenter {
-    layout: Layout,
+/// polkit actions, one per kind of operation (data/polkit/org.kde.updatecenter.policy).
+pub mod action {
+    /// Reading what the sources offer.
+    pub const CHECK: &str = "org.kde.updatecenter.check";
+    /// Installing the newest signed version.
+    pub const INSTALL: &str = "org.kde.updatecenter.install";
+    /// Installing a named version (maybe older, maybe held back).
+    pub const INSTALL_VERSION: &str = "org.kde.updatecenter.install-version";
+    /// Changing which version boots.
+    pub const ROLLBACK: &str = "org.kde.updatecenter.rollback";
+    /// Pinning and unpinning.
+    pub const PIN: &str = "org.kde.updatecenter.pin";
+    /// Removing a version.
+    pub const REMOVE: &str = "org.kde.updatecenter.remove";
+    /// Removing old versions beyond InstancesMax.
+    pub const VACUUM: &str = "org.kde.updatecenter.vacuum";
+    /// Changing settings.
+    pub const SETTINGS: &str = "org.kde.updatecenter.settings";
+    /// Acknowledging a failed boot.
+    pub const ACKNOWLEDGE: &str = "org.kde.updatecenter.acknowledge";
+    /// Cancelling another caller's job.
+    pub const CANCEL_ANY: &str = "org.kde.updatecenter.cancel-any";
 }
 
-fn to_bus_error(error: EngineError) -> Error {
+/// How the helper was started.
+#[derive(Clone)]
+pub struct Options {
+    /// The system.
+    pub layout: Layout,
+    /// Network timeout.
+    pub timeout: Duration,
+    /// Bandwidth limit from the command line (the settings file's wins when set).
+    pub max_rate: Option<u64>,
+    /// Exit after this long without a call or a job (None: never).
+    pub idle_exit: Option<Duration>,
+}
+
+/// What the status properties show; recomputed after every change.
+#[derive(Clone, Default, PartialEq)]
+struct Snapshot {
+    running: String,
+    default: String,
+    next: String,
+    fallback: String,
+    warnings: Vec<DefinitionWarning>,
+    versions: Vec<VersionInfo>,
+}
+
+/// The running job.
+struct RunningJob {
+    path: OwnedObjectPath,
+    kind: &'static str,
+    version: String,
+    owner: String,
+    owner_uid: Option<u32>,
+    cancel: Arc<AtomicBool>,
+}
+
+struct Shared {
+    options: Options,
+    snapshot: Mutex<Snapshot>,
+    job: Mutex<Option<RunningJob>>,
+    phase: Mutex<String>,
+    available: Mutex<UpdateOffer>,
+    last_check: Mutex<i64>,
+    last_error: Mutex<String>,
+    next_job: AtomicU64,
+    activity: Mutex<Instant>,
+}
+
+/// The main object.
+struct UpdateCenter {
+    shared: Arc<Shared>,
+}
+
+/// A job object.
+struct Job {
+    kind: String,
+    phase: String,
+    version: String,
+    done: u64,
+    total: u64,
+    rate: u64,
+    eta: i64,
+    result: (bool, String, String),
+}
+
+fn engine_error(error: EngineError) -> Error {
     let message = error.to_string();
     match error {
         EngineError::NoDefinitions { .. } => Error::NoDefinitions(message),
         EngineError::Io { .. } | EngineError::State(_) => Error::Io(message),
         _ => Error::InvalidDefinition(message),
     }
+}
+
+fn stage_error(error: StageError) -> Error {
+    use update_center_engine::fetch::FetchError;
+    use update_center_engine::plan::PlanError;
+    use update_center_engine::transaction::TransactionError;
+    let message = error.to_string();
+    match error {
+        StageError::Engine(e) => engine_error(e),
+        StageError::Plan(PlanError::NoRoom(_)) => Error::NoRoom(message),
+        StageError::Plan(_) | StageError::Lifecycle(_) => Error::Refused(message),
+        StageError::Transaction(TransactionError::Fetch(FetchError::Cancelled { .. })) => {
+            Error::Cancelled(message)
+        }
+        StageError::Transaction(TransactionError::Fetch(FetchError::Write { .. }))
+        | StageError::Transaction(TransactionError::Io { .. }) => Error::Io(message),
+        StageError::Transaction(_) | StageError::Catalog(_) | StageError::Fetch(_) => {
+            Error::Network(message)
+        }
+    }
+}
+
+fn lifecycle_error(error: lifecycle::LifecycleError) -> Error {
+    let message = error.to_string();
+    match error {
+        lifecycle::LifecycleError::Io { .. } | lifecycle::LifecycleError::BadState { .. } => {
+            Error::Io(message)
+        }
+        _ => Error::Refused(message),
+    }
+}
+
+/// The D-Bus name of an error, for a job's result.
+fn error_name(error: &Error) -> String {
+    use zbus::DBusError;
+    error.name().to_string()
+}
+
+fn valid_version(version: &str) -> Result<(), Error> {
+    if version.len() > MAX_VERSION_LEN || !update_center_engine::pattern::is_valid_version(version)
+    {
+        let shown: String = version.chars().take(40).collect();
+        return Err(Error::InvalidArgument(format!(
+            "`{shown}` is not a version (at most {MAX_VERSION_LEN} characters of A-Z a-z 0-9 . , _ + -)"
+        )));
+    }
+    Ok(())
 }
 
 fn versions(state: &SystemState) -> Vec<VersionInfo> {
@@ -43,31 +191,519 @@ fn versions(state: &SystemState) -> Vec<VersionInfo> {
                 })
                 .collect(),
             missing_transfers: v.missing_transfers.clone(),
+            states: lifecycle::states(state, v)
+                .iter()
+                .map(|s| {
+                    let name = serde_json::to_value(s)
+                        .ok()
+                        .and_then(|v| v["state"].as_str().map(str::to_string))
+                        .unwrap_or_default();
+                    (name, s.describe())
+                })
+                .collect(),
         })
         .collect()
 }
 
+fn warnings(state: &SystemState) -> Vec<DefinitionWarning> {
+    state
+        .definitions
+        .warnings
+        .iter()
+        .map(|w| DefinitionWarning {
+            file: w.file.display().to_string(),
+            line: w.line.and_then(|l| u32::try_from(l).ok()).unwrap_or(0),
+            message: w.message.clone(),
+        })
+        .collect()
+}
+
+fn snapshot_of(state: &SystemState) -> Snapshot {
+    Snapshot {
+        running: state.inventory.booted.clone().unwrap_or_default(),
+        default: state.boot.default_version().unwrap_or_default().to_string(),
+        next: state.boot.next_version().unwrap_or_default().to_string(),
+        fallback: state
+            .lifecycle
+            .fallback
+            .as_ref()
+            .map(|f| f.message())
+            .unwrap_or_default(),
+        warnings: warnings(state),
+        versions: versions(state),
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+impl Shared {
+    fn touch(&self) {
+        *lock(&self.activity) = Instant::now();
+    }
+
+    fn fetcher(&self) -> update_center_engine::fetch::Fetcher {
+        let request = self.options.timeout;
+        let connect = request.min(Duration::from_secs(
+            update_center_engine::fetch::CONNECT_TIMEOUT_SECS,
+        ));
+        let settings = update_center_engine::settings::load(&self.options.layout.root).ok();
+        let rate = settings.and_then(|s| s.max_rate).or(self.options.max_rate);
+        update_center_engine::fetch::Fetcher::with_timeouts(connect, request).with_max_rate(rate)
+    }
+
+    /// The state property, from the job, the last error and the boot choice.
+    fn state(&self) -> String {
+        if lock(&self.job).is_some() {
+            return lock(&self.phase).clone();
+        }
+        if !lock(&self.last_error).is_empty() {
+            return "error".into();
+        }
+        let s = lock(&self.snapshot);
+        if !s.next.is_empty()
+            && s.next != s.running
+            && update_center_engine::version::compare(&s.next, &s.running).is_gt()
+        {
+            return "ready-to-restart".into();
+        }
+        "idle".into()
+    }
+}
+
+async fn read_system(layout: &Layout) -> Result<SystemState, Error> {
+    let layout = layout.clone();
+    let state = tokio::task::spawn_blocking(move || update_center_engine::read_system(&layout))
+        .await
+        .map_err(|e| Error::Failed(format!("the inventory task failed: {e}")))?;
+    let state = state.map_err(|error| {
+        eprintln!("update-center-helper: {error}");
+        engine_error(error)
+    })?;
+    for w in &state.definitions.warnings {
+        let place = w
+            .line
+            .map(|l| format!("{}:{l}", w.file.display()))
+            .unwrap_or_else(|| w.file.display().to_string());
+        eprintln!("update-center-helper: warning: {place}: {}", w.message);
+    }
+    Ok(state)
+}
+
+/// Runs blocking engine work off the bus thread.
+async fn blocking<T: Send + 'static>(
+    work: impl FnOnce() -> Result<T, Error> + Send + 'static,
+) -> Result<T, Error> {
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|e| Error::Failed(format!("the helper's worker failed: {e}")))?
+}
+
 impl UpdateCenter {
-    /// Reads the system off the bus thread; logs definition warnings and failures.
-    async fn read(&self, method: &str) -> Result<SystemState, Error> {
-        let layout = self.layout.clone();
-        let state = tokio::task::spawn_blocking(move || update_center_engine::read_system(&layout))
+    /// Asks polkit whether the caller may do `action`.
+    async fn authorize(
+        &self,
+        connection: &zbus::Connection,
+        header: &zbus::message::Header<'_>,
+        action: &str,
+    ) -> Result<(), Error> {
+        use zbus_polkit::policykit1::{AuthorityProxy, CheckAuthorizationFlags, Subject};
+        self.shared.touch();
+        let subject = Subject::new_for_message_header(header)
+            .map_err(|e| Error::NotAuthorized(format!("cannot identify the caller: {e}")))?;
+        let unreachable = |e: zbus::Error| {
+            Error::NotAuthorized(format!(
+                "cannot ask polkit whether this is allowed ({e}); is polkitd running?"
+            ))
+        };
+        let authority = AuthorityProxy::new(connection).await.map_err(unreachable)?;
+        let result = authority
+            .check_authorization(
+                &subject,
+                action,
+                &std::collections::HashMap::new(),
+                CheckAuthorizationFlags::AllowUserInteraction.into(),
+                "",
+            )
             .await
-            .map_err(|e| Error::Io(format!("the inventory task failed: {e}")))?;
-        match state {
-            Ok(state) => {
-                for w in &state.definitions.warnings {
-                    let place = w
-                        .line
-                        .map(|l| format!("{}:{l}", w.file.display()))
-                        .unwrap_or_else(|| w.file.display().to_string());
-                    eprintln!("update-center-helper: warning: {place}: {}", w.message);
-                }
-                Ok(state)
+            .map_err(unreachable)?;
+        if result.is_authorized {
+            return Ok(());
+        }
+        let sender = header.sender().map(|s| s.to_string()).unwrap_or_default();
+        eprintln!("update-center-helper: {sender} is not authorised for {action}");
+        Err(Error::NotAuthorized(format!(
+            "not authorised to {}: polkit refused action {action}{}",
+            describe_action(action),
+            if result.is_challenge {
+                " (authentication was needed and did not happen)"
+            } else {
+                ""
             }
-            Err(error) => {
-                eprintln!("update-center-helper: {method}: {error}");
-                Err(to_bus_error(error))
+        )))
+    }
+
+    /// Recomputes the snapshot and emits what changed.
+    async fn refresh(&self, emitter: &SignalEmitter<'_>) {
+        let Ok(state) = read_system(&self.shared.options.layout).await else {
+            return;
+        };
+        let new = snapshot_of(&state);
+        let old = std::mem::replace(&mut *lock(&self.shared.snapshot), new.clone());
+        if old.versions != new.versions {
+            let _ = Self::versions_changed(emitter).await;
+        }
+        if old.running != new.running {
+            let _ = self.running_version_changed(emitter).await;
+        }
+        if old.default != new.default {
+            let _ = self.default_version_changed(emitter).await;
+        }
+        if old.fallback != new.fallback {
+            let _ = self.fallback_changed(emitter).await;
+        }
+        if old.warnings != new.warnings {
+            let _ = self.warnings_changed(emitter).await;
+        }
+        let _ = self.state_changed(emitter).await;
+    }
+
+    /// Starts a job unless one runs; returns its path and cancel flag.
+    async fn start_job(
+        &self,
+        connection: &zbus::Connection,
+        header: &zbus::message::Header<'_>,
+        kind: &'static str,
+        version: &str,
+    ) -> Result<(OwnedObjectPath, Arc<AtomicBool>), Error> {
+        let owner = header.sender().map(|s| s.to_string()).unwrap_or_default();
+        let owner_uid = match header.sender() {
+            Some(sender) => {
+                zbus::fdo::DBusProxy::new(connection)
+                    .await
+                    .ok()
+                    .map(|proxy| async move {
+                        proxy
+                            .get_connection_unix_user(sender.clone().into())
+                            .await
+                            .ok()
+                    })
+            }
+            None => None,
+        };
+        let owner_uid = match owner_uid {
+            Some(f) => f.await,
+            None => None,
+        };
+        let n = self.shared.next_job.fetch_add(1, Ordering::SeqCst) + 1;
+        let path = OwnedObjectPath::try_from(format!("{JOB_PATH_PREFIX}{n}"))
+            .map_err(|e| Error::Failed(e.to_string()))?;
+        let cancel = Arc::new(AtomicBool::new(false));
+        {
+            let mut job = lock(&self.shared.job);
+            if let Some(running) = job.as_ref() {
+                let what = if running.version.is_empty() {
+                    running.kind.to_string()
+                } else {
+                    format!("{} {}", running.kind, running.version)
+                };
+                return Err(Error::Busy(format!(
+                    "another job is running: {} ({what}, started by {}); wait for it to finish or cancel it",
+                    running.path.as_str(),
+                    running.owner
+                )));
+            }
+            *job = Some(RunningJob {
+                path: path.clone(),
+                kind,
+                version: version.to_string(),
+                owner,
+                owner_uid,
+                cancel: cancel.clone(),
+            });
+        }
+        *lock(&self.shared.phase) = if kind == "check" {
+            "checking".into()
+        } else {
+            "planning".into()
+        };
+        lock(&self.shared.last_error).clear();
+        let object = Job {
+            kind: kind.to_string(),
+            phase: lock(&self.shared.phase).clone(),
+            version: version.to_string(),
+            done: 0,
+            total: 0,
+            rate: 0,
+            eta: -1,
+            result: (false, String::new(), String::new()),
+        };
+        connection
+            .object_server()
+            .at(&path, object)
+            .await
+            .map_err(|e| Error::Failed(format!("cannot publish the job: {e}")))?;
+        // The previous job objects go: their results are in the history and LastError.
+        for old in 1..n {
+            if let Ok(old) = ObjectPath::try_from(format!("{JOB_PATH_PREFIX}{old}")) {
+                let _ = connection.object_server().remove::<Job, _>(old).await;
+            }
+        }
+        let emitter = SignalEmitter::new(connection, OBJECT_PATH)
+            .map_err(|e| Error::Failed(e.to_string()))?;
+        let _ = self.current_job_changed(&emitter).await;
+        let _ = self.state_changed(&emitter).await;
+        let _ = self.last_error_changed(&emitter).await;
+        Ok((path, cancel))
+    }
+}
+
+fn describe_action(action: &str) -> &'static str {
+    match action {
+        action::CHECK => "check for updates",
+        action::INSTALL => "install updates",
+        action::INSTALL_VERSION => "install a chosen version",
+        action::ROLLBACK => "choose the version that boots",
+        action::PIN => "pin or unpin versions",
+        action::REMOVE => "remove a version",
+        action::VACUUM => "remove old versions",
+        action::SETTINGS => "change the update settings",
+        action::ACKNOWLEDGE => "acknowledge a failed boot",
+        action::CANCEL_ANY => "cancel another user's job",
+        _ => "do this",
+    }
+}
+
+/// Updates a job object's properties and emits their changes.
+async fn update_job(
+    connection: &zbus::Connection,
+    path: &OwnedObjectPath,
+    change: impl FnOnce(&mut Job),
+) {
+    let Ok(iface) = connection
+        .object_server()
+        .interface::<_, Job>(path.as_ref())
+        .await
+    else {
+        return;
+    };
+    let mut job = iface.get_mut().await;
+    let before = (
+        job.phase.clone(),
+        job.version.clone(),
+        job.done,
+        job.total,
+        job.rate,
+        job.eta,
+        job.result.clone(),
+    );
+    change(&mut job);
+    let emitter = iface.signal_emitter();
+    if before.0 != job.phase {
+        let _ = job.phase_changed(emitter).await;
+    }
+    if before.1 != job.version {
+        let _ = job.version_changed(emitter).await;
+    }
+    if before.2 != job.done {
+        let _ = job.done_bytes_changed(emitter).await;
+    }
+    if before.3 != job.total {
+        let _ = job.total_bytes_changed(emitter).await;
+    }
+    if before.4 != job.rate {
+        let _ = job.rate_bytes_per_sec_changed(emitter).await;
+    }
+    if before.5 != job.eta {
+        let _ = job.eta_secs_changed(emitter).await;
+    }
+    if before.6 != job.result {
+        let _ = job.result_changed(emitter).await;
+    }
+}
+
+/// Progress from the engine thread to the bus.
+enum JobEvent {
+    Phase(&'static str),
+    Version(String),
+    Download {
+        done: u64,
+        total: u64,
+        rate: u64,
+        eta: Option<u64>,
+    },
+}
+
+#[zbus::interface(name = "org.kde.UpdateCenter1.Job")]
+impl Job {
+    /// `check` or `install`.
+    #[zbus(property)]
+    fn kind(&self) -> String {
+        self.kind.clone()
+    }
+
+    /// planning, checking, downloading, installing, finished.
+    #[zbus(property)]
+    fn phase(&self) -> String {
+        self.phase.clone()
+    }
+
+    /// The version installed (empty for a check or before the plan).
+    #[zbus(property)]
+    fn version(&self) -> String {
+        self.version.clone()
+    }
+
+    /// Bytes downloaded so far.
+    #[zbus(property)]
+    fn done_bytes(&self) -> u64 {
+        self.done
+    }
+
+    /// Bytes to download in all.
+    #[zbus(property)]
+    fn total_bytes(&self) -> u64 {
+        self.total
+    }
+
+    /// Bytes per second.
+    #[zbus(property)]
+    fn rate_bytes_per_sec(&self) -> u64 {
+        self.rate
+    }
+
+    /// Seconds left, -1 while unknown.
+    #[zbus(property)]
+    fn eta_secs(&self) -> i64 {
+        self.eta
+    }
+
+    /// (success, error name, message) once finished.
+    #[zbus(property)]
+    fn result(&self) -> (bool, String, String) {
+        self.result.clone()
+    }
+
+    /// Sent once when the job ends.
+    #[zbus(signal)]
+    async fn finished(
+        emitter: &SignalEmitter<'_>,
+        success: bool,
+        error: &str,
+        message: &str,
+    ) -> zbus::Result<()>;
+}
+
+impl UpdateCenter {
+    /// Ends the job at `path`: result, signal, status.
+    async fn finish_job(
+        &self,
+        connection: &zbus::Connection,
+        path: &OwnedObjectPath,
+        outcome: Result<String, Error>,
+    ) {
+        let (success, name, message) = match &outcome {
+            Ok(message) => (true, String::new(), message.clone()),
+            Err(error) => (
+                false,
+                error_name(error),
+                update_center_client::describe_call_error(error),
+            ),
+        };
+        if !success {
+            eprintln!(
+                "update-center-helper: job {} failed: {message}",
+                path.as_str()
+            );
+        }
+        update_job(connection, path, |job| {
+            job.phase = "finished".into();
+            job.result = (success, name.clone(), message.clone());
+        })
+        .await;
+        *lock(&self.shared.last_error) = if success {
+            String::new()
+        } else {
+            message.clone()
+        };
+        *lock(&self.shared.job) = None;
+        self.shared.touch();
+        // The status is brought up to date first, so that a client reacting to `Finished`
+        // reads the new state.
+        if let Ok(emitter) = SignalEmitter::new(connection, OBJECT_PATH) {
+            self.refresh(&emitter).await;
+            let _ = self.current_job_changed(&emitter).await;
+            let _ = self.last_error_changed(&emitter).await;
+        }
+        if let Ok(emitter) = SignalEmitter::new(connection, path.as_ref()) {
+            let _ = Job::finished(&emitter, success, &name, &message).await;
+        }
+    }
+
+    fn clone_handle(&self) -> Self {
+        Self {
+            shared: self.shared.clone(),
+        }
+    }
+}
+
+/// Forwards job events to the job object, at most every [`PROGRESS_INTERVAL`] for downloads.
+async fn pump(
+    connection: zbus::Connection,
+    path: OwnedObjectPath,
+    shared: Arc<Shared>,
+    mut events: tokio::sync::mpsc::UnboundedReceiver<JobEvent>,
+) {
+    let mut last = Instant::now() - PROGRESS_INTERVAL;
+    let mut pending: Option<JobEvent> = None;
+    loop {
+        let event = match pending.take() {
+            Some(event) => Some(event),
+            None => events.recv().await,
+        };
+        let Some(event) = event else { break };
+        match event {
+            JobEvent::Phase(phase) => {
+                *lock(&shared.phase) = phase.to_string();
+                update_job(&connection, &path, |job| job.phase = phase.to_string()).await;
+                if let Ok(emitter) = SignalEmitter::new(&connection, OBJECT_PATH) {
+                    let main = UpdateCenter {
+                        shared: shared.clone(),
+                    };
+                    let _ = main.state_changed(&emitter).await;
+                }
+            }
+            JobEvent::Version(version) => {
+                update_job(&connection, &path, |job| job.version = version).await;
+            }
+            JobEvent::Download {
+                done,
+                total,
+                rate,
+                eta,
+            } => {
+                // Only the newest of a burst is published.
+                while let Ok(next) = events.try_recv() {
+                    if matches!(next, JobEvent::Download { .. }) {
+                        continue;
+                    }
+                    pending = Some(next);
+                    break;
+                }
+                if last.elapsed() < PROGRESS_INTERVAL && done < total && pending.is_none() {
+                    continue;
+                }
+                last = Instant::now();
+                update_job(&connection, &path, |job| {
+                    job.done = done;
+                    job.total = total;
+                    job.rate = rate;
+                    job.eta = eta.and_then(|e| i64::try_from(e).ok()).unwrap_or(-1);
+                })
+                .await;
             }
         }
     }
@@ -75,41 +711,636 @@ impl UpdateCenter {
 
 #[zbus::interface(name = "org.kde.UpdateCenter1")]
 impl UpdateCenter {
-    /// Every OS version installed, newest first, with the files of each.
+    /// Every OS version installed, newest first, with its files and states.
     async fn list_versions(&self) -> Result<Vec<VersionInfo>, Error> {
-        self.read("ListVersions")
+        self.shared.touch();
+        read_system(&self.shared.options.layout)
             .await
             .map(|state| versions(&state))
     }
 
     /// Warnings about the update definitions, so that no client misses them.
     async fn list_warnings(&self) -> Result<Vec<DefinitionWarning>, Error> {
-        let state = self.read("ListWarnings").await?;
-        Ok(state
-            .definitions
-            .warnings
-            .iter()
-            .map(|w| DefinitionWarning {
-                file: w.file.display().to_string(),
-                line: w.line.and_then(|l| u32::try_from(l).ok()).unwrap_or(0),
-                message: w.message.clone(),
-            })
-            .collect())
+        self.shared.touch();
+        read_system(&self.shared.options.layout)
+            .await
+            .map(|state| warnings(&state))
     }
+
+    /// Reads what the sources offer, as a job.
+    async fn check(
+        &self,
+        #[zbus(header)] header: zbus::message::Header<'_>,
+        #[zbus(connection)] connection: &zbus::Connection,
+    ) -> Result<OwnedObjectPath, Error> {
+        self.authorize(connection, &header, action::CHECK).await?;
+        let (path, _cancel) = self.start_job(connection, &header, "check", "").await?;
+        let (me, conn, job_path) = (self.clone_handle(), connection.clone(), path.clone());
+        tokio::spawn(async move {
+            let shared = me.shared.clone();
+            let outcome = blocking(move || {
+                let layout = &shared.options.layout;
+                let fetcher = shared.fetcher();
+                let state = update_center_engine::read_system(layout).map_err(engine_error)?;
+                let catalog = update_center_engine::catalog::check(
+                    &state.definitions,
+                    &state.inventory,
+                    &layout.root,
+                    &fetcher,
+                )
+                .map_err(|e| Error::Network(e.to_string()))?;
+                let offer = match &catalog.candidate {
+                    None => UpdateOffer::default(),
+                    Some(version) => {
+                        let offers: Vec<_> = catalog
+                            .versions
+                            .iter()
+                            .filter(|v| &v.version == version)
+                            .flat_map(|v| v.files.clone())
+                            .collect();
+                        let download_bytes = crate::bin_facts::sizes(&fetcher, &offers)
+                            .map(|s| s.iter().map(|(_, s)| s.download).sum())
+                            .unwrap_or(0);
+                        let summary = state
+                            .inventory
+                            .booted
+                            .as_deref()
+                            .map(|running| {
+                                update_center_engine::changelog::changelog(
+                                    &state.definitions,
+                                    &layout.root,
+                                    &fetcher,
+                                    running,
+                                    version,
+                                )
+                            })
+                            .and_then(|log| log.releases.first().cloned())
+                            .and_then(|r| r.description.first().cloned())
+                            .unwrap_or_default();
+                        UpdateOffer {
+                            version: version.clone(),
+                            download_bytes,
+                            summary,
+                        }
+                    }
+                };
+                *lock(&shared.available) = offer.clone();
+                *lock(&shared.last_check) = chrono::Utc::now().timestamp();
+                Ok(if offer.version.is_empty() {
+                    "The system is up to date.".to_string()
+                } else {
+                    format!("Version {} is available.", offer.version)
+                })
+            })
+            .await;
+            if let Ok(emitter) = SignalEmitter::new(&conn, OBJECT_PATH) {
+                let _ = me.available_update_changed(&emitter).await;
+                let _ = me.last_check_time_changed(&emitter).await;
+            }
+            me.finish_job(&conn, &job_path, outcome).await;
+        });
+        Ok(path)
+    }
+
+    /// Installs the newest version (`version` empty) or the named one, as a job.
+    async fn install(
+        &self,
+        #[zbus(header)] header: zbus::message::Header<'_>,
+        #[zbus(connection)] connection: &zbus::Connection,
+        version: &str,
+    ) -> Result<OwnedObjectPath, Error> {
+        if !version.is_empty() {
+            valid_version(version)?;
+        }
+        let needed = if version.is_empty() {
+            action::INSTALL
+        } else {
+            action::INSTALL_VERSION
+        };
+        self.authorize(connection, &header, needed).await?;
+        let (path, cancel) = self
+            .start_job(connection, &header, "install", version)
+            .await?;
+        let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+        let pump = tokio::spawn(pump(
+            connection.clone(),
+            path.clone(),
+            self.shared.clone(),
+            rx,
+        ));
+        let (me, conn, job_path) = (self.clone_handle(), connection.clone(), path.clone());
+        let wanted = (!version.is_empty()).then(|| version.to_string());
+        tokio::spawn(async move {
+            let shared = me.shared.clone();
+            let outcome = blocking(move || {
+                let fetcher = shared.fetcher();
+                let plan = stage::stage(
+                    &shared.options.layout,
+                    &fetcher,
+                    wanted.as_deref(),
+                    &cancel,
+                    &mut |event| {
+                        let _ = match event {
+                            stage::Event::Recovered(r) => {
+                                eprintln!("update-center-helper: recovered: {r:?}");
+                                Ok(())
+                            }
+                            stage::Event::Planned(plan) => tx
+                                .send(JobEvent::Version(plan.version.clone()))
+                                .and_then(|()| tx.send(JobEvent::Phase("downloading"))),
+                            stage::Event::Progress(
+                                update_center_engine::transaction::Progress::Downloading {
+                                    done,
+                                    total,
+                                    rate_bytes_per_sec,
+                                    eta_secs,
+                                },
+                            ) => tx.send(JobEvent::Download {
+                                done,
+                                total,
+                                rate: rate_bytes_per_sec,
+                                eta: eta_secs,
+                            }),
+                            stage::Event::Progress(
+                                update_center_engine::transaction::Progress::Committing,
+                            ) => tx.send(JobEvent::Phase("installing")),
+                        };
+                    },
+                )
+                .map_err(stage_error)?;
+                drop(tx);
+                Ok(format!(
+                    "Version {} is installed; it boots next time, on trial until the boot is good.",
+                    plan.version
+                ))
+            })
+            .await;
+            let _ = pump.await;
+            if outcome.is_ok() {
+                *lock(&me.shared.available) = UpdateOffer::default();
+                if let Ok(emitter) = SignalEmitter::new(&conn, OBJECT_PATH) {
+                    let _ = me.available_update_changed(&emitter).await;
+                }
+            }
+            me.finish_job(&conn, &job_path, outcome).await;
+        });
+        Ok(path)
+    }
+
+    /// Cancels a job: the caller's own, or (as an administrator) anyone's.
+    async fn cancel(
+        &self,
+        #[zbus(header)] header: zbus::message::Header<'_>,
+        #[zbus(connection)] connection: &zbus::Connection,
+        job: ObjectPath<'_>,
+    ) -> Result<(), Error> {
+        self.shared.touch();
+        let (owner, owner_uid, flag) = {
+            let running = lock(&self.shared.job);
+            match running.as_ref() {
+                Some(r) if r.path.as_str() == job.as_str() => {
+                    (r.owner.clone(), r.owner_uid, r.cancel.clone())
+                }
+                _ => {
+                    return Err(Error::InvalidArgument(format!(
+                        "{} is not a running job",
+                        job.as_str()
+                    )));
+                }
+            }
+        };
+        let sender = header.sender().map(|s| s.to_string()).unwrap_or_default();
+        let caller_uid = match header.sender() {
+            Some(s) => match zbus::fdo::DBusProxy::new(connection).await {
+                Ok(proxy) => proxy.get_connection_unix_user(s.clone().into()).await.ok(),
+                Err(_) => None,
+            },
+            None => None,
+        };
+        let own = sender == owner || (caller_uid.is_some() && caller_uid == owner_uid);
+        if !own {
+            self.authorize(connection, &header, action::CANCEL_ANY)
+                .await?;
+        }
+        flag.store(true, Ordering::SeqCst);
+        Ok(())
+    }
+
+    /// Makes a version the default boot entry, or the next boot's only (`once`).
+    async fn rollback(
+        &self,
+        #[zbus(header)] header: zbus::message::Header<'_>,
+        #[zbus(connection)] connection: &zbus::Connection,
+        #[zbus(signal_emitter)] emitter: SignalEmitter<'_>,
+        version: &str,
+        once: bool,
+    ) -> Result<(), Error> {
+        valid_version(version)?;
+        self.authorize(connection, &header, action::ROLLBACK)
+            .await?;
+        self.refuse_while_busy()?;
+        let layout = self.shared.options.layout.clone();
+        let version = version.to_string();
+        blocking(move || {
+            let state = update_center_engine::read_system(&layout).map_err(engine_error)?;
+            lifecycle::rollback(&layout, &state, &version, once).map_err(lifecycle_error)?;
+            Ok(())
+        })
+        .await?;
+        self.refresh(&emitter).await;
+        Ok(())
+    }
+
+    /// Pins a version: never removed.
+    async fn pin(
+        &self,
+        #[zbus(header)] header: zbus::message::Header<'_>,
+        #[zbus(connection)] connection: &zbus::Connection,
+        #[zbus(signal_emitter)] emitter: SignalEmitter<'_>,
+        version: &str,
+    ) -> Result<(), Error> {
+        self.set_pinned(&header, connection, &emitter, version, true)
+            .await
+    }
+
+    /// Unpins a version.
+    async fn unpin(
+        &self,
+        #[zbus(header)] header: zbus::message::Header<'_>,
+        #[zbus(connection)] connection: &zbus::Connection,
+        #[zbus(signal_emitter)] emitter: SignalEmitter<'_>,
+        version: &str,
+    ) -> Result<(), Error> {
+        self.set_pinned(&header, connection, &emitter, version, false)
+            .await
+    }
+
+    /// Removes a whole installed version, boot entry first.
+    async fn remove_version(
+        &self,
+        #[zbus(header)] header: zbus::message::Header<'_>,
+        #[zbus(connection)] connection: &zbus::Connection,
+        #[zbus(signal_emitter)] emitter: SignalEmitter<'_>,
+        version: &str,
+    ) -> Result<(), Error> {
+        valid_version(version)?;
+        self.authorize(connection, &header, action::REMOVE).await?;
+        self.refuse_while_busy()?;
+        let layout = self.shared.options.layout.clone();
+        let version = version.to_string();
+        blocking(move || {
+            let state = update_center_engine::read_system(&layout).map_err(engine_error)?;
+            let v = state
+                .inventory
+                .versions
+                .iter()
+                .find(|v| v.version == version)
+                .ok_or_else(|| Error::Refused(format!("version {version} is not installed")))?;
+            let states = lifecycle::states(&state, v);
+            use lifecycle::VersionState as S;
+            if let Some(keep) = states.iter().find(|s| {
+                matches!(
+                    s,
+                    S::Running | S::Default | S::NextBootOnce | S::Pinned | S::Protected
+                )
+            }) {
+                return Err(Error::Refused(format!(
+                    "version {version} is {}: it cannot be removed{}",
+                    keep.describe(),
+                    if matches!(keep, S::Pinned) {
+                        " (unpin it first)"
+                    } else {
+                        ""
+                    }
+                )));
+            }
+            let active: Vec<_> = state.definitions.active().collect();
+            let removal = crate::bin_facts::with_facts(&layout, &[], |facts| {
+                update_center_engine::plan::removal_of(v, &active, facts)
+            });
+            update_center_engine::transaction::remove_versions(&[removal], &layout)
+                .map_err(|e| Error::Io(e.to_string()))
+        })
+        .await?;
+        self.refresh(&emitter).await;
+        Ok(())
+    }
+
+    /// Removes the oldest versions beyond `InstancesMax=`; returns them.
+    async fn vacuum(
+        &self,
+        #[zbus(header)] header: zbus::message::Header<'_>,
+        #[zbus(connection)] connection: &zbus::Connection,
+        #[zbus(signal_emitter)] emitter: SignalEmitter<'_>,
+    ) -> Result<Vec<String>, Error> {
+        self.authorize(connection, &header, action::VACUUM).await?;
+        self.refuse_while_busy()?;
+        let layout = self.shared.options.layout.clone();
+        let removed = blocking(move || {
+            let state = update_center_engine::read_system(&layout).map_err(engine_error)?;
+            let removals = crate::bin_facts::with_facts(&layout, &[], |facts| {
+                update_center_engine::plan::vacuum(&state, facts)
+            });
+            update_center_engine::transaction::remove_versions(&removals, &layout)
+                .map_err(|e| Error::Io(e.to_string()))?;
+            Ok(removals.into_iter().map(|r| r.version).collect())
+        })
+        .await?;
+        self.refresh(&emitter).await;
+        Ok(removed)
+    }
+
+    /// What changes between two versions, as JSON (docs/json.md).
+    async fn changelog(&self, from: &str, to: &str) -> Result<String, Error> {
+        self.shared.touch();
+        for v in [from, to].into_iter().filter(|v| !v.is_empty()) {
+            valid_version(v)?;
+        }
+        let shared = self.shared.clone();
+        let (from, to) = (from.to_string(), to.to_string());
+        blocking(move || {
+            let layout = &shared.options.layout;
+            let state = update_center_engine::read_system(layout).map_err(engine_error)?;
+            let from = if from.is_empty() {
+                state.inventory.booted.clone().ok_or_else(|| {
+                    Error::InvalidArgument("the running version is unknown: name FROM".into())
+                })?
+            } else {
+                from
+            };
+            let to = if to.is_empty() {
+                let offered = lock(&shared.available).version.clone();
+                if offered.is_empty() {
+                    state
+                        .inventory
+                        .versions
+                        .first()
+                        .map(|v| v.version.clone())
+                        .ok_or_else(|| Error::InvalidArgument("name TO".into()))?
+                } else {
+                    offered
+                }
+            } else {
+                to
+            };
+            let log = update_center_engine::changelog::changelog(
+                &state.definitions,
+                &layout.root,
+                &shared.fetcher(),
+                &from,
+                &to,
+            );
+            serde_json::to_string(&log).map_err(|e| Error::Failed(e.to_string()))
+        })
+        .await
+    }
+
+    /// History records, newest first, as a JSON array.
+    async fn history(&self, since: i64, until: i64, limit: u32) -> Result<String, Error> {
+        self.shared.touch();
+        let time = |t: i64| -> Result<Option<chrono::DateTime<chrono::Utc>>, Error> {
+            if t == 0 {
+                return Ok(None);
+            }
+            chrono::DateTime::from_timestamp(t, 0)
+                .map(Some)
+                .ok_or_else(|| Error::InvalidArgument(format!("{t} is not a time")))
+        };
+        let query = update_center_engine::history::Query {
+            since: time(since)?,
+            until: time(until)?,
+            kinds: Vec::new(),
+            limit: (limit > 0).then_some(limit as usize),
+        };
+        let layout = self.shared.options.layout.clone();
+        blocking(move || {
+            let dir = layout.on_disk(
+                std::path::Path::new("/")
+                    .join(update_center_engine::transaction::STATE_DIR)
+                    .as_path(),
+            );
+            serde_json::to_string(&update_center_engine::history::query(&dir, &query))
+                .map_err(|e| Error::Failed(e.to_string()))
+        })
+        .await
+    }
+
+    /// Every setting as `Section.Key` -> value.
+    async fn get_settings(&self) -> Result<std::collections::HashMap<String, String>, Error> {
+        self.shared.touch();
+        let root = self.shared.options.layout.root.clone();
+        blocking(move || {
+            update_center_engine::settings::load(&root)
+                .map(|s| s.to_map().into_iter().collect())
+                .map_err(|e| Error::InvalidDefinition(e.to_string()))
+        })
+        .await
+    }
+
+    /// Sets one setting (an empty value restores the default).
+    async fn set_setting(
+        &self,
+        #[zbus(header)] header: zbus::message::Header<'_>,
+        #[zbus(connection)] connection: &zbus::Connection,
+        key: &str,
+        value: &str,
+    ) -> Result<(), Error> {
+        if !update_center_engine::settings::KEYS.contains(&key) {
+            let shown: String = key.chars().take(40).collect();
+            return Err(Error::InvalidArgument(format!(
+                "`{shown}` is not a setting; known: {}",
+                update_center_engine::settings::KEYS.join(", ")
+            )));
+        }
+        self.authorize(connection, &header, action::SETTINGS)
+            .await?;
+        let root = self.shared.options.layout.root.clone();
+        let (key, value) = (key.to_string(), value.to_string());
+        blocking(move || {
+            update_center_engine::settings::set(&root, &key, &value)
+                .map(|_| ())
+                .map_err(|e| match e {
+                    update_center_engine::settings::SettingsError::Invalid { .. } => {
+                        Error::InvalidArgument(e.to_string())
+                    }
+                    other => Error::Io(other.to_string()),
+                })
+        })
+        .await
+    }
+
+    /// Clears the automatic-fallback flag.
+    async fn acknowledge_fallback(
+        &self,
+        #[zbus(header)] header: zbus::message::Header<'_>,
+        #[zbus(connection)] connection: &zbus::Connection,
+        #[zbus(signal_emitter)] emitter: SignalEmitter<'_>,
+    ) -> Result<(), Error> {
+        self.authorize(connection, &header, action::ACKNOWLEDGE)
+            .await?;
+        let layout = self.shared.options.layout.clone();
+        blocking(move || {
+            lifecycle::acknowledge_fallback(&layout)
+                .map(|_| ())
+                .map_err(lifecycle_error)
+        })
+        .await?;
+        self.refresh(&emitter).await;
+        Ok(())
+    }
+
+    /// Sent whenever installed versions, boot choices or pins change.
+    #[zbus(signal)]
+    async fn versions_changed(emitter: &SignalEmitter<'_>) -> zbus::Result<()>;
 
     /// Version of this API.
     #[zbus(property)]
     fn api_version(&self) -> u32 {
         API_VERSION
     }
+
+    /// idle, checking, planning, downloading, installing, ready-to-restart or error.
+    #[zbus(property)]
+    fn state(&self) -> String {
+        self.shared.touch();
+        self.shared.state()
+    }
+
+    /// The version running.
+    #[zbus(property)]
+    fn running_version(&self) -> String {
+        lock(&self.shared.snapshot).running.clone()
+    }
+
+    /// The version booted by default.
+    #[zbus(property)]
+    fn default_version(&self) -> String {
+        lock(&self.shared.snapshot).default.clone()
+    }
+
+    /// The update on offer from the last check: (version, bytes to download, summary).
+    #[zbus(property)]
+    fn available_update(&self) -> UpdateOffer {
+        lock(&self.shared.available).clone()
+    }
+
+    /// Seconds since the epoch of the last check (0: never).
+    #[zbus(property)]
+    fn last_check_time(&self) -> i64 {
+        *lock(&self.shared.last_check)
+    }
+
+    /// The last job's error, empty after a success.
+    #[zbus(property)]
+    fn last_error(&self) -> String {
+        lock(&self.shared.last_error).clone()
+    }
+
+    /// The automatic-fallback message until acknowledged; empty otherwise.
+    #[zbus(property)]
+    fn fallback(&self) -> String {
+        lock(&self.shared.snapshot).fallback.clone()
+    }
+
+    /// Warnings about the definitions.
+    #[zbus(property)]
+    fn warnings(&self) -> Vec<DefinitionWarning> {
+        lock(&self.shared.snapshot).warnings.clone()
+    }
+
+    /// The running job, or `/`.
+    #[zbus(property)]
+    fn current_job(&self) -> OwnedObjectPath {
+        lock(&self.shared.job)
+            .as_ref()
+            .map(|j| j.path.clone())
+            .unwrap_or_else(|| OwnedObjectPath::from(ObjectPath::from_static_str_unchecked("/")))
+    }
 }
 
-/// Serves the API until SIGTERM or SIGINT.
-pub async fn serve(layout: Layout) -> Result<()> {
+impl UpdateCenter {
+    fn refuse_while_busy(&self) -> Result<(), Error> {
+        match lock(&self.shared.job).as_ref() {
+            Some(job) => Err(Error::Busy(format!(
+                "another job is running: {} ({}); wait for it to finish",
+                job.path.as_str(),
+                job.kind
+            ))),
+            None => Ok(()),
+        }
+    }
+
+    async fn set_pinned(
+        &self,
+        header: &zbus::message::Header<'_>,
+        connection: &zbus::Connection,
+        emitter: &SignalEmitter<'_>,
+        version: &str,
+        pinned: bool,
+    ) -> Result<(), Error> {
+        valid_version(version)?;
+        self.authorize(connection, header, action::PIN).await?;
+        let layout = self.shared.options.layout.clone();
+        let version = version.to_string();
+        blocking(move || {
+            let state = update_center_engine::read_system(&layout).map_err(engine_error)?;
+            lifecycle::set_pinned(&layout, &state, &version, pinned)
+                .map(|_| ())
+                .map_err(lifecycle_error)
+        })
+        .await?;
+        self.refresh(emitter).await;
+        Ok(())
+    }
+}
+
+/// Serves the API until SIGTERM or SIGINT, or until idle for `options.idle_exit`.
+pub async fn serve(options: Options) -> Result<()> {
+    let layout = options.layout.clone();
     let root = layout.root.display().to_string();
+    // An update cut short by a crash or a power cut is finished or undone before anything else.
+    let recovery = {
+        let layout = layout.clone();
+        tokio::task::spawn_blocking(move || stage::recover(&layout)).await?
+    };
+    let notice = match &recovery {
+        Ok(update_center_engine::transaction::Recovery::Clean) => String::new(),
+        Ok(update_center_engine::transaction::Recovery::Completed(version)) => format!(
+            "The helper stopped while installing version {version}; it finished the installation on start-up."
+        ),
+        Ok(update_center_engine::transaction::Recovery::Discarded(files)) => format!(
+            "The helper stopped during an update; on start-up it removed its {} unfinished file(s). Nothing installed changed.",
+            files.len()
+        ),
+        Err(e) => {
+            // Nothing to recover on a system that cannot be read; the calls say why.
+            eprintln!("update-center-helper: cannot check for an interrupted update: {e}");
+            String::new()
+        }
+    };
+    if !notice.is_empty() {
+        eprintln!("update-center-helper: {notice}");
+    }
+    let state = update_center_engine::read_system(&layout).ok();
+    let shared = Arc::new(Shared {
+        options: options.clone(),
+        snapshot: Mutex::new(state.as_ref().map(snapshot_of).unwrap_or_default()),
+        job: Mutex::new(None),
+        phase: Mutex::new(String::new()),
+        available: Mutex::new(UpdateOffer::default()),
+        last_check: Mutex::new(0),
+        last_error: Mutex::new(notice),
+        next_job: AtomicU64::new(0),
+        activity: Mutex::new(Instant::now()),
+    });
     let _connection = zbus::connection::Builder::system()
         .context("cannot find the system bus")?
-        .serve_at(OBJECT_PATH, UpdateCenter { layout })?
+        .serve_at(
+            OBJECT_PATH,
+            UpdateCenter {
+                shared: shared.clone(),
+            },
+        )?
         .name(BUS_NAME)?
         .build()
         .await
@@ -120,9 +1351,26 @@ pub async fn serve(layout: Layout) -> Result<()> {
         })?;
     eprintln!("update-center-helper: serving {BUS_NAME} for the system at {root}");
     let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+    let idle = async {
+        let Some(limit) = options.idle_exit else {
+            return std::future::pending::<()>().await;
+        };
+        loop {
+            let since = lock(&shared.activity).elapsed();
+            let busy = lock(&shared.job).is_some();
+            if !busy && since >= limit {
+                return;
+            }
+            tokio::time::sleep(limit.saturating_sub(since).max(Duration::from_millis(100))).await;
+        }
+    };
     tokio::select! {
         _ = terminate.recv() => {}
         _ = tokio::signal::ctrl_c() => {}
+        () = idle => eprintln!("update-center-helper: idle, exiting (the bus starts it again when needed)"),
+    }
+    if let Some(job) = lock(&shared.job).as_ref() {
+        job.cancel.store(true, Ordering::SeqCst);
     }
     eprintln!("update-center-helper: stopping");
     Ok(())

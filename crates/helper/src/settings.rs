@@ -26,6 +26,110 @@ pub struct Settings {
     pub health_timeout: Duration,
     /// `[Health] OnFailure=`.
     pub on_failure: OnFailure,
+    /// `[Updates] MaxRateBytesPerSec=`: the download bandwidth limit (none: as fast as the
+    /// link goes).
+    pub max_rate: Option<u64>,
+}
+
+/// The settings keys, as `Section.Key`, for the API and the CLI.
+pub const KEYS: [&str; 3] = [
+    "Health.TimeoutSec",
+    "Health.OnFailure",
+    "Updates.MaxRateBytesPerSec",
+];
+
+impl Settings {
+    /// Every setting as `Section.Key` -> value.
+    pub fn to_map(&self) -> std::collections::BTreeMap<String, String> {
+        let on_failure = match self.on_failure {
+            OnFailure::Wait => "wait",
+            OnFailure::RebootPrevious => "reboot-previous",
+        };
+        [
+            (KEYS[0], self.health_timeout.as_secs().to_string()),
+            (KEYS[1], on_failure.to_string()),
+            (
+                KEYS[2],
+                self.max_rate.map(|r| r.to_string()).unwrap_or_default(),
+            ),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect()
+    }
+}
+
+/// Sets `Section.Key` to `value` (empty: back to the default) in the settings file, keeping
+/// every other line; the value is checked first, and the file written atomically.
+pub fn set(root: &Path, key: &str, value: &str) -> Result<Settings, SettingsError> {
+    let shown = Path::new("/").join(FILE);
+    let invalid = |message: String| SettingsError::Invalid {
+        file: shown.clone(),
+        line: 0,
+        section: key.split('.').next().unwrap_or_default().to_string(),
+        key: key.to_string(),
+        message,
+    };
+    if !KEYS.contains(&key) {
+        return Err(invalid(format!(
+            "unknown setting; known: {}",
+            KEYS.join(", ")
+        )));
+    }
+    if value.contains(['\n', '\r']) || value.len() > 64 {
+        return Err(invalid("a value is one short line".into()));
+    }
+    let (section, name) = key.split_once('.').unwrap_or_default();
+    let path = root.join(FILE);
+    let text = match std::fs::read_to_string(&path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
+        Err(source) => {
+            return Err(SettingsError::Io {
+                file: shown,
+                source,
+            });
+        }
+    };
+    let mut lines: Vec<String> = Vec::new();
+    let mut current = String::new();
+    let mut placed = false;
+    for line in text.lines() {
+        let t = line.trim();
+        if t.starts_with('[') && t.ends_with(']') {
+            if current == section && !placed && !value.is_empty() {
+                lines.push(format!("{name}={value}"));
+                placed = true;
+            }
+            current = t[1..t.len() - 1].to_string();
+        } else if current == section && t.split_once('=').is_some_and(|(k, _)| k.trim() == name) {
+            if !placed && !value.is_empty() {
+                lines.push(format!("{name}={value}"));
+                placed = true;
+            }
+            continue;
+        }
+        lines.push(line.to_string());
+    }
+    if !placed && !value.is_empty() {
+        if current != section {
+            lines.push(format!("[{section}]"));
+        }
+        lines.push(format!("{name}={value}"));
+    }
+    let new_text = lines.join("\n") + "\n";
+    // Checked as a whole before it replaces the file.
+    let settings = parse(&shown, &new_text).map_err(|e| match e {
+        SettingsError::Invalid { message, .. } => invalid(message),
+        other => other,
+    })?;
+    crate::transaction::write_atomically(&path, new_text.as_bytes()).map_err(|source| {
+        SettingsError::Io {
+            file: shown,
+            source,
+        }
+    })?;
+    Ok(settings)
 }
 
 impl Default for Settings {
@@ -33,6 +137,7 @@ impl Default for Settings {
         Self {
             health_timeout: Duration::from_secs(60),
             on_failure: OnFailure::Wait,
+            max_rate: None,
         }
     }
 }
@@ -80,8 +185,12 @@ pub fn load(root: &Path) -> Result<Settings, SettingsError> {
             });
         }
     };
+    parse(&shown, &text)
+}
+
+fn parse(shown: &Path, text: &str) -> Result<Settings, SettingsError> {
     let mut settings = Settings::default();
-    for a in ini::parse(&shown, &text)? {
+    for a in ini::parse(shown, text)? {
         let invalid = |message: &str| SettingsError::Invalid {
             file: a.file.clone(),
             line: a.line,
@@ -105,6 +214,17 @@ pub fn load(root: &Path) -> Result<Settings, SettingsError> {
                     "wait" => OnFailure::Wait,
                     "reboot-previous" => OnFailure::RebootPrevious,
                     _ => return Err(invalid("expected wait or reboot-previous")),
+                }
+            }
+            ("Updates", "MaxRateBytesPerSec") => {
+                settings.max_rate = match a.value.trim() {
+                    "" => None,
+                    v => Some(
+                        v.parse::<u64>()
+                            .ok()
+                            .filter(|r| *r >= 1024)
+                            .ok_or_else(|| invalid("expected bytes per second, 1024 or more"))?,
+                    ),
                 }
             }
             _ => return Err(invalid("unknown setting")),
@@ -143,6 +263,35 @@ mod tests {
         assert_eq!(
             load(Path::new("/nonexistent")).expect("defaults"),
             Settings::default()
+        );
+    }
+
+    #[test]
+    fn set_keeps_other_lines_checks_values_and_resets() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let file = dir.path().join(FILE);
+        std::fs::create_dir_all(file.parent().expect("parent")).expect("mkdir");
+        std::fs::write(&file, "# ours\n[Health]\nTimeoutSec=5\n").expect("write");
+        let s = set(dir.path(), "Health.OnFailure", "reboot-previous").expect("set");
+        assert_eq!(s.on_failure, OnFailure::RebootPrevious);
+        assert_eq!(s.health_timeout, Duration::from_secs(5));
+        set(dir.path(), "Updates.MaxRateBytesPerSec", "1000000").expect("set");
+        let text = std::fs::read_to_string(&file).expect("read");
+        assert!(text.starts_with("# ours\n[Health]\n"), "{text}");
+        assert_eq!(load(dir.path()).expect("load").max_rate, Some(1_000_000));
+        let e = set(dir.path(), "Health.TimeoutSec", "forever").expect_err("value");
+        assert!(e.to_string().contains("whole seconds"), "{e}");
+        let e = set(dir.path(), "Health.Colour", "red").expect_err("key");
+        assert!(e.to_string().contains("unknown setting"), "{e}");
+        assert_eq!(
+            std::fs::read_to_string(&file).expect("read"),
+            text,
+            "refused: unchanged"
+        );
+        set(dir.path(), "Health.TimeoutSec", "").expect("reset");
+        assert_eq!(
+            load(dir.path()).expect("load").health_timeout,
+            Duration::from_secs(60)
         );
     }
 }

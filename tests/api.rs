@@ -1,0 +1,433 @@
+//! The helper's D-Bus API on a private system bus (dbus-daemon with the project's policy) with a
+//! real polkitd (the project's actions, rules that allow the user `daemon` and refuse everybody
+//! else): every mutating method refused to a denied caller with nothing changed on disk or in
+//! the history, and allowed to an allowed one; callers run as other users through `setpriv`.
+//! Jobs: one at a time (a second caller is told which one runs), progress and `Finished` seen
+//! by every client, cancel leaves no trace, a helper killed mid-job recovers on its next start.
+//! Hostile arguments get invalid-argument errors and the helper stays up.
+
+use std::path::Path;
+use std::process::Command;
+use std::time::Duration;
+use testbed::bus::PrivateBus;
+use testbed::mirror::{self, HttpMirror};
+use testbed::polkit::{Polkit, rules_allowing};
+use testbed::process::Helper;
+use testbed::system::{Images, KdeLinuxRoot, VersionSpec, installed_files};
+use update_center_client::{Error, JobProxy, UpdateCenterProxy};
+
+const A: &str = "202611010800";
+const B: &str = "202611150800";
+const NEW: &str = "202611250800";
+const PAYLOAD_BYTES: usize = 2 * 1024 * 1024;
+/// The user the rules allow, and one they refuse.
+const ALLOWED_UID: u32 = 1; // daemon
+const DENIED_UID: u32 = 65534; // nobody
+
+struct World {
+    _dir: tempfile::TempDir,
+    system: KdeLinuxRoot,
+    bus: PrivateBus,
+    _polkit: Polkit,
+    server: HttpMirror,
+    helper: Option<Helper>,
+}
+
+/// A and B installed (B running, with EFI variables), a mirror offering NEW, polkitd and the
+/// helper (downloads limited to `max_rate` bytes per second when given).
+fn world(max_rate: Option<u64>) -> World {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let system = KdeLinuxRoot::create(
+        &dir.path().join("root"),
+        &[VersionSpec::complete(A), VersionSpec::complete(B)],
+        Some(B),
+        Images::Plain,
+    )
+    .expect("root");
+    testbed::firmware::enable_efivars(&system.root).expect("efivars");
+    testbed::firmware::running(&system.root, B).expect("running");
+    let mirror_dir = dir.path().join("mirror");
+    let image = format!("kde-linux_{NEW}_root-x86-64.erofs");
+    let payload: Vec<u8> = (0..PAYLOAD_BYTES).map(|i| (i % 241) as u8).collect();
+    mirror::with_payloads(&mirror_dir, NEW, &[(image, payload)]).expect("mirror");
+    let server = HttpMirror::serve(&mirror_dir).expect("serve");
+    system.use_source(&server.url, false).expect("source");
+    let bus = PrivateBus::start().expect("bus");
+    let polkit = Polkit::start(&bus, &rules_allowing(&["daemon"])).expect("polkitd");
+    let mut w = World {
+        _dir: dir,
+        system,
+        bus,
+        _polkit: polkit,
+        server,
+        helper: None,
+    };
+    w.start_helper(max_rate);
+    w
+}
+
+impl World {
+    fn start_helper(&mut self, max_rate: Option<u64>) {
+        self.helper = None;
+        let mut command = Command::new(testbed::binary("update-center-helper").expect("helper"));
+        if let Some(rate) = max_rate {
+            command.args(["--max-rate", &rate.to_string()]);
+        }
+        command.args(["--timeout", "5"]);
+        self.helper = Some(
+            Helper::start_with(
+                command,
+                &self.bus,
+                &self.system.root,
+                Some(Path::new("/efi")),
+            )
+            .expect("helper"),
+        );
+    }
+
+    /// Everything a refused call must leave alone: the installed files, the history, the
+    /// helper's state, the EFI variables, the settings.
+    fn fingerprint(&self) -> Vec<String> {
+        let root = &self.system.root;
+        let mut out: Vec<String> = installed_files(root)
+            .into_iter()
+            .map(|f| format!("{f:?}"))
+            .collect();
+        for file in [
+            "var/lib/update-center/history.jsonl",
+            "var/lib/update-center/state.json",
+            "etc/update-center/update-center.conf",
+        ] {
+            out.push(std::fs::read_to_string(root.join(file)).unwrap_or_default());
+        }
+        if let Ok(entries) = std::fs::read_dir(root.join("sys/firmware/efi/efivars")) {
+            let mut vars: Vec<String> = entries
+                .flatten()
+                .map(|e| format!("{:?} {:?}", e.file_name(), std::fs::read(e.path()).ok()))
+                .collect();
+            vars.sort();
+            out.extend(vars);
+        }
+        out
+    }
+
+    async fn proxy(&self) -> UpdateCenterProxy<'static> {
+        let connection = zbus::connection::Builder::address(self.bus.address.as_str())
+            .expect("address")
+            .build()
+            .await
+            .expect("connect");
+        UpdateCenterProxy::new(&connection).await.expect("proxy")
+    }
+}
+
+/// Calls a method as `uid` with dbus-send; (succeeded, what it printed).
+fn call_as(bus: &PrivateBus, uid: u32, method: &str, args: &[&str]) -> (bool, String) {
+    let output = Command::new("setpriv")
+        .args([
+            &format!("--reuid={uid}"),
+            &format!("--regid={uid}"),
+            "--clear-groups",
+            "dbus-send",
+            "--system",
+            "--print-reply",
+            "--dest=org.kde.UpdateCenter1",
+            "/org/kde/UpdateCenter1",
+            &format!("org.kde.UpdateCenter1.{method}"),
+        ])
+        .args(args)
+        .env("DBUS_SYSTEM_BUS_ADDRESS", &bus.address)
+        .output()
+        .expect("setpriv dbus-send");
+    (
+        output.status.success(),
+        String::from_utf8_lossy(&output.stdout).into_owned()
+            + &String::from_utf8_lossy(&output.stderr),
+    )
+}
+
+/// Waits for a job's `Finished` signal (or its result, if it finished already).
+async fn finished(proxy: &UpdateCenterProxy<'static>, job: &str) -> (bool, String, String) {
+    use futures_util::StreamExt;
+    let job = JobProxy::builder(proxy.inner().connection())
+        .path(job.to_string())
+        .expect("path")
+        .build()
+        .await
+        .expect("job proxy");
+    let mut signals = job.receive_finished().await.expect("subscribe");
+    let (done, name, message) = job.result().await.expect("result");
+    if job.phase().await.expect("phase") == "finished" {
+        return (done, name, message);
+    }
+    let signal = tokio::time::timeout(Duration::from_secs(60), signals.next())
+        .await
+        .expect("the job finishes within a minute")
+        .expect("a Finished signal");
+    let args = signal.args().expect("args");
+    (args.success, args.error, args.message)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn every_mutating_method_is_refused_to_a_denied_user_and_allowed_to_an_allowed_one() {
+    let w = world(None);
+    let calls: [(&str, Vec<String>); 9] = [
+        ("Check", vec![]),
+        ("Install", vec!["string:".into()]),
+        ("Install", vec![format!("string:{NEW}")]),
+        (
+            "Rollback",
+            vec![format!("string:{A}"), "boolean:false".into()],
+        ),
+        ("Pin", vec![format!("string:{A}")]),
+        ("Unpin", vec![format!("string:{A}")]),
+        ("Vacuum", vec![]),
+        (
+            "SetSetting",
+            vec!["string:Health.TimeoutSec".into(), "string:5".into()],
+        ),
+        ("AcknowledgeFallback", vec![]),
+    ];
+    let before = w.fingerprint();
+    for (method, args) in &calls {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let (ok, text) = call_as(&w.bus, DENIED_UID, method, &args);
+        assert!(!ok, "{method} must be refused to nobody: {text}");
+        assert!(
+            text.contains("org.kde.UpdateCenter1.Error.NotAuthorized"),
+            "{method}: {text}"
+        );
+        assert_eq!(w.fingerprint(), before, "{method}: nothing may change");
+    }
+    let (ok, text) = call_as(
+        &w.bus,
+        DENIED_UID,
+        "RemoveVersion",
+        &[&format!("string:{A}")],
+    );
+    assert!(!ok && text.contains("NotAuthorized"), "{text}");
+    assert_eq!(w.fingerprint(), before);
+    // Reading is open to everybody.
+    let (ok, text) = call_as(&w.bus, DENIED_UID, "ListVersions", &[]);
+    assert!(ok, "{text}");
+
+    // The allowed user: each works.
+    let proxy = w.proxy().await;
+    for (method, args) in &calls {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let (ok, text) = call_as(&w.bus, ALLOWED_UID, method, &args);
+        assert!(
+            ok || text.contains("Error.Refused") || text.contains("Error.Busy"),
+            "{method} by daemon: {text}"
+        );
+        if let Some(path) = text
+            .split_whitespace()
+            .find(|w| w.starts_with("\"/org/kde/UpdateCenter1/job/"))
+        {
+            let (success, _, message) = finished(&proxy, path.trim_matches('"')).await;
+            assert!(
+                success || message.contains("installed already"),
+                "{method}: {message}"
+            );
+        }
+    }
+    assert_ne!(w.fingerprint(), before, "the allowed calls changed things");
+    let versions = proxy.list_versions().await.expect("list");
+    assert!(versions.iter().any(|v| v.version == NEW && v.complete));
+    assert!(
+        versions.iter().any(|v| v.version == A && v.is("default")),
+        "rolled back to A: {versions:?}"
+    );
+    let settings = proxy.get_settings().await.expect("settings");
+    assert_eq!(settings["Health.TimeoutSec"], "5");
+    let history = proxy.history(0, 0, 0).await.expect("history");
+    for kind in ["committed", "rolled-back", "pinned", "unpinned"] {
+        assert!(history.contains(kind), "{kind}: {history}");
+    }
+    assert!(testbed::invariants::broken(&w.system.root).is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn one_job_at_a_time_and_every_client_sees_it_finish() {
+    use futures_util::StreamExt;
+    let w = world(Some(1_000_000));
+    let (first, second) = (w.proxy().await, w.proxy().await);
+    let mut changes_first = first.receive_versions_changed().await.expect("subscribe");
+    let mut changes_second = second.receive_versions_changed().await.expect("subscribe");
+    let job = first.install("").await.expect("install");
+    match second.install("").await {
+        Err(Error::Busy(message)) => assert!(message.contains(job.as_str()), "{message}"),
+        other => panic!("expected Busy, got {other:?}"),
+    }
+    match second.rollback(A, false).await {
+        Err(Error::Busy(_)) => {}
+        other => panic!("expected Busy, got {other:?}"),
+    }
+    assert_eq!(
+        second.current_job().await.expect("job").as_str(),
+        job.as_str()
+    );
+    let (a, b) = tokio::join!(
+        finished(&first, job.as_str()),
+        finished(&second, job.as_str())
+    );
+    assert!(a.0, "{a:?}");
+    assert_eq!(a, b, "both see the same result");
+    for stream in [&mut changes_first, &mut changes_second] {
+        tokio::time::timeout(Duration::from_secs(10), stream.next())
+            .await
+            .expect("VersionsChanged reaches every client")
+            .expect("signal");
+    }
+    assert_eq!(first.state().await.expect("state"), "ready-to-restart");
+    assert_eq!(first.current_job().await.expect("job").as_str(), "/");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_cancelled_download_leaves_no_trace() {
+    use futures_util::StreamExt;
+    let w = world(Some(200_000));
+    let before = installed_files(&w.system.root);
+    let proxy = w.proxy().await;
+    let job_path = proxy.install("").await.expect("install");
+    let job = JobProxy::builder(proxy.inner().connection())
+        .path(job_path.clone())
+        .expect("path")
+        .build()
+        .await
+        .expect("job");
+    let mut progress = job.receive_done_bytes_changed().await;
+    loop {
+        let change = tokio::time::timeout(Duration::from_secs(30), progress.next())
+            .await
+            .expect("progress")
+            .expect("a change");
+        if change.get().await.expect("value") > 0 {
+            break;
+        }
+    }
+    assert_eq!(job.phase().await.expect("phase"), "downloading");
+    proxy.cancel(&job_path.as_ref()).await.expect("cancel");
+    let (success, name, message) = finished(&proxy, job_path.as_str()).await;
+    assert!(!success);
+    assert_eq!(name, "org.kde.UpdateCenter1.Error.Cancelled", "{message}");
+    assert_eq!(installed_files(&w.system.root), before);
+    let leftovers: Vec<_> = ["system", "efi/EFI/Linux"]
+        .iter()
+        .flat_map(|d| {
+            std::fs::read_dir(w.system.root.join(d))
+                .expect("list")
+                .flatten()
+        })
+        .filter(|e| e.file_name().to_string_lossy().starts_with(".#"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+    assert!(
+        proxy
+            .last_error()
+            .await
+            .expect("error")
+            .contains("cancelled")
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_helper_killed_during_a_job_recovers_and_says_so() {
+    use futures_util::StreamExt;
+    let mut w = world(Some(200_000));
+    let before = installed_files(&w.system.root);
+    {
+        let proxy = w.proxy().await;
+        let job_path = proxy.install("").await.expect("install");
+        let job = JobProxy::builder(proxy.inner().connection())
+            .path(job_path)
+            .expect("path")
+            .build()
+            .await
+            .expect("job");
+        let mut progress = job.receive_done_bytes_changed().await;
+        loop {
+            let change = tokio::time::timeout(Duration::from_secs(30), progress.next())
+                .await
+                .expect("progress")
+                .expect("a change");
+            if change.get().await.expect("value") > PAYLOAD_BYTES as u64 / 4 {
+                break;
+            }
+        }
+    }
+    // SIGKILL: no chance to clean up.
+    w.helper = None;
+    let visible = |root: &Path| -> Vec<(String, u64, String, u32)> {
+        installed_files(root)
+            .into_iter()
+            .filter(|f| !f.0.contains("/.#"))
+            .collect()
+    };
+    assert_eq!(
+        visible(&w.system.root),
+        before,
+        "nothing half-installed is visible"
+    );
+    w.start_helper(None);
+    assert_eq!(
+        installed_files(&w.system.root),
+        before,
+        "the new helper removed the temporaries"
+    );
+    let proxy = w.proxy().await;
+    let notice = proxy.last_error().await.expect("last error");
+    assert!(
+        notice.contains("stopped during an update"),
+        "the new helper says what happened: {notice}"
+    );
+    assert_eq!(proxy.state().await.expect("state"), "error");
+    let job = proxy.install("").await.expect("install");
+    let (success, _, message) = finished(&proxy, job.as_str()).await;
+    assert!(success, "{message}");
+    assert!(testbed::invariants::broken(&w.system.root).is_empty());
+    let _ = &w.server;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn hostile_arguments_get_invalid_argument_errors_and_the_helper_stays_up() {
+    let w = world(None);
+    let proxy = w.proxy().await;
+    let huge = "9".repeat(1 << 20);
+    for bad in [huge.as_str(), "../../etc/passwd", "", "1 2", "v\u{1F600}"] {
+        match proxy.pin(bad).await {
+            Err(Error::InvalidArgument(message)) => assert!(message.len() < 300, "{message}"),
+            other => panic!(
+                "pin({:?}): expected InvalidArgument, got {other:?}",
+                &bad[..bad.len().min(20)]
+            ),
+        }
+        match proxy.rollback(bad, true).await {
+            Err(Error::InvalidArgument(_)) => {}
+            other => panic!("rollback: expected InvalidArgument, got {other:?}"),
+        }
+    }
+    match proxy.set_setting("Health.Colour", "red").await {
+        Err(Error::InvalidArgument(message)) => assert!(message.contains("not a setting")),
+        other => panic!("expected InvalidArgument, got {other:?}"),
+    }
+    match proxy.set_setting("Health.TimeoutSec", "forever").await {
+        Err(Error::InvalidArgument(message)) => assert!(message.contains("whole seconds")),
+        other => panic!("expected InvalidArgument, got {other:?}"),
+    }
+    match proxy.history(i64::MAX, 0, 0).await {
+        Err(Error::InvalidArgument(_)) => {}
+        other => panic!("expected InvalidArgument, got {other:?}"),
+    }
+    match proxy.rollback("209901010000", false).await {
+        Err(Error::Refused(message)) => assert!(message.contains("not installed")),
+        other => panic!("expected Refused, got {other:?}"),
+    }
+    // Wrong types never reach the code: the bus layer answers with an error.
+    let (ok, text) = call_as(&w.bus, 0, "Pin", &["int32:5"]);
+    assert!(!ok && text.contains("Signature mismatch"), "{text}");
+    let (ok, text) = call_as(&w.bus, 0, "Rollback", &["string:x"]);
+    assert!(!ok && text.contains("Signature mismatch"), "{text}");
+    assert_eq!(proxy.list_versions().await.expect("still up").len(), 2);
+    let _ = &w.server;
+}
