@@ -10,116 +10,13 @@ use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 use testbed::bus::PrivateBus;
-use testbed::mirror::{self, HttpMirror};
-use testbed::polkit::{Polkit, rules_allowing};
-use testbed::process::Helper;
-use testbed::system::{Images, KdeLinuxRoot, VersionSpec, installed_files};
+use testbed::system::installed_files;
 use update_center_client::{Error, JobProxy, UpdateCenterProxy};
 
-const A: &str = "202611010800";
-const B: &str = "202611150800";
-const NEW: &str = "202611250800";
-const PAYLOAD_BYTES: usize = 2 * 1024 * 1024;
+use testbed::world::{A, NEW, PAYLOAD_BYTES, world};
 /// The user the rules allow, and one they refuse.
 const ALLOWED_UID: u32 = 1; // daemon
 const DENIED_UID: u32 = 65534; // nobody
-
-struct World {
-    _dir: tempfile::TempDir,
-    system: KdeLinuxRoot,
-    bus: PrivateBus,
-    _polkit: Polkit,
-    server: HttpMirror,
-    helper: Option<Helper>,
-}
-
-/// A and B installed (B running, with EFI variables), a mirror offering NEW, polkitd and the
-/// helper (downloads limited to `max_rate` bytes per second when given).
-fn world(max_rate: Option<u64>) -> World {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let system = KdeLinuxRoot::create(
-        &dir.path().join("root"),
-        &[VersionSpec::complete(A), VersionSpec::complete(B)],
-        Some(B),
-        Images::Plain,
-    )
-    .expect("root");
-    testbed::firmware::enable_efivars(&system.root).expect("efivars");
-    testbed::firmware::running(&system.root, B).expect("running");
-    let mirror_dir = dir.path().join("mirror");
-    let image = format!("kde-linux_{NEW}_root-x86-64.erofs");
-    let payload: Vec<u8> = (0..PAYLOAD_BYTES).map(|i| (i % 241) as u8).collect();
-    mirror::with_payloads(&mirror_dir, NEW, &[(image, payload)]).expect("mirror");
-    let server = HttpMirror::serve(&mirror_dir).expect("serve");
-    system.use_source(&server.url, false).expect("source");
-    let bus = PrivateBus::start().expect("bus");
-    let polkit = Polkit::start(&bus, &rules_allowing(&["daemon"])).expect("polkitd");
-    let mut w = World {
-        _dir: dir,
-        system,
-        bus,
-        _polkit: polkit,
-        server,
-        helper: None,
-    };
-    w.start_helper(max_rate);
-    w
-}
-
-impl World {
-    fn start_helper(&mut self, max_rate: Option<u64>) {
-        self.helper = None;
-        let mut command = Command::new(testbed::binary("update-center-helper").expect("helper"));
-        if let Some(rate) = max_rate {
-            command.args(["--max-rate", &rate.to_string()]);
-        }
-        command.args(["--timeout", "5"]);
-        self.helper = Some(
-            Helper::start_with(
-                command,
-                &self.bus,
-                &self.system.root,
-                Some(Path::new("/efi")),
-            )
-            .expect("helper"),
-        );
-    }
-
-    /// Everything a refused call must leave alone: the installed files, the history, the
-    /// helper's state, the EFI variables, the settings.
-    fn fingerprint(&self) -> Vec<String> {
-        let root = &self.system.root;
-        let mut out: Vec<String> = installed_files(root)
-            .into_iter()
-            .map(|f| format!("{f:?}"))
-            .collect();
-        for file in [
-            "var/lib/update-center/history.jsonl",
-            "var/lib/update-center/state.json",
-            "etc/update-center/update-center.conf",
-        ] {
-            out.push(std::fs::read_to_string(root.join(file)).unwrap_or_default());
-        }
-        if let Ok(entries) = std::fs::read_dir(root.join("sys/firmware/efi/efivars")) {
-            let mut vars: Vec<String> = entries
-                .flatten()
-                .map(|e| format!("{:?} {:?}", e.file_name(), std::fs::read(e.path()).ok()))
-                .collect();
-            vars.sort();
-            out.extend(vars);
-        }
-        out
-    }
-
-    async fn proxy(&self) -> UpdateCenterProxy<'static> {
-        let connection = zbus::connection::Builder::address(self.bus.address.as_str())
-            .expect("address")
-            .build()
-            .await
-            .expect("connect");
-        UpdateCenterProxy::new(&connection).await.expect("proxy")
-    }
-}
 
 /// Calls a method as `uid` with dbus-send; (succeeded, what it printed).
 fn call_as(bus: &PrivateBus, uid: u32, method: &str, args: &[&str]) -> (bool, String) {
@@ -149,9 +46,12 @@ fn call_as(bus: &PrivateBus, uid: u32, method: &str, args: &[&str]) -> (bool, St
 /// Waits for a job's `Finished` signal (or its result, if it finished already).
 async fn finished(proxy: &UpdateCenterProxy<'static>, job: &str) -> (bool, String, String) {
     use futures_util::StreamExt;
+    // Uncached: phase and result are read straight from the helper (the signal stream does
+    // not need the cache).
     let job = JobProxy::builder(proxy.inner().connection())
         .path(job.to_string())
         .expect("path")
+        .cache_properties(zbus::proxy::CacheProperties::No)
         .build()
         .await
         .expect("job proxy");

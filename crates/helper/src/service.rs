@@ -502,6 +502,10 @@ async fn update_job(
     );
     change(&mut job);
     let emitter = iface.signal_emitter();
+    // The result before the phase: a client that sees "finished" finds the result in place.
+    if before.6 != job.result {
+        let _ = job.result_changed(emitter).await;
+    }
     if before.0 != job.phase {
         let _ = job.phase_changed(emitter).await;
     }
@@ -519,9 +523,6 @@ async fn update_job(
     }
     if before.5 != job.eta {
         let _ = job.eta_secs_changed(emitter).await;
-    }
-    if before.6 != job.result {
-        let _ = job.result_changed(emitter).await;
     }
 }
 
@@ -998,16 +999,21 @@ impl UpdateCenter {
                 .ok_or_else(|| Error::Refused(format!("version {version} is not installed")))?;
             let states = lifecycle::states(&state, v);
             use lifecycle::VersionState as S;
-            if let Some(keep) = states.iter().find(|s| {
-                matches!(
-                    s,
-                    S::Running | S::Default | S::NextBootOnce | S::Pinned | S::Protected
-                )
-            }) {
+            let keep: Vec<&S> = states
+                .iter()
+                .filter(|s| {
+                    matches!(
+                        s,
+                        S::Running | S::Default | S::NextBootOnce | S::Pinned | S::Protected
+                    )
+                })
+                .collect();
+            if !keep.is_empty() {
+                let why: Vec<String> = keep.iter().map(|s| s.describe()).collect();
                 return Err(Error::Refused(format!(
                     "version {version} is {}: it cannot be removed{}",
-                    keep.describe(),
-                    if matches!(keep, S::Pinned) {
+                    why.join(" and "),
+                    if keep.iter().any(|s| matches!(s, S::Pinned)) {
                         " (unpin it first)"
                     } else {
                         ""

@@ -1,0 +1,665 @@
+//! `update-center-cli`: the Update Center for headless servers and scripts. It talks to the
+//! privileged helper over the system bus, exactly like the GUI; polkit decides what the caller
+//! may do, and prompts on the terminal when a password is needed.
+
+use anyhow::Result;
+use clap::{Parser, Subcommand};
+use std::io::IsTerminal;
+use std::time::Duration;
+use update_center_client::{Error, JobProxy, UpdateCenterProxy, describe_call_error};
+
+const EXIT_CODES: &str = "\
+Exit status:
+  0    success
+  1    the operation failed (the message says why)
+  2    wrong usage
+  3    not authorised (polkit refused)
+  4    busy: another job is running
+  5    the Update Center service or the system bus cannot be reached
+  6    refused as the system is (unknown or incomplete version, nothing to update, ...) or
+       an invalid argument
+  7    no room on a file system
+  130  cancelled";
+
+/// Keeps an image-based system up to date and gets it back when an update goes wrong.
+#[derive(Parser)]
+#[command(name = "update-center-cli", version, about, after_help = EXIT_CODES)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+    /// Print JSON instead of text (one object per line for `update` and `check` progress).
+    #[arg(long, global = true)]
+    json: bool,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// What runs, what boots next, what is on offer, and every installed version.
+    Status,
+    /// Ask the update sources what they offer.
+    Check,
+    /// Install the newest version, or VERSION; Ctrl+C cancels and leaves nothing behind.
+    Update {
+        /// The version to install (default: the newest on offer).
+        version: Option<String>,
+    },
+    /// Make VERSION the version that boots (roll back, or forward again).
+    Rollback {
+        /// An installed, complete version.
+        version: String,
+        /// Boot it once, next time only.
+        #[arg(long)]
+        once: bool,
+    },
+    /// Never remove VERSION.
+    Pin {
+        /// An installed version.
+        version: String,
+    },
+    /// Allow VERSION to be removed again.
+    Unpin {
+        /// A pinned version.
+        version: String,
+    },
+    /// Remove an installed version (never the running, default or a pinned one).
+    Remove {
+        /// The version.
+        version: String,
+    },
+    /// Remove the oldest versions beyond the configured number of instances.
+    Vacuum,
+    /// What happened: installs, failures, rollbacks, boots, health checks; newest first.
+    History {
+        /// Only records at or after this time (RFC 3339, e.g. 2026-11-01T00:00:00Z).
+        #[arg(long)]
+        since: Option<String>,
+        /// Only records before this time (RFC 3339).
+        #[arg(long)]
+        until: Option<String>,
+        /// At most this many records.
+        #[arg(long, default_value_t = 50)]
+        limit: u32,
+    },
+    /// Release notes and package changes between two versions (default: the running one and
+    /// the update on offer).
+    Changelog {
+        /// The older version.
+        from: Option<String>,
+        /// The newer version.
+        to: Option<String>,
+    },
+    /// Show the settings, or one; set one with KEY VALUE (an empty VALUE restores the default).
+    Settings {
+        /// Section.Key, e.g. Health.TimeoutSec.
+        key: Option<String>,
+        /// The new value.
+        value: Option<String>,
+    },
+    /// Dismiss the notice that a version failed to boot.
+    AcknowledgeFallback,
+}
+
+/// An error with the exit status it maps to.
+struct Failure {
+    code: i32,
+    message: String,
+}
+
+impl From<Error> for Failure {
+    fn from(error: Error) -> Self {
+        let code = match &error {
+            Error::NotAuthorized(_) => 3,
+            Error::Busy(_) => 4,
+            Error::ZBus(_) => 5,
+            Error::Refused(_) | Error::InvalidArgument(_) => 6,
+            Error::NoRoom(_) => 7,
+            Error::Cancelled(_) => 130,
+            _ => 1,
+        };
+        Self {
+            code,
+            message: describe_call_error(&error),
+        }
+    }
+}
+
+impl From<anyhow::Error> for Failure {
+    fn from(error: anyhow::Error) -> Self {
+        Self {
+            code: 1,
+            message: format!("{error:#}"),
+        }
+    }
+}
+
+impl From<zbus::Error> for Failure {
+    fn from(error: zbus::Error) -> Self {
+        Error::ZBus(error).into()
+    }
+}
+
+fn main() {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("update-center-cli: {e}");
+            std::process::exit(1);
+        }
+    };
+    let agent = TextAgent::start();
+    let result = runtime.block_on(run(cli));
+    drop(agent);
+    if let Err(failure) = result {
+        if !failure.message.is_empty() {
+            eprintln!("update-center-cli: {}", failure.message);
+        }
+        std::process::exit(failure.code);
+    }
+}
+
+/// polkit's text agent (`pkttyagent`) for this process, while it runs on a terminal, so that
+/// an administrator's password can be asked for. Stopped when dropped.
+struct TextAgent(Option<std::process::Child>);
+
+impl TextAgent {
+    fn start() -> Self {
+        if !std::io::stdin().is_terminal() {
+            return Self(None);
+        }
+        // pkttyagent closes the notify descriptor once it is registered: wait for that, so
+        // that the first call already has an agent.
+        let Ok((mut reader, writer)) = std::io::pipe() else {
+            return Self(None);
+        };
+        use std::os::fd::AsRawFd;
+        let fd = writer.as_raw_fd();
+        let _ = rustix::io::fcntl_setfd(&writer, rustix::io::FdFlags::empty());
+        let child = std::process::Command::new("pkttyagent")
+            .args([
+                "--process",
+                &std::process::id().to_string(),
+                "--notify-fd",
+                &fd.to_string(),
+                "--fallback",
+            ])
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .ok();
+        drop(writer);
+        if child.is_some() {
+            let _ = std::io::Read::read_to_end(&mut reader, &mut Vec::new());
+        }
+        Self(child)
+    }
+}
+
+impl Drop for TextAgent {
+    fn drop(&mut self) {
+        if let Some(child) = &mut self.0 {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+async fn connect() -> Result<UpdateCenterProxy<'static>, Failure> {
+    let connection = zbus::Connection::system().await.map_err(|e| Failure {
+        code: 5,
+        message: update_center_client::describe_connect_error(&Error::ZBus(e)),
+    })?;
+    Ok(UpdateCenterProxy::new(&connection).await?)
+}
+
+fn print_json(value: &serde_json::Value) {
+    println!("{value}");
+}
+
+fn parse_time(text: Option<String>) -> Result<i64, Failure> {
+    match text {
+        None => Ok(0),
+        Some(t) => chrono::DateTime::parse_from_rfc3339(&t)
+            .map(|t| t.timestamp())
+            .map_err(|e| Failure {
+                code: 2,
+                message: format!("{t}: not an RFC 3339 time ({e}); e.g. 2026-11-01T00:00:00Z"),
+            }),
+    }
+}
+
+async fn run(cli: Cli) -> Result<(), Failure> {
+    let proxy = connect().await?;
+    let json = cli.json;
+    match cli.command {
+        Command::Status => status(&proxy, json).await,
+        Command::Check => {
+            let job = proxy.check().await?;
+            follow(&proxy, job.as_str(), json).await?;
+            let offer = proxy.available_update().await?;
+            if json {
+                print_json(&serde_json::json!({
+                    "available": (!offer.version.is_empty()).then_some(&offer.version),
+                    "download_bytes": offer.download_bytes, "summary": offer.summary,
+                }));
+            } else if offer.version.is_empty() {
+                println!("The system is up to date.");
+            } else {
+                println!(
+                    "Version {} is available ({}).{}",
+                    offer.version,
+                    megabytes(offer.download_bytes),
+                    if offer.summary.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" {}", offer.summary)
+                    }
+                );
+            }
+            Ok(())
+        }
+        Command::Update { version } => {
+            let job = proxy.install(version.as_deref().unwrap_or("")).await?;
+            follow(&proxy, job.as_str(), json).await
+        }
+        Command::Rollback { version, once } => {
+            proxy.rollback(&version, once).await?;
+            done(
+                json,
+                &if once {
+                    format!("Version {version} boots next time, once.")
+                } else {
+                    format!("Version {version} is now the version that boots.")
+                },
+            );
+            Ok(())
+        }
+        Command::Pin { version } => {
+            proxy.pin(&version).await?;
+            done(json, &format!("Version {version} is pinned."));
+            Ok(())
+        }
+        Command::Unpin { version } => {
+            proxy.unpin(&version).await?;
+            done(json, &format!("Version {version} is no longer pinned."));
+            Ok(())
+        }
+        Command::Remove { version } => {
+            proxy.remove_version(&version).await?;
+            done(json, &format!("Version {version} is removed."));
+            Ok(())
+        }
+        Command::Vacuum => {
+            let removed = proxy.vacuum().await?;
+            if json {
+                print_json(&serde_json::json!({ "removed": removed }));
+            } else if removed.is_empty() {
+                println!("Nothing to remove.");
+            } else {
+                println!("Removed {}.", removed.join(", "));
+            }
+            Ok(())
+        }
+        Command::History {
+            since,
+            until,
+            limit,
+        } => {
+            let text = proxy
+                .history(parse_time(since)?, parse_time(until)?, limit)
+                .await?;
+            if json {
+                println!("{text}");
+                return Ok(());
+            }
+            let records: Vec<serde_json::Value> =
+                serde_json::from_str(&text).map_err(anyhow::Error::from)?;
+            if records.is_empty() {
+                println!("No history.");
+            }
+            for mut record in records {
+                let time = record["time"].as_str().unwrap_or_default().to_string();
+                let kind = record["event"].as_str().unwrap_or_default().to_string();
+                if let Some(map) = record.as_object_mut() {
+                    map.remove("time");
+                    map.remove("event");
+                    map.remove("checks");
+                }
+                println!("{time}  {kind:<22} {record}");
+            }
+            Ok(())
+        }
+        Command::Changelog { from, to } => {
+            let text = proxy
+                .changelog(from.as_deref().unwrap_or(""), to.as_deref().unwrap_or(""))
+                .await?;
+            if json {
+                println!("{text}");
+                return Ok(());
+            }
+            let log: serde_json::Value =
+                serde_json::from_str(&text).map_err(anyhow::Error::from)?;
+            print_changelog(&log);
+            Ok(())
+        }
+        Command::Settings { key, value } => {
+            if let (Some(key), Some(value)) = (&key, &value) {
+                proxy.set_setting(key, value).await?;
+            }
+            let settings = proxy.get_settings().await?;
+            let mut keys: Vec<&String> = settings.keys().collect();
+            keys.sort();
+            if json {
+                print_json(&serde_json::json!(settings));
+                return Ok(());
+            }
+            for k in keys {
+                if key.as_ref().is_none_or(|wanted| wanted == k) {
+                    let v = &settings[k];
+                    println!("{k}={}", if v.is_empty() { "(default)" } else { v });
+                }
+            }
+            Ok(())
+        }
+        Command::AcknowledgeFallback => {
+            proxy.acknowledge_fallback().await?;
+            done(json, "Acknowledged.");
+            Ok(())
+        }
+    }
+}
+
+fn done(json: bool, message: &str) {
+    if json {
+        print_json(&serde_json::json!({ "ok": true, "message": message }));
+    } else {
+        println!("{message}");
+    }
+}
+
+fn megabytes(bytes: u64) -> String {
+    format!("{:.1} MB", bytes as f64 / 1e6)
+}
+
+async fn status(proxy: &UpdateCenterProxy<'static>, json: bool) -> Result<(), Failure> {
+    let versions = proxy.list_versions().await?;
+    let offer = proxy.available_update().await?;
+    let (state, running, default) = (
+        proxy.state().await?,
+        proxy.running_version().await?,
+        proxy.default_version().await?,
+    );
+    let (last_check, last_error, fallback) = (
+        proxy.last_check_time().await?,
+        proxy.last_error().await?,
+        proxy.fallback().await?,
+    );
+    let job = proxy.current_job().await?;
+    let warnings = proxy.warnings().await?;
+    let checked = (last_check > 0)
+        .then(|| chrono::DateTime::from_timestamp(last_check, 0))
+        .flatten()
+        .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true));
+    if json {
+        print_json(&serde_json::json!({
+            "state": state, "running": running, "default": default,
+            "available": (!offer.version.is_empty()).then_some(&offer),
+            "last_check": checked, "last_error": last_error, "fallback": fallback,
+            "job": (job.as_str() != "/").then_some(job.as_str()),
+            "versions": versions, "warnings": warnings,
+        }));
+        return Ok(());
+    }
+    println!("State:        {state}");
+    println!("Running:      {}", or_unknown(&running));
+    println!("Boots next:   {}", or_unknown(&default));
+    match (&offer.version, &checked) {
+        (v, _) if !v.is_empty() => println!(
+            "Update:       {v} ({}){}",
+            megabytes(offer.download_bytes),
+            if offer.summary.is_empty() {
+                String::new()
+            } else {
+                format!(": {}", offer.summary)
+            }
+        ),
+        (_, Some(t)) => println!("Update:       none (checked {t})"),
+        (_, None) => println!("Update:       not checked yet (run `update-center-cli check`)"),
+    }
+    if job.as_str() != "/" {
+        println!("Job:          {}", job.as_str());
+    }
+    if !fallback.is_empty() {
+        println!(
+            "Attention:    {fallback} (dismiss with `update-center-cli acknowledge-fallback`)"
+        );
+    }
+    if !last_error.is_empty() {
+        println!("Last error:   {last_error}");
+    }
+    println!("Versions:");
+    for v in &versions {
+        let states: Vec<&str> = v.states.iter().map(|(_, words)| words.as_str()).collect();
+        println!("  {}  {}", v.version, states.join(", "));
+    }
+    for w in &warnings {
+        println!("Warning: {}:{}: {}", w.file, w.line, w.message);
+    }
+    Ok(())
+}
+
+fn or_unknown(text: &str) -> &str {
+    if text.is_empty() { "(unknown)" } else { text }
+}
+
+fn print_changelog(log: &serde_json::Value) {
+    println!(
+        "Changes from {} to {}",
+        log["from"].as_str().unwrap_or_default(),
+        log["to"].as_str().unwrap_or_default()
+    );
+    for release in log["releases"].as_array().into_iter().flatten() {
+        println!();
+        println!(
+            "{}{}",
+            release["version"].as_str().unwrap_or_default(),
+            release["date"]
+                .as_str()
+                .map(|d| format!(" ({d})"))
+                .unwrap_or_default()
+        );
+        for line in release["description"].as_array().into_iter().flatten() {
+            println!("  {}", line.as_str().unwrap_or_default());
+        }
+    }
+    for link in log["links"].as_array().into_iter().flatten() {
+        println!("\nFull changelog: {}", link.as_str().unwrap_or_default());
+    }
+    let packages = &log["packages"];
+    if packages.is_object() {
+        let count = |k: &str| packages[k].as_array().map_or(0, Vec::len);
+        println!(
+            "\nPackages: {} upgraded, {} downgraded, {} added, {} removed",
+            count("upgraded"),
+            count("downgraded"),
+            count("added"),
+            count("removed")
+        );
+        for (kind, mark) in [("upgraded", "↑"), ("downgraded", "↓")] {
+            for c in packages[kind].as_array().into_iter().flatten() {
+                println!(
+                    "  {mark} {} {} → {}",
+                    c["name"].as_str().unwrap_or_default(),
+                    c["from"].as_str().unwrap_or_default(),
+                    c["to"].as_str().unwrap_or_default()
+                );
+            }
+        }
+        for (kind, mark) in [("added", "+"), ("removed", "-")] {
+            for p in packages[kind].as_array().into_iter().flatten() {
+                println!(
+                    "  {mark} {} {}",
+                    p["name"].as_str().unwrap_or_default(),
+                    p["version"].as_str().unwrap_or_default()
+                );
+            }
+        }
+    }
+    for note in log["notes"].as_array().into_iter().flatten() {
+        println!("\nNote: {}", note.as_str().unwrap_or_default());
+    }
+}
+
+/// Follows a job to its end: a progress bar on a terminal (or JSON lines), Ctrl+C cancels it.
+async fn follow(proxy: &UpdateCenterProxy<'static>, path: &str, json: bool) -> Result<(), Failure> {
+    use futures_util::StreamExt;
+    // The cached proxy feeds the change streams; the uncached one reads phase and result
+    // straight from the helper, so that they are read together.
+    let job = JobProxy::builder(proxy.inner().connection())
+        .path(path.to_string())?
+        .build()
+        .await?;
+    let fresh = JobProxy::builder(proxy.inner().connection())
+        .path(path.to_string())?
+        .cache_properties(zbus::proxy::CacheProperties::No)
+        .build()
+        .await?;
+    let mut finished = job.receive_finished().await?;
+    let mut progress = job.receive_done_bytes_changed().await;
+    let mut phases = job.receive_phase_changed().await;
+    let terminal = std::io::stderr().is_terminal();
+    let mut cancelled = false;
+    let mut last_line = String::new();
+    // The phase it is in already (the job may have moved on before the subscription).
+    let mut shown_phase = String::new();
+    let mut show_phase = |phase: &str, version: &str, last_line: &mut String| {
+        if phase == shown_phase || phase == "finished" {
+            return;
+        }
+        shown_phase = phase.to_string();
+        if json {
+            print_json(&serde_json::json!({ "event": "phase", "phase": phase }));
+        } else {
+            if !last_line.is_empty() {
+                eprintln!();
+                last_line.clear();
+            }
+            eprintln!("{}", describe_phase(phase, version));
+        }
+    };
+    let (phase, version) = (fresh.phase().await?, fresh.version().await?);
+    show_phase(&phase, &version, &mut last_line);
+    let outcome = loop {
+        if fresh.phase().await? == "finished" {
+            break fresh.result().await?;
+        }
+        tokio::select! {
+            signal = finished.next() => {
+                let Some(signal) = signal else { break fresh.result().await? };
+                let args = signal.args()?;
+                break (args.success, args.error.clone(), args.message.clone());
+            }
+            Some(_) = progress.next() => {
+                let (done, total, rate, eta) = (
+                    job.done_bytes().await?,
+                    job.total_bytes().await?,
+                    job.rate_bytes_per_sec().await?,
+                    job.eta_secs().await?,
+                );
+                if json {
+                    print_json(&serde_json::json!({
+                        "event": "progress", "done_bytes": done, "total_bytes": total,
+                        "rate_bytes_per_sec": rate, "eta_secs": (eta >= 0).then_some(eta),
+                    }));
+                } else if terminal {
+                    let line = bar(done, total, rate, eta);
+                    if line != last_line {
+                        eprint!("\r{line}");
+                        last_line = line;
+                    }
+                }
+            }
+            Some(change) = phases.next() => {
+                let phase = change.get().await?;
+                let version = job.version().await.unwrap_or_default();
+                show_phase(&phase, &version, &mut last_line);
+            }
+            _ = tokio::signal::ctrl_c(), if !cancelled => {
+                cancelled = true;
+                eprintln!("\nCancelling…");
+                proxy.cancel(&zbus::zvariant::ObjectPath::try_from(path).map_err(zbus::Error::from)?).await?;
+            }
+        }
+    };
+    if !last_line.is_empty() {
+        eprintln!();
+    }
+    let (success, error, message) = outcome;
+    if json {
+        print_json(&serde_json::json!({
+            "event": "finished", "success": success,
+            "error": (!error.is_empty()).then_some(&error), "message": message,
+        }));
+    } else if success {
+        println!("{message}");
+    }
+    if success {
+        return Ok(());
+    }
+    let code = match error.rsplit('.').next().unwrap_or_default() {
+        "NotAuthorized" => 3,
+        "Busy" => 4,
+        "Refused" | "InvalidArgument" => 6,
+        "NoRoom" => 7,
+        "Cancelled" => 130,
+        _ => 1,
+    };
+    Err(Failure {
+        code,
+        message: if json { String::new() } else { message },
+    })
+}
+
+fn describe_phase(phase: &str, version: &str) -> String {
+    match phase {
+        "checking" => "Checking the update sources…".into(),
+        "planning" => "Planning…".into(),
+        "downloading" => format!("Downloading {version}…"),
+        "installing" => format!("Installing {version}…"),
+        other => other.to_string(),
+    }
+}
+
+/// `[#########           ]  45%  12.3 MB/s  30 s left`
+fn bar(done: u64, total: u64, rate: u64, eta: i64) -> String {
+    let width = 30u64;
+    let filled = (done * width).checked_div(total).unwrap_or(0).min(width);
+    let percent = (done * 100).checked_div(total).unwrap_or(0);
+    let eta = if eta >= 0 {
+        format!(
+            "  {}",
+            format_duration(Duration::from_secs(eta.unsigned_abs()))
+        )
+    } else {
+        String::new()
+    };
+    format!(
+        "[{}{}] {percent:3}%  {:.1} MB/s{eta}",
+        "#".repeat(filled as usize),
+        " ".repeat((width - filled) as usize),
+        rate as f64 / 1e6
+    )
+}
+
+fn format_duration(d: Duration) -> String {
+    let s = d.as_secs();
+    if s >= 3600 {
+        format!("{} h {} min left", s / 3600, (s % 3600) / 60)
+    } else if s >= 60 {
+        format!("{} min {} s left", s / 60, s % 60)
+    } else {
+        format!("{s} s left")
+    }
+}

@@ -1,0 +1,158 @@
+//! `update-center-cli` end to end, on the private bus with the helper and a real polkitd:
+//! status, check, update (text and JSON progress), rollback, pin, remove, history --json,
+//! settings; its exit statuses (not authorised, busy, refused, no service) as documented in
+//! `--help`.
+
+use std::process::Command;
+use testbed::bus::PrivateBus;
+use testbed::world::{A, B, NEW, world};
+
+/// Runs the CLI as `uid` against `bus`: (exit status, stdout, stderr).
+fn cli_as(bus: &PrivateBus, uid: u32, args: &[&str]) -> (i32, String, String) {
+    let binary = testbed::binary("update-center-cli").expect("cli");
+    let mut command = if uid == 0 {
+        Command::new(binary)
+    } else {
+        let mut c = Command::new("setpriv");
+        c.args([
+            &format!("--reuid={uid}"),
+            &format!("--regid={uid}"),
+            "--clear-groups",
+        ])
+        .arg(binary);
+        c
+    };
+    let output = command
+        .args(args)
+        .env("DBUS_SYSTEM_BUS_ADDRESS", &bus.address)
+        .output()
+        .expect("run the CLI");
+    (
+        output.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+fn cli(bus: &PrivateBus, args: &[&str]) -> (i32, String, String) {
+    cli_as(bus, 0, args)
+}
+
+#[test]
+fn the_cli_checks_installs_rolls_back_and_reports() {
+    let w = world(None);
+    let (code, out, err) = cli(&w.bus, &["status"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains(&format!("Running:      {B}")), "{out}");
+    assert!(out.contains("not checked yet"), "{out}");
+
+    let (code, out, err) = cli(&w.bus, &["check"]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(
+        out.contains(&format!("Version {NEW} is available")),
+        "{out}"
+    );
+
+    let (code, out, err) = cli(&w.bus, &["update"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains(&format!("Version {NEW} is installed")),
+        "{out}"
+    );
+    assert!(err.contains(&format!("Downloading {NEW}")), "{err}");
+
+    let (code, out, _) = cli(&w.bus, &["status", "--json"]);
+    assert_eq!(code, 0);
+    let status: serde_json::Value = serde_json::from_str(&out).expect("JSON");
+    assert_eq!(status["state"], "ready-to-restart");
+    assert_eq!(status["default"], NEW);
+    let new = status["versions"]
+        .as_array()
+        .expect("versions")
+        .iter()
+        .find(|v| v["version"] == NEW)
+        .expect("NEW is listed");
+    assert!(new["states"].to_string().contains("on-trial"), "{new}");
+
+    let (code, out, err) = cli(&w.bus, &["rollback", A]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("now the version that boots"), "{out}");
+    let (_, out, _) = cli(&w.bus, &["status"]);
+    assert!(out.contains(&format!("Boots next:   {A}")), "{out}");
+
+    let (code, _, err) = cli(&w.bus, &["pin", A]);
+    assert_eq!(code, 0, "{err}");
+    let (code, _, err) = cli(&w.bus, &["remove", A]);
+    assert_eq!(code, 6, "a pinned version is kept: {err}");
+    assert!(err.contains("pinned"), "{err}");
+
+    let (code, out, _) = cli(&w.bus, &["history", "--json"]);
+    assert_eq!(code, 0);
+    let records: serde_json::Value = serde_json::from_str(&out).expect("JSON");
+    let kinds: Vec<&str> = records
+        .as_array()
+        .expect("records")
+        .iter()
+        .filter_map(|r| r["event"].as_str())
+        .collect();
+    assert_eq!(
+        &kinds[..3],
+        ["pinned", "rolled-back", "committed"],
+        "{kinds:?}"
+    );
+
+    let (code, out, err) = cli(&w.bus, &["settings", "Health.TimeoutSec", "5"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("Health.TimeoutSec=5"), "{out}");
+    assert!(testbed::invariants::broken(&w.system.root).is_empty());
+}
+
+#[test]
+fn update_json_prints_progress_and_the_result() {
+    let w = world(Some(2_000_000));
+    let (code, out, err) = cli(&w.bus, &["update", "--json"]);
+    assert_eq!(code, 0, "{err}");
+    let events: Vec<serde_json::Value> = out
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("a JSON line"))
+        .collect();
+    assert!(events.iter().any(|e| e["event"] == "progress"), "{out}");
+    assert!(
+        events
+            .iter()
+            .any(|e| e["event"] == "phase" && e["phase"] == "installing"),
+        "{out}"
+    );
+    let last = events.last().expect("events");
+    assert_eq!(last["event"], "finished");
+    assert_eq!(last["success"], true);
+}
+
+#[test]
+fn exit_statuses_say_what_went_wrong() {
+    let w = world(None);
+    // nobody is refused by the rules.
+    let (code, _, err) = cli_as(&w.bus, 65534, &["pin", A]);
+    assert_eq!(code, 3, "{err}");
+    assert!(err.contains("not authorised"), "{err}");
+    // Reading needs no authorisation.
+    let (code, _, err) = cli_as(&w.bus, 65534, &["status"]);
+    assert_eq!(code, 0, "{err}");
+    // Not offered by the mirror: refused.
+    let (code, _, err) = cli(&w.bus, &["update", "209901010000"]);
+    assert_eq!(code, 6, "{err}");
+    assert!(err.contains("not offered"), "{err}");
+    let (code, _, err) = cli(&w.bus, &["rollback", "not a version"]);
+    assert_eq!(code, 6, "{err}");
+    let (code, out, _) = cli(&w.bus, &["--help"]);
+    assert_eq!(code, 0);
+    assert!(
+        out.contains("Exit status:") && out.contains("not authorised"),
+        "{out}"
+    );
+    // No helper on the bus.
+    let empty = PrivateBus::start().expect("bus");
+    let (code, _, err) = cli(&empty, &["status"]);
+    assert_eq!(code, 5, "{err}");
+    assert!(err.contains("not running"), "{err}");
+}
