@@ -331,3 +331,37 @@ async fn hostile_arguments_get_invalid_argument_errors_and_the_helper_stays_up()
     assert_eq!(proxy.list_versions().await.expect("still up").len(), 2);
     let _ = &w.server;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn refusals_and_jobs_reach_the_journal_with_fields() {
+    let mut w = world(None);
+    // A datagram socket standing where the journal's would be, speaking its protocol.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let socket_path = dir.path().join("journal.socket");
+    let journal = std::os::unix::net::UnixDatagram::bind(&socket_path).expect("bind");
+    journal
+        .set_read_timeout(Some(Duration::from_secs(30)))
+        .expect("timeout");
+    w.start_helper_with(None, &[("UPDATE_CENTER_JOURNAL_SOCKET", &socket_path)]);
+    let (ok, _) = call_as(&w.bus, 65534, "Pin", &[&format!("string:{A}")]);
+    assert!(!ok);
+    let mut buffer = vec![0u8; 65536];
+    let n = journal.recv(&mut buffer).expect("a record");
+    let record = String::from_utf8_lossy(&buffer[..n]).into_owned();
+    assert!(record.contains("PRIORITY=4\n"), "{record}");
+    assert!(
+        record.contains("UPDATE_CENTER_ACTION=org.kde.updatecenter.pin\n"),
+        "{record}"
+    );
+    assert!(record.contains("SYSLOG_IDENTIFIER=update-center-helper\n"));
+    let proxy = w.proxy().await;
+    let job = proxy.install("").await.expect("install");
+    finished(&proxy, job.as_str()).await;
+    let n = journal.recv(&mut buffer).expect("a record");
+    let record = String::from_utf8_lossy(&buffer[..n]).into_owned();
+    assert!(
+        record.contains(&format!("UPDATE_CENTER_JOB={}\n", job.as_str())),
+        "{record}"
+    );
+    assert!(record.contains("PRIORITY=6\n"), "{record}");
+}

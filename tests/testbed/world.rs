@@ -70,8 +70,16 @@ pub struct World {
 impl World {
     /// (Re)starts the helper.
     pub fn start_helper(&mut self, max_rate: Option<u64>) {
+        self.start_helper_with(max_rate, &[]);
+    }
+
+    /// (Re)starts the helper with extra environment variables.
+    pub fn start_helper_with(&mut self, max_rate: Option<u64>, env: &[(&str, &Path)]) {
         self.helper = None;
         let mut command = Command::new(crate::binary("update-center-helper").expect("helper"));
+        for (key, value) in env {
+            command.env(key, value);
+        }
         if let Some(rate) = max_rate {
             command.args(["--max-rate", &rate.to_string()]);
         }

@@ -2,6 +2,7 @@
 //! `org.kde.UpdateCenter1` on the system bus; `inspect` works offline on a mounted root.
 
 mod bin_facts;
+mod journal;
 mod render;
 mod service;
 mod stage;

@@ -334,7 +334,14 @@ impl UpdateCenter {
             return Ok(());
         }
         let sender = header.sender().map(|s| s.to_string()).unwrap_or_default();
-        eprintln!("update-center-helper: {sender} is not authorised for {action}");
+        crate::journal::log(
+            crate::journal::Priority::Warning,
+            &format!("{sender} is not authorised for {action}"),
+            &[
+                ("UPDATE_CENTER_ACTION", action),
+                ("UPDATE_CENTER_CALLER", &sender),
+            ],
+        );
         Err(Error::NotAuthorized(format!(
             "not authorised to {}: polkit refused action {action}{}",
             describe_action(action),
@@ -614,12 +621,27 @@ impl UpdateCenter {
                 update_center_client::describe_call_error(error),
             ),
         };
-        if !success {
-            eprintln!(
-                "update-center-helper: job {} failed: {message}",
-                path.as_str()
-            );
-        }
+        let version = lock(&self.shared.job)
+            .as_ref()
+            .map(|j| j.version.clone())
+            .unwrap_or_default();
+        crate::journal::log(
+            if success {
+                crate::journal::Priority::Info
+            } else {
+                crate::journal::Priority::Error
+            },
+            &format!(
+                "job {} {}: {message}",
+                path.as_str(),
+                if success { "finished" } else { "failed" }
+            ),
+            &[
+                ("UPDATE_CENTER_JOB", path.as_str()),
+                ("UPDATE_CENTER_VERSION", &version),
+                ("UPDATE_CENTER_ERROR", &name),
+            ],
+        );
         update_job(connection, path, |job| {
             job.phase = "finished".into();
             job.result = (success, name.clone(), message.clone());
@@ -1325,7 +1347,7 @@ pub async fn serve(options: Options) -> Result<()> {
         }
     };
     if !notice.is_empty() {
-        eprintln!("update-center-helper: {notice}");
+        crate::journal::log(crate::journal::Priority::Warning, &notice, &[]);
     }
     let state = update_center_engine::read_system(&layout).ok();
     let shared = Arc::new(Shared {
