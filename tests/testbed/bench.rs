@@ -1,7 +1,10 @@
-//! `update-center-bench stage`: stages one version (a large EROFS image and a UKI) from a
-//! local HTTP server with the helper, with systemd-sysupdate 257, and with the raw limit
+//! `update-center-bench [stage|api|all]` (default: all), run through `cargo xtask bench`, which
+//! builds it in release mode. `stage` stages one version (a large EROFS image and a UKI) from
+//! a local HTTP server with the helper, with systemd-sysupdate 257, and with the raw limit
 //! (`curl | tee | sha256sum`, then `sync`), several times on the same fixture, and prints a
-//! table with ratios. Run through `cargo xtask bench`, which builds it in release mode.
+//! table with ratios.
+//! `api` times 1000 round trips of the status properties and of the version list against the
+//! bus daemon's own round trip, and reads the idle helper's resident memory.
 
 use anyhow::{Context, Result, bail};
 use std::path::Path;
@@ -25,8 +28,8 @@ fn options() -> Result<Options> {
     };
     let mut args = std::env::args().skip(1);
     let task = args.next().unwrap_or_else(|| "stage".into());
-    if task != "stage" {
-        bail!("unknown benchmark `{task}` (known: stage)");
+    if task != "stage" && task != "all" {
+        bail!("unknown benchmark `{task}` (known: stage, api, all)");
     }
     while let Some(arg) = args.next() {
         let mut number =
@@ -111,6 +114,123 @@ fn median(mut values: Vec<f64>) -> f64 {
 }
 
 fn main() -> Result<()> {
+    match std::env::args().nth(1).as_deref() {
+        Some("api") => return api(),
+        Some("all") | None => {
+            api()?;
+        }
+        _ => {}
+    }
+    stage()
+}
+
+/// Milliseconds of `calls` round trips of `call`, sorted.
+async fn timings<F, Fut>(calls: usize, mut call: F) -> Result<Vec<f64>>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<()>>,
+{
+    let mut out = Vec::with_capacity(calls);
+    for _ in 0..calls {
+        let start = std::time::Instant::now();
+        call().await?;
+        out.push(start.elapsed().as_secs_f64() * 1000.0);
+    }
+    out.sort_by(f64::total_cmp);
+    Ok(out)
+}
+
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    let index = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[index.min(sorted.len() - 1)]
+}
+
+/// `update-center-bench api`: round trips of the status properties and the version list
+/// against the bus daemon's own round trip, and the helper's idle memory.
+fn api() -> Result<()> {
+    const CALLS: usize = 1000;
+    let work = tempfile::Builder::new().prefix("uc-bench-api-").tempdir()?;
+    let root = work.path().join("root");
+    let versions = [
+        VersionSpec::complete("202610010800"),
+        VersionSpec::complete("202611010800"),
+        VersionSpec::complete("202611150800"),
+        VersionSpec::complete("202611200930"),
+    ];
+    KdeLinuxRoot::create(&root, &versions, Some("202611200930"), Images::Plain)?;
+    let bus = testbed::bus::PrivateBus::start()?;
+    let helper = testbed::process::Helper::start(&bus, &root, Some(Path::new("/efi")))?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let (bus_rt, status, list) = runtime.block_on(async {
+        let connection = zbus::connection::Builder::address(bus.address.as_str())?
+            .build()
+            .await?;
+        let daemon = zbus::fdo::DBusProxy::new(&connection).await?;
+        let properties = zbus::fdo::PropertiesProxy::builder(&connection)
+            .destination(update_center_client::BUS_NAME)?
+            .path(update_center_client::OBJECT_PATH)?
+            .build()
+            .await?;
+        let center = update_center_client::UpdateCenterProxy::new(&connection).await?;
+        let interface =
+            zbus::names::InterfaceName::from_static_str(update_center_client::INTERFACE)?;
+        // Warm up: connections, caches, the helper's first inventory.
+        for _ in 0..50 {
+            center.list_versions().await?;
+            properties.get_all(interface.clone()).await?;
+        }
+        let bus_rt = timings(CALLS, || async {
+            daemon.get_id().await?;
+            Ok(())
+        })
+        .await?;
+        let status = timings(CALLS, || async {
+            properties.get_all(interface.clone()).await?;
+            Ok(())
+        })
+        .await?;
+        let list = timings(CALLS, || async {
+            anyhow::ensure!(center.list_versions().await?.len() == 4);
+            Ok(())
+        })
+        .await?;
+        anyhow::Ok((bus_rt, status, list))
+    })?;
+    let status_file = std::fs::read_to_string(format!("/proc/{}/status", helper.pid()))?;
+    let rss_kb: u64 = status_file
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.split_whitespace().next())
+        .and_then(|v| v.parse().ok())
+        .context("no VmRSS")?;
+    let base = percentile(&bus_rt, 0.99);
+    println!();
+    println!("api: {CALLS} calls each over a private dbus-daemon, one client, helper idle between");
+    println!("| call | p50 ms | p99 ms | p99 vs bus round trip | target |");
+    println!("|---|---|---|---|---|");
+    for (name, t, target) in [
+        ("bus round trip (GetId, baseline)", &bus_rt, "-"),
+        ("status (GetAll properties)", &status, "p99 < 5 ms"),
+        ("ListVersions (4 versions)", &list, "p99 < 5 ms"),
+    ] {
+        println!(
+            "| {name} | {:.3} | {:.3} | {:.2}x | {target} |",
+            percentile(t, 0.5),
+            percentile(t, 0.99),
+            percentile(t, 0.99) / base
+        );
+    }
+    println!(
+        "| helper idle RSS | {:.1} MB | | | < 20 MB |",
+        rss_kb as f64 / 1024.0
+    );
+    drop(helper);
+    Ok(())
+}
+
+fn stage() -> Result<()> {
     let o = options()?;
     let work = tempfile::Builder::new()
         .prefix("uc-bench-")

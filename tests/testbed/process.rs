@@ -142,6 +142,13 @@ impl Helper {
     }
 }
 
+impl Helper {
+    /// Its process ID.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+}
+
 impl Drop for Helper {
     fn drop(&mut self) {
         let _ = self.child.kill();
