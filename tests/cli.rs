@@ -156,3 +156,26 @@ fn exit_statuses_say_what_went_wrong() {
     assert_eq!(code, 5, "{err}");
     assert!(err.contains("not running"), "{err}");
 }
+
+#[test]
+fn the_demo_transcript_checks_installs_and_rolls_back() {
+    let output = Command::new(testbed::binary("update-center-demo").expect("demo"))
+        .arg("--transcript")
+        .output()
+        .expect("run the demo");
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{text}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    for line in [
+        "$ update-center-cli update",
+        "Version 202611261200 is installed",
+        "State:        ready-to-restart",
+        "Boots next:   202611200930",
+        "rolled-back",
+    ] {
+        assert!(text.contains(line), "`{line}` in:\n{text}");
+    }
+}

@@ -1,13 +1,20 @@
 //! `update-center-demo`: the demo behind `cargo xtask demo`. Builds a KDE Linux-shaped system in
-//! a temporary directory, starts a private system bus with the helper on it and opens the GUI.
-//! With `--screenshot FILE` it renders under Xvfb, writes a PNG and exits; it fails when the GUI
-//! printed any QML warning or error.
+//! a temporary directory, an HTTP mirror on 127.0.0.1 offering a newer version, a private system
+//! bus with a real polkitd and the helper on it, and opens the GUI. With `--screenshot FILE` it
+//! renders under Xvfb, writes a PNG and exits; it fails when the GUI printed any QML warning or
+//! error. With `--transcript` it runs the command-line client through a check, an update and a
+//! rollback on the demo system and prints what it printed.
 
 use anyhow::{Context, Result, bail};
 use std::path::{Path, PathBuf};
 use testbed::bus::PrivateBus;
+use testbed::mirror::{self, HttpMirror, MirrorVersion};
+use testbed::polkit::{Polkit, rules_allowing};
 use testbed::process::{Gui, Helper, Xvfb, qml_problems};
 use testbed::system::{Images, KdeLinuxRoot};
+
+/// The version the demo mirror offers.
+const DEMO_UPDATE: &str = "202611261200";
 
 /// Size of the screenshot (and of the window in it).
 const SCREENSHOT_WIDTH: u32 = 1024;
@@ -17,6 +24,7 @@ struct Args {
     screenshot: Option<PathBuf>,
     no_helper: bool,
     legacy_conf: bool,
+    transcript: bool,
 }
 
 fn parse_args() -> Result<Args> {
@@ -24,6 +32,7 @@ fn parse_args() -> Result<Args> {
         screenshot: None,
         no_helper: false,
         legacy_conf: false,
+        transcript: false,
     };
     let mut iter = std::env::args().skip(1);
     while let Some(arg) = iter.next() {
@@ -36,11 +45,12 @@ fn parse_args() -> Result<Args> {
                 )
             }
             "--no-helper" => args.no_helper = true,
+            "--transcript" => args.transcript = true,
             // A legacy *.conf beside the *.transfer files: what once stopped KDE Linux updates.
             "--legacy-conf" => args.legacy_conf = true,
             "--help" | "-h" => {
                 println!(
-                    "usage: update-center-demo [--screenshot FILE] [--no-helper] [--legacy-conf]"
+                    "usage: update-center-demo [--screenshot FILE | --transcript] [--no-helper] [--legacy-conf]"
                 );
                 std::process::exit(0);
             }
@@ -81,16 +91,30 @@ fn run() -> Result<()> {
         system.booted.as_deref().unwrap_or("none"),
         root.display()
     );
+    // A mirror with the next version, so that there is an update to install.
+    let mirror_dir = dir.path().join("mirror");
+    mirror::create(
+        &mirror_dir,
+        &[MirrorVersion::complete(DEMO_UPDATE)],
+        Images::Erofs,
+        None,
+    )?;
+    let server = HttpMirror::serve(&mirror_dir)?;
+    system.use_source(&server.url, false)?;
+    eprintln!("demo: a mirror offering {DEMO_UPDATE} at {}", server.url);
     let bus = PrivateBus::start()?;
     eprintln!("demo: private system bus at {}", bus.address);
+    // polkit decides, as on a real system; root (the demo's user) is always allowed.
+    let _polkit = Polkit::start(&bus, &rules_allowing(&[]))?;
     let helper = if args.no_helper {
         None
     } else {
         Some(Helper::start(&bus, &root, Some(Path::new("/efi")))?)
     };
-    match &args.screenshot {
-        Some(file) => screenshot(&bus, file),
-        None => interactive(&bus),
+    match (&args.screenshot, args.transcript) {
+        (Some(file), _) => screenshot(&bus, file),
+        (None, true) => transcript(&bus, &system),
+        (None, false) => interactive(&bus),
     }?;
     drop(helper);
     Ok(())
@@ -131,6 +155,45 @@ fn interactive(bus: &PrivateBus) -> Result<()> {
         .context("cannot start update-center")?;
     if !status.success() {
         bail!("update-center exited with {status}");
+    }
+    Ok(())
+}
+
+/// Runs the command-line client through a check, an update and a rollback, printing each
+/// command and what it printed; fails at the first command that fails.
+fn transcript(bus: &PrivateBus, system: &KdeLinuxRoot) -> Result<()> {
+    let previous = system
+        .versions
+        .first()
+        .map(|v| v.version.clone())
+        .context("the demo has versions")?;
+    let steps: Vec<Vec<String>> = vec![
+        vec!["status".into()],
+        vec!["check".into()],
+        vec!["update".into()],
+        vec!["status".into()],
+        vec!["rollback".into(), previous],
+        vec!["status".into()],
+        vec!["history".into(), "--limit".into(), "5".into()],
+    ];
+    let cli = testbed::binary("update-center-cli")?;
+    for step in steps {
+        println!("$ update-center-cli {}", step.join(" "));
+        let output = std::process::Command::new(&cli)
+            .args(&step)
+            .env("DBUS_SYSTEM_BUS_ADDRESS", &bus.address)
+            .output()
+            .context("cannot run update-center-cli")?;
+        print!("{}", String::from_utf8_lossy(&output.stderr));
+        print!("{}", String::from_utf8_lossy(&output.stdout));
+        println!();
+        if !output.status.success() {
+            bail!(
+                "`update-center-cli {}` failed ({})",
+                step.join(" "),
+                output.status
+            );
+        }
     }
     Ok(())
 }

@@ -23,7 +23,7 @@ tasks:
   test                       build everything and run the whole test suite
   demo [--screenshot FILE]   run the GUI on a built-in demo system (FILE: render under Xvfb, write a PNG, exit)
   shell [COMMAND...]         run a command (default: bash) in the build environment
-  bench [stage] [OPTIONS]    benchmarks with ratios against their baseline (stage: --runs N --image-mb N --uki-mb N)
+  bench [stage|api|all] [OPTIONS]  benchmarks with ratios against their baseline (default all; stage: --runs N --image-mb N --uki-mb N)
   fuzz [SECONDS]             run every cargo-fuzz target of fuzz/ for SECONDS each (default 600)
 ";
 

@@ -237,7 +237,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
         Command::Status => status(&proxy, json).await,
         Command::Check => {
             let job = proxy.check().await?;
-            follow(&proxy, job.as_str(), json).await?;
+            follow(&proxy, job.as_str(), json, false).await?;
             let offer = proxy.available_update().await?;
             if json {
                 print_json(&serde_json::json!({
@@ -262,7 +262,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
         }
         Command::Update { version } => {
             let job = proxy.install(version.as_deref().unwrap_or("")).await?;
-            follow(&proxy, job.as_str(), json).await
+            follow(&proxy, job.as_str(), json, true).await
         }
         Command::Rollback { version, once } => {
             proxy.rollback(&version, once).await?;
@@ -380,7 +380,12 @@ fn done(json: bool, message: &str) {
 }
 
 fn megabytes(bytes: u64) -> String {
-    format!("{:.1} MB", bytes as f64 / 1e6)
+    match bytes {
+        0..1_000 => format!("{bytes} bytes"),
+        1_000..1_000_000 => format!("{:.1} kB", bytes as f64 / 1e3),
+        1_000_000..1_000_000_000 => format!("{:.1} MB", bytes as f64 / 1e6),
+        _ => format!("{:.2} GB", bytes as f64 / 1e9),
+    }
 }
 
 async fn status(proxy: &UpdateCenterProxy<'static>, json: bool) -> Result<(), Failure> {
@@ -442,7 +447,12 @@ async fn status(proxy: &UpdateCenterProxy<'static>, json: bool) -> Result<(), Fa
     println!("Versions:");
     for v in &versions {
         let states: Vec<&str> = v.states.iter().map(|(_, words)| words.as_str()).collect();
-        println!("  {}  {}", v.version, states.join(", "));
+        let states = if states.is_empty() {
+            "installed".to_string()
+        } else {
+            states.join(", ")
+        };
+        println!("  {}  {states}", v.version);
     }
     for w in &warnings {
         println!("Warning: {}:{}: {}", w.file, w.line, w.message);
@@ -513,7 +523,12 @@ fn print_changelog(log: &serde_json::Value) {
 }
 
 /// Follows a job to its end: a progress bar on a terminal (or JSON lines), Ctrl+C cancels it.
-async fn follow(proxy: &UpdateCenterProxy<'static>, path: &str, json: bool) -> Result<(), Failure> {
+async fn follow(
+    proxy: &UpdateCenterProxy<'static>,
+    path: &str,
+    json: bool,
+    print_result: bool,
+) -> Result<(), Failure> {
     use futures_util::StreamExt;
     // The cached proxy feeds the change streams; the uncached one reads phase and result
     // straight from the helper, so that they are read together.
@@ -602,7 +617,7 @@ async fn follow(proxy: &UpdateCenterProxy<'static>, path: &str, json: bool) -> R
             "event": "finished", "success": success,
             "error": (!error.is_empty()).then_some(&error), "message": message,
         }));
-    } else if success {
+    } else if success && print_result {
         println!("{message}");
     }
     if success {
