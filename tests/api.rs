@@ -68,6 +68,31 @@ async fn finished(proxy: &UpdateCenterProxy<'static>, job: &str) -> (bool, Strin
     (args.success, args.error, args.message)
 }
 
+/// Starts installing the update and returns once at least `bytes` are downloaded.
+async fn install_until(
+    proxy: &UpdateCenterProxy<'static>,
+    bytes: u64,
+) -> (zbus::zvariant::OwnedObjectPath, JobProxy<'static>) {
+    use futures_util::StreamExt;
+    let job_path = proxy.install("").await.expect("install");
+    let job = JobProxy::builder(proxy.inner().connection())
+        .path(job_path.clone())
+        .expect("path")
+        .build()
+        .await
+        .expect("job");
+    let mut progress = job.receive_done_bytes_changed().await;
+    loop {
+        let change = tokio::time::timeout(Duration::from_secs(30), progress.next())
+            .await
+            .expect("progress")
+            .expect("a change");
+        if change.get().await.expect("value") >= bytes {
+            return (job_path, job);
+        }
+    }
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn every_mutating_method_is_refused_to_a_denied_user_and_allowed_to_an_allowed_one() {
     let w = world(None);
@@ -185,27 +210,10 @@ async fn one_job_at_a_time_and_every_client_sees_it_finish() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_cancelled_download_leaves_no_trace() {
-    use futures_util::StreamExt;
     let w = world(Some(200_000));
     let before = installed_files(&w.system.root);
     let proxy = w.proxy().await;
-    let job_path = proxy.install("").await.expect("install");
-    let job = JobProxy::builder(proxy.inner().connection())
-        .path(job_path.clone())
-        .expect("path")
-        .build()
-        .await
-        .expect("job");
-    let mut progress = job.receive_done_bytes_changed().await;
-    loop {
-        let change = tokio::time::timeout(Duration::from_secs(30), progress.next())
-            .await
-            .expect("progress")
-            .expect("a change");
-        if change.get().await.expect("value") > 0 {
-            break;
-        }
-    }
+    let (job_path, job) = install_until(&proxy, 1).await;
     assert_eq!(job.phase().await.expect("phase"), "downloading");
     proxy.cancel(&job_path.as_ref()).await.expect("cancel");
     let (success, name, message) = finished(&proxy, job_path.as_str()).await;
@@ -233,28 +241,11 @@ async fn a_cancelled_download_leaves_no_trace() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_helper_killed_during_a_job_recovers_and_says_so() {
-    use futures_util::StreamExt;
     let mut w = world(Some(200_000));
     let before = installed_files(&w.system.root);
     {
         let proxy = w.proxy().await;
-        let job_path = proxy.install("").await.expect("install");
-        let job = JobProxy::builder(proxy.inner().connection())
-            .path(job_path)
-            .expect("path")
-            .build()
-            .await
-            .expect("job");
-        let mut progress = job.receive_done_bytes_changed().await;
-        loop {
-            let change = tokio::time::timeout(Duration::from_secs(30), progress.next())
-                .await
-                .expect("progress")
-                .expect("a change");
-            if change.get().await.expect("value") > PAYLOAD_BYTES as u64 / 4 {
-                break;
-            }
-        }
+        install_until(&proxy, PAYLOAD_BYTES as u64 / 4).await;
     }
     // SIGKILL: no chance to clean up.
     w.helper = None;
