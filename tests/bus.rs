@@ -356,3 +356,31 @@ fn definition_warnings_reach_the_api() {
         helper.log.text()
     );
 }
+
+#[test]
+fn an_idle_helper_exits_and_gives_its_name_back() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let system = four_versions(dir.path());
+    let bus = PrivateBus::start().expect("bus");
+    let mut command =
+        std::process::Command::new(testbed::binary("update-center-helper").expect("helper"));
+    command.args(["serve", "--idle-exit", "1"]);
+    let mut helper =
+        Helper::start_with(command, &bus, &system.root, Some(Path::new("/efi"))).expect("helper");
+    // A call is activity; then a second without any, and it leaves.
+    let versions = runtime()
+        .block_on(async { proxy(&bus).await.list_versions().await })
+        .expect("ListVersions");
+    assert_eq!(versions.len(), 4);
+    assert!(
+        helper
+            .log
+            .wait_for("idle, exiting", std::time::Duration::from_secs(30)),
+        "{}",
+        helper.log.text()
+    );
+    assert!(helper.wait().expect("wait").success());
+    let gone = runtime().block_on(async { proxy(&bus).await.list_versions().await });
+    let message = update_center_client::describe_call_error(&gone.expect_err("no helper"));
+    assert!(message.contains("not running"), "{message}");
+}

@@ -147,6 +147,11 @@ impl Helper {
     pub fn pid(&self) -> u32 {
         self.child.id()
     }
+
+    /// Waits for it to exit (call once it said it is leaving).
+    pub fn wait(&mut self) -> std::io::Result<std::process::ExitStatus> {
+        self.child.wait()
+    }
 }
 
 impl Drop for Helper {
