@@ -264,10 +264,8 @@ impl Shared {
             return "error".into();
         }
         let s = lock(&self.snapshot);
-        if !s.next.is_empty()
-            && s.next != s.running
-            && update_center_engine::version::compare(&s.next, &s.running).is_gt()
-        {
+        // A newer version staged, or another one chosen by a rollback: a restart brings it.
+        if !s.next.is_empty() && !s.running.is_empty() && s.next != s.running {
             return "ready-to-restart".into();
         }
         "idle".into()
