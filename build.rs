@@ -7,12 +7,19 @@ fn main() {
     let mut builder =
         CxxQtBuilder::new_qml_module(QmlModule::new("org.kde.updatecenter").qml_files([
             "qml/Main.qml",
+            "qml/OverviewPage.qml",
+            "qml/StatusCard.qml",
             "qml/VersionsPage.qml",
             "qml/VersionDelegate.qml",
             "qml/Badge.qml",
         ]))
         .qt_module("Quick")
-        .files(["src/version_model.rs", "src/platform.rs", "src/l10n.rs"])
+        .files([
+            "src/version_model.rs",
+            "src/status.rs",
+            "src/platform.rs",
+            "src/l10n.rs",
+        ])
         .cpp_file("cpp/platform.cpp");
     if std::env::var_os("CARGO_FEATURE_QML_TESTS").is_some() {
         builder = builder

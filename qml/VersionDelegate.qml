@@ -1,4 +1,5 @@
-// One installed OS version: its number, release date, size and badges.
+// One installed OS version: its number, release date, size, its states as badges, and what can
+// be done with it.
 import QtQuick
 import QtQuick.Controls as QQC2
 import QtQuick.Layouts
@@ -15,12 +16,39 @@ QQC2.ItemDelegate {
     required property real sizeBytes
     required property int fileCount
     required property string missingTransfers
+    required property string stateNames
+    required property int triesLeft
+    required property int triesDone
 
+    readonly property var states: stateNames === "" ? [] : stateNames.split(",")
+    readonly property bool keep: states.indexOf("running") >= 0 || states.indexOf("default") >= 0
+        || states.indexOf("pinned") >= 0 || states.indexOf("protected") >= 0
     readonly property string releasedText: isNaN(releasedMs) ? ""
         : L10n.tr("version-released", { date: new Date(releasedMs).toLocaleString(Qt.locale(), Locale.ShortFormat) })
 
+    // Asked of the page, which confirms first: "boot", "once", "pin", "unpin", "remove".
+    signal requested(string what, string version)
+
     Accessible.name: L10n.tr("version-accessible-name", { version: version })
     Accessible.description: subtitle.text
+
+    function badgeText(state) {
+        switch (state) {
+        case "on-trial": return L10n.tr("badge-on-trial", { left: delegate.triesLeft });
+        case "failed": return L10n.tr("badge-failed", { tries: delegate.triesDone });
+        default: return L10n.tr("badge-" + state, {});
+        }
+    }
+    function badgeKind(state) {
+        switch (state) {
+        case "running": return Kirigami.MessageType.Positive;
+        case "failed": return Kirigami.MessageType.Error;
+        case "incomplete":
+        case "on-trial":
+        case "held-back": return Kirigami.MessageType.Warning;
+        default: return Kirigami.MessageType.Information;
+        }
+    }
 
     contentItem: RowLayout {
         spacing: Kirigami.Units.largeSpacing
@@ -32,7 +60,7 @@ QQC2.ItemDelegate {
         }
 
         ColumnLayout {
-            spacing: 0
+            spacing: Kirigami.Units.smallSpacing
             Layout.fillWidth: true
 
             Kirigami.Heading {
@@ -53,19 +81,59 @@ QQC2.ItemDelegate {
                 elide: Text.ElideRight
                 Layout.fillWidth: true
             }
+            Flow {
+                spacing: Kirigami.Units.smallSpacing
+                Layout.fillWidth: true
+                visible: delegate.states.length > 0
+                Repeater {
+                    model: delegate.states
+                    Badge {
+                        required property string modelData
+                        objectName: modelData + "Badge"
+                        text: delegate.badgeText(modelData)
+                        kind: delegate.badgeKind(modelData)
+                    }
+                }
+            }
         }
 
-        Badge {
-            objectName: "runningBadge"
-            visible: delegate.booted
-            text: L10n.tr("badge-running", {})
-            kind: Kirigami.MessageType.Positive
-        }
-        Badge {
-            objectName: "incompleteBadge"
-            visible: !delegate.complete
-            text: L10n.tr("badge-incomplete", {})
-            kind: Kirigami.MessageType.Warning
+        QQC2.ToolButton {
+            objectName: "versionMenuButton"
+            icon.name: "overflow-menu"
+            text: L10n.tr("version-actions", { version: delegate.version })
+            display: QQC2.AbstractButton.IconOnly
+            QQC2.ToolTip.text: text
+            QQC2.ToolTip.visible: hovered
+            visible: delegate.complete
+            onClicked: menu.popup()
+
+            QQC2.Menu {
+                id: menu
+                QQC2.MenuItem {
+                    text: L10n.tr("action-boot-this", {})
+                    icon.name: "system-reboot"
+                    enabled: delegate.states.indexOf("default") < 0 && delegate.states.indexOf("failed") < 0
+                    onTriggered: delegate.requested("boot", delegate.version)
+                }
+                QQC2.MenuItem {
+                    text: L10n.tr("action-boot-once", {})
+                    icon.name: "go-next"
+                    enabled: delegate.states.indexOf("failed") < 0
+                    onTriggered: delegate.requested("once", delegate.version)
+                }
+                QQC2.MenuItem {
+                    readonly property bool pinned: delegate.states.indexOf("pinned") >= 0
+                    text: pinned ? L10n.tr("action-unpin", {}) : L10n.tr("action-pin", {})
+                    icon.name: pinned ? "window-unpin" : "window-pin"
+                    onTriggered: delegate.requested(pinned ? "unpin" : "pin", delegate.version)
+                }
+                QQC2.MenuItem {
+                    text: L10n.tr("action-remove", {})
+                    icon.name: "edit-delete"
+                    enabled: !delegate.keep
+                    onTriggered: delegate.requested("remove", delegate.version)
+                }
+            }
         }
     }
 }

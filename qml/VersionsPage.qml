@@ -9,6 +9,7 @@ Kirigami.ScrollablePage {
     id: page
 
     required property VersionModel versions
+    required property StatusModel status
 
     title: L10n.tr("versions-page-title", {})
 
@@ -63,6 +64,7 @@ Kirigami.ScrollablePage {
         activeFocusOnTab: true
         delegate: VersionDelegate {
             width: ListView.view.width
+            onRequested: (what, version) => confirm.ask(what, version)
         }
 
         Kirigami.PlaceholderMessage {
@@ -77,6 +79,52 @@ Kirigami.ScrollablePage {
         Kirigami.LoadingPlaceholder {
             anchors.centerIn: parent
             visible: list.count === 0 && page.versions.loading
+        }
+    }
+
+    // Says exactly what will happen before it happens: which version boots, that nothing is
+    // deleted (or what is), and how to go back.
+    Kirigami.PromptDialog {
+        id: confirm
+        objectName: "confirmDialog"
+
+        property string what
+        property string version
+
+        function ask(what, version) {
+            confirm.what = what;
+            confirm.version = version;
+            if (what === "pin" || what === "unpin") {
+                page.status.setPinned(version, what === "pin");
+                return;
+            }
+            open();
+        }
+
+        title: L10n.tr("confirm-" + what + "-title", { version: version })
+        subtitle: L10n.tr("confirm-" + what + "-text", { version: version, running: page.status.runningVersion })
+        standardButtons: Kirigami.Dialog.Cancel
+        customFooterActions: [
+            Kirigami.Action {
+                text: L10n.tr("confirm-" + confirm.what + "-button", {})
+                icon.name: confirm.what === "remove" ? "edit-delete" : "system-reboot"
+                onTriggered: {
+                    if (confirm.what === "remove") {
+                        page.status.remove(confirm.version);
+                    } else {
+                        page.status.rollback(confirm.version, confirm.what === "once");
+                    }
+                    confirm.close();
+                }
+            }
+        ]
+    }
+
+    // The list follows the helper: every change it signals is read again.
+    Connections {
+        target: page.status
+        function onChangesChanged() {
+            page.versions.refresh();
         }
     }
 }

@@ -67,3 +67,187 @@ pub async fn overview() -> Result<Overview, String> {
         )),
     }
 }
+
+/// Everything the overview shows, read from the helper's properties (and its job's).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Status {
+    /// idle, checking, planning, downloading, installing, ready-to-restart, error.
+    pub state: String,
+    /// The version running.
+    pub running: String,
+    /// The version that boots by default.
+    pub default: String,
+    /// The update on offer.
+    pub offer: update_center_client::UpdateOffer,
+    /// Seconds since the epoch of the last check (0: never).
+    pub last_check: i64,
+    /// The last job's error.
+    pub last_error: String,
+    /// The automatic-fallback message.
+    pub fallback: String,
+    /// The running job's phase, version and progress.
+    pub job_phase: String,
+    /// The version the job installs.
+    pub job_version: String,
+    /// Bytes downloaded.
+    pub done_bytes: u64,
+    /// Bytes to download.
+    pub total_bytes: u64,
+    /// Bytes per second.
+    pub rate: u64,
+    /// Seconds left, -1 while unknown.
+    pub eta: i64,
+}
+
+fn describe(error: update_center_client::Error) -> String {
+    update_center_client::describe_call_error(&error)
+}
+
+async fn connection() -> Result<zbus::Connection, String> {
+    static CONNECTION: tokio::sync::OnceCell<zbus::Connection> = tokio::sync::OnceCell::const_new();
+    CONNECTION
+        .get_or_try_init(|| async { zbus::Connection::system().await })
+        .await
+        .cloned()
+        .map_err(|e| {
+            update_center_client::describe_connect_error(&update_center_client::Error::ZBus(e))
+        })
+}
+
+async fn center() -> Result<update_center_client::UpdateCenterProxy<'static>, String> {
+    let connection = connection().await?;
+    update_center_client::UpdateCenterProxy::builder(&connection)
+        .cache_properties(zbus::proxy::CacheProperties::No)
+        .build()
+        .await
+        .map_err(|e| describe(e.into()))
+}
+
+/// Reads the status (and the running job's progress).
+pub async fn status() -> Result<Status, String> {
+    let call = async {
+        let p = center().await?;
+        let zb = |e: zbus::Error| describe(e.into());
+        let mut status = Status {
+            state: p.state().await.map_err(zb)?,
+            running: p.running_version().await.map_err(zb)?,
+            default: p.default_version().await.map_err(zb)?,
+            offer: p.available_update().await.map_err(zb)?,
+            last_check: p.last_check_time().await.map_err(zb)?,
+            last_error: p.last_error().await.map_err(zb)?,
+            fallback: p.fallback().await.map_err(zb)?,
+            eta: -1,
+            ..Status::default()
+        };
+        let job = p.current_job().await.map_err(zb)?;
+        if job.as_str() != "/" {
+            let j = update_center_client::JobProxy::builder(p.inner().connection())
+                .path(job)
+                .map_err(zb)?
+                .cache_properties(zbus::proxy::CacheProperties::No)
+                .build()
+                .await
+                .map_err(zb)?;
+            // The job may end between the two reads: then there is no progress to show.
+            if let Ok(phase) = j.phase().await {
+                status.job_phase = phase;
+                status.job_version = j.version().await.unwrap_or_default();
+                status.done_bytes = j.done_bytes().await.unwrap_or(0);
+                status.total_bytes = j.total_bytes().await.unwrap_or(0);
+                status.rate = j.rate_bytes_per_sec().await.unwrap_or(0);
+                status.eta = j.eta_secs().await.unwrap_or(-1);
+            }
+        }
+        Ok(status)
+    };
+    with_timeout(call).await
+}
+
+async fn with_timeout<T>(call: impl Future<Output = Result<T, String>>) -> Result<T, String> {
+    match tokio::time::timeout(Duration::from_secs(CALL_TIMEOUT_SECS), call).await {
+        Ok(result) => result,
+        Err(_) => Err(format!(
+            "The Update Center service did not answer within {CALL_TIMEOUT_SECS} seconds. \
+             It may be busy or stuck; try again, or restart it with \
+             `systemctl restart update-center-helper`."
+        )),
+    }
+}
+
+/// What a person asked for.
+#[derive(Debug, Clone)]
+pub enum Request {
+    /// Ask the sources.
+    Check,
+    /// Install the newest (empty) or a named version.
+    Install(String),
+    /// Cancel the running job.
+    Cancel,
+    /// Make a version boot by default, or once.
+    Rollback(String, bool),
+    /// Pin (true) or unpin a version.
+    Pin(String, bool),
+    /// Remove a version.
+    Remove(String),
+    /// Dismiss the failed-boot notice.
+    AcknowledgeFallback,
+}
+
+/// Sends a request; `Err` is a sentence for the person (not authorised, busy, refused, ...).
+pub async fn request(request: Request) -> Result<(), String> {
+    let call = async {
+        let p = center().await?;
+        let result = match request {
+            Request::Check => p.check().await.map(drop),
+            Request::Install(version) => p.install(&version).await.map(drop),
+            Request::Cancel => {
+                let job = p.current_job().await.map_err(|e| describe(e.into()))?;
+                if job.as_str() == "/" {
+                    return Ok(());
+                }
+                p.cancel(&job.as_ref()).await
+            }
+            Request::Rollback(version, once) => p.rollback(&version, once).await,
+            Request::Pin(version, true) => p.pin(&version).await,
+            Request::Pin(version, false) => p.unpin(&version).await,
+            Request::Remove(version) => p.remove_version(&version).await,
+            Request::AcknowledgeFallback => p.acknowledge_fallback().await,
+        };
+        result.map_err(describe)
+    };
+    with_timeout(call).await
+}
+
+/// Calls `changed` whenever the helper signals anything (a property, a job's progress, the
+/// versions) or comes and goes on the bus; never polls. Returns when the bus connection ends.
+pub async fn watch(mut changed: impl FnMut() + Send + 'static) -> Result<(), String> {
+    use futures_util::StreamExt;
+    let connection = connection().await?;
+    let rule = zbus::MatchRule::builder()
+        .msg_type(zbus::message::Type::Signal)
+        .sender(update_center_client::BUS_NAME)
+        .map_err(|e| describe(e.into()))?
+        .build();
+    let mut signals = zbus::MessageStream::for_match_rule(rule, &connection, None)
+        .await
+        .map_err(|e| describe(e.into()))?;
+    let owner_rule = zbus::MatchRule::builder()
+        .msg_type(zbus::message::Type::Signal)
+        .sender("org.freedesktop.DBus")
+        .map_err(|e| describe(e.into()))?
+        .member("NameOwnerChanged")
+        .map_err(|e| describe(e.into()))?
+        .arg(0, update_center_client::BUS_NAME)
+        .map_err(|e| describe(e.into()))?
+        .build();
+    let mut owners = zbus::MessageStream::for_match_rule(owner_rule, &connection, None)
+        .await
+        .map_err(|e| describe(e.into()))?;
+    loop {
+        tokio::select! {
+            message = signals.next() => if message.is_none() { return Ok(()) },
+            message = owners.next() => if message.is_none() { return Ok(()) },
+        }
+        changed();
+    }
+}

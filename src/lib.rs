@@ -13,6 +13,8 @@ mod platform;
 #[allow(unsafe_code)]
 pub mod qmltest;
 #[allow(unsafe_code)]
+mod status;
+#[allow(unsafe_code)]
 mod version_model;
 
 use cxx_qt_lib::{QGuiApplication, QQmlApplicationEngine, QQuickStyle, QString, QUrl};

@@ -88,7 +88,7 @@ pub mod qobject {
 }
 
 /// Roles of the model, in the order of [`ROLE_NAMES`].
-const ROLE_NAMES: [&str; 7] = [
+const ROLE_NAMES: [&str; 11] = [
     "version",
     "releasedMs",
     "complete",
@@ -96,6 +96,10 @@ const ROLE_NAMES: [&str; 7] = [
     "sizeBytes",
     "fileCount",
     "missingTransfers",
+    "stateNames",
+    "stateWords",
+    "triesLeft",
+    "triesDone",
 ];
 /// Qt::UserRole.
 const FIRST_ROLE: i32 = 0x0100;
@@ -192,6 +196,17 @@ impl qobject::VersionModel {
             }
             "fileCount" => QVariant::from(&i32::try_from(row.files.len()).unwrap_or(i32::MAX)),
             "missingTransfers" => QVariant::from(&QString::from(&row.missing_transfers.join(", "))),
+            // Names joined by commas (for `split(",")` in QML), words by new lines.
+            "stateNames" => {
+                let names: Vec<&str> = row.states.iter().map(|(n, _)| n.as_str()).collect();
+                QVariant::from(&QString::from(&names.join(",")))
+            }
+            "triesLeft" => QVariant::from(&tries(row).map_or(-1, |t| t.0)),
+            "triesDone" => QVariant::from(&tries(row).map_or(-1, |t| t.1)),
+            "stateWords" => {
+                let words: Vec<&str> = row.states.iter().map(|(_, w)| w.as_str()).collect();
+                QVariant::from(&QString::from(&words.join("\n")))
+            }
             _ => QVariant::default(),
         }
     }
@@ -211,6 +226,16 @@ impl qobject::VersionModel {
     }
 }
 
+/// The boot counter of a version's boot entry (`NAME+LEFT-DONE.efi`), while it has one.
+fn tries(row: &VersionInfo) -> Option<(i32, i32)> {
+    row.files.iter().find_map(|f| {
+        let stem = f.path.strip_suffix(".efi")?;
+        let (_, counter) = stem.rsplit_once('+')?;
+        let (left, done) = counter.split_once('-').unwrap_or((counter, "0"));
+        Some((left.parse().ok()?, done.parse().ok()?))
+    })
+}
+
 /// When a version was built, in milliseconds since the epoch (for QML's `Date`), for versions
 /// that are UTC timestamps `YYYYMMDDHHMM` as on KDE Linux.
 fn released_ms(version: &str) -> Option<f64> {
@@ -226,6 +251,28 @@ fn released_ms(version: &str) -> Option<f64> {
 #[cfg(test)]
 mod tests {
     use super::released_ms;
+
+    #[test]
+    fn boot_counters_come_from_the_boot_entry() {
+        let row = |path: &str| update_center_client::VersionInfo {
+            version: "1".into(),
+            complete: true,
+            booted: false,
+            files: vec![update_center_client::InstalledFile {
+                transfer: "60-esp".into(),
+                path: path.into(),
+                size_bytes: 1,
+            }],
+            missing_transfers: Vec::new(),
+            states: Vec::new(),
+        };
+        assert_eq!(
+            super::tries(&row("/efi/EFI/Linux/k_1+2-1.efi")),
+            Some((2, 1))
+        );
+        assert_eq!(super::tries(&row("/efi/EFI/Linux/k_1+3.efi")), Some((3, 0)));
+        assert_eq!(super::tries(&row("/efi/EFI/Linux/k_1.efi")), None);
+    }
 
     #[test]
     fn timestamp_versions_have_a_release_time() {

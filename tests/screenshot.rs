@@ -91,7 +91,7 @@ fn colours(file: &Path) -> Colours {
 
 #[test]
 fn the_demo_renders_the_versions_with_the_running_badge() {
-    let run = screenshot(&[]);
+    let run = screenshot(&["--page", "versions"]);
     let file = &run.file;
     assert!(!run.stderr.contains("QML"), "{}", run.stderr);
     assert_eq!(png_size(file), (WIDTH, HEIGHT));
@@ -147,7 +147,7 @@ fn qml_warnings_are_recognised_in_the_log() {
 
 #[test]
 fn ignored_legacy_definitions_are_shown_as_a_warning() {
-    let run = screenshot(&["--legacy-conf"]);
+    let run = screenshot(&["--legacy-conf", "--page", "versions"]);
     let file = &run.file;
     let pixels = pixels(file);
     // Breeze's neutral (warning) colour is orange: strong red, medium green, little blue.

@@ -23,3 +23,68 @@ definition-warnings = The update definitions need attention: { $details }
 
 versions-empty-title = No OS versions are installed
 versions-empty-explanation = No files matching the update definitions were found on this system.
+
+overview-page-title = Overview
+action-check = Check for Updates
+action-check-now = Check Now
+action-install = Download and Install
+action-cancel = Cancel
+action-details = Details
+action-dismiss = Dismiss
+
+running-version = You are running version { $version }.
+uptodate-title = The system is up to date
+uptodate-checked = Last checked { $time }.
+uptodate-never-checked = The update sources have not been checked yet.
+available-title = Version { $version } is available
+available-detail = { $size } to download. You are running version { $running }; it stays installed, so you can go back to it.
+checking-title = Checking the update sources…
+planning-title = Preparing the update…
+downloading-title = Downloading version { $version }…
+installing-title = Installing version { $version }…
+download-progress = { $known ->
+    [yes] { $done } of { $total } at { $rate }/s, about { $minutes ->
+        [one] one minute
+       *[other] { $minutes } minutes
+    } left
+   *[no] { $done } of { $total }
+}
+restart-title = Restart to start version { $version }
+restart-explanation = Version { $running } keeps running until then. If the new version does not start, the computer goes back to { $running } by itself.
+fallback-message = A new version did not start: { $details }. Nothing was lost; you can try it again later.
+last-error = The last update did not succeed: { $details }
+
+version-actions = Actions for version { $version }
+action-boot-this = Boot This Version
+action-boot-once = Boot It Once
+action-pin = Keep (Pin)
+action-unpin = Allow Removal (Unpin)
+action-remove = Remove
+
+badge-default = Boots next
+badge-next-boot-once = Boots next, once
+badge-on-trial = On trial ({ $left ->
+    [one] one try left
+   *[other] { $left } tries left
+})
+badge-failed = Failed to boot
+badge-pinned = Pinned
+badge-protected = Protected
+badge-held-back = Held back
+badge-obsolete = Obsolete
+
+confirm-boot-title = Boot version { $version }?
+confirm-boot-text = From the next restart on, the computer starts version { $version } instead of { $running }. Nothing is deleted: every installed version stays, and you can switch back the same way.
+confirm-boot-button = Boot This Version
+confirm-once-title = Boot version { $version } once?
+confirm-once-text = The next restart starts version { $version }; the restart after that starts the usual version again. Nothing is deleted.
+confirm-once-button = Boot It Once
+confirm-remove-title = Remove version { $version }?
+confirm-remove-text = Its files are deleted for good, the boot entry first. You keep running { $running }.
+confirm-remove-button = Remove
+confirm-pin-title = Pin version { $version }
+confirm-pin-text = { "" }
+confirm-pin-button = Pin
+confirm-unpin-title = Unpin version { $version }
+confirm-unpin-text = { "" }
+confirm-unpin-button = Unpin

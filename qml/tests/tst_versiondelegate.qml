@@ -27,7 +27,10 @@ TestCase {
             booted: false,
             sizeBytes: 4096,
             fileCount: 3,
-            missingTransfers: ""
+            missingTransfers: "",
+            stateNames: "",
+            triesLeft: -1,
+            triesDone: -1
         };
         for (const key in overrides) {
             properties[key] = overrides[key];
@@ -38,19 +41,45 @@ TestCase {
     }
 
     function test_running_complete_version() {
-        const delegate = make({ booted: true });
+        const delegate = make({ booted: true, stateNames: "running,default" });
         compare(delegate.Accessible.name, "Version 202611251200");
         verify(delegate.Accessible.description.indexOf("in 3 files") !== -1, delegate.Accessible.description);
         verify(delegate.Accessible.description.indexOf("Released ") === 0, delegate.Accessible.description);
         verify(findChild(delegate, "runningBadge").visible);
-        verify(!findChild(delegate, "incompleteBadge").visible);
+        compare(findChild(delegate, "defaultBadge").text, "Boots next");
+        verify(!findChild(delegate, "incompleteBadge"));
+        verify(delegate.keep, "the running version cannot be removed");
     }
 
     function test_incomplete_version_names_what_is_missing() {
-        const delegate = make({ complete: false, fileCount: 2, missingTransfers: "60-esp" });
+        const delegate = make({ complete: false, fileCount: 2, missingTransfers: "60-esp", stateNames: "incomplete" });
         verify(delegate.Accessible.description.indexOf("Missing: 60-esp") !== -1, delegate.Accessible.description);
         verify(findChild(delegate, "incompleteBadge").visible);
-        verify(!findChild(delegate, "runningBadge").visible);
+        verify(!findChild(delegate, "runningBadge"));
+        verify(!findChild(delegate, "versionMenuButton").visible, "no actions for an incomplete version");
+    }
+
+    function test_on_trial_and_failed_versions_say_how_many_tries() {
+        const trial = make({ stateNames: "on-trial", triesLeft: 1, triesDone: 1 });
+        compare(findChild(trial, "on-trialBadge").text, "On trial (one try left)");
+        const failed = make({ stateNames: "failed,held-back", triesLeft: 0, triesDone: 2 });
+        compare(findChild(failed, "failedBadge").text, "Failed to boot");
+        compare(findChild(failed, "held-backBadge").text, "Held back");
+        verify(!failed.keep, "a failed version may be removed");
+    }
+
+    function test_boot_and_remove_are_asked_of_the_page() {
+        const delegate = make({ stateNames: "pinned" });
+        verify(delegate.keep, "a pinned version cannot be removed");
+        const spy = createTemporaryObject(signalSpy, testCase, { target: delegate, signalName: "requested" });
+        delegate.requested("boot", delegate.version);
+        compare(spy.count, 1);
+        compare(spy.signalArguments[0][0], "boot");
+    }
+
+    Component {
+        id: signalSpy
+        SignalSpy {}
     }
 
     function test_version_that_is_not_a_timestamp_has_no_release_date() {

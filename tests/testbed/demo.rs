@@ -25,6 +25,7 @@ struct Args {
     no_helper: bool,
     legacy_conf: bool,
     transcript: bool,
+    page: String,
 }
 
 fn parse_args() -> Result<Args> {
@@ -33,6 +34,7 @@ fn parse_args() -> Result<Args> {
         no_helper: false,
         legacy_conf: false,
         transcript: false,
+        page: "overview".into(),
     };
     let mut iter = std::env::args().skip(1);
     while let Some(arg) = iter.next() {
@@ -46,11 +48,12 @@ fn parse_args() -> Result<Args> {
             }
             "--no-helper" => args.no_helper = true,
             "--transcript" => args.transcript = true,
+            "--page" => args.page = iter.next().context("--page needs overview or versions")?,
             // A legacy *.conf beside the *.transfer files: what once stopped KDE Linux updates.
             "--legacy-conf" => args.legacy_conf = true,
             "--help" | "-h" => {
                 println!(
-                    "usage: update-center-demo [--screenshot FILE | --transcript] [--no-helper] [--legacy-conf]"
+                    "usage: update-center-demo [--screenshot FILE | --transcript] [--page overview|versions] [--no-helper] [--legacy-conf]"
                 );
                 std::process::exit(0);
             }
@@ -112,7 +115,7 @@ fn run() -> Result<()> {
         Some(Helper::start(&bus, &root, Some(Path::new("/efi")))?)
     };
     match (&args.screenshot, args.transcript) {
-        (Some(file), _) => screenshot(&bus, file),
+        (Some(file), _) => screenshot(&bus, file, &args.page),
         (None, true) => transcript(&bus, &system),
         (None, false) => interactive(&bus),
     }?;
@@ -121,13 +124,18 @@ fn run() -> Result<()> {
 }
 
 /// Renders under Xvfb and writes a PNG; fails on any QML warning or error.
-fn screenshot(bus: &PrivateBus, file: &Path) -> Result<()> {
+fn screenshot(bus: &PrivateBus, file: &Path, page: &str) -> Result<()> {
     let xvfb = Xvfb::start(SCREENSHOT_WIDTH, SCREENSHOT_HEIGHT)?;
     let gui = Gui::start_for_screenshot(
         &xvfb.display,
         &bus.address,
         SCREENSHOT_WIDTH,
         SCREENSHOT_HEIGHT,
+        if page == "versions" {
+            &["--versions"]
+        } else {
+            &[]
+        },
     )?;
     xvfb.screenshot(file)?;
     let log = gui.stop();

@@ -238,8 +238,10 @@ impl Gui {
         bus_address: &str,
         width: u32,
         height: u32,
+        args: &[&str],
     ) -> Result<Self> {
         let mut child = Command::new(crate::binary("update-center")?)
+            .args(args)
             .arg("-geometry")
             .arg(format!("{width}x{height}+0+0"))
             .env("DISPLAY", display)

@@ -1,0 +1,253 @@
+//! `StatusModel`: what the overview shows (up to date, an update on offer, a job's progress, a
+//! restart due, a failed boot) and the requests a person makes (check, install, cancel, roll
+//! back, pin, remove, dismiss). It follows the helper's signals: every signal the helper sends
+//! makes it read the status again, off the GUI thread; it never polls.
+
+use crate::backend::{self, Request, Status};
+use core::pin::Pin;
+use cxx_qt::{CxxQtType, Threading};
+use cxx_qt_lib::QString;
+
+/// The bridge.
+#[cxx_qt::bridge]
+pub mod qobject {
+    unsafe extern "C++" {
+        include!("cxx-qt-lib/qstring.h");
+        /// A string.
+        type QString = cxx_qt_lib::QString;
+    }
+
+    extern "RustQt" {
+        #[qobject]
+        #[qml_element]
+        #[qproperty(bool, loaded)]
+        #[qproperty(bool, busy)]
+        #[qproperty(QString, state)]
+        #[qproperty(QString, running_version, cxx_name = "runningVersion")]
+        #[qproperty(QString, default_version, cxx_name = "defaultVersion")]
+        #[qproperty(QString, available_version, cxx_name = "availableVersion")]
+        #[qproperty(f64, available_bytes, cxx_name = "availableBytes")]
+        #[qproperty(QString, available_summary, cxx_name = "availableSummary")]
+        #[qproperty(f64, last_check_ms, cxx_name = "lastCheckMs")]
+        #[qproperty(QString, last_error, cxx_name = "lastError")]
+        #[qproperty(QString, fallback)]
+        #[qproperty(QString, error_message, cxx_name = "errorMessage")]
+        #[qproperty(QString, connection_error, cxx_name = "connectionError")]
+        #[qproperty(QString, job_phase, cxx_name = "jobPhase")]
+        #[qproperty(QString, job_version, cxx_name = "jobVersion")]
+        #[qproperty(f64, done_bytes, cxx_name = "doneBytes")]
+        #[qproperty(f64, total_bytes, cxx_name = "totalBytes")]
+        #[qproperty(f64, rate_bytes_per_sec, cxx_name = "rateBytesPerSec")]
+        #[qproperty(f64, eta_secs, cxx_name = "etaSecs")]
+        #[qproperty(i32, changes)]
+        type StatusModel = super::StatusRust;
+    }
+
+    impl cxx_qt::Threading for StatusModel {}
+
+    extern "RustQt" {
+        /// Reads the status and follows the helper's signals from now on.
+        #[qinvokable]
+        fn start(self: Pin<&mut StatusModel>);
+        /// Reads the status again.
+        #[qinvokable]
+        fn refresh(self: Pin<&mut StatusModel>);
+        /// Asks the update sources.
+        #[qinvokable]
+        fn check(self: Pin<&mut StatusModel>);
+        /// Installs the update on offer (empty `version`) or a named version.
+        #[qinvokable]
+        fn install(self: Pin<&mut StatusModel>, version: &QString);
+        /// Cancels the running job.
+        #[qinvokable]
+        fn cancel(self: Pin<&mut StatusModel>);
+        /// Makes `version` boot by default, or next time only (`once`).
+        #[qinvokable]
+        fn rollback(self: Pin<&mut StatusModel>, version: &QString, once: bool);
+        /// Pins or unpins `version`.
+        #[qinvokable]
+        #[cxx_name = "setPinned"]
+        fn set_pinned(self: Pin<&mut StatusModel>, version: &QString, pinned: bool);
+        /// Removes `version`.
+        #[qinvokable]
+        fn remove(self: Pin<&mut StatusModel>, version: &QString);
+        /// Dismisses the failed-boot notice.
+        #[qinvokable]
+        #[cxx_name = "acknowledgeFallback"]
+        fn acknowledge_fallback(self: Pin<&mut StatusModel>);
+        /// Clears the message of a request that failed.
+        #[qinvokable]
+        #[cxx_name = "clearError"]
+        fn clear_error(self: Pin<&mut StatusModel>);
+    }
+}
+
+/// State behind the QObject.
+#[derive(Default)]
+pub struct StatusRust {
+    loaded: bool,
+    busy: bool,
+    state: QString,
+    running_version: QString,
+    default_version: QString,
+    available_version: QString,
+    available_bytes: f64,
+    available_summary: QString,
+    last_check_ms: f64,
+    last_error: QString,
+    fallback: QString,
+    error_message: QString,
+    connection_error: QString,
+    job_phase: QString,
+    job_version: QString,
+    done_bytes: f64,
+    total_bytes: f64,
+    rate_bytes_per_sec: f64,
+    eta_secs: f64,
+    changes: i32,
+    watching: bool,
+    reading: bool,
+    read_again: bool,
+}
+
+/// Bytes as a QML number (a double: exact far beyond any disk).
+#[allow(clippy::cast_precision_loss)]
+fn number(value: u64) -> f64 {
+    value as f64
+}
+
+impl qobject::StatusModel {
+    /// See the bridge.
+    pub fn start(mut self: Pin<&mut Self>) {
+        self.as_mut().refresh();
+        if self.watching {
+            return;
+        }
+        self.as_mut().rust_mut().watching = true;
+        let qt_thread = self.qt_thread();
+        backend::spawn(async move {
+            let notify = qt_thread.clone();
+            let result = backend::watch(move || {
+                let _ = notify.queue(|model| model.refresh());
+            })
+            .await;
+            if let Err(message) = result {
+                let _ = qt_thread.queue(move |mut model| {
+                    model.as_mut().rust_mut().watching = false;
+                    model.set_connection_error(QString::from(&message));
+                });
+            }
+        });
+    }
+
+    /// See the bridge. Reads coalesce: while one runs, another is queued at most once.
+    pub fn refresh(mut self: Pin<&mut Self>) {
+        if self.reading {
+            self.as_mut().rust_mut().read_again = true;
+            return;
+        }
+        self.as_mut().rust_mut().reading = true;
+        let qt_thread = self.qt_thread();
+        backend::spawn(async move {
+            let result = backend::status().await;
+            let _ = qt_thread.queue(move |model| model.apply(result));
+        });
+    }
+
+    fn apply(mut self: Pin<&mut Self>, result: Result<Status, String>) {
+        self.as_mut().rust_mut().reading = false;
+        match result {
+            Ok(s) => {
+                self.as_mut().set_state(QString::from(&s.state));
+                self.as_mut().set_running_version(QString::from(&s.running));
+                self.as_mut().set_default_version(QString::from(&s.default));
+                self.as_mut()
+                    .set_available_version(QString::from(&s.offer.version));
+                self.as_mut()
+                    .set_available_bytes(number(s.offer.download_bytes));
+                self.as_mut()
+                    .set_available_summary(QString::from(&s.offer.summary));
+                #[allow(clippy::cast_precision_loss)]
+                self.as_mut()
+                    .set_last_check_ms(s.last_check as f64 * 1000.0);
+                self.as_mut().set_last_error(QString::from(&s.last_error));
+                self.as_mut().set_fallback(QString::from(&s.fallback));
+                self.as_mut().set_job_phase(QString::from(&s.job_phase));
+                self.as_mut().set_job_version(QString::from(&s.job_version));
+                self.as_mut().set_done_bytes(number(s.done_bytes));
+                self.as_mut().set_total_bytes(number(s.total_bytes));
+                self.as_mut().set_rate_bytes_per_sec(number(s.rate));
+                #[allow(clippy::cast_precision_loss)]
+                self.as_mut().set_eta_secs(s.eta as f64);
+                self.as_mut().set_connection_error(QString::default());
+            }
+            Err(message) => {
+                eprintln!("update-center: {message}");
+                self.as_mut().set_connection_error(QString::from(&message));
+            }
+        }
+        let changes = self.changes.wrapping_add(1);
+        self.as_mut().set_changes(changes);
+        self.as_mut().set_loaded(true);
+        if std::mem::take(&mut self.as_mut().rust_mut().read_again) {
+            self.refresh();
+        }
+    }
+
+    fn send(mut self: Pin<&mut Self>, request: Request) {
+        self.as_mut().set_busy(true);
+        self.as_mut().set_error_message(QString::default());
+        let qt_thread = self.qt_thread();
+        backend::spawn(async move {
+            let result = backend::request(request).await;
+            let _ = qt_thread.queue(move |mut model| {
+                model.as_mut().set_busy(false);
+                if let Err(message) = result {
+                    eprintln!("update-center: {message}");
+                    model.as_mut().set_error_message(QString::from(&message));
+                }
+                model.refresh();
+            });
+        });
+    }
+
+    /// See the bridge.
+    pub fn check(self: Pin<&mut Self>) {
+        self.send(Request::Check);
+    }
+
+    /// See the bridge.
+    pub fn install(self: Pin<&mut Self>, version: &QString) {
+        self.send(Request::Install(version.to_string()));
+    }
+
+    /// See the bridge.
+    pub fn cancel(self: Pin<&mut Self>) {
+        self.send(Request::Cancel);
+    }
+
+    /// See the bridge.
+    pub fn rollback(self: Pin<&mut Self>, version: &QString, once: bool) {
+        self.send(Request::Rollback(version.to_string(), once));
+    }
+
+    /// See the bridge.
+    pub fn set_pinned(self: Pin<&mut Self>, version: &QString, pinned: bool) {
+        self.send(Request::Pin(version.to_string(), pinned));
+    }
+
+    /// See the bridge.
+    pub fn remove(self: Pin<&mut Self>, version: &QString) {
+        self.send(Request::Remove(version.to_string()));
+    }
+
+    /// See the bridge.
+    pub fn acknowledge_fallback(self: Pin<&mut Self>) {
+        self.send(Request::AcknowledgeFallback);
+    }
+
+    /// See the bridge.
+    pub fn clear_error(self: Pin<&mut Self>) {
+        self.set_error_message(QString::default());
+    }
+}
