@@ -10,6 +10,7 @@ fn main() {
             "qml/OverviewPage.qml",
             "qml/StatusCard.qml",
             "qml/VersionsPage.qml",
+            "qml/HistoryPage.qml",
             "qml/VersionDelegate.qml",
             "qml/Badge.qml",
         ]))

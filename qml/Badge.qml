@@ -12,7 +12,7 @@ QQC2.Control {
     readonly property color tint: kind === Kirigami.MessageType.Positive ? Kirigami.Theme.positiveTextColor
         : kind === Kirigami.MessageType.Warning ? Kirigami.Theme.neutralTextColor
         : kind === Kirigami.MessageType.Error ? Kirigami.Theme.negativeTextColor
-        : Kirigami.Theme.highlightColor
+        : Kirigami.Theme.linkColor
 
     Accessible.role: Accessible.StaticText
     Accessible.name: text

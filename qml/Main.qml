@@ -35,15 +35,29 @@ Kirigami.ApplicationWindow {
         versions: versionModel
         status: statusModel
     }
-
-    function show(name) {
-        pageStack.replace(name === "versions" ? versionsPage : overviewPage);
+    HistoryPage {
+        id: historyPage
+        visible: false
+        status: statusModel
     }
 
-    // `--versions` (for screenshots and tests) opens the installed versions first.
-    pageStack.initialPage: Qt.application.arguments.indexOf("--versions") >= 0 ? versionsPage : overviewPage
+    function page(name) {
+        return name === "versions" ? versionsPage : name === "history" ? historyPage : overviewPage;
+    }
+    function show(name) {
+        pageStack.replace(page(name));
+    }
+
+    // `--page NAME` (for screenshots and tests) opens another page first.
+    readonly property string firstPage: {
+        const args = Qt.application.arguments;
+        const at = args.indexOf("--page");
+        return at >= 0 && at + 1 < args.length ? args[at + 1] : "overview";
+    }
+    pageStack.initialPage: page(firstPage)
 
     globalDrawer: Kirigami.GlobalDrawer {
+        width: Kirigami.Units.gridUnit * 12
         isMenu: !root.wideScreen
         modal: !root.wideScreen
         collapsible: true
@@ -59,6 +73,11 @@ Kirigami.ApplicationWindow {
                 text: L10n.tr("versions-page-title", {})
                 icon.name: "view-list-details"
                 onTriggered: root.show("versions")
+            },
+            Kirigami.Action {
+                text: L10n.tr("history-page-title", {})
+                icon.name: "view-history"
+                onTriggered: root.show("history")
             }
         ]
     }

@@ -251,3 +251,12 @@ pub async fn watch(mut changed: impl FnMut() + Send + 'static) -> Result<(), Str
         changed();
     }
 }
+
+/// The newest history records as the helper's JSON array (docs/json.md).
+pub async fn history() -> Result<String, String> {
+    with_timeout(async {
+        let p = center().await?;
+        p.history(0, 0, 200).await.map_err(describe)
+    })
+    .await
+}

@@ -40,6 +40,7 @@ pub mod qobject {
         #[qproperty(f64, rate_bytes_per_sec, cxx_name = "rateBytesPerSec")]
         #[qproperty(f64, eta_secs, cxx_name = "etaSecs")]
         #[qproperty(i32, changes)]
+        #[qproperty(QString, history_json, cxx_name = "historyJson")]
         type StatusModel = super::StatusRust;
     }
 
@@ -75,6 +76,10 @@ pub mod qobject {
         #[qinvokable]
         #[cxx_name = "acknowledgeFallback"]
         fn acknowledge_fallback(self: Pin<&mut StatusModel>);
+        /// Reads the history (into `historyJson`).
+        #[qinvokable]
+        #[cxx_name = "loadHistory"]
+        fn load_history(self: Pin<&mut StatusModel>);
         /// Clears the message of a request that failed.
         #[qinvokable]
         #[cxx_name = "clearError"]
@@ -105,6 +110,7 @@ pub struct StatusRust {
     rate_bytes_per_sec: f64,
     eta_secs: f64,
     changes: i32,
+    history_json: QString,
     watching: bool,
     reading: bool,
     read_again: bool,
@@ -244,6 +250,18 @@ impl qobject::StatusModel {
     /// See the bridge.
     pub fn acknowledge_fallback(self: Pin<&mut Self>) {
         self.send(Request::AcknowledgeFallback);
+    }
+
+    /// See the bridge.
+    pub fn load_history(self: Pin<&mut Self>) {
+        let qt_thread = self.qt_thread();
+        backend::spawn(async move {
+            let result = backend::history().await;
+            let _ = qt_thread.queue(move |mut model| match result {
+                Ok(json) => model.set_history_json(QString::from(&json)),
+                Err(message) => model.set_error_message(QString::from(&message)),
+            });
+        });
     }
 
     /// See the bridge.

@@ -88,3 +88,34 @@ confirm-pin-button = Pin
 confirm-unpin-title = Unpin version { $version }
 confirm-unpin-text = { "" }
 confirm-unpin-button = Unpin
+
+history-page-title = History
+history-filter-all = All
+history-filter-updates = Updates
+history-filter-boots = Boots
+history-empty = Nothing has happened yet
+history-started = Started installing version { $version }
+history-committed = Installed version { $version }
+history-failed = Installing version { $version } failed: { $reason }
+history-removed = Removed version { $version }
+history-recovered = Finished or undid an interrupted update
+history-pinned = Pinned version { $version }
+history-unpinned = Unpinned version { $version }
+history-rolled-back = { $once ->
+    [yes] Chose version { $version } for the next boot only
+   *[no] Chose version { $version } as the version that boots
+}
+history-booted = { $good ->
+    [yes] Started version { $version }
+   *[no] Started version { $version } on trial
+}
+history-fallback-detected = Version { $version } failed to boot { $tries } times; went back to { $running }
+history-fallback-acknowledged = Dismissed the notice about version { $version }
+history-health-checked = { $passed ->
+    [yes] Health checks passed
+   *[no] Health checks failed
+}
+history-checked = { $available ->
+    [yes] Checked for updates: version { $version } is available
+   *[no] Checked for updates: the system was up to date
+}

@@ -48,12 +48,16 @@ fn parse_args() -> Result<Args> {
             }
             "--no-helper" => args.no_helper = true,
             "--transcript" => args.transcript = true,
-            "--page" => args.page = iter.next().context("--page needs overview or versions")?,
+            "--page" => {
+                args.page = iter
+                    .next()
+                    .context("--page needs overview, versions or history")?
+            }
             // A legacy *.conf beside the *.transfer files: what once stopped KDE Linux updates.
             "--legacy-conf" => args.legacy_conf = true,
             "--help" | "-h" => {
                 println!(
-                    "usage: update-center-demo [--screenshot FILE | --transcript] [--page overview|versions] [--no-helper] [--legacy-conf]"
+                    "usage: update-center-demo [--screenshot FILE | --transcript] [--page overview|versions|history] [--no-helper] [--legacy-conf]"
                 );
                 std::process::exit(0);
             }
@@ -131,11 +135,7 @@ fn screenshot(bus: &PrivateBus, file: &Path, page: &str) -> Result<()> {
         &bus.address,
         SCREENSHOT_WIDTH,
         SCREENSHOT_HEIGHT,
-        if page == "versions" {
-            &["--versions"]
-        } else {
-            &[]
-        },
+        &["--page", page],
     )?;
     xvfb.screenshot(file)?;
     let log = gui.stop();

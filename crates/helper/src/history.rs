@@ -88,6 +88,11 @@ pub enum Event {
         /// The version that had failed.
         failed: String,
     },
+    /// The update sources were checked.
+    Checked {
+        /// The version on offer (empty when up to date).
+        candidate: String,
+    },
     /// The health checks of this boot ran.
     HealthChecked {
         /// Every required check passed.
@@ -113,6 +118,7 @@ impl Event {
             Self::FallbackDetected { .. } => "fallback-detected",
             Self::FallbackAcknowledged { .. } => "fallback-acknowledged",
             Self::HealthChecked { .. } => "health-checked",
+            Self::Checked { .. } => "checked",
         }
     }
 }

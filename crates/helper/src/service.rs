@@ -807,6 +807,16 @@ impl UpdateCenter {
                 };
                 *lock(&shared.available) = offer.clone();
                 *lock(&shared.last_check) = chrono::Utc::now().timestamp();
+                update_center_engine::history::append(
+                    &layout.on_disk(
+                        std::path::Path::new("/")
+                            .join(update_center_engine::transaction::STATE_DIR)
+                            .as_path(),
+                    ),
+                    &update_center_engine::history::Event::Checked {
+                        candidate: offer.version.clone(),
+                    },
+                );
                 Ok(if offer.version.is_empty() {
                     "The system is up to date.".to_string()
                 } else {
