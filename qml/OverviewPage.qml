@@ -21,6 +21,9 @@ Kirigami.ScrollablePage {
         : status.availableVersion !== "" ? "available"
         : "uptodate"
 
+    // Tests and screenshots read which card shows.
+    onCardChanged: console.info("update-center: card " + card)
+
     actions: [
         Kirigami.Action {
             icon.name: "view-refresh"
@@ -120,7 +123,7 @@ Kirigami.ScrollablePage {
         StatusCard {
             objectName: "availableCard"
             visible: page.card === "available"
-            iconName: "update-high"
+            iconName: "update-low"
             heading: L10n.tr("available-title", { version: page.status.availableVersion })
             explanation: page.status.availableSummary
             detail: L10n.tr("available-detail", {
@@ -170,6 +173,13 @@ Kirigami.ScrollablePage {
             iconName: "system-reboot"
             heading: L10n.tr("restart-title", { version: page.status.defaultVersion })
             explanation: L10n.tr("restart-explanation", { running: page.status.runningVersion })
+            buttons: [
+                QQC2.Button {
+                    text: L10n.tr("action-restart", {})
+                    icon.name: "system-reboot"
+                    onClicked: page.status.restart()
+                }
+            ]
         }
     }
 }

@@ -191,13 +191,41 @@ pub enum Request {
     Remove(String),
     /// Dismiss the failed-boot notice.
     AcknowledgeFallback,
+    /// Open the session's restart prompt.
+    Restart,
+}
+
+/// Asks Plasma's logout prompt to offer a restart (the person confirms there, and can save
+/// their work first).
+async fn restart_prompt() -> Result<(), String> {
+    let unavailable = |e: zbus::Error| {
+        format!(
+            "Cannot open the restart prompt ({e}); restart the computer from the application launcher."
+        )
+    };
+    let session = zbus::Connection::session().await.map_err(unavailable)?;
+    session
+        .call_method(
+            Some("org.kde.LogoutPrompt"),
+            "/LogoutPrompt",
+            Some("org.kde.LogoutPrompt"),
+            "promptReboot",
+            &(),
+        )
+        .await
+        .map(drop)
+        .map_err(unavailable)
 }
 
 /// Sends a request; `Err` is a sentence for the person (not authorised, busy, refused, ...).
 pub async fn request(request: Request) -> Result<(), String> {
+    if matches!(request, Request::Restart) {
+        return with_timeout(restart_prompt()).await;
+    }
     let call = async {
         let p = center().await?;
         let result = match request {
+            Request::Restart => return Ok(()),
             Request::Check => p.check().await.map(drop),
             Request::Install(version) => p.install(&version).await.map(drop),
             Request::Cancel => {

@@ -72,6 +72,9 @@ pub mod qobject {
         /// Removes `version`.
         #[qinvokable]
         fn remove(self: Pin<&mut StatusModel>, version: &QString);
+        /// Opens the session's restart prompt (Plasma's), where the person confirms.
+        #[qinvokable]
+        fn restart(self: Pin<&mut StatusModel>);
         /// Dismisses the failed-boot notice.
         #[qinvokable]
         #[cxx_name = "acknowledgeFallback"]
@@ -245,6 +248,11 @@ impl qobject::StatusModel {
     /// See the bridge.
     pub fn remove(self: Pin<&mut Self>, version: &QString) {
         self.send(Request::Remove(version.to_string()));
+    }
+
+    /// See the bridge.
+    pub fn restart(self: Pin<&mut Self>) {
+        self.send(Request::Restart);
     }
 
     /// See the bridge.

@@ -162,3 +162,26 @@ fn ignored_legacy_definitions_are_shown_as_a_warning() {
     let c = colours(file);
     assert!(c.green > 30, "the versions are still listed");
 }
+
+#[test]
+fn the_overview_shows_each_state_of_the_demo() {
+    for (flags, card) in [
+        (&["--prepare", "check"][..], "card available"),
+        (&["--prepare", "install"][..], "card restart"),
+        (&[][..], "card uptodate"),
+    ] {
+        let run = screenshot(flags);
+        assert!(run.stderr.contains(card), "{flags:?}: {}", run.stderr);
+        let c = colours(&run.file);
+        assert!(c.distinct > 20, "{flags:?}: blank");
+        assert!(c.red < 10, "{flags:?}: an error is shown");
+    }
+}
+
+#[test]
+fn the_history_page_lists_what_happened() {
+    let run = screenshot(&["--prepare", "install", "--page", "history"]);
+    let c = colours(&run.file);
+    assert!(c.distinct > 20, "blank");
+    assert!(c.red < 10, "an error is shown:\n{}", run.stderr);
+}

@@ -119,3 +119,4 @@ history-checked = { $available ->
     [yes] Checked for updates: version { $version } is available
    *[no] Checked for updates: the system was up to date
 }
+action-restart = Restart Now…

@@ -26,6 +26,7 @@ struct Args {
     legacy_conf: bool,
     transcript: bool,
     page: String,
+    prepare: Option<String>,
 }
 
 fn parse_args() -> Result<Args> {
@@ -35,6 +36,7 @@ fn parse_args() -> Result<Args> {
         legacy_conf: false,
         transcript: false,
         page: "overview".into(),
+        prepare: None,
     };
     let mut iter = std::env::args().skip(1);
     while let Some(arg) = iter.next() {
@@ -48,6 +50,11 @@ fn parse_args() -> Result<Args> {
             }
             "--no-helper" => args.no_helper = true,
             "--transcript" => args.transcript = true,
+            // Brings the demo into a state before the GUI opens: `check` (an update waits) or
+            // `install` (installed, a restart is due).
+            "--prepare" => {
+                args.prepare = Some(iter.next().context("--prepare needs check or install")?)
+            }
             "--page" => {
                 args.page = iter
                     .next()
@@ -57,7 +64,7 @@ fn parse_args() -> Result<Args> {
             "--legacy-conf" => args.legacy_conf = true,
             "--help" | "-h" => {
                 println!(
-                    "usage: update-center-demo [--screenshot FILE | --transcript] [--page overview|versions|history] [--no-helper] [--legacy-conf]"
+                    "usage: update-center-demo [--screenshot FILE | --transcript] [--page overview|versions|history] [--prepare check|install] [--no-helper] [--legacy-conf]"
                 );
                 std::process::exit(0);
             }
@@ -118,6 +125,25 @@ fn run() -> Result<()> {
     } else {
         Some(Helper::start(&bus, &root, Some(Path::new("/efi")))?)
     };
+    let cli_steps: &[&[&str]] = match args.prepare.as_deref() {
+        None => &[],
+        Some("check") => &[&["check"]],
+        Some("install") => &[&["check"], &["update"]],
+        Some(other) => bail!("--prepare {other}: expected check or install"),
+    };
+    for step in cli_steps {
+        let output = std::process::Command::new(testbed::binary("update-center-cli")?)
+            .args(*step)
+            .env("DBUS_SYSTEM_BUS_ADDRESS", &bus.address)
+            .output()?;
+        if !output.status.success() {
+            bail!(
+                "preparing with `update-center-cli {}` failed: {}",
+                step.join(" "),
+                String::from_utf8_lossy(&output.stderr)
+            );
+        }
+    }
     match (&args.screenshot, args.transcript) {
         (Some(file), _) => screenshot(&bus, file, &args.page),
         (None, true) => transcript(&bus, &system),
