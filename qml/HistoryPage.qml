@@ -121,7 +121,7 @@ Kirigami.ScrollablePage {
                     }
                     QQC2.Label {
                         id: when
-                        text: new Date(row.modelData.time).toLocaleString(Qt.locale(), Locale.ShortFormat)
+                        text: new Date(row.modelData.time).toLocaleString(Qt.locale(L10n.locale), Locale.ShortFormat)
                         opacity: 0.7
                         Layout.fillWidth: true
                     }

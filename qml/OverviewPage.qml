@@ -106,7 +106,7 @@ Kirigami.ScrollablePage {
             iconName: "update-none"
             heading: L10n.tr("uptodate-title", {})
             explanation: page.status.lastCheckMs > 0
-                ? L10n.tr("uptodate-checked", { time: new Date(page.status.lastCheckMs).toLocaleString(Qt.locale(), Locale.ShortFormat) })
+                ? L10n.tr("uptodate-checked", { time: new Date(page.status.lastCheckMs).toLocaleString(Qt.locale(L10n.locale), Locale.ShortFormat) })
                 : L10n.tr("uptodate-never-checked", {})
             detail: page.status.runningVersion !== ""
                 ? L10n.tr("running-version", { version: page.status.runningVersion }) : ""
@@ -127,7 +127,7 @@ Kirigami.ScrollablePage {
             heading: L10n.tr("available-title", { version: page.status.availableVersion })
             explanation: page.status.availableSummary
             detail: L10n.tr("available-detail", {
-                size: Qt.locale().formattedDataSize(page.status.availableBytes),
+                size: Qt.locale(L10n.locale).formattedDataSize(page.status.availableBytes),
                 running: page.status.runningVersion
             })
             buttons: [
@@ -150,9 +150,9 @@ Kirigami.ScrollablePage {
                 : L10n.tr("planning-title", {})
             explanation: page.status.jobPhase !== "downloading" ? ""
                 : L10n.tr("download-progress", {
-                    done: Qt.locale().formattedDataSize(page.status.doneBytes),
-                    total: Qt.locale().formattedDataSize(page.status.totalBytes),
-                    rate: Qt.locale().formattedDataSize(page.status.rateBytesPerSec),
+                    done: Qt.locale(L10n.locale).formattedDataSize(page.status.doneBytes),
+                    total: Qt.locale(L10n.locale).formattedDataSize(page.status.totalBytes),
+                    rate: Qt.locale(L10n.locale).formattedDataSize(page.status.rateBytesPerSec),
                     minutes: Math.max(1, Math.round(page.status.etaSecs / 60)),
                     known: page.status.etaSecs >= 0 ? "yes" : "no"
                 })

@@ -24,7 +24,7 @@ QQC2.ItemDelegate {
     readonly property bool keep: states.indexOf("running") >= 0 || states.indexOf("default") >= 0
         || states.indexOf("pinned") >= 0 || states.indexOf("protected") >= 0
     readonly property string releasedText: isNaN(releasedMs) ? ""
-        : L10n.tr("version-released", { date: new Date(releasedMs).toLocaleString(Qt.locale(), Locale.ShortFormat) })
+        : L10n.tr("version-released", { date: new Date(releasedMs).toLocaleString(Qt.locale(L10n.locale), Locale.ShortFormat) })
 
     // Asked of the page, which confirms first: "boot", "once", "pin", "unpin", "remove".
     signal requested(string what, string version)
@@ -73,7 +73,7 @@ QQC2.ItemDelegate {
                 id: subtitle
                 text: {
                     const detail = delegate.complete
-                        ? L10n.tr("version-summary", { size: Qt.locale().formattedDataSize(delegate.sizeBytes), count: delegate.fileCount })
+                        ? L10n.tr("version-summary", { size: Qt.locale(L10n.locale).formattedDataSize(delegate.sizeBytes), count: delegate.fileCount })
                         : L10n.tr("version-missing", { transfers: delegate.missingTransfers });
                     return delegate.releasedText === "" ? detail : delegate.releasedText + " · " + detail;
                 }

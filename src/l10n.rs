@@ -33,7 +33,10 @@ pub mod qobject {
 }
 
 /// Every translation built in: (locale, Fluent source).
-const TRANSLATIONS: &[(&str, &str)] = &[("en-US", include_str!("../i18n/en-US/update-center.ftl"))];
+const TRANSLATIONS: &[(&str, &str)] = &[
+    ("en-US", include_str!("../i18n/en-US/update-center.ftl")),
+    ("de", include_str!("../i18n/de/update-center.ftl")),
+];
 /// The locale used when nothing better matches; its file has every message.
 const FALLBACK: &str = "en-US";
 

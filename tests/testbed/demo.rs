@@ -27,6 +27,8 @@ struct Args {
     transcript: bool,
     page: String,
     prepare: Option<String>,
+    lang: Option<String>,
+    size: (u32, u32),
 }
 
 fn parse_args() -> Result<Args> {
@@ -37,6 +39,8 @@ fn parse_args() -> Result<Args> {
         transcript: false,
         page: "overview".into(),
         prepare: None,
+        lang: None,
+        size: (SCREENSHOT_WIDTH, SCREENSHOT_HEIGHT),
     };
     let mut iter = std::env::args().skip(1);
     while let Some(arg) = iter.next() {
@@ -50,6 +54,13 @@ fn parse_args() -> Result<Args> {
             }
             "--no-helper" => args.no_helper = true,
             "--transcript" => args.transcript = true,
+            // The GUI's language (LANGUAGE), e.g. `de`.
+            "--lang" => args.lang = Some(iter.next().context("--lang needs a locale")?),
+            "--size" => {
+                let text = iter.next().context("--size needs WIDTHxHEIGHT")?;
+                let (w, h) = text.split_once('x').context("--size needs WIDTHxHEIGHT")?;
+                args.size = (w.parse()?, h.parse()?);
+            }
             // Brings the demo into a state before the GUI opens: `check` (an update waits) or
             // `install` (installed, a restart is due).
             "--prepare" => {
@@ -64,7 +75,7 @@ fn parse_args() -> Result<Args> {
             "--legacy-conf" => args.legacy_conf = true,
             "--help" | "-h" => {
                 println!(
-                    "usage: update-center-demo [--screenshot FILE | --transcript] [--page overview|versions|history] [--prepare check|install] [--no-helper] [--legacy-conf]"
+                    "usage: update-center-demo [--screenshot FILE | --transcript] [--page overview|versions|history] [--prepare check|install] [--lang LOCALE] [--size WxH] [--no-helper] [--legacy-conf]"
                 );
                 std::process::exit(0);
             }
@@ -145,7 +156,7 @@ fn run() -> Result<()> {
         }
     }
     match (&args.screenshot, args.transcript) {
-        (Some(file), _) => screenshot(&bus, file, &args.page),
+        (Some(file), _) => screenshot(&bus, file, &args),
         (None, true) => transcript(&bus, &system),
         (None, false) => interactive(&bus),
     }?;
@@ -154,14 +165,20 @@ fn run() -> Result<()> {
 }
 
 /// Renders under Xvfb and writes a PNG; fails on any QML warning or error.
-fn screenshot(bus: &PrivateBus, file: &Path, page: &str) -> Result<()> {
-    let xvfb = Xvfb::start(SCREENSHOT_WIDTH, SCREENSHOT_HEIGHT)?;
+fn screenshot(bus: &PrivateBus, file: &Path, args: &Args) -> Result<()> {
+    let (width, height) = args.size;
+    let xvfb = Xvfb::start(width, height)?;
     let gui = Gui::start_for_screenshot(
         &xvfb.display,
         &bus.address,
-        SCREENSHOT_WIDTH,
-        SCREENSHOT_HEIGHT,
-        &["--page", page],
+        width,
+        height,
+        &["--page", &args.page],
+        &args
+            .lang
+            .as_deref()
+            .map(|l| vec![("LANGUAGE", l)])
+            .unwrap_or_default(),
     )?;
     xvfb.screenshot(file)?;
     let log = gui.stop();

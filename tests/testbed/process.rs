@@ -239,9 +239,11 @@ impl Gui {
         width: u32,
         height: u32,
         args: &[&str],
+        env: &[(&str, &str)],
     ) -> Result<Self> {
         let mut child = Command::new(crate::binary("update-center")?)
             .args(args)
+            .envs(env.iter().copied())
             .arg("-geometry")
             .arg(format!("{width}x{height}+0+0"))
             .env("DISPLAY", display)

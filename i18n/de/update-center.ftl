@@ -1,0 +1,122 @@
+# Update Center: Texte der Benutzeroberfläche (Deutsch).
+# Jede Nachricht wird aus QML als L10n.tr("id", { Argumente }) verwendet.
+
+app-title = Update Center
+
+versions-page-title = Installierte Versionen
+action-refresh = Aktualisieren
+action-try-again = Erneut versuchen
+
+version-title = Version { $version }
+version-released = Veröffentlicht am { $date }
+version-summary = { $size } in { $count ->
+    [one] einer Datei
+   *[other] { $count } Dateien
+}
+version-missing = Es fehlt: { $transfers }
+version-accessible-name = Version { $version }
+
+badge-running = Läuft
+badge-incomplete = Unvollständig
+
+definition-warnings = Die Update-Definitionen brauchen Aufmerksamkeit: { $details }
+
+versions-empty-title = Keine Systemversionen installiert
+versions-empty-explanation = Auf diesem System wurden keine Dateien gefunden, die zu den Update-Definitionen passen.
+
+overview-page-title = Übersicht
+action-check = Nach Updates suchen
+action-check-now = Jetzt suchen
+action-install = Herunterladen und installieren
+action-cancel = Abbrechen
+action-details = Details
+action-dismiss = Schließen
+
+running-version = Sie verwenden Version { $version }.
+uptodate-title = Das System ist auf dem neuesten Stand
+uptodate-checked = Zuletzt gesucht: { $time }.
+uptodate-never-checked = Die Update-Quellen wurden noch nicht abgefragt.
+available-title = Version { $version } ist verfügbar
+available-detail = { $size } herunterzuladen. Sie verwenden Version { $running }; sie bleibt installiert, sodass Sie zu ihr zurückkehren können.
+checking-title = Update-Quellen werden abgefragt …
+planning-title = Update wird vorbereitet …
+downloading-title = Version { $version } wird heruntergeladen …
+installing-title = Version { $version } wird installiert …
+download-progress = { $known ->
+    [yes] { $done } von { $total } mit { $rate }/s, noch etwa { $minutes ->
+        [one] eine Minute
+       *[other] { $minutes } Minuten
+    }
+   *[no] { $done } von { $total }
+}
+restart-title = Neu starten, um Version { $version } zu verwenden
+restart-explanation = Bis dahin läuft Version { $running } weiter. Startet die neue Version nicht, kehrt der Rechner von selbst zu { $running } zurück.
+fallback-message = Eine neue Version ist nicht gestartet: { $details }. Es ging nichts verloren; Sie können sie später erneut versuchen.
+last-error = Das letzte Update ist nicht gelungen: { $details }
+
+version-actions = Aktionen für Version { $version }
+action-boot-this = Diese Version starten
+action-boot-once = Einmal starten
+action-pin = Behalten (anheften)
+action-unpin = Entfernen erlauben (lösen)
+action-remove = Entfernen
+
+badge-default = Startet als Nächstes
+badge-next-boot-once = Startet als Nächstes, einmalig
+badge-on-trial = Auf Probe ({ $left ->
+    [one] noch ein Versuch
+   *[other] noch { $left } Versuche
+})
+badge-failed = Start fehlgeschlagen
+badge-pinned = Angeheftet
+badge-protected = Geschützt
+badge-held-back = Zurückgehalten
+badge-obsolete = Veraltet
+
+confirm-boot-title = Version { $version } starten?
+confirm-boot-text = Ab dem nächsten Neustart startet der Rechner Version { $version } statt { $running }. Es wird nichts gelöscht: Alle installierten Versionen bleiben, und Sie können auf demselben Weg zurückwechseln.
+confirm-boot-button = Diese Version starten
+confirm-once-title = Version { $version } einmal starten?
+confirm-once-text = Der nächste Neustart startet Version { $version }; der Neustart danach startet wieder die übliche Version. Es wird nichts gelöscht.
+confirm-once-button = Einmal starten
+confirm-remove-title = Version { $version } entfernen?
+confirm-remove-text = Ihre Dateien werden endgültig gelöscht, der Starteintrag zuerst. Sie verwenden weiterhin { $running }.
+confirm-remove-button = Entfernen
+confirm-pin-title = Version { $version } anheften
+confirm-pin-text = { "" }
+confirm-pin-button = Anheften
+confirm-unpin-title = Version { $version } lösen
+confirm-unpin-text = { "" }
+confirm-unpin-button = Lösen
+
+history-page-title = Verlauf
+history-filter-all = Alle
+history-filter-updates = Updates
+history-filter-boots = Systemstarts
+history-empty = Bisher ist nichts geschehen
+history-started = Installation von Version { $version } begonnen
+history-committed = Version { $version } installiert
+history-failed = Installation von Version { $version } fehlgeschlagen: { $reason }
+history-removed = Version { $version } entfernt
+history-recovered = Ein unterbrochenes Update wurde abgeschlossen oder rückgängig gemacht
+history-pinned = Version { $version } angeheftet
+history-unpinned = Version { $version } gelöst
+history-rolled-back = { $once ->
+    [yes] Version { $version } nur für den nächsten Start gewählt
+   *[no] Version { $version } als Startversion gewählt
+}
+history-booted = { $good ->
+    [yes] Version { $version } gestartet
+   *[no] Version { $version } auf Probe gestartet
+}
+history-fallback-detected = Version { $version } ist { $tries }-mal nicht gestartet; zurück zu { $running }
+history-fallback-acknowledged = Hinweis zu Version { $version } geschlossen
+history-health-checked = { $passed ->
+    [yes] Systemprüfungen bestanden
+   *[no] Systemprüfungen fehlgeschlagen
+}
+history-checked = { $available ->
+    [yes] Nach Updates gesucht: Version { $version } ist verfügbar
+   *[no] Nach Updates gesucht: Das System war auf dem neuesten Stand
+}
+action-restart = Jetzt neu starten …

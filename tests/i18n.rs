@@ -1,0 +1,165 @@
+//! Every string a person sees comes from Fluent: the QML files assign no literal text to a
+//! visible property, every message id they use (static, or built from a known set of states and
+//! events) exists in every locale, and the German translation is complete.
+
+use std::collections::BTreeSet;
+
+/// Properties whose value a person reads or hears.
+const VISIBLE: [&str; 11] = [
+    "text:",
+    "title:",
+    "subtitle:",
+    "heading:",
+    "explanation:",
+    "detail:",
+    "placeholderText:",
+    "Accessible.name:",
+    "Accessible.description:",
+    "ToolTip.text:",
+    "label:",
+];
+
+fn qml_files() -> Vec<(String, String)> {
+    let dir = testbed::checkout().join("qml");
+    let mut out: Vec<(String, String)> = std::fs::read_dir(&dir)
+        .expect("qml/")
+        .flatten()
+        .filter(|e| e.path().extension().is_some_and(|x| x == "qml"))
+        .map(|e| {
+            (
+                e.file_name().to_string_lossy().into_owned(),
+                std::fs::read_to_string(e.path()).expect("read"),
+            )
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+fn message_ids(locale: &str) -> BTreeSet<String> {
+    let path = testbed::checkout().join(format!("i18n/{locale}/update-center.ftl"));
+    std::fs::read_to_string(&path)
+        .expect("ftl")
+        .lines()
+        .filter(|l| l.chars().next().is_some_and(|c| c.is_ascii_lowercase()))
+        .filter_map(|l| l.split_once(" =").map(|(id, _)| id.trim().to_string()))
+        .collect()
+}
+
+#[test]
+fn no_visible_property_gets_literal_text() {
+    let mut found = Vec::new();
+    for (name, text) in qml_files() {
+        for (n, line) in text.lines().enumerate() {
+            let t = line.trim();
+            for property in VISIBLE {
+                let Some(value) = t
+                    .strip_prefix(property)
+                    .or_else(|| t.split_once(&format!(" {property}")).map(|(_, v)| v))
+                else {
+                    continue;
+                };
+                let value = value.trim();
+                // A literal with a letter in it, outside L10n.tr(...).
+                if let Some(rest) = value.strip_prefix('"')
+                    && rest.chars().any(char::is_alphabetic)
+                {
+                    found.push(format!("{name}:{}: {t}", n + 1));
+                }
+            }
+        }
+    }
+    assert!(
+        found.is_empty(),
+        "text not from Fluent:\n{}",
+        found.join("\n")
+    );
+}
+
+/// Message ids built at run time from a prefix and a known set of values.
+fn dynamic_ids() -> Vec<String> {
+    let mut ids = Vec::new();
+    for state in [
+        "running",
+        "default",
+        "next-boot-once",
+        "on-trial",
+        "failed",
+        "pinned",
+        "protected",
+        "held-back",
+        "incomplete",
+        "obsolete",
+    ] {
+        ids.push(format!("badge-{state}"));
+    }
+    for event in [
+        "started",
+        "committed",
+        "failed",
+        "removed",
+        "recovered",
+        "pinned",
+        "unpinned",
+        "rolled-back",
+        "booted",
+        "fallback-detected",
+        "fallback-acknowledged",
+        "health-checked",
+        "checked",
+    ] {
+        ids.push(format!("history-{event}"));
+    }
+    for what in ["boot", "once", "remove", "pin", "unpin"] {
+        for part in ["title", "text", "button"] {
+            ids.push(format!("confirm-{what}-{part}"));
+        }
+    }
+    ids
+}
+
+#[test]
+fn every_message_used_exists_in_every_locale() {
+    let mut used: BTreeSet<String> = dynamic_ids().into_iter().collect();
+    for (_, text) in qml_files() {
+        for piece in text.split("L10n.tr(\"").skip(1) {
+            let id: String = piece
+                .chars()
+                .take_while(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == '-')
+                .collect();
+            // `"badge-" + state` and the like are covered by dynamic_ids().
+            if !piece[id.len()..].starts_with('"') || id.ends_with('-') {
+                continue;
+            }
+            used.insert(id);
+        }
+    }
+    assert!(used.len() > 60, "only {} ids found", used.len());
+    for locale in ["en-US", "de"] {
+        let ids = message_ids(locale);
+        let missing: Vec<&String> = used.iter().filter(|id| !ids.contains(*id)).collect();
+        assert!(missing.is_empty(), "{locale} lacks {missing:?}");
+    }
+    // And the event kinds above are all the helper knows.
+    let history = std::fs::read_to_string(testbed::checkout().join("crates/helper/src/history.rs"))
+        .expect("history.rs");
+    for kind in history
+        .split("=> \"")
+        .skip(1)
+        .filter_map(|s| s.split('"').next())
+    {
+        assert!(
+            used.contains(&format!("history-{kind}")),
+            "no message for history event {kind}"
+        );
+    }
+}
+
+#[test]
+fn german_is_complete() {
+    let (english, german) = (message_ids("en-US"), message_ids("de"));
+    let missing: Vec<&String> = english.difference(&german).collect();
+    assert!(missing.is_empty(), "de lacks {missing:?}");
+    let extra: Vec<&String> = german.difference(&english).collect();
+    assert!(extra.is_empty(), "de has ids English lacks: {extra:?}");
+}
