@@ -11,6 +11,7 @@ fn main() {
             "qml/StatusCard.qml",
             "qml/VersionsPage.qml",
             "qml/HistoryPage.qml",
+            "qml/WhatsNewPage.qml",
             "qml/VersionDelegate.qml",
             "qml/Badge.qml",
         ]))

@@ -28,11 +28,17 @@ Kirigami.ApplicationWindow {
         visible: false
         status: statusModel
         onShowVersions: root.show("versions")
+        onShowWhatsNew: root.show("whatsnew")
     }
     VersionsPage {
         id: versionsPage
         visible: false
         versions: versionModel
+        status: statusModel
+    }
+    WhatsNewPage {
+        id: whatsNewPage
+        visible: false
         status: statusModel
     }
     HistoryPage {
@@ -42,7 +48,8 @@ Kirigami.ApplicationWindow {
     }
 
     function page(name) {
-        return name === "versions" ? versionsPage : name === "history" ? historyPage : overviewPage;
+        return name === "versions" ? versionsPage : name === "history" ? historyPage
+            : name === "whatsnew" ? whatsNewPage : overviewPage;
     }
     function show(name) {
         pageStack.replace(page(name));
@@ -68,6 +75,11 @@ Kirigami.ApplicationWindow {
                 text: L10n.tr("overview-page-title", {})
                 icon.name: "system-software-update"
                 onTriggered: root.show("overview")
+            },
+            Kirigami.Action {
+                text: L10n.tr("whatsnew-page-title", {})
+                icon.name: "documentinfo"
+                onTriggered: root.show("whatsnew")
             },
             Kirigami.Action {
                 text: L10n.tr("versions-page-title", {})

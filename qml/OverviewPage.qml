@@ -11,6 +11,7 @@ Kirigami.ScrollablePage {
 
     required property StatusModel status
     signal showVersions()
+    signal showWhatsNew()
 
     title: L10n.tr("overview-page-title", {})
 
@@ -136,6 +137,11 @@ Kirigami.ScrollablePage {
                     icon.name: "download"
                     enabled: !page.status.busy
                     onClicked: page.status.install("")
+                },
+                QQC2.Button {
+                    text: L10n.tr("whatsnew-page-title", {})
+                    icon.name: "documentinfo"
+                    onClicked: page.showWhatsNew()
                 }
             ]
         }

@@ -139,7 +139,33 @@ pub async fn status() -> Result<Status, String> {
             eta: -1,
             ..Status::default()
         };
-        let job = p.current_job().await.map_err(zb)?;
+        // The job seen last: when it has ended, its final progress is read once more, so that
+        // a person (and a test) sees it reach its end even when the last update came late.
+        static LAST_JOB: std::sync::Mutex<Option<zbus::zvariant::OwnedObjectPath>> =
+            std::sync::Mutex::new(None);
+        let current = p.current_job().await.map_err(zb)?;
+        let ended = {
+            let mut last = LAST_JOB.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            if current.as_str() == "/" {
+                last.take()
+            } else {
+                *last = Some(current.clone());
+                None
+            }
+        };
+        if let Some(ended) = ended
+            && let Ok(builder) = update_center_client::JobProxy::builder(p.inner().connection())
+                .path(ended)
+            && let Ok(j) = builder
+                .cache_properties(zbus::proxy::CacheProperties::No)
+                .build()
+                .await
+            && let Ok((true, _, _)) = j.result().await
+        {
+            status.done_bytes = j.done_bytes().await.unwrap_or(0);
+            status.total_bytes = j.total_bytes().await.unwrap_or(0);
+        }
+        let job = current;
         if job.as_str() != "/" {
             let j = update_center_client::JobProxy::builder(p.inner().connection())
                 .path(job)
@@ -285,6 +311,15 @@ pub async fn history() -> Result<String, String> {
     with_timeout(async {
         let p = center().await?;
         p.history(0, 0, 200).await.map_err(describe)
+    })
+    .await
+}
+
+/// What changes from the running version to the update on offer, as the helper's JSON.
+pub async fn changelog() -> Result<String, String> {
+    with_timeout(async {
+        let p = center().await?;
+        p.changelog("", "").await.map_err(describe)
     })
     .await
 }

@@ -41,6 +41,7 @@ pub mod qobject {
         #[qproperty(f64, eta_secs, cxx_name = "etaSecs")]
         #[qproperty(i32, changes)]
         #[qproperty(QString, history_json, cxx_name = "historyJson")]
+        #[qproperty(QString, changelog_json, cxx_name = "changelogJson")]
         type StatusModel = super::StatusRust;
     }
 
@@ -83,6 +84,10 @@ pub mod qobject {
         #[qinvokable]
         #[cxx_name = "loadHistory"]
         fn load_history(self: Pin<&mut StatusModel>);
+        /// Reads what changes to the update on offer (into `changelogJson`).
+        #[qinvokable]
+        #[cxx_name = "loadChangelog"]
+        fn load_changelog(self: Pin<&mut StatusModel>);
         /// Clears the message of a request that failed.
         #[qinvokable]
         #[cxx_name = "clearError"]
@@ -114,6 +119,7 @@ pub struct StatusRust {
     eta_secs: f64,
     changes: i32,
     history_json: QString,
+    changelog_json: QString,
     watching: bool,
     reading: bool,
     read_again: bool,
@@ -267,6 +273,18 @@ impl qobject::StatusModel {
             let result = backend::history().await;
             let _ = qt_thread.queue(move |mut model| match result {
                 Ok(json) => model.set_history_json(QString::from(&json)),
+                Err(message) => model.set_error_message(QString::from(&message)),
+            });
+        });
+    }
+
+    /// See the bridge.
+    pub fn load_changelog(self: Pin<&mut Self>) {
+        let qt_thread = self.qt_thread();
+        backend::spawn(async move {
+            let result = backend::changelog().await;
+            let _ = qt_thread.queue(move |mut model| match result {
+                Ok(json) => model.set_changelog_json(QString::from(&json)),
                 Err(message) => model.set_error_message(QString::from(&message)),
             });
         });

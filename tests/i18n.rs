@@ -110,6 +110,9 @@ fn dynamic_ids() -> Vec<String> {
     ] {
         ids.push(format!("history-{event}"));
     }
+    for kind in ["upgraded", "downgraded", "added", "removed"] {
+        ids.push(format!("package-{kind}"));
+    }
     for what in ["boot", "once", "remove", "pin", "unpin"] {
         for part in ["title", "text", "button"] {
             ids.push(format!("confirm-{what}-{part}"));

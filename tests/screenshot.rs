@@ -193,6 +193,7 @@ fn every_page_renders_in_english_and_german_wide_and_narrow() {
         for size in ["1280x800", "400x800"] {
             for (page, prepare) in [
                 ("overview", "check"),
+                ("whatsnew", "check"),
                 ("versions", "install"),
                 ("history", "install"),
             ] {

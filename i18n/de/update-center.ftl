@@ -120,3 +120,17 @@ history-checked = { $available ->
    *[no] Nach Updates gesucht: Das System war auf dem neuesten Stand
 }
 action-restart = Jetzt neu starten …
+
+whatsnew-page-title = Neuigkeiten
+whatsnew-heading = Von Version { $from } zu { $to }
+whatsnew-empty = Keine Versionshinweise
+release-title = Version { $version }
+release-title-dated = Version { $version } ({ $date })
+packages-heading = Pakete
+packages-search = Pakete durchsuchen
+package-changed = { $name }: { $from } → { $to }
+package-single = { $name } { $version }
+package-upgraded = Aktualisiert
+package-downgraded = Zurückgestuft
+package-added = Hinzugefügt
+package-removed = Entfernt

@@ -120,3 +120,17 @@ history-checked = { $available ->
    *[no] Checked for updates: the system was up to date
 }
 action-restart = Restart Now…
+
+whatsnew-page-title = What's New
+whatsnew-heading = From version { $from } to { $to }
+whatsnew-empty = No release notes
+release-title = Version { $version }
+release-title-dated = Version { $version } ({ $date })
+packages-heading = Packages
+packages-search = Search packages
+package-changed = { $name }: { $from } → { $to }
+package-single = { $name } { $version }
+package-upgraded = Upgraded
+package-downgraded = Downgraded
+package-added = Added
+package-removed = Removed

@@ -124,8 +124,14 @@ fn run() -> Result<()> {
         Images::Erofs,
         None,
     )?;
+    write_release_notes(&mirror_dir, system.booted.as_deref().unwrap_or_default())?;
     let server = HttpMirror::serve(&mirror_dir)?;
     system.use_source(&server.url, false)?;
+    // The release notes come from the same mirror.
+    let transfer = root.join("usr/lib/sysupdate.d/50-root-x86-64-erofs.transfer");
+    let text = std::fs::read_to_string(&transfer)?
+        .replace("https://mirror.invalid/kde-linux/", &server.url);
+    std::fs::write(&transfer, text)?;
     eprintln!("demo: a mirror offering {DEMO_UPDATE} at {}", server.url);
     let bus = PrivateBus::start()?;
     eprintln!("demo: private system bus at {}", bus.address);
@@ -246,5 +252,56 @@ fn transcript(bus: &PrivateBus, system: &KdeLinuxRoot) -> Result<()> {
             );
         }
     }
+    Ok(())
+}
+
+/// Release notes (AppStream metainfo) and package manifests (mkosi's JSON) for the demo mirror.
+fn write_release_notes(dir: &Path, running: &str) -> Result<()> {
+    std::fs::write(
+        dir.join("org.kde.linux.metainfo.xml"),
+        format!(
+            r#"<?xml version="1.0" encoding="UTF-8"?>
+<component type="operating-system">
+  <id>org.kde.linux</id>
+  <releases>
+    <release version="{DEMO_UPDATE}" date="2026-11-26">
+      <description>
+        <p>Plasma 6.6 with a faster login and a new wallpaper.</p>
+        <ul><li>Wi-Fi reconnects after resume</li><li>Kernel 6.17.9</li></ul>
+      </description>
+    </release>
+    <release version="{running}" date="2026-11-25"><description><p>Earlier news.</p></description></release>
+  </releases>
+</component>"#
+        ),
+    )?;
+    let manifest = |packages: &[(&str, &str)]| {
+        let list: Vec<String> = packages
+            .iter()
+            .map(|(n, v)| format!(r#"{{"type":"pacman","name":"{n}","version":"{v}"}}"#))
+            .collect();
+        format!(
+            r#"{{"manifest_version":1,"packages":[{}]}}"#,
+            list.join(",")
+        )
+    };
+    std::fs::write(
+        dir.join(format!("kde-linux_{running}.manifest")),
+        manifest(&[
+            ("plasma-desktop", "6.5.3-1"),
+            ("linux", "6.17.8-1"),
+            ("kate", "25.08.3-1"),
+            ("gone-tool", "1.0-1"),
+        ]),
+    )?;
+    std::fs::write(
+        dir.join(format!("kde-linux_{DEMO_UPDATE}.manifest")),
+        manifest(&[
+            ("plasma-desktop", "6.6.0-1"),
+            ("linux", "6.17.9-1"),
+            ("kate", "25.08.3-1"),
+            ("ollama", "0.12.0-1"),
+        ]),
+    )?;
     Ok(())
 }

@@ -1,0 +1,115 @@
+// What a new version brings: its release notes, and which packages change (searchable).
+import QtQuick
+import QtQuick.Controls as QQC2
+import QtQuick.Layouts
+import org.kde.kirigami as Kirigami
+import org.kde.updatecenter
+
+Kirigami.ScrollablePage {
+    id: page
+
+    required property StatusModel status
+
+    readonly property var log: {
+        try {
+            return JSON.parse(page.status.changelogJson || "{}");
+        } catch (e) {
+            return {};
+        }
+    }
+    // Package changes as rows: { kind, name, text }, filtered by the search field.
+    readonly property var packageRows: {
+        const p = page.log.packages;
+        if (!p) return [];
+        const rows = [];
+        for (const c of p.upgraded || []) rows.push({ kind: "upgraded", name: c.name, text: L10n.tr("package-changed", { name: c.name, from: c.from, to: c.to }) });
+        for (const c of p.downgraded || []) rows.push({ kind: "downgraded", name: c.name, text: L10n.tr("package-changed", { name: c.name, from: c.from, to: c.to }) });
+        for (const a of p.added || []) rows.push({ kind: "added", name: a.name, text: L10n.tr("package-single", { name: a.name, version: a.version }) });
+        for (const r of p.removed || []) rows.push({ kind: "removed", name: r.name, text: L10n.tr("package-single", { name: r.name, version: r.version }) });
+        const needle = search.text.toLowerCase();
+        return needle === "" ? rows : rows.filter(r => r.name.toLowerCase().indexOf(needle) >= 0);
+    }
+
+    title: L10n.tr("whatsnew-page-title", {})
+
+    onVisibleChanged: if (visible) page.status.loadChangelog()
+
+    ColumnLayout {
+        spacing: Kirigami.Units.largeSpacing
+
+        Kirigami.Heading {
+            visible: page.log.to !== undefined
+            text: L10n.tr("whatsnew-heading", { from: page.log.from || "", to: page.log.to || "" })
+            level: 2
+            wrapMode: Text.Wrap
+            Layout.fillWidth: true
+        }
+
+        Repeater {
+            model: page.log.releases || []
+            ColumnLayout {
+                id: release
+                required property var modelData
+                spacing: Kirigami.Units.smallSpacing
+                Layout.fillWidth: true
+                Kirigami.Heading {
+                    level: 3
+                    text: release.modelData.date
+                        ? L10n.tr("release-title-dated", { version: release.modelData.version, date: release.modelData.date })
+                        : L10n.tr("release-title", { version: release.modelData.version })
+                    Layout.fillWidth: true
+                    wrapMode: Text.Wrap
+                }
+                Repeater {
+                    model: release.modelData.description || []
+                    QQC2.Label {
+                        required property string modelData
+                        text: modelData
+                        wrapMode: Text.Wrap
+                        Layout.fillWidth: true
+                    }
+                }
+            }
+        }
+
+        Kirigami.PlaceholderMessage {
+            visible: (page.log.releases || []).length === 0 && page.packageRows.length === 0 && search.text === ""
+            icon.name: "documentinfo"
+            text: L10n.tr("whatsnew-empty", {})
+            explanation: (page.log.notes || []).join("\n")
+            Layout.fillWidth: true
+        }
+
+        Kirigami.Heading {
+            visible: page.log.packages !== undefined && page.log.packages !== null
+            level: 3
+            text: L10n.tr("packages-heading", {})
+        }
+        Kirigami.SearchField {
+            id: search
+            visible: page.log.packages !== undefined && page.log.packages !== null
+            Layout.fillWidth: true
+            Accessible.name: L10n.tr("packages-search", {})
+            placeholderText: L10n.tr("packages-search", {})
+        }
+        Repeater {
+            model: page.packageRows
+            RowLayout {
+                id: pkg
+                required property var modelData
+                Layout.fillWidth: true
+                spacing: Kirigami.Units.largeSpacing
+                Badge {
+                    text: L10n.tr("package-" + pkg.modelData.kind, {})
+                    kind: pkg.modelData.kind === "removed" || pkg.modelData.kind === "downgraded"
+                        ? Kirigami.MessageType.Warning : Kirigami.MessageType.Information
+                }
+                QQC2.Label {
+                    text: pkg.modelData.text
+                    elide: Text.ElideRight
+                    Layout.fillWidth: true
+                }
+            }
+        }
+    }
+}
