@@ -145,7 +145,9 @@ pub async fn status() -> Result<Status, String> {
             std::sync::Mutex::new(None);
         let current = p.current_job().await.map_err(zb)?;
         let ended = {
-            let mut last = LAST_JOB.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            let mut last = LAST_JOB
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
             if current.as_str() == "/" {
                 last.take()
             } else {
@@ -154,8 +156,8 @@ pub async fn status() -> Result<Status, String> {
             }
         };
         if let Some(ended) = ended
-            && let Ok(builder) = update_center_client::JobProxy::builder(p.inner().connection())
-                .path(ended)
+            && let Ok(builder) =
+                update_center_client::JobProxy::builder(p.inner().connection()).path(ended)
             && let Ok(j) = builder
                 .cache_properties(zbus::proxy::CacheProperties::No)
                 .build()

@@ -10,6 +10,7 @@
 
 mod devroot;
 mod env;
+mod install;
 
 use anyhow::{Context, Result, bail};
 use std::path::{Path, PathBuf};
@@ -25,6 +26,8 @@ tasks:
   shell [COMMAND...]         run a command (default: bash) in the build environment
   bench [stage|api|all] [OPTIONS]  benchmarks with ratios against their baseline (default all; stage: --runs N --image-mb N --uki-mb N)
   fuzz [SECONDS]             run every cargo-fuzz target of fuzz/ for SECONDS each (default 600)
+  install --destdir DIR [--profile release|debug] [--no-build]
+                             lay out binaries, data files, icon and docs under DIR
 ";
 
 fn main() {
@@ -71,6 +74,13 @@ fn run() -> Result<()> {
             status(Command::new(program).args(arguments))
         }),
         "fuzz" => fuzz(rest),
+        "install" => {
+            let options = install::options(rest)?;
+            std::fs::create_dir_all(options.destdir())?;
+            let binds = vec![options.destdir().to_path_buf()];
+            let checkout = workspace_root()?;
+            env::run_inside(&args, &binds, || install::install(&checkout, &options))
+        }
         "bench" => env::run_inside(&args, &[], || bench(rest)),
         "help" | "--help" | "-h" => {
             print!("{USAGE}");
