@@ -271,7 +271,7 @@ impl qobject::StatusModel {
         let qt_thread = self.qt_thread();
         backend::spawn(async move {
             let result = backend::history().await;
-            let _ = qt_thread.queue(move |mut model| match result {
+            let _ = qt_thread.queue(move |model| match result {
                 Ok(json) => model.set_history_json(QString::from(&json)),
                 Err(message) => model.set_error_message(QString::from(&message)),
             });
@@ -283,7 +283,7 @@ impl qobject::StatusModel {
         let qt_thread = self.qt_thread();
         backend::spawn(async move {
             let result = backend::changelog().await;
-            let _ = qt_thread.queue(move |mut model| match result {
+            let _ = qt_thread.queue(move |model| match result {
                 Ok(json) => model.set_changelog_json(QString::from(&json)),
                 Err(message) => model.set_error_message(QString::from(&message)),
             });
