@@ -61,8 +61,8 @@ fn parse_args() -> Result<Args> {
                 let (w, h) = text.split_once('x').context("--size needs WIDTHxHEIGHT")?;
                 args.size = (w.parse()?, h.parse()?);
             }
-            // Brings the demo into a state before the GUI opens: `check` (an update waits) or
-            // `install` (installed, a restart is due).
+            // Brings the demo into a state before the GUI opens: `check` (an update waits),
+            // `install` (installed, a restart is due) or `fallback` (it failed to boot).
             "--prepare" => {
                 args.prepare = Some(iter.next().context("--prepare needs check or install")?)
             }
@@ -75,7 +75,7 @@ fn parse_args() -> Result<Args> {
             "--legacy-conf" => args.legacy_conf = true,
             "--help" | "-h" => {
                 println!(
-                    "usage: update-center-demo [--screenshot FILE | --transcript] [--page overview|versions|history] [--prepare check|install] [--lang LOCALE] [--size WxH] [--no-helper] [--legacy-conf]"
+                    "usage: update-center-demo [--screenshot FILE | --transcript] [--page overview|versions|history] [--prepare check|install|fallback] [--lang LOCALE] [--size WxH] [--no-helper] [--legacy-conf]"
                 );
                 std::process::exit(0);
             }
@@ -137,7 +137,7 @@ fn run() -> Result<()> {
     eprintln!("demo: private system bus at {}", bus.address);
     // polkit decides, as on a real system; root (the demo's user) is always allowed.
     let _polkit = Polkit::start(&bus, &rules_allowing(&[]))?;
-    let helper = if args.no_helper {
+    let mut helper = if args.no_helper {
         None
     } else {
         Some(Helper::start(&bus, &root, Some(Path::new("/efi")))?)
@@ -145,8 +145,8 @@ fn run() -> Result<()> {
     let cli_steps: &[&[&str]] = match args.prepare.as_deref() {
         None => &[],
         Some("check") => &[&["check"]],
-        Some("install") => &[&["check"], &["update"]],
-        Some(other) => bail!("--prepare {other}: expected check or install"),
+        Some("install" | "fallback") => &[&["check"], &["update"]],
+        Some(other) => bail!("--prepare {other}: expected check, install or fallback"),
     };
     for step in cli_steps {
         let output = std::process::Command::new(testbed::binary("update-center-cli")?)
@@ -160,6 +160,35 @@ fn run() -> Result<()> {
                 String::from_utf8_lossy(&output.stderr)
             );
         }
+    }
+    if args.prepare.as_deref() == Some("fallback") {
+        // The new version fails to boot twice (systemd-boot counts its tries down on the
+        // entry's name), the running one boots again and records it, as at a real boot.
+        let version = DEMO_UPDATE;
+        testbed::firmware::enable_efivars(&root)?;
+        testbed::firmware::try_boot(&root, version)?;
+        testbed::firmware::try_boot(&root, version)?;
+        let running = system.booted.clone().context("the demo runs a version")?;
+        testbed::firmware::running(&root, &running)?;
+        let output = std::process::Command::new(testbed::binary("update-center-helper")?)
+            .args([
+                "boot-record",
+                "--esp",
+                "/efi",
+                "--relax-esp-checks",
+                "--root",
+            ])
+            .arg(&root)
+            .output()?;
+        if !output.status.success() {
+            bail!(
+                "boot-record failed: {}",
+                String::from_utf8_lossy(&output.stderr)
+            );
+        }
+        // A new boot: a new helper.
+        drop(helper.take());
+        helper = Some(Helper::start(&bus, &root, Some(Path::new("/efi")))?);
     }
     match (&args.screenshot, args.transcript) {
         (Some(file), _) => screenshot(&bus, file, &args),
