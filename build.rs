@@ -12,6 +12,7 @@ fn main() {
             "qml/VersionsPage.qml",
             "qml/HistoryPage.qml",
             "qml/WhatsNewPage.qml",
+            "qml/SettingsPage.qml",
             "qml/VersionDelegate.qml",
             "qml/Badge.qml",
         ]))

@@ -46,10 +46,15 @@ Kirigami.ApplicationWindow {
         visible: false
         status: statusModel
     }
+    SettingsPage {
+        id: settingsPage
+        visible: false
+        status: statusModel
+    }
 
     function page(name) {
         return name === "versions" ? versionsPage : name === "history" ? historyPage
-            : name === "whatsnew" ? whatsNewPage : overviewPage;
+            : name === "whatsnew" ? whatsNewPage : name === "settings" ? settingsPage : overviewPage;
     }
     function show(name) {
         pageStack.replace(page(name));
@@ -90,6 +95,11 @@ Kirigami.ApplicationWindow {
                 text: L10n.tr("history-page-title", {})
                 icon.name: "view-history"
                 onTriggered: root.show("history")
+            },
+            Kirigami.Action {
+                text: L10n.tr("settings-page-title", {})
+                icon.name: "configure"
+                onTriggered: root.show("settings")
             }
         ]
     }

@@ -325,3 +325,23 @@ pub async fn changelog() -> Result<String, String> {
     })
     .await
 }
+
+/// Every setting as a JSON object (`Section.Key` -> value), for QML.
+pub async fn settings() -> Result<String, String> {
+    with_timeout(async {
+        let p = center().await?;
+        let map = p.get_settings().await.map_err(describe)?;
+        let object: std::collections::BTreeMap<String, String> = map.into_iter().collect();
+        serde_json::to_string(&object).map_err(|e| e.to_string())
+    })
+    .await
+}
+
+/// Sets one setting through the helper (polkit asks for an administrator).
+pub async fn set_setting(key: String, value: String) -> Result<(), String> {
+    with_timeout(async {
+        let p = center().await?;
+        p.set_setting(&key, &value).await.map_err(describe)
+    })
+    .await
+}

@@ -21,7 +21,7 @@ fn the_gui_checks_installs_rolls_back_and_shows_the_history() {
         String::from_utf8_lossy(&output.stderr)
     );
     assert!(output.status.success(), "{text}");
-    assert!(text.contains("Totals: 3 passed, 0 failed"), "{text}");
+    assert!(text.contains("Totals: 4 passed, 0 failed"), "{text}");
     let lines: Vec<String> = text.lines().map(str::to_string).collect();
     let problems: Vec<String> = testbed::process::qml_problems(&lines)
         .into_iter()

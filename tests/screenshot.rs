@@ -202,6 +202,7 @@ fn every_page_renders_in_english_and_german_wide_and_narrow() {
                 ("whatsnew", "check"),
                 ("versions", "install"),
                 ("history", "install"),
+                ("settings", "check"),
             ] {
                 let run = screenshot(&[
                     "--lang",

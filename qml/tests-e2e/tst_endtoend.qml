@@ -49,4 +49,17 @@ TestCase {
         verify(kinds.indexOf("committed") >= 0, kinds);
         compare(kinds[0], "rolled-back", "newest first");
     }
+
+    function test_a_settings_change_reaches_the_helper_and_survives_a_reload() {
+        status.loadSettings();
+        tryVerify(() => status.settingsJson !== "", 20000);
+        status.setSetting("Updates.InstancesMax", "3");
+        tryVerify(() => JSON.parse(status.settingsJson)["Updates.InstancesMax"] === "3", 20000);
+        status.settingsJson = "";
+        status.loadSettings();
+        tryVerify(() => status.settingsJson !== "", 20000);
+        compare(JSON.parse(status.settingsJson)["Updates.InstancesMax"], "3");
+        status.setSetting("Updates.Source", "ftp://nowhere");
+        tryVerify(() => status.errorMessage.indexOf("mirror URL") >= 0, 20000, "a bad value is refused with a reason");
+    }
 }

@@ -29,13 +29,24 @@ pub struct Settings {
     /// `[Updates] MaxRateBytesPerSec=`: the download bandwidth limit (none: as fast as the
     /// link goes).
     pub max_rate: Option<u64>,
+    /// How many versions to keep (`InstancesMax=` of every transfer, through a drop-in).
+    pub instances_max: Option<u64>,
+    /// Where updates come from instead of the definitions' source: a mirror URL, or a local
+    /// folder for air-gapped machines (through a drop-in).
+    pub source: Option<String>,
 }
 
+/// The drop-in this product writes beside each transfer in `/etc/sysupdate.d/NAME.transfer.d/`,
+/// so that systemd-sysupdate reads the same retention and source.
+pub const DROPIN: &str = "50-update-center.conf";
+
 /// The settings keys, as `Section.Key`, for the API and the CLI.
-pub const KEYS: [&str; 3] = [
+pub const KEYS: [&str; 5] = [
     "Health.TimeoutSec",
     "Health.OnFailure",
     "Updates.MaxRateBytesPerSec",
+    "Updates.InstancesMax",
+    "Updates.Source",
 ];
 
 impl Settings {
@@ -52,6 +63,13 @@ impl Settings {
                 KEYS[2],
                 self.max_rate.map(|r| r.to_string()).unwrap_or_default(),
             ),
+            (
+                KEYS[3],
+                self.instances_max
+                    .map(|r| r.to_string())
+                    .unwrap_or_default(),
+            ),
+            (KEYS[4], self.source.clone().unwrap_or_default()),
         ]
         .into_iter()
         .map(|(k, v)| (k.to_string(), v))
@@ -76,8 +94,15 @@ pub fn set(root: &Path, key: &str, value: &str) -> Result<Settings, SettingsErro
             KEYS.join(", ")
         )));
     }
-    if value.contains(['\n', '\r']) || value.len() > 64 {
-        return Err(invalid("a value is one short line".into()));
+    if value.contains(['\n', '\r']) || value.len() > 512 {
+        return Err(invalid("a value is one line of at most 512 bytes".into()));
+    }
+    if key == "Updates.InstancesMax" || key == "Updates.Source" {
+        set_dropins(root, key, value).map_err(|e| match e {
+            SettingsError::Invalid { message, .. } => invalid(message),
+            other => other,
+        })?;
+        return load(root);
     }
     let (section, name) = key.split_once('.').unwrap_or_default();
     let path = root.join(FILE);
@@ -138,6 +163,8 @@ impl Default for Settings {
             health_timeout: Duration::from_secs(60),
             on_failure: OnFailure::Wait,
             max_rate: None,
+            instances_max: None,
+            source: None,
         }
     }
 }
@@ -177,7 +204,7 @@ pub fn load(root: &Path) -> Result<Settings, SettingsError> {
     let shown = Path::new("/").join(FILE);
     let text = match std::fs::read_to_string(root.join(FILE)) {
         Ok(text) => text,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Settings::default()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
         Err(source) => {
             return Err(SettingsError::Io {
                 file: shown,
@@ -185,7 +212,131 @@ pub fn load(root: &Path) -> Result<Settings, SettingsError> {
             });
         }
     };
-    parse(&shown, &text)
+    let mut settings = parse(&shown, &text)?;
+    read_dropins(root, &mut settings);
+    Ok(settings)
+}
+
+/// Names of the transfers of the system (`*.transfer` in every sysupdate.d directory).
+fn transfer_names(root: &Path) -> Vec<String> {
+    let mut names: Vec<String> = ["etc", "run", "usr/local/lib", "usr/lib"]
+        .iter()
+        .filter_map(|d| std::fs::read_dir(root.join(d).join("sysupdate.d")).ok())
+        .flat_map(|entries| entries.flatten())
+        .filter_map(|e| {
+            e.file_name()
+                .to_str()
+                .and_then(|n| n.strip_suffix(".transfer"))
+                .map(str::to_string)
+        })
+        .collect();
+    names.sort();
+    names.dedup();
+    names
+}
+
+fn dropin_path(root: &Path, transfer: &str) -> std::path::PathBuf {
+    root.join(format!("etc/sysupdate.d/{transfer}.transfer.d/{DROPIN}"))
+}
+
+/// Reads retention and source back from the first transfer's drop-in.
+fn read_dropins(root: &Path, settings: &mut Settings) {
+    let Some(first) = transfer_names(root).into_iter().next() else {
+        return;
+    };
+    let path = dropin_path(root, &first);
+    let Ok(text) = std::fs::read_to_string(&path) else {
+        return;
+    };
+    let Ok(assignments) = ini::parse(&path, &text) else {
+        return;
+    };
+    for a in assignments {
+        match (a.section.as_str(), a.key.as_str()) {
+            ("Target", "InstancesMax") => settings.instances_max = a.value.trim().parse().ok(),
+            ("Source", "Path") => settings.source = Some(a.value.trim().to_string()),
+            _ => {}
+        }
+    }
+}
+
+/// Writes (or removes, for an empty value) retention or source in every transfer's drop-in,
+/// keeping the other; each file atomically.
+fn set_dropins(root: &Path, key: &str, value: &str) -> Result<(), SettingsError> {
+    let invalid = |message: &str| SettingsError::Invalid {
+        file: std::path::PathBuf::from(format!("/etc/sysupdate.d/*.transfer.d/{DROPIN}")),
+        line: 0,
+        section: String::new(),
+        key: key.to_string(),
+        message: message.to_string(),
+    };
+    let mut current = Settings::default();
+    read_dropins(root, &mut current);
+    if key == "Updates.InstancesMax" {
+        current.instances_max = match value.trim() {
+            "" => None,
+            v => Some(
+                v.parse::<u64>()
+                    .ok()
+                    .filter(|n| (2..=16).contains(n))
+                    .ok_or_else(|| {
+                        invalid("expected 2 to 16 (the running version and a new one at least)")
+                    })?,
+            ),
+        };
+    } else {
+        let v = value.trim();
+        let url = v.starts_with("https://") || v.starts_with("http://");
+        let folder = v.starts_with('/');
+        if !v.is_empty()
+            && (!(url || folder) || v.chars().any(|c| c.is_whitespace() || c.is_control()))
+        {
+            return Err(invalid(
+                "expected a mirror URL (https://...) or a local folder (/...), or nothing for the default",
+            ));
+        }
+        current.source = (!v.is_empty()).then(|| {
+            if url && !v.ends_with('/') {
+                format!("{v}/")
+            } else {
+                v.to_string()
+            }
+        });
+    }
+    let names = transfer_names(root);
+    if names.is_empty() {
+        return Err(invalid("the system has no *.transfer definitions"));
+    }
+    for name in names {
+        let path = dropin_path(root, &name);
+        let mut text = String::from(
+            "# Written by Update Center from its settings; remove to go back to the defaults.\n",
+        );
+        if let Some(n) = current.instances_max {
+            text.push_str(&format!("\n[Target]\nInstancesMax={n}\n"));
+        }
+        if let Some(source) = &current.source {
+            let kind = if source.starts_with('/') {
+                "regular-file"
+            } else {
+                "url-file"
+            };
+            text.push_str(&format!("\n[Source]\nType={kind}\nPath={source}\n"));
+        }
+        let io = |source: std::io::Error| SettingsError::Io {
+            file: Path::new("/").join(path.strip_prefix(root).unwrap_or(&path)),
+            source,
+        };
+        if current.instances_max.is_none() && current.source.is_none() {
+            match std::fs::remove_file(&path) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(io(e)),
+                _ => {}
+            }
+        } else {
+            crate::transaction::write_atomically(&path, text.as_bytes()).map_err(io)?;
+        }
+    }
+    Ok(())
 }
 
 fn parse(shown: &Path, text: &str) -> Result<Settings, SettingsError> {
@@ -292,6 +443,56 @@ mod tests {
         assert_eq!(
             load(dir.path()).expect("load").health_timeout,
             Duration::from_secs(60)
+        );
+    }
+
+    #[test]
+    fn retention_and_source_become_drop_ins_the_definitions_read() {
+        use testbed::system::{Images, KdeLinuxRoot};
+        let dir = tempfile::tempdir().expect("tempdir");
+        let system = KdeLinuxRoot::demo(dir.path(), Images::Plain).expect("root");
+        let root = &system.root;
+        let definitions = || {
+            let os = crate::osrelease::OsRelease::load(root).expect("os-release");
+            let specifiers = crate::osrelease::Specifiers::for_root(root, os);
+            crate::definitions::load(root, &specifiers).expect("definitions")
+        };
+        let s = set(root, "Updates.InstancesMax", "3").expect("set");
+        assert_eq!(s.instances_max, Some(3));
+        assert!(
+            definitions()
+                .transfers
+                .iter()
+                .all(|t| t.target.instances_max == 3)
+        );
+        let s = set(root, "Updates.Source", "/media/usb/kde-linux").expect("set");
+        assert_eq!(s.source.as_deref(), Some("/media/usb/kde-linux"));
+        assert_eq!(s.instances_max, Some(3), "the other setting is kept");
+        for t in definitions().transfers {
+            assert_eq!(t.source.path, "/media/usb/kde-linux");
+        }
+        let s = set(root, "Updates.Source", "https://mirror.example/kde-linux").expect("set");
+        assert_eq!(
+            s.source.as_deref(),
+            Some("https://mirror.example/kde-linux/")
+        );
+        let e = set(root, "Updates.InstancesMax", "1").expect_err("too few");
+        assert!(e.to_string().contains("2 to 16"), "{e}");
+        let e = set(root, "Updates.Source", "ftp://x").expect_err("scheme");
+        assert!(e.to_string().contains("mirror URL"), "{e}");
+        set(root, "Updates.Source", "").expect("reset");
+        set(root, "Updates.InstancesMax", "").expect("reset");
+        assert!(
+            definitions()
+                .transfers
+                .iter()
+                .all(|t| t.target.instances_max == 4)
+        );
+        assert!(
+            !root
+                .join("etc/sysupdate.d/60-esp.transfer.d")
+                .join(DROPIN)
+                .exists()
         );
     }
 }
