@@ -29,7 +29,7 @@ fn options() -> Result<Options> {
     let mut args = std::env::args().skip(1);
     let task = args.next().unwrap_or_else(|| "stage".into());
     if task != "stage" && task != "all" {
-        bail!("unknown benchmark `{task}` (known: stage, api, all)");
+        bail!("unknown benchmark `{task}` (known: stage, api, gui, all)");
     }
     while let Some(arg) = args.next() {
         let mut number =
@@ -116,8 +116,10 @@ fn median(mut values: Vec<f64>) -> f64 {
 fn main() -> Result<()> {
     match std::env::args().nth(1).as_deref() {
         Some("api") => return api(),
+        Some("gui") => return gui(),
         Some("all") | None => {
             api()?;
+            gui()?;
         }
         _ => {}
     }
@@ -332,5 +334,128 @@ fn stage() -> Result<()> {
             wall[index] / wall[2]
         );
     }
+    Ok(())
+}
+
+/// The floor of the GUI benchmark: a bare Kirigami window with one page, which reports itself
+/// ready the same way the application does (a quarter of Kirigami's "human moment" after its
+/// last frame).
+const FLOOR_QML: &str = r#"import QtQuick
+import org.kde.kirigami as Kirigami
+Kirigami.ApplicationWindow {
+    width: 1280
+    height: 800
+    pageStack.initialPage: Kirigami.Page { title: "Floor" }
+    property bool announced: false
+    onFrameSwapped: settle.restart()
+    Timer {
+        id: settle
+        interval: Kirigami.Units.humanMoment / 4
+        onTriggered: if (!announced) { announced = true; console.info("floor: ready") }
+    }
+}
+"#;
+
+/// Starts `command`, waits for `marker` on its stdout or stderr, and returns the seconds it
+/// took and the peak RSS (VmHWM) in MB at that moment; the process is then stopped.
+fn until_ready(mut command: std::process::Command, marker: &str) -> Result<(f64, f64)> {
+    use std::io::BufRead;
+    let started = std::time::Instant::now();
+    let mut child = command
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()?;
+    let (tx, rx) = std::sync::mpsc::channel();
+    for pipe in [
+        child
+            .stdout
+            .take()
+            .map(|p| Box::new(p) as Box<dyn std::io::Read + Send>),
+        child
+            .stderr
+            .take()
+            .map(|p| Box::new(p) as Box<dyn std::io::Read + Send>),
+    ]
+    .into_iter()
+    .flatten()
+    {
+        let tx = tx.clone();
+        let marker = marker.to_string();
+        std::thread::spawn(move || {
+            for line in std::io::BufReader::new(pipe).lines().map_while(Result::ok) {
+                if line.contains(&marker) {
+                    let _ = tx.send(());
+                }
+            }
+        });
+    }
+    let ready = rx.recv_timeout(std::time::Duration::from_secs(60));
+    let seconds = started.elapsed().as_secs_f64();
+    let status =
+        std::fs::read_to_string(format!("/proc/{}/status", child.id())).unwrap_or_default();
+    let _ = child.kill();
+    let _ = child.wait();
+    if ready.is_err() {
+        bail!("`{marker}` did not come within a minute");
+    }
+    let hwm_kb: f64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.split_whitespace().next())
+        .and_then(|v| v.parse().ok())
+        .context("no VmHWM")?;
+    Ok((seconds, hwm_kb / 1024.0))
+}
+
+/// `update-center-bench gui`: time from start to the first window showing data, and peak RSS,
+/// for the application on the demo system and for a bare Kirigami window, under Xvfb.
+fn gui() -> Result<()> {
+    const RUNS: usize = 5;
+    let work = tempfile::Builder::new().prefix("uc-bench-gui-").tempdir()?;
+    let root = work.path().join("root");
+    KdeLinuxRoot::demo(&root, Images::Plain)?;
+    let bus = testbed::bus::PrivateBus::start()?;
+    let _helper = testbed::process::Helper::start(&bus, &root, Some(Path::new("/efi")))?;
+    let xvfb = testbed::process::Xvfb::start(1280, 800)?;
+    let floor_file = work.path().join("floor.qml");
+    std::fs::write(&floor_file, FLOOR_QML)?;
+    let env = |command: &mut std::process::Command| {
+        command
+            .env("DISPLAY", &xvfb.display)
+            .env("DBUS_SYSTEM_BUS_ADDRESS", &bus.address)
+            .env("QT_QPA_PLATFORM", "xcb")
+            .env("QT_QUICK_BACKEND", "software")
+            .env("QSG_RENDER_LOOP", "basic")
+            .env("QT_QUICK_CONTROLS_STYLE", "org.kde.desktop")
+            .env("LANG", "C.UTF-8")
+            .env("UPDATE_CENTER_REPORT_READY", "1");
+    };
+    let mut ours = Vec::new();
+    let mut floor = Vec::new();
+    for _ in 0..RUNS {
+        let mut app = std::process::Command::new(testbed::binary("update-center")?);
+        env(&mut app);
+        ours.push(until_ready(app, "update-center: ready")?);
+        let mut bare = std::process::Command::new("qml6");
+        bare.arg(&floor_file);
+        env(&mut bare);
+        floor.push(until_ready(bare, "floor: ready")?);
+    }
+    let med = |v: &[(f64, f64)], f: fn(&(f64, f64)) -> f64| median(v.iter().map(f).collect());
+    let (floor_s, floor_mb) = (med(&floor, |x| x.0), med(&floor, |x| x.1));
+    let (ours_s, ours_mb) = (med(&ours, |x| x.0), med(&ours, |x| x.1));
+    println!();
+    println!(
+        "gui: start to the first window showing data (settled), under Xvfb with software rendering, median of {RUNS}"
+    );
+    println!("| window | seconds | peak RSS MB | time vs floor | RSS vs floor |");
+    println!("|---|---|---|---|---|");
+    println!("| bare Kirigami window (floor) | {floor_s:.3} | {floor_mb:.0} | 1.00x | +0 MB |");
+    println!(
+        "| update-center (demo system) | {ours_s:.3} | {ours_mb:.0} | {:.2}x | {:+.0} MB |",
+        ours_s / floor_s,
+        ours_mb - floor_mb
+    );
+    println!("targets: at most 1.5x the floor's time; at most the floor + 40 MB");
     Ok(())
 }

@@ -24,7 +24,7 @@ tasks:
   test                       build everything and run the whole test suite
   demo [--screenshot FILE]   run the GUI on a built-in demo system (FILE: render under Xvfb, write a PNG, exit)
   shell [COMMAND...]         run a command (default: bash) in the build environment
-  bench [stage|api|all] [OPTIONS]  benchmarks with ratios against their baseline (default all; stage: --runs N --image-mb N --uki-mb N)
+  bench [stage|api|gui|all] [OPTIONS]  benchmarks with ratios against their baseline (default all; stage: --runs N --image-mb N --uki-mb N)
   fuzz [SECONDS]             run every cargo-fuzz target of fuzz/ for SECONDS each (default 600)
   install --destdir DIR [--profile release|debug] [--no-build]
                              lay out binaries, data files, icon and docs under DIR
@@ -107,6 +107,17 @@ fn bench(rest: &[String]) -> Result<()> {
         "--bin",
         "update-center-bench",
     ]))?;
+    if rest.is_empty() || rest.iter().any(|a| a == "gui" || a == "all") {
+        // The GUI in release mode too.
+        status(cargo().args([
+            "build",
+            "--release",
+            "-p",
+            "update-center",
+            "--bin",
+            "update-center",
+        ]))?;
+    }
     let runner = env::target_dir()?
         .join("release")
         .join("update-center-bench");
