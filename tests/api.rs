@@ -56,9 +56,9 @@ async fn finished(proxy: &UpdateCenterProxy<'static>, job: &str) -> (bool, Strin
         .await
         .expect("job proxy");
     let mut signals = job.receive_finished().await.expect("subscribe");
-    let (done, name, message) = job.result().await.expect("result");
+    // The phase first: once it says finished, the result is in place.
     if job.phase().await.expect("phase") == "finished" {
-        return (done, name, message);
+        return job.result().await.expect("result");
     }
     let signal = tokio::time::timeout(Duration::from_secs(60), signals.next())
         .await

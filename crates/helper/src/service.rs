@@ -1164,11 +1164,26 @@ impl UpdateCenter {
     /// Every setting as `Section.Key` -> value.
     async fn get_settings(&self) -> Result<std::collections::HashMap<String, String>, Error> {
         self.shared.touch();
-        let root = self.shared.options.layout.root.clone();
+        let layout = self.shared.options.layout.clone();
         blocking(move || {
-            update_center_engine::settings::load(&root)
-                .map(|s| s.to_map().into_iter().collect())
-                .map_err(|e| Error::InvalidDefinition(e.to_string()))
+            let mut map: std::collections::HashMap<String, String> =
+                update_center_engine::settings::load(&layout.root)
+                    .map(|s| s.to_map().into_iter().collect())
+                    .map_err(|e| Error::InvalidDefinition(e.to_string()))?;
+            // Without an override, the retention the definitions set.
+            if map
+                .get("Updates.InstancesMax")
+                .is_some_and(String::is_empty)
+                && let Ok(state) = update_center_engine::read_system(&layout)
+                && let Some(n) = state
+                    .definitions
+                    .active()
+                    .map(|t| t.target.instances_max)
+                    .min()
+            {
+                map.insert("Updates.InstancesMax".into(), n.to_string());
+            }
+            Ok(map)
         })
         .await
     }
