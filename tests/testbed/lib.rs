@@ -15,6 +15,7 @@ pub mod polkit;
 pub mod process;
 pub mod scenarios;
 pub mod system;
+pub mod vm;
 pub mod world;
 
 use std::path::PathBuf;

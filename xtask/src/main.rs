@@ -26,6 +26,7 @@ tasks:
   shell [COMMAND...]         run a command (default: bash) in the build environment
   bench [stage|api|gui|all] [OPTIONS]  benchmarks with ratios against their baseline (default all; stage: --runs N --image-mb N --uki-mb N)
   fuzz [SECONDS]             run every cargo-fuzz target of fuzz/ for SECONDS each (default 600)
+  vm-test                    the scenarios with the real systemd-boot in qemu (also part of test)
   install --destdir DIR [--profile release|debug] [--no-build]
                              lay out binaries, data files, icon and docs under DIR
 ";
@@ -72,6 +73,20 @@ fn run() -> Result<()> {
                 None => ("bash", &[][..]),
             };
             status(Command::new(program).args(arguments))
+        }),
+        "vm-test" => env::run_inside(&args, &[], || {
+            status(cargo().args(["build", "--workspace", "--bins", "--features", DEV_FEATURES]))?;
+            status(cargo().args([
+                "test",
+                "--features",
+                DEV_FEATURES,
+                "-p",
+                "update-center-testbed",
+                "--test",
+                "vm",
+                "--",
+                "--nocapture",
+            ]))
         }),
         "fuzz" => fuzz(rest),
         "install" => {

@@ -1,0 +1,91 @@
+//! The promise proven with the real boot chain (OVMF, systemd-boot, UKIs made by ukify, qemu):
+//! the helper stages a new version whose health check fails; the real systemd-boot tries it
+//! twice, counting down the boot counter in the entry's name on the FAT ESP, and falls back to
+//! the previous version; the helper reads what systemd-boot left and records "version X failed
+//! to boot 2 times; running Y". Run alone with `cargo xtask vm-test`.
+
+use testbed::mirror;
+use testbed::system::{Images, KdeLinuxRoot, VersionSpec};
+use testbed::vm::{Esp, Guests, boot};
+
+const OLD: &str = "202611010800";
+const NEW: &str = "202611250800";
+
+#[test]
+fn a_failed_update_falls_back_through_the_real_systemd_boot_and_is_recorded() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let guests = Guests::new(dir.path()).expect("guest parts");
+    let system = KdeLinuxRoot::create(
+        &dir.path().join("root"),
+        &[VersionSpec::complete(OLD)],
+        Some(OLD),
+        Images::Plain,
+    )
+    .expect("root");
+    let root = &system.root;
+    let entries = root.join("efi/EFI/Linux");
+    // The installed version's boot entry is a real, healthy UKI.
+    std::fs::copy(
+        guests.uki(OLD, true).expect("uki"),
+        entries.join(format!("kde-linux_{OLD}.efi")),
+    )
+    .expect("copy");
+    // A local folder inside the root (as a USB stick would be) offers a new version whose
+    // health check fails.
+    let mirror_dir = root.join("srv/mirror");
+    let bad = std::fs::read(guests.uki(NEW, false).expect("uki")).expect("read");
+    mirror::with_payloads(&mirror_dir, NEW, &[(format!("kde-linux_{NEW}.efi"), bad)])
+        .expect("mirror");
+    system.use_source("/srv/mirror/", false).expect("source");
+    let (ok, out, err) = testbed::offline(root, &["update"]);
+    assert!(ok, "{out}{err}");
+    assert!(
+        entries.join(format!("kde-linux_{NEW}+2-0.efi")).exists(),
+        "staged on trial"
+    );
+
+    // The real boot loader runs the ESP the helper wrote.
+    let esp = Esp::create(&dir.path().join("esp.img"), &entries).expect("esp");
+    let started = std::time::Instant::now();
+    let serial = boot(&esp, dir.path(), 300).expect("boot");
+    let took = started.elapsed();
+    let boots: Vec<&str> = serial
+        .lines()
+        .filter(|l| l.contains("uc: booted version"))
+        .collect();
+    assert_eq!(
+        boots,
+        vec![
+            format!("uc: booted version {NEW}, health bad").as_str(),
+            format!("uc: booted version {NEW}, health bad").as_str(),
+            format!("uc: booted version {OLD}, health good").as_str(),
+        ],
+        "two tries of the new version, then the old one:\n{serial}"
+    );
+    assert_eq!(
+        esp.entries().expect("entries"),
+        vec![
+            format!("kde-linux_{OLD}.efi"),
+            format!("kde-linux_{NEW}+0-2.efi")
+        ],
+        "systemd-boot counted the tries down on the ESP"
+    );
+
+    // What systemd-boot left is what the helper reads at the next boot.
+    esp.copy_entries_to(&entries).expect("copy back");
+    let (ok, out, err) = testbed::offline(root, &["boot-record", "--json"]);
+    assert!(ok, "{err}");
+    let report: serde_json::Value = serde_json::from_str(&out).expect("JSON");
+    assert_eq!(report["version"], OLD);
+    assert_eq!(report["fallback"]["failed"], NEW, "{out}");
+    assert_eq!(report["fallback"]["tries"], 2);
+    let (_, text, _) = testbed::offline(root, &["inspect"]);
+    assert!(
+        text.contains(&format!(
+            "Attention: version {NEW} failed to boot 2 times; running {OLD}"
+        )),
+        "{text}"
+    );
+    assert!(testbed::invariants::broken(root).is_empty());
+    eprintln!("vm: the fallback scenario booted three times in {took:?}");
+}
