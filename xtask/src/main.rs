@@ -78,10 +78,9 @@ fn run() -> Result<()> {
             status(cargo().args(["build", "--workspace", "--bins", "--features", DEV_FEATURES]))?;
             status(cargo().args([
                 "test",
+                "--workspace",
                 "--features",
                 DEV_FEATURES,
-                "-p",
-                "update-center-testbed",
                 "--test",
                 "vm",
                 "--",
