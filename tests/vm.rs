@@ -2,7 +2,8 @@
 //! the helper stages a new version whose health check fails; the real systemd-boot tries it
 //! twice, counting down the boot counter in the entry's name on the FAT ESP, and falls back to
 //! the previous version; the helper reads what systemd-boot left and records "version X failed
-//! to boot 2 times; running Y". Run alone with `cargo xtask vm-test`.
+//! to boot 2 times; running Y". A rollback written to `loader.conf` is what the real
+//! systemd-boot boots, and so is rolling forward again. Run alone with `cargo xtask vm-test`.
 
 use testbed::mirror;
 use testbed::system::{Images, KdeLinuxRoot, VersionSpec};
@@ -88,4 +89,50 @@ fn a_failed_update_falls_back_through_the_real_systemd_boot_and_is_recorded() {
     );
     assert!(testbed::invariants::broken(root).is_empty());
     eprintln!("vm: the fallback scenario booted three times in {took:?}");
+}
+
+#[test]
+fn a_rollback_is_what_the_real_systemd_boot_boots() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let guests = Guests::new(dir.path()).expect("guest parts");
+    let system = KdeLinuxRoot::create(
+        &dir.path().join("root"),
+        &[VersionSpec::complete(OLD), VersionSpec::complete(NEW)],
+        Some(NEW),
+        Images::Plain,
+    )
+    .expect("root");
+    let root = &system.root;
+    let entries = root.join("efi/EFI/Linux");
+    for version in [OLD, NEW] {
+        std::fs::copy(
+            guests.uki(version, true).expect("uki"),
+            entries.join(format!("kde-linux_{version}.efi")),
+        )
+        .expect("copy");
+    }
+    let booted = |label: &str| -> String {
+        let conf = std::fs::read_to_string(root.join("efi/loader/loader.conf")).unwrap_or_default();
+        let esp = Esp::create_with(&dir.path().join(format!("{label}.img")), &entries, &conf)
+            .expect("esp");
+        let serial = boot(&esp, dir.path(), 300).expect("boot");
+        serial
+            .lines()
+            .find_map(|l| l.split("uc: booted version ").nth(1))
+            .and_then(|rest| rest.split(',').next())
+            .unwrap_or_default()
+            .to_string()
+    };
+    assert_eq!(booted("before"), NEW, "the newest version boots by default");
+    // No EFI variables here: the rollback goes to loader.conf.
+    let (ok, out, err) = testbed::offline(root, &["rollback", OLD]);
+    assert!(ok && out.contains("loader.conf"), "{out}{err}");
+    assert_eq!(
+        booted("rolled-back"),
+        OLD,
+        "systemd-boot follows the rollback"
+    );
+    let (ok, _, err) = testbed::offline(root, &["rollback", NEW]);
+    assert!(ok, "{err}");
+    assert_eq!(booted("forward"), NEW, "and rolling forward again");
 }

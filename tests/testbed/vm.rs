@@ -125,6 +125,11 @@ fn mtools(command: &str) -> Command {
 impl Esp {
     /// Makes the image with every file of `entries_dir` in `EFI/Linux`.
     pub fn create(image: &Path, entries_dir: &Path) -> Result<Self> {
+        Self::create_with(image, entries_dir, "")
+    }
+
+    /// The same, with more lines for `loader/loader.conf` (e.g. a `default` a rollback wrote).
+    pub fn create_with(image: &Path, entries_dir: &Path, loader_conf: &str) -> Result<Self> {
         run(Command::new("truncate").args(["-s", "200M"]).arg(image))?;
         run(Command::new("mkfs.vfat").args(["-F", "32"]).arg(image))?;
         let i = image.display().to_string();
@@ -138,7 +143,7 @@ impl Esp {
         ]))?;
         run(mtools("mcopy").args(["-i", &i, SYSTEMD_BOOT, "::/EFI/BOOT/BOOTX64.EFI"]))?;
         let conf = image.with_extension("loader.conf");
-        std::fs::write(&conf, "timeout 0\n")?;
+        std::fs::write(&conf, format!("timeout 0\n{loader_conf}"))?;
         run(mtools("mcopy")
             .args(["-i", &i])
             .arg(&conf)
