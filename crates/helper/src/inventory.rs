@@ -81,6 +81,11 @@ impl Layout {
     pub fn on_disk(&self, in_root: &Path) -> PathBuf {
         self.root.join(in_root.strip_prefix("/").unwrap_or(in_root))
     }
+
+    /// The helper's state directory (history, journal, pins), on disk.
+    pub fn state_dir(&self) -> PathBuf {
+        self.root.join(crate::transaction::STATE_DIR)
+    }
 }
 
 /// One installed file of a transfer.

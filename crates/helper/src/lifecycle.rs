@@ -121,7 +121,7 @@ pub enum LifecycleError {
 }
 
 fn state_dir(layout: &Layout) -> PathBuf {
-    layout.on_disk(Path::new("/").join(STATE_DIR).as_path())
+    layout.state_dir()
 }
 
 /// Reads the state (empty when there is none yet).
@@ -491,6 +491,22 @@ pub enum VersionState {
 }
 
 impl VersionState {
+    /// Its name, as in the `state` field of its JSON.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::Running => "running",
+            Self::Default => "default",
+            Self::NextBootOnce => "next-boot-once",
+            Self::OnTrial { .. } => "on-trial",
+            Self::Failed { .. } => "failed",
+            Self::Pinned => "pinned",
+            Self::Protected => "protected",
+            Self::HeldBack => "held-back",
+            Self::Incomplete { .. } => "incomplete",
+            Self::Obsolete => "obsolete",
+        }
+    }
+
     /// Words for a person.
     pub fn describe(&self) -> String {
         match self {
@@ -560,4 +576,33 @@ pub fn states(system: &SystemState, v: &crate::inventory::InstalledVersion) -> V
         out.push(VersionState::Obsolete);
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::VersionState;
+
+    #[test]
+    fn state_names_are_those_of_the_json() {
+        for state in [
+            VersionState::Running,
+            VersionState::Default,
+            VersionState::NextBootOnce,
+            VersionState::OnTrial {
+                tries_left: 1,
+                tries_done: 1,
+            },
+            VersionState::Failed { tries: 2 },
+            VersionState::Pinned,
+            VersionState::Protected,
+            VersionState::HeldBack,
+            VersionState::Incomplete {
+                missing: vec!["60-esp".into()],
+            },
+            VersionState::Obsolete,
+        ] {
+            let json = serde_json::to_value(&state).expect("JSON");
+            assert_eq!(json["state"], state.name());
+        }
+    }
 }

@@ -466,11 +466,7 @@ fn history(
         kinds,
         limit,
     };
-    let dir = layout.on_disk(
-        std::path::Path::new("/")
-            .join(update_center_engine::transaction::STATE_DIR)
-            .as_path(),
-    );
+    let dir = layout.state_dir();
     let records = history::query(&dir, &query);
     if json {
         println!("{}", serde_json::to_string_pretty(&records)?);
@@ -501,11 +497,7 @@ fn health_check(layout: &Layout, reboot_command: &str, json: bool) -> Result<()>
     let passed = !results
         .iter()
         .any(|r| r.kind == health::Kind::Required && r.failed());
-    let dir = layout.on_disk(
-        std::path::Path::new("/")
-            .join(update_center_engine::transaction::STATE_DIR)
-            .as_path(),
-    );
+    let dir = layout.state_dir();
     history::append(
         &dir,
         &history::Event::HealthChecked {

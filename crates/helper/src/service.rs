@@ -193,13 +193,7 @@ fn versions(state: &SystemState) -> Vec<VersionInfo> {
             missing_transfers: v.missing_transfers.clone(),
             states: lifecycle::states(state, v)
                 .iter()
-                .map(|s| {
-                    let name = serde_json::to_value(s)
-                        .ok()
-                        .and_then(|v| v["state"].as_str().map(str::to_string))
-                        .unwrap_or_default();
-                    (name, s.describe())
-                })
+                .map(|s| (s.name().to_string(), s.describe()))
                 .collect(),
         })
         .collect()
@@ -385,24 +379,7 @@ impl UpdateCenter {
         version: &str,
     ) -> Result<(OwnedObjectPath, Arc<AtomicBool>), Error> {
         let owner = header.sender().map(|s| s.to_string()).unwrap_or_default();
-        let owner_uid = match header.sender() {
-            Some(sender) => {
-                zbus::fdo::DBusProxy::new(connection)
-                    .await
-                    .ok()
-                    .map(|proxy| async move {
-                        proxy
-                            .get_connection_unix_user(sender.clone().into())
-                            .await
-                            .ok()
-                    })
-            }
-            None => None,
-        };
-        let owner_uid = match owner_uid {
-            Some(f) => f.await,
-            None => None,
-        };
+        let owner_uid = caller_uid(connection, header).await;
         let n = self.shared.next_job.fetch_add(1, Ordering::SeqCst) + 1;
         let path = OwnedObjectPath::try_from(format!("{JOB_PATH_PREFIX}{n}"))
             .map_err(|e| Error::Failed(e.to_string()))?;
@@ -464,6 +441,19 @@ impl UpdateCenter {
         let _ = self.last_error_changed(&emitter).await;
         Ok((path, cancel))
     }
+}
+
+/// The Unix user of the connection that sent a call, as the bus daemon knows it.
+async fn caller_uid(
+    connection: &zbus::Connection,
+    header: &zbus::message::Header<'_>,
+) -> Option<u32> {
+    let sender = header.sender()?;
+    let proxy = zbus::fdo::DBusProxy::new(connection).await.ok()?;
+    proxy
+        .get_connection_unix_user(sender.clone().into())
+        .await
+        .ok()
 }
 
 fn describe_action(action: &str) -> &'static str {
@@ -808,11 +798,7 @@ impl UpdateCenter {
                 *lock(&shared.available) = offer.clone();
                 *lock(&shared.last_check) = chrono::Utc::now().timestamp();
                 update_center_engine::history::append(
-                    &layout.on_disk(
-                        std::path::Path::new("/")
-                            .join(update_center_engine::transaction::STATE_DIR)
-                            .as_path(),
-                    ),
+                    &layout.state_dir(),
                     &update_center_engine::history::Event::Checked {
                         candidate: offer.version.clone(),
                     },
@@ -941,13 +927,7 @@ impl UpdateCenter {
             }
         };
         let sender = header.sender().map(|s| s.to_string()).unwrap_or_default();
-        let caller_uid = match header.sender() {
-            Some(s) => match zbus::fdo::DBusProxy::new(connection).await {
-                Ok(proxy) => proxy.get_connection_unix_user(s.clone().into()).await.ok(),
-                Err(_) => None,
-            },
-            None => None,
-        };
+        let caller_uid = caller_uid(connection, &header).await;
         let own = sender == owner || (caller_uid.is_some() && caller_uid == owner_uid);
         if !own {
             self.authorize(connection, &header, action::CANCEL_ANY)
@@ -1150,13 +1130,11 @@ impl UpdateCenter {
         };
         let layout = self.shared.options.layout.clone();
         blocking(move || {
-            let dir = layout.on_disk(
-                std::path::Path::new("/")
-                    .join(update_center_engine::transaction::STATE_DIR)
-                    .as_path(),
-            );
-            serde_json::to_string(&update_center_engine::history::query(&dir, &query))
-                .map_err(|e| Error::Failed(e.to_string()))
+            serde_json::to_string(&update_center_engine::history::query(
+                &layout.state_dir(),
+                &query,
+            ))
+            .map_err(|e| Error::Failed(e.to_string()))
         })
         .await
     }

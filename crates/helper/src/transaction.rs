@@ -131,7 +131,7 @@ pub fn execute(
     cancel: &AtomicBool,
     progress: &mut dyn FnMut(Progress),
 ) -> Result<(), TransactionError> {
-    let state = layout.on_disk(Path::new("/").join(STATE_DIR).as_path());
+    let state = layout.state_dir();
     history::append(
         &state,
         &Event::Started {
@@ -164,7 +164,7 @@ pub fn remove_versions(
     removals: &[crate::plan::Removal],
     layout: &Layout,
 ) -> Result<(), TransactionError> {
-    let state = layout.on_disk(Path::new("/").join(STATE_DIR).as_path());
+    let state = layout.state_dir();
     for removal in removals {
         failpoint::hit("before-removal");
         for file in &removal.files {
@@ -515,7 +515,7 @@ pub enum Recovery {
 /// Finishes or undoes whatever an interrupted run left behind: a journal whose files are all
 /// there is committed; any other hidden temporary of ours is removed.
 pub fn recover(layout: &Layout, target_dirs: &[PathBuf]) -> Result<Recovery, TransactionError> {
-    let state = layout.on_disk(Path::new("/").join(STATE_DIR).as_path());
+    let state = layout.state_dir();
     let journal_path = state.join(JOURNAL);
     if let Ok(bytes) = std::fs::read(&journal_path)
         && let Ok(journal) = serde_json::from_slice::<Journal>(&bytes)
