@@ -70,20 +70,6 @@ fn setup(compress: &[&str], suffix: &str) -> Setup {
     }
 }
 
-fn helper(root: &Path, args: &[&str]) -> (bool, String, String) {
-    let output = Command::new(testbed::binary("update-center-helper").expect("helper"))
-        .args(args)
-        .args(["--esp", "/efi", "--root"])
-        .arg(root)
-        .output()
-        .expect("run the helper");
-    (
-        output.status.success(),
-        String::from_utf8_lossy(&output.stdout).into_owned(),
-        String::from_utf8_lossy(&output.stderr).into_owned(),
-    )
-}
-
 /// Files left in the download cache and hidden temporaries in the target directories.
 fn leftovers(root: &Path) -> Vec<String> {
     ["var/lib/update-center/partial", "system", "efi/EFI/Linux"]
@@ -97,7 +83,7 @@ fn leftovers(root: &Path) -> Vec<String> {
 
 fn installs_unpacked(compress: &[&str], suffix: &str, kind: &str) {
     let s = setup(compress, suffix);
-    let (ok, out, err) = helper(&s.system.root, &["update", "--json"]);
+    let (ok, out, err) = testbed::offline(&s.system.root, &["update", "--json"]);
     assert!(ok, "{suffix}: {err}");
     let plan: serde_json::Value = out
         .lines()
@@ -148,7 +134,7 @@ fn a_zstd_image_is_unpacked_into_its_target() {
 fn the_unpacked_files_equal_those_systemd_sysupdate_installs() {
     let ours = setup(&["xz", "-T2", "--block-size=1MiB"], ".xz");
     let theirs = setup(&["xz", "-T2", "--block-size=1MiB"], ".xz");
-    let (ok, _, err) = helper(&ours.system.root, &["update"]);
+    let (ok, _, err) = testbed::offline(&ours.system.root, &["update"]);
     assert!(ok, "{err}");
     let output = Command::new("/usr/lib/systemd/systemd-sysupdate")
         .arg(format!("--root={}", theirs.system.root.display()))
@@ -176,7 +162,7 @@ fn the_unpacked_files_equal_those_systemd_sysupdate_installs() {
 /// Runs an update that must be refused with `expected`, leaving nothing behind.
 fn refused(s: &Setup, expected: &str) {
     let before = installed_files(&s.system.root);
-    let (ok, _, err) = helper(&s.system.root, &["update"]);
+    let (ok, _, err) = testbed::offline(&s.system.root, &["update"]);
     assert!(!ok, "the update must fail");
     assert!(err.contains(expected), "expected `{expected}` in:\n{err}");
     assert!(

@@ -132,14 +132,19 @@ fn a_mirror_that_stops_sending_mid_file_is_given_up_on_and_resumed() {
     assert!(ok, "{text}");
     assert!(text.contains("resuming at byte"), "{text}");
     assert!(
-        s.server
-            .ranges
-            .lock()
-            .expect("ranges")
-            .iter()
-            .any(|(name, start)| *name == s.image && *start > 0),
+        resumed(&s),
         "the stalled download resumes with a range request"
     );
+}
+
+/// Whether a range request asked for the image from a later byte than the first.
+fn resumed(s: &Setup) -> bool {
+    s.server
+        .ranges
+        .lock()
+        .expect("ranges")
+        .iter()
+        .any(|(name, start)| *name == s.image && *start > 0)
 }
 
 /// Hidden temporaries of ours left in the target directories.
@@ -203,15 +208,7 @@ fn an_update_cancelled_mid_download_leaves_no_trace_and_the_next_run_resumes() {
     assert!(history.contains("cancelled"), "{history}");
     let (ok, text) = update(&s.system.root);
     assert!(ok, "{text}");
-    assert!(
-        s.server
-            .ranges
-            .lock()
-            .expect("ranges")
-            .iter()
-            .any(|(name, start)| *name == s.image && *start > 0),
-        "the next run resumes the kept bytes"
-    );
+    assert!(resumed(&s), "the next run resumes the kept bytes");
 }
 
 #[test]
@@ -222,12 +219,10 @@ fn a_connection_dropped_mid_file_is_resumed_in_the_same_run() {
     let (ok, text) = update(&s.system.root);
     assert!(ok, "{text}");
     assert!(text.contains("resuming at byte"), "{text}");
-    let ranges = s.server.ranges.lock().expect("ranges").clone();
     assert!(
-        ranges
-            .iter()
-            .any(|(name, start)| *name == s.image && *start > 0),
-        "a range request must resume the file: {ranges:?}"
+        resumed(&s),
+        "a range request must resume the file: {:?}",
+        s.server.ranges.lock().expect("ranges")
     );
     let installed_image = s.system.root.join(format!("system/kde-linux_{NEW}.erofs"));
     assert_eq!(

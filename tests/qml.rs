@@ -1,8 +1,6 @@
 //! The QtQuickTest suites in `qml/tests/`, run by `update-center-qmltest` (the application's QML
 //! module and bridge objects in one process) on Qt's offscreen platform.
 
-use std::process::Command;
-
 /// Numbers from QtTest's `Totals:` line.
 fn totals(output: &str) -> Option<(u64, u64, u64)> {
     let line = output.lines().find(|l| l.starts_with("Totals:"))?;
@@ -16,39 +14,21 @@ fn totals(output: &str) -> Option<(u64, u64, u64)> {
 
 #[test]
 fn qml_component_tests_pass() {
-    let tests_dir = testbed::checkout().join("qml/tests");
-    let output = Command::new(testbed::binary("update-center-qmltest").expect("qmltest binary"))
-        .arg(&tests_dir)
-        .env("QT_QPA_PLATFORM", "offscreen")
-        .env("QT_QUICK_BACKEND", "software")
-        .env("LANG", "C.UTF-8")
-        // No helper and no bus: the model test checks what the person is told then.
-        .env(
-            "DBUS_SYSTEM_BUS_ADDRESS",
-            "unix:path=/nonexistent/system_bus_socket",
-        )
-        .output()
-        .expect("run update-center-qmltest");
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
+    // No helper and no bus: the model test checks what the person is told then.
+    let run =
+        testbed::process::run_quick_tests("tests", "unix:path=/nonexistent/system_bus_socket")
+            .expect("run update-center-qmltest");
+    let text = run.text;
     let (passed, failed, skipped) =
         totals(&text).unwrap_or_else(|| panic!("no Totals line:\n{text}"));
-    assert!(output.status.success(), "{text}");
+    assert!(run.success, "{text}");
     assert_eq!((failed, skipped), (0, 0), "{text}");
     // Three suites with six test functions, plus initTestCase/cleanupTestCase of each.
     assert!(passed >= 12, "only {passed} QML tests ran:\n{text}");
-    let lines: Vec<String> = text.lines().map(str::to_string).collect();
-    let problems: Vec<String> = testbed::process::qml_problems(&lines)
-        .into_iter()
-        .filter(|l| !l.starts_with("PASS") && !l.starts_with("Config:"))
-        .collect();
     assert!(
-        problems.is_empty(),
+        run.problems.is_empty(),
         "QML warnings:\n{}",
-        problems.join("\n")
+        run.problems.join("\n")
     );
 }
 

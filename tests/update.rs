@@ -10,20 +10,6 @@ use testbed::mounts::Mounted;
 use testbed::scenarios;
 use testbed::system::{Images, KdeLinuxRoot, VersionSpec, installed_files as files};
 
-fn helper(root: &Path, args: &[&str]) -> (bool, String, String) {
-    let output = Command::new(testbed::binary("update-center-helper").expect("helper"))
-        .args(args)
-        .args(["--esp", "/efi", "--root"])
-        .arg(root)
-        .output()
-        .expect("run the helper");
-    (
-        output.status.success(),
-        String::from_utf8_lossy(&output.stdout).into_owned(),
-        String::from_utf8_lossy(&output.stderr).into_owned(),
-    )
-}
-
 fn systemd_update(root: &Path) {
     let output = Command::new("/usr/lib/systemd/systemd-sysupdate")
         .arg(format!("--root={}", root.display()))
@@ -61,7 +47,7 @@ fn update_leaves_the_same_files_as_systemd_sysupdate() {
     };
     let a = build(ours.path());
     let b = build(theirs.path());
-    let (ok, out, err) = helper(&a.root, &["update"]);
+    let (ok, out, err) = testbed::offline(&a.root, &["update"]);
     assert!(ok, "{err}");
     assert!(out.contains("Installed 202611260800"), "{out}");
     systemd_update(&b.root);
@@ -156,7 +142,7 @@ fn wrong_bytes_from_the_mirror_change_nothing_and_a_healthy_mirror_then_works() 
     evil[0] ^= 0xff;
     std::fs::write(&uki, &evil).expect("write");
     let before = files(&system.root);
-    let (ok, _, err) = helper(&system.root, &["update"]);
+    let (ok, _, err) = testbed::offline(&system.root, &["update"]);
     assert!(!ok);
     assert!(
         err.contains(&format!(
@@ -167,7 +153,7 @@ fn wrong_bytes_from_the_mirror_change_nothing_and_a_healthy_mirror_then_works() 
     );
     assert_eq!(files(&system.root), before, "nothing installed may change");
     std::fs::write(&uki, &original).expect("repair the mirror");
-    let (ok, out, err) = helper(&system.root, &["update"]);
+    let (ok, out, err) = testbed::offline(&system.root, &["update"]);
     assert!(ok, "{err}");
     assert!(out.contains("Installed 202611250800"), "{out}");
 }
@@ -182,13 +168,13 @@ fn a_version_offered_in_part_is_refused_by_name() {
     let (system, mirror_dir) = small_system(dir.path(), &[partial]);
     let server = HttpMirror::serve(&mirror_dir).expect("serve");
     system.use_source(&server.url, false).expect("source");
-    let (ok, _, err) = helper(&system.root, &["update", "202611250800"]);
+    let (ok, _, err) = testbed::offline(&system.root, &["update", "202611250800"]);
     assert!(!ok);
     assert!(
         err.contains("version 202611250800 is offered without 50-root-x86-64-erofs"),
         "{err}"
     );
-    let (ok, _, err) = helper(&system.root, &["update"]);
+    let (ok, _, err) = testbed::offline(&system.root, &["update"]);
     assert!(!ok);
     assert!(err.contains("the system is up to date"), "{err}");
 }
@@ -211,7 +197,7 @@ fn a_full_esp_is_refused_before_any_write_with_what_to_do() {
     let server = HttpMirror::serve(&mirror_dir).expect("serve");
     system.use_source(&server.url, false).expect("source");
     let before = files(&system.root);
-    let (ok, _, err) = helper(&system.root, &["update"]);
+    let (ok, _, err) = testbed::offline(&system.root, &["update"]);
     assert!(!ok);
     assert!(
         err.contains("the EFI system partition (/efi/EFI/Linux) needs")
@@ -233,7 +219,7 @@ fn vacuum_removes_whole_old_versions_but_never_the_running_one() {
     let system = KdeLinuxRoot::create(dir.path(), &versions, Some("202610150800"), Images::Plain)
         .expect("root");
     system.set_instances_max(2).expect("drop-ins");
-    let (ok, out, err) = helper(&system.root, &["vacuum"]);
+    let (ok, out, err) = testbed::offline(&system.root, &["vacuum"]);
     assert!(ok, "{err}");
     assert!(out.contains("Removed 202610010800, 202611010800."), "{out}");
     let left: std::collections::BTreeSet<String> = files(&system.root)
@@ -252,7 +238,7 @@ fn vacuum_removes_whole_old_versions_but_never_the_running_one() {
         ["202610150800", "202611150800"].map(String::from).into();
     assert_eq!(left, expected, "whole versions, the running one kept");
     assert_eq!(files(&system.root).len(), 6);
-    let (ok, out, _) = helper(&system.root, &["vacuum"]);
+    let (ok, out, _) = testbed::offline(&system.root, &["vacuum"]);
     assert!(ok && out.contains("Nothing to remove."), "{out}");
 }
 
@@ -269,7 +255,7 @@ fn json_progress_has_rate_and_eta_and_the_rate_limit_holds() {
     let server = HttpMirror::serve(&mirror_dir).expect("serve");
     system.use_source(&server.url, false).expect("source");
     let limit: u64 = 8_000_000;
-    let (ok, out, err) = helper(
+    let (ok, out, err) = testbed::offline(
         &system.root,
         &["update", "--json", "--max-rate", &limit.to_string()],
     );

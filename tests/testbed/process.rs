@@ -331,3 +331,40 @@ pub fn qml_problems(lines: &[String]) -> Vec<String> {
         .cloned()
         .collect()
 }
+
+/// What a run of `update-center-qmltest` printed.
+pub struct QuickTestRun {
+    /// Whether it exited successfully.
+    pub success: bool,
+    /// Standard output and error.
+    pub text: String,
+    /// QML warnings and errors among them (QtTest's own PASS and Config lines left out).
+    pub problems: Vec<String>,
+}
+
+/// Runs the QtQuickTest suites in `qml/DIR` offscreen, with `bus_address` as the system bus.
+pub fn run_quick_tests(dir: &str, bus_address: &str) -> Result<QuickTestRun> {
+    let output = Command::new(crate::binary("update-center-qmltest")?)
+        .arg(crate::checkout().join("qml").join(dir))
+        .env("QT_QPA_PLATFORM", "offscreen")
+        .env("QT_QUICK_BACKEND", "software")
+        .env("LANG", "C.UTF-8")
+        .env("DBUS_SYSTEM_BUS_ADDRESS", bus_address)
+        .output()
+        .context("cannot run update-center-qmltest")?;
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let lines: Vec<String> = text.lines().map(str::to_string).collect();
+    let problems = qml_problems(&lines)
+        .into_iter()
+        .filter(|l| !l.starts_with("PASS") && !l.starts_with("Config:"))
+        .collect();
+    Ok(QuickTestRun {
+        success: output.status.success(),
+        text,
+        problems,
+    })
+}
