@@ -21,7 +21,6 @@ fn main() {
             "src/version_model.rs",
             "src/status.rs",
             "src/platform.rs",
-            "src/l10n.rs",
         ])
         .cpp_file("cpp/platform.cpp");
     if std::env::var_os("CARGO_FEATURE_QML_TESTS").is_some() {

@@ -2,6 +2,7 @@
 import QtQuick
 import org.kde.kirigami as Kirigami
 import org.kde.updatecenter
+import org.kde.updatecenter.settings
 
 Kirigami.ApplicationWindow {
     id: root
@@ -49,7 +50,6 @@ Kirigami.ApplicationWindow {
     SettingsPage {
         id: settingsPage
         visible: false
-        status: statusModel
     }
 
     function page(name) {

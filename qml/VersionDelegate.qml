@@ -5,6 +5,7 @@ import QtQuick.Controls as QQC2
 import QtQuick.Layouts
 import org.kde.kirigami as Kirigami
 import org.kde.updatecenter
+import org.kde.updatecenter.settings
 
 QQC2.ItemDelegate {
     id: delegate

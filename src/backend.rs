@@ -1,31 +1,9 @@
 //! The GUI's side of the helper API: one tokio runtime for every D-Bus call, so that the GUI
 //! thread never waits on the bus.
 
-use std::future::Future;
-use std::sync::OnceLock;
-use std::time::Duration;
 use update_center_client::VersionInfo;
-
-/// How long a call may take before the GUI says the helper does not answer.
-const CALL_TIMEOUT_SECS: u64 = 20;
-
-fn runtime() -> &'static tokio::runtime::Runtime {
-    static RUNTIME: OnceLock<tokio::runtime::Runtime> = OnceLock::new();
-    RUNTIME.get_or_init(|| {
-        tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
-            .thread_name("update-center-dbus")
-            .enable_all()
-            .build()
-            // Without a runtime the GUI cannot talk to anything: failing loudly at start is right.
-            .unwrap_or_else(|e| panic!("cannot start the D-Bus runtime: {e}"))
-    })
-}
-
-/// Runs a future on the D-Bus runtime.
-pub fn spawn(future: impl Future<Output = ()> + Send + 'static) {
-    runtime().spawn(future);
-}
+pub use update_center_qml::bus::spawn;
+use update_center_qml::bus::{center, connection, describe, with_timeout};
 
 /// What the versions page shows: the installed versions and the definition warnings.
 #[derive(Debug, Default)]
@@ -58,14 +36,7 @@ pub async fn overview() -> Result<Overview, String> {
             .collect();
         Ok(Overview { versions, warnings })
     };
-    match tokio::time::timeout(Duration::from_secs(CALL_TIMEOUT_SECS), call).await {
-        Ok(result) => result,
-        Err(_) => Err(format!(
-            "The Update Center service did not answer within {CALL_TIMEOUT_SECS} seconds. \
-             It may be busy or stuck; try again, or restart it with \
-             `systemctl restart update-center-helper`."
-        )),
-    }
+    with_timeout(call).await
 }
 
 /// Everything the overview shows, read from the helper's properties (and its job's).
@@ -97,30 +68,6 @@ pub struct Status {
     pub rate: u64,
     /// Seconds left, -1 while unknown.
     pub eta: i64,
-}
-
-fn describe(error: update_center_client::Error) -> String {
-    update_center_client::describe_call_error(&error)
-}
-
-async fn connection() -> Result<zbus::Connection, String> {
-    static CONNECTION: tokio::sync::OnceCell<zbus::Connection> = tokio::sync::OnceCell::const_new();
-    CONNECTION
-        .get_or_try_init(|| async { zbus::Connection::system().await })
-        .await
-        .cloned()
-        .map_err(|e| {
-            update_center_client::describe_connect_error(&update_center_client::Error::ZBus(e))
-        })
-}
-
-async fn center() -> Result<update_center_client::UpdateCenterProxy<'static>, String> {
-    let connection = connection().await?;
-    update_center_client::UpdateCenterProxy::builder(&connection)
-        .cache_properties(zbus::proxy::CacheProperties::No)
-        .build()
-        .await
-        .map_err(|e| describe(e.into()))
 }
 
 /// Reads the status (and the running job's progress).
@@ -189,17 +136,6 @@ pub async fn status() -> Result<Status, String> {
         Ok(status)
     };
     with_timeout(call).await
-}
-
-async fn with_timeout<T>(call: impl Future<Output = Result<T, String>>) -> Result<T, String> {
-    match tokio::time::timeout(Duration::from_secs(CALL_TIMEOUT_SECS), call).await {
-        Ok(result) => result,
-        Err(_) => Err(format!(
-            "The Update Center service did not answer within {CALL_TIMEOUT_SECS} seconds. \
-             It may be busy or stuck; try again, or restart it with \
-             `systemctl restart update-center-helper`."
-        )),
-    }
 }
 
 /// What a person asked for.
@@ -326,22 +262,3 @@ pub async fn changelog() -> Result<String, String> {
     .await
 }
 
-/// Every setting as a JSON object (`Section.Key` -> value), for QML.
-pub async fn settings() -> Result<String, String> {
-    with_timeout(async {
-        let p = center().await?;
-        let map = p.get_settings().await.map_err(describe)?;
-        let object: std::collections::BTreeMap<String, String> = map.into_iter().collect();
-        serde_json::to_string(&object).map_err(|e| e.to_string())
-    })
-    .await
-}
-
-/// Sets one setting through the helper (polkit asks for an administrator).
-pub async fn set_setting(key: String, value: String) -> Result<(), String> {
-    with_timeout(async {
-        let p = center().await?;
-        p.set_setting(&key, &value).await.map_err(describe)
-    })
-    .await
-}

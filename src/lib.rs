@@ -6,8 +6,6 @@
 mod backend;
 // The cxx-qt bridges declare `unsafe extern` blocks and exported functions by design.
 #[allow(unsafe_code)]
-mod l10n;
-#[allow(unsafe_code)]
 mod platform;
 #[cfg(feature = "qml-tests")]
 #[allow(unsafe_code)]

@@ -42,7 +42,6 @@ pub mod qobject {
         #[qproperty(i32, changes)]
         #[qproperty(QString, history_json, cxx_name = "historyJson")]
         #[qproperty(QString, changelog_json, cxx_name = "changelogJson")]
-        #[qproperty(QString, settings_json, cxx_name = "settingsJson")]
         type StatusModel = super::StatusRust;
     }
 
@@ -89,14 +88,6 @@ pub mod qobject {
         #[qinvokable]
         #[cxx_name = "loadChangelog"]
         fn load_changelog(self: Pin<&mut StatusModel>);
-        /// Reads the settings (into `settingsJson`).
-        #[qinvokable]
-        #[cxx_name = "loadSettings"]
-        fn load_settings(self: Pin<&mut StatusModel>);
-        /// Changes one setting (`Section.Key`), then reads them again.
-        #[qinvokable]
-        #[cxx_name = "setSetting"]
-        fn set_setting(self: Pin<&mut StatusModel>, key: &QString, value: &QString);
         /// Clears the message of a request that failed.
         #[qinvokable]
         #[cxx_name = "clearError"]
@@ -129,7 +120,6 @@ pub struct StatusRust {
     changes: i32,
     history_json: QString,
     changelog_json: QString,
-    settings_json: QString,
     watching: bool,
     reading: bool,
     read_again: bool,
@@ -296,35 +286,6 @@ impl qobject::StatusModel {
             let _ = qt_thread.queue(move |model| match result {
                 Ok(json) => model.set_changelog_json(QString::from(&json)),
                 Err(message) => model.set_error_message(QString::from(&message)),
-            });
-        });
-    }
-
-    /// See the bridge.
-    pub fn load_settings(self: Pin<&mut Self>) {
-        let qt_thread = self.qt_thread();
-        backend::spawn(async move {
-            let result = backend::settings().await;
-            let _ = qt_thread.queue(move |model| match result {
-                Ok(json) => model.set_settings_json(QString::from(&json)),
-                Err(message) => model.set_error_message(QString::from(&message)),
-            });
-        });
-    }
-
-    /// See the bridge.
-    pub fn set_setting(mut self: Pin<&mut Self>, key: &QString, value: &QString) {
-        self.as_mut().set_busy(true);
-        let (key, value) = (key.to_string(), value.to_string());
-        let qt_thread = self.qt_thread();
-        backend::spawn(async move {
-            let result = backend::set_setting(key, value).await;
-            let _ = qt_thread.queue(move |mut model| {
-                model.as_mut().set_busy(false);
-                if let Err(message) = result {
-                    model.as_mut().set_error_message(QString::from(&message));
-                }
-                model.load_settings();
             });
         });
     }

@@ -108,6 +108,44 @@ fn the_cli_checks_installs_rolls_back_and_reports() {
 }
 
 #[test]
+fn the_timer_check_follows_the_automatic_settings() {
+    let w = world(None);
+    let set = |key: &str, value: &str| {
+        let (code, _, err) = cli(&w.bus, &["settings", key, value]);
+        assert_eq!(code, 0, "{key}={value}: {err}");
+    };
+    set("Updates.AutomaticCheck", "no");
+    let (code, out, err) = cli(&w.bus, &["check", "--automatic"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("Automatic checks are off"), "{out}");
+    let (_, out, _) = cli(&w.bus, &["status"]);
+    assert!(out.contains("not checked yet"), "no check ran: {out}");
+
+    set("Updates.AutomaticCheck", "yes");
+    let tomorrow = (chrono::Utc::now() + chrono::Duration::days(1))
+        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    set("Updates.PausedUntil", &tomorrow);
+    let (_, out, _) = cli(&w.bus, &["check", "--automatic"]);
+    assert!(out.contains(&format!("paused until {tomorrow}")), "{out}");
+    let (_, out, _) = cli(&w.bus, &["status"]);
+    assert!(out.contains("not checked yet"), "paused: {out}");
+
+    set("Updates.PausedUntil", "");
+    let (code, out, err) = cli(&w.bus, &["check", "--automatic"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains(&format!("Version {NEW} is available")), "{out}");
+    assert!(!out.contains("is installed"), "only checked: {out}");
+
+    set("Updates.AutomaticDownload", "yes");
+    let (code, out, err) = cli(&w.bus, &["check", "--automatic"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains(&format!("Version {NEW} is installed")), "{out}");
+    let (_, out, _) = cli(&w.bus, &["status"]);
+    assert!(out.contains(&format!("Boots next:   {NEW}")), "{out}");
+    assert!(testbed::invariants::broken(&w.system.root).is_empty());
+}
+
+#[test]
 fn update_json_prints_progress_and_the_result() {
     let w = world(Some(2_000_000));
     let (code, out, err) = cli(&w.bus, &["update", "--json"]);

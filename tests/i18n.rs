@@ -19,20 +19,25 @@ const VISIBLE: [&str; 11] = [
     "label:",
 ];
 
+/// Every QML file a person sees: the application's, the shared settings module's and the
+/// System Settings module's.
 fn qml_files() -> Vec<(String, String)> {
-    let dir = testbed::checkout().join("qml");
-    let mut out: Vec<(String, String)> = std::fs::read_dir(&dir)
-        .expect("qml/")
-        .flatten()
-        .filter(|e| e.path().extension().is_some_and(|x| x == "qml"))
-        .map(|e| {
-            (
-                e.file_name().to_string_lossy().into_owned(),
-                std::fs::read_to_string(e.path()).expect("read"),
-            )
-        })
-        .collect();
+    let mut out = Vec::new();
+    for dir in ["qml", "crates/qml/qml", "crates/kcm/qml"] {
+        let Ok(entries) = std::fs::read_dir(testbed::checkout().join(dir)) else {
+            continue;
+        };
+        for e in entries.flatten() {
+            if e.path().extension().is_some_and(|x| x == "qml") {
+                out.push((
+                    format!("{dir}/{}", e.file_name().to_string_lossy()),
+                    std::fs::read_to_string(e.path()).expect("read"),
+                ));
+            }
+        }
+    }
     out.sort();
+    assert!(out.len() > 8, "QML files not found: {}", out.len());
     out
 }
 

@@ -153,3 +153,23 @@ settings-on-failure = Wenn eine Prüfung fehlschlägt:
 settings-on-failure-wait = Die neue Version erneut versuchen lassen; nach ihren Versuchen zurückkehren
 settings-on-failure-reboot = Sofort zur vorigen Version zurückkehren
 settings-health-timeout = Zeit für jede Prüfung (Sekunden):
+
+# Settings: automatic updates, restart, mirror credentials, buttons
+settings-automatic-section = Automatische Aktualisierung:
+settings-automatic-check = Täglich nach Aktualisierungen suchen
+settings-automatic-download = Aktualisierungen im Hintergrund herunterladen und installieren
+settings-paused-until = Angehalten bis { $time }
+settings-resume = Fortsetzen
+settings-restart = Wenn eine Aktualisierung bereit ist:
+settings-restart-notify = Benachrichtigen und Neustart anbieten
+settings-restart-quiet = Nur im Systemabschnitt der Kontrollleiste anzeigen
+settings-credentials-user = Benutzername:
+settings-credentials-password = Passwort:
+settings-credentials-none = Keiner (ein öffentlicher Spiegel)
+settings-credentials-stored = In Ihrem Schlüsselbund gespeichert
+settings-credentials-help = Benutzername und Passwort liegen in Ihrem Schlüsselbund, nie in einer Datei.
+settings-apply = Anwenden
+settings-reset = Zurücksetzen
+settings-defaults = Voreinstellungen
+settings-applying = Wird angewendet …
+kcm-open-update-center = Aktualisierungszentrale öffnen

@@ -153,3 +153,23 @@ settings-on-failure = When a check fails:
 settings-on-failure-wait = Let the new version retry; fall back after its tries
 settings-on-failure-reboot = Go back to the previous version at once
 settings-health-timeout = Time for each check (seconds):
+
+# Settings: automatic updates, restart, mirror credentials, buttons
+settings-automatic-section = Automatic updates:
+settings-automatic-check = Check for updates every day
+settings-automatic-download = Download and install updates in the background
+settings-paused-until = Paused until { $time }
+settings-resume = Resume
+settings-restart = When an update is ready:
+settings-restart-notify = Notify me and offer to restart
+settings-restart-quiet = Only show it in the tray
+settings-credentials-user = User name:
+settings-credentials-password = Password:
+settings-credentials-none = None (a public mirror)
+settings-credentials-stored = Stored in your keyring
+settings-credentials-help = The user name and password are kept in your keyring, never in a file.
+settings-apply = Apply
+settings-reset = Reset
+settings-defaults = Defaults
+settings-applying = Applying…
+kcm-open-update-center = Open Update Center

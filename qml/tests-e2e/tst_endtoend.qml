@@ -4,6 +4,7 @@
 import QtQuick
 import QtTest
 import org.kde.updatecenter
+import org.kde.updatecenter.settings
 
 TestCase {
     id: testCase
@@ -50,16 +51,51 @@ TestCase {
         compare(kinds[0], "rolled-back", "newest first");
     }
 
-    function test_a_settings_change_reaches_the_helper_and_survives_a_reload() {
-        status.loadSettings();
-        tryVerify(() => status.settingsJson !== "", 20000);
-        status.setSetting("Updates.InstancesMax", "3");
-        tryVerify(() => JSON.parse(status.settingsJson)["Updates.InstancesMax"] === "3", 20000);
-        status.settingsJson = "";
-        status.loadSettings();
-        tryVerify(() => status.settingsJson !== "", 20000);
-        compare(JSON.parse(status.settingsJson)["Updates.InstancesMax"], "3");
-        status.setSetting("Updates.Source", "ftp://nowhere");
-        tryVerify(() => status.errorMessage.indexOf("mirror URL") >= 0, 20000, "a bad value is refused with a reason");
+    SettingsModel {
+        id: settings
+    }
+
+    SettingsModel {
+        id: otherWindow
+    }
+
+    function test_a_settings_change_waits_for_apply_reaches_the_helper_and_survives_a_reload() {
+        settings.load();
+        otherWindow.load();
+        tryVerify(() => settings.loaded && otherWindow.loaded, 20000);
+        verify(settings.isDefaults, "a fresh system has the defaults");
+        compare(JSON.parse(settings.valuesJson)["Updates.InstancesMaxOverridden"], "no");
+
+        settings.set("Updates.InstancesMax", "3");
+        settings.set("Restart.Behaviour", "quiet");
+        verify(settings.needsSave);
+        verify(!settings.isDefaults);
+        settings.reset();
+        verify(!settings.needsSave, "reset drops the edits");
+        compare(JSON.parse(settings.valuesJson)["Restart.Behaviour"], "notify");
+
+        settings.set("Updates.InstancesMax", "3");
+        settings.set("Restart.Behaviour", "quiet");
+        settings.apply();
+        tryVerify(() => !settings.busy && !settings.needsSave, 20000, "applied");
+        compare(settings.errorMessage, "");
+        tryVerify(() => JSON.parse(settings.valuesJson)["Updates.InstancesMax"] === "3", 20000);
+        // The other window follows SettingsChanged without being asked.
+        tryVerify(() => JSON.parse(otherWindow.valuesJson)["Restart.Behaviour"] === "quiet", 20000, "SettingsChanged reached the other model");
+        compare(JSON.parse(otherWindow.valuesJson)["Updates.InstancesMaxOverridden"], "yes");
+
+        settings.defaults();
+        verify(settings.needsSave);
+        verify(settings.isDefaults, "the defaults are shown before they are applied");
+        settings.apply();
+        tryVerify(() => !settings.busy && !settings.needsSave, 20000);
+        tryVerify(() => JSON.parse(settings.valuesJson)["Updates.InstancesMaxOverridden"] === "no", 20000);
+        verify(settings.isDefaults);
+
+        settings.set("Updates.Source", "ftp://nowhere");
+        settings.apply();
+        tryVerify(() => settings.errorMessage.indexOf("mirror URL") >= 0, 20000, "a bad value is refused with a reason");
+        verify(settings.needsSave, "the refused edit is kept to be fixed");
+        settings.reset();
     }
 }

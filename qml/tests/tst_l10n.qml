@@ -2,6 +2,7 @@
 import QtQuick
 import QtTest
 import org.kde.updatecenter
+import org.kde.updatecenter.settings
 
 TestCase {
     name: "L10n"

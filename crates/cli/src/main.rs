@@ -37,7 +37,12 @@ enum Command {
     /// What runs, what boots next, what is on offer, and every installed version.
     Status,
     /// Ask the update sources what they offer.
-    Check,
+    Check {
+        /// Run as the daily timer does: do nothing when automatic checks are off or paused,
+        /// and download and stage what is found when automatic download is on.
+        #[arg(long)]
+        automatic: bool,
+    },
     /// Install the newest version, or VERSION; Ctrl+C cancels and leaves nothing behind.
     Update {
         /// The version to install (default: the newest on offer).
@@ -235,7 +240,24 @@ async fn run(cli: Cli) -> Result<(), Failure> {
     let json = cli.json;
     match cli.command {
         Command::Status => status(&proxy, json).await,
-        Command::Check => {
+        Command::Check { automatic } => {
+            let mut download = false;
+            if automatic {
+                let settings = proxy.get_settings().await?;
+                let get = |k: &str| settings.get(k).map(String::as_str).unwrap_or("");
+                if get("Updates.AutomaticCheck") == "no" {
+                    done(json, "Automatic checks are off (Updates.AutomaticCheck=no).");
+                    return Ok(());
+                }
+                let paused = get("Updates.PausedUntil");
+                if chrono::DateTime::parse_from_rfc3339(paused)
+                    .is_ok_and(|until| chrono::Utc::now() < until)
+                {
+                    done(json, &format!("Automatic updates are paused until {paused}."));
+                    return Ok(());
+                }
+                download = get("Updates.AutomaticDownload") == "yes";
+            }
             let job = proxy.check().await?;
             follow(&proxy, job.as_str(), json, false).await?;
             let offer = proxy.available_update().await?;
@@ -257,6 +279,11 @@ async fn run(cli: Cli) -> Result<(), Failure> {
                         format!(" {}", offer.summary)
                     }
                 );
+            }
+            if download && !offer.version.is_empty() {
+                // The newest on offer, the same as what the check found (the install action).
+                let job = proxy.install("").await?;
+                return follow(&proxy, job.as_str(), json, true).await;
             }
             Ok(())
         }

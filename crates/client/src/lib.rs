@@ -4,6 +4,8 @@
 //! helper only through this crate: the typed proxy, the data types that travel over the bus and
 //! the named errors the helper answers with. Nothing here touches files on disk.
 
+#[cfg(feature = "keyring")]
+pub mod credentials;
 mod error;
 mod types;
 
@@ -80,6 +82,10 @@ pub trait UpdateCenter {
     /// Sent whenever installed versions, boot choices or pins change.
     #[zbus(signal)]
     fn versions_changed(&self) -> zbus::Result<()>;
+
+    /// Sent after any setting changed.
+    #[zbus(signal)]
+    fn settings_changed(&self) -> zbus::Result<()>;
 
     /// Version of this API; raised when methods are added.
     #[zbus(property)]

@@ -1139,7 +1139,9 @@ impl UpdateCenter {
         .await
     }
 
-    /// Every setting as `Section.Key` -> value.
+    /// Every setting as `Section.Key` -> value, and the read-only
+    /// `Updates.InstancesMaxOverridden` (yes when the retention is this product's, no when it
+    /// is the definitions' own).
     async fn get_settings(&self) -> Result<std::collections::HashMap<String, String>, Error> {
         self.shared.touch();
         let layout = self.shared.options.layout.clone();
@@ -1148,6 +1150,13 @@ impl UpdateCenter {
                 update_center_engine::settings::load(&layout.root)
                     .map(|s| s.to_map().into_iter().collect())
                     .map_err(|e| Error::InvalidDefinition(e.to_string()))?;
+            let overridden = map
+                .get("Updates.InstancesMax")
+                .is_some_and(|v| !v.is_empty());
+            map.insert(
+                "Updates.InstancesMaxOverridden".into(),
+                if overridden { "yes" } else { "no" }.into(),
+            );
             // Without an override, the retention the definitions set.
             if map
                 .get("Updates.InstancesMax")
@@ -1171,6 +1180,7 @@ impl UpdateCenter {
         &self,
         #[zbus(header)] header: zbus::message::Header<'_>,
         #[zbus(connection)] connection: &zbus::Connection,
+        #[zbus(signal_emitter)] emitter: SignalEmitter<'_>,
         key: &str,
         value: &str,
     ) -> Result<(), Error> {
@@ -1181,8 +1191,20 @@ impl UpdateCenter {
                 update_center_engine::settings::KEYS.join(", ")
             )));
         }
-        self.authorize(connection, &header, action::SETTINGS)
-            .await?;
+        // Pausing automatic updates for up to a week (or ending a pause) is a session user's
+        // choice, like checking; everything else needs an administrator.
+        let session_choice = update_center_engine::settings::SESSION_KEYS.contains(&key)
+            && (value.is_empty()
+                || chrono::DateTime::parse_from_rfc3339(value).is_ok_and(|until| {
+                    until.with_timezone(&chrono::Utc)
+                        <= chrono::Utc::now() + chrono::Duration::days(7)
+                }));
+        let needed = if session_choice {
+            action::CHECK
+        } else {
+            action::SETTINGS
+        };
+        self.authorize(connection, &header, needed).await?;
         let root = self.shared.options.layout.root.clone();
         let (key, value) = (key.to_string(), value.to_string());
         blocking(move || {
@@ -1195,8 +1217,15 @@ impl UpdateCenter {
                     other => Error::Io(other.to_string()),
                 })
         })
-        .await
+        .await?;
+        let _ = Self::settings_changed(&emitter).await;
+        Ok(())
     }
+
+    /// Sent after any setting changed, so that every window, the tray and System Settings show
+    /// the new values.
+    #[zbus(signal)]
+    async fn settings_changed(emitter: &SignalEmitter<'_>) -> zbus::Result<()>;
 
     /// Clears the automatic-fallback flag.
     async fn acknowledge_fallback(

@@ -34,6 +34,26 @@ pub struct Settings {
     /// Where updates come from instead of the definitions' source: a mirror URL, or a local
     /// folder for air-gapped machines (through a drop-in).
     pub source: Option<String>,
+    /// `[Updates] AutomaticCheck=`: whether the daily timer asks the update sources.
+    pub automatic_check: bool,
+    /// `[Updates] AutomaticDownload=`: whether an automatic check that finds an update also
+    /// downloads and stages it (it never restarts the machine).
+    pub automatic_download: bool,
+    /// `[Updates] PausedUntil=`: no automatic check or download before this time (UTC).
+    #[serde(serialize_with = "rfc3339")]
+    pub paused_until: Option<chrono::DateTime<chrono::Utc>>,
+    /// `[Restart] Behaviour=`.
+    pub restart: RestartBehaviour,
+}
+
+/// How the desktop tells the person that a staged version waits for a restart.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RestartBehaviour {
+    /// A notification with "Restart now", and the tray icon.
+    Notify,
+    /// Only the tray icon and the window say so; no notification.
+    Quiet,
 }
 
 /// The drop-in this product writes beside each transfer in `/etc/sysupdate.d/NAME.transfer.d/`,
@@ -41,13 +61,50 @@ pub struct Settings {
 pub const DROPIN: &str = "50-update-center.conf";
 
 /// The settings keys, as `Section.Key`, for the API and the CLI.
-pub const KEYS: [&str; 5] = [
+pub const KEYS: [&str; 9] = [
     "Health.TimeoutSec",
     "Health.OnFailure",
     "Updates.MaxRateBytesPerSec",
     "Updates.InstancesMax",
     "Updates.Source",
+    "Updates.AutomaticCheck",
+    "Updates.AutomaticDownload",
+    "Updates.PausedUntil",
+    "Restart.Behaviour",
 ];
+
+/// Keys anyone in the active session may set (the check action): pausing automatic updates
+/// from the tray must not need an administrator.
+pub const SESSION_KEYS: [&str; 1] = ["Updates.PausedUntil"];
+
+fn rfc3339<S: serde::Serializer>(
+    time: &Option<chrono::DateTime<chrono::Utc>>,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    match time {
+        Some(t) => serializer.serialize_some(&t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
+        None => serializer.serialize_none(),
+    }
+}
+
+fn yes_no(value: bool) -> String {
+    if value { "yes" } else { "no" }.to_string()
+}
+
+fn parse_bool(value: &str) -> Option<bool> {
+    match value.trim() {
+        "yes" | "true" | "on" | "1" => Some(true),
+        "no" | "false" | "off" | "0" => Some(false),
+        _ => None,
+    }
+}
+
+impl Settings {
+    /// Whether automatic updates are paused at `now`.
+    pub fn paused_at(&self, now: chrono::DateTime<chrono::Utc>) -> bool {
+        self.paused_until.is_some_and(|until| now < until)
+    }
+}
 
 impl Settings {
     /// Every setting as `Section.Key` -> value.
@@ -70,6 +127,22 @@ impl Settings {
                     .unwrap_or_default(),
             ),
             (KEYS[4], self.source.clone().unwrap_or_default()),
+            (KEYS[5], yes_no(self.automatic_check)),
+            (KEYS[6], yes_no(self.automatic_download)),
+            (
+                KEYS[7],
+                self.paused_until
+                    .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+                    .unwrap_or_default(),
+            ),
+            (
+                KEYS[8],
+                match self.restart {
+                    RestartBehaviour::Notify => "notify",
+                    RestartBehaviour::Quiet => "quiet",
+                }
+                .to_string(),
+            ),
         ]
         .into_iter()
         .map(|(k, v)| (k.to_string(), v))
@@ -165,6 +238,10 @@ impl Default for Settings {
             max_rate: None,
             instances_max: None,
             source: None,
+            automatic_check: true,
+            automatic_download: false,
+            paused_until: None,
+            restart: RestartBehaviour::Notify,
         }
     }
 }
@@ -378,6 +455,33 @@ fn parse(shown: &Path, text: &str) -> Result<Settings, SettingsError> {
                     ),
                 }
             }
+            ("Updates", "AutomaticCheck") => {
+                settings.automatic_check =
+                    parse_bool(&a.value).ok_or_else(|| invalid("expected yes or no"))?;
+            }
+            ("Updates", "AutomaticDownload") => {
+                settings.automatic_download =
+                    parse_bool(&a.value).ok_or_else(|| invalid("expected yes or no"))?;
+            }
+            ("Updates", "PausedUntil") => {
+                settings.paused_until = match a.value.trim() {
+                    "" => None,
+                    v => Some(
+                        chrono::DateTime::parse_from_rfc3339(v)
+                            .map_err(|_| {
+                                invalid("expected a time like 2026-11-27T09:00:00Z, or nothing")
+                            })?
+                            .with_timezone(&chrono::Utc),
+                    ),
+                }
+            }
+            ("Restart", "Behaviour") => {
+                settings.restart = match a.value.trim() {
+                    "notify" => RestartBehaviour::Notify,
+                    "quiet" => RestartBehaviour::Quiet,
+                    _ => return Err(invalid("expected notify or quiet")),
+                }
+            }
             _ => return Err(invalid("unknown setting")),
         }
     }
@@ -415,6 +519,33 @@ mod tests {
             load(Path::new("/nonexistent")).expect("defaults"),
             Settings::default()
         );
+    }
+
+    #[test]
+    fn automatic_updates_pause_and_restart_behaviour() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let s = load(dir.path()).expect("defaults");
+        assert!(s.automatic_check && !s.automatic_download);
+        assert_eq!(s.restart, RestartBehaviour::Notify);
+        let s = set(dir.path(), "Updates.AutomaticDownload", "yes").expect("set");
+        assert!(s.automatic_download);
+        let s = set(dir.path(), "Updates.PausedUntil", "2026-11-27T09:00:00Z").expect("set");
+        let until = chrono::DateTime::parse_from_rfc3339("2026-11-27T09:00:00Z")
+            .expect("time")
+            .with_timezone(&chrono::Utc);
+        assert!(s.paused_at(until - chrono::Duration::seconds(1)));
+        assert!(!s.paused_at(until));
+        assert_eq!(s.to_map()["Updates.PausedUntil"], "2026-11-27T09:00:00Z");
+        let e = set(dir.path(), "Updates.PausedUntil", "tomorrow").expect_err("time");
+        assert!(e.to_string().contains("2026-11-27T09:00:00Z"), "{e}");
+        let e = set(dir.path(), "Updates.AutomaticCheck", "maybe").expect_err("bool");
+        assert!(e.to_string().contains("yes or no"), "{e}");
+        let s = set(dir.path(), "Restart.Behaviour", "quiet").expect("set");
+        assert_eq!(s.restart, RestartBehaviour::Quiet);
+        assert_eq!(s.to_map()["Restart.Behaviour"], "quiet");
+        let s = set(dir.path(), "Updates.PausedUntil", "").expect("reset");
+        assert_eq!(s.paused_until, None);
+        assert!(s.automatic_download, "other keys kept");
     }
 
     #[test]

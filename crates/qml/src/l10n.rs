@@ -34,8 +34,8 @@ pub mod qobject {
 
 /// Every translation built in: (locale, Fluent source).
 const TRANSLATIONS: &[(&str, &str)] = &[
-    ("en-US", include_str!("../i18n/en-US/update-center.ftl")),
-    ("de", include_str!("../i18n/de/update-center.ftl")),
+    ("en-US", include_str!("../../../i18n/en-US/update-center.ftl")),
+    ("de", include_str!("../../../i18n/de/update-center.ftl")),
 ];
 /// The locale used when nothing better matches; its file has every message.
 const FALLBACK: &str = "en-US";
@@ -134,6 +134,41 @@ fn build_bundles() -> Vec<FluentBundle<FluentResource>> {
         .collect()
 }
 
+/// The pseudo-locale `en-XA` (`LANGUAGE=en_XA`): English, every message marked with `⟦…⟧`
+/// and its letters accented, so that a test (and a person) sees at once which text did not
+/// come through Fluent, and which layout breaks with longer words.
+pub const PSEUDO_LOCALE: &str = "en-XA";
+
+fn pseudo_locale() -> bool {
+    thread_local! {
+        static PSEUDO: bool = requested_locales()
+            .first()
+            .is_some_and(|l| l.to_string() == PSEUDO_LOCALE);
+    }
+    PSEUDO.with(|p| *p)
+}
+
+/// Marks and accents `text` (placeholders' values included: they are part of the message).
+pub fn pseudo(text: &str) -> String {
+    let accented: String = text
+        .chars()
+        .map(|c| match c {
+            'a' => 'á',
+            'e' => 'é',
+            'i' => 'í',
+            'o' => 'ó',
+            'u' => 'ú',
+            'A' => 'Á',
+            'E' => 'É',
+            'O' => 'Ó',
+            'c' => 'ç',
+            'n' => 'ñ',
+            other => other,
+        })
+        .collect();
+    format!("⟦{accented}⟧")
+}
+
 /// Formats message `id` with `args`; a missing message shows its id (and says so on stderr).
 pub fn translate(id: &str, args: Option<&FluentArgs>) -> String {
     BUNDLES.with(|cell| {
@@ -148,7 +183,11 @@ pub fn translate(id: &str, args: Option<&FluentArgs>) -> String {
             if !errors.is_empty() {
                 eprintln!("update-center: translation of `{id}` has errors: {errors:?}");
             }
-            return text.into_owned();
+            return if pseudo_locale() {
+                pseudo(&text)
+            } else {
+                text.into_owned()
+            };
         }
         eprintln!("update-center: no translation for `{id}`");
         id.to_string()

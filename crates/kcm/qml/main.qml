@@ -1,0 +1,57 @@
+// The System Settings page: the same settings form as Update Center's own Settings page.
+// Apply, Reset and Defaults are System Settings' buttons; the model does what they ask.
+import QtQuick
+import QtQuick.Controls as QQC2
+import QtQuick.Layouts
+import org.kde.kirigami as Kirigami
+import org.kde.kcmutils as KCM
+import org.kde.updatecenter.settings
+
+KCM.SimpleKCM {
+    id: root
+
+    SettingsModel {
+        id: model
+        Component.onCompleted: load()
+    }
+
+    // System Settings' buttons follow the model.
+    Binding {
+        target: kcm
+        property: "needsSave"
+        value: model.needsSave
+    }
+    Binding {
+        target: kcm
+        property: "representsDefaults"
+        value: model.isDefaults
+    }
+    Connections {
+        target: kcm
+        function onSaveRequested() { model.apply() }
+        function onLoadRequested() { model.load() }
+        function onDefaultsRequested() { model.defaults() }
+    }
+
+    header: Kirigami.InlineMessage {
+        visible: model.errorMessage !== ""
+        type: Kirigami.MessageType.Error
+        position: Kirigami.InlineMessage.Position.Header
+        text: model.errorMessage
+    }
+
+    ColumnLayout {
+        SettingsForm {
+            settings: model
+            enabled: model.loaded && !model.busy
+            Layout.fillWidth: true
+        }
+        QQC2.Button {
+            objectName: "openUpdateCenter"
+            text: L10n.tr("kcm-open-update-center", {})
+            icon.name: "org.kde.updatecenter"
+            Layout.alignment: Qt.AlignHCenter
+            onClicked: model.openApplication()
+        }
+    }
+}

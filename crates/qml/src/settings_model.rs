@@ -1,0 +1,374 @@
+//! `SettingsModel`: the update settings as the settings form edits them. Changes are kept as
+//! pending edits until [`apply`](qobject::SettingsModel::apply), as in every System Settings
+//! module (Apply, Reset, Defaults); then each goes to the helper, which asks polkit for an
+//! administrator once. Mirror credentials go to the person's keyring, never to a file. It
+//! follows the helper's `SettingsChanged` signal, so that the window and System Settings
+//! agree.
+
+use crate::bus;
+use core::pin::Pin;
+use cxx_qt::{CxxQtType, Threading};
+use cxx_qt_lib::QString;
+use std::collections::BTreeMap;
+use update_center_client::credentials::{self, Credentials};
+
+/// The bridge.
+#[cxx_qt::bridge]
+pub mod qobject {
+    unsafe extern "C++" {
+        include!("cxx-qt-lib/qstring.h");
+        /// A string.
+        type QString = cxx_qt_lib::QString;
+    }
+
+    extern "RustQt" {
+        #[qobject]
+        #[qml_element]
+        #[qproperty(bool, loaded)]
+        #[qproperty(bool, busy)]
+        #[qproperty(QString, values_json, cxx_name = "valuesJson")]
+        #[qproperty(bool, needs_save, cxx_name = "needsSave")]
+        #[qproperty(bool, is_defaults, cxx_name = "isDefaults")]
+        #[qproperty(QString, error_message, cxx_name = "errorMessage")]
+        #[qproperty(QString, credential_user, cxx_name = "credentialUser")]
+        #[qproperty(bool, has_password, cxx_name = "hasPassword")]
+        type SettingsModel = super::SettingsRust;
+    }
+
+    impl cxx_qt::Threading for SettingsModel {}
+
+    extern "RustQt" {
+        /// Reads the settings from the helper (dropping pending edits) and follows its
+        /// `SettingsChanged` signal from now on.
+        #[qinvokable]
+        fn load(self: Pin<&mut SettingsModel>);
+        /// Edits one setting (`Section.Key`); nothing is sent before `apply`.
+        #[qinvokable]
+        fn set(self: Pin<&mut SettingsModel>, key: &QString, value: &QString);
+        /// Edits the credentials for the mirror in `Updates.Source`; an empty user forgets them.
+        #[qinvokable]
+        #[cxx_name = "setCredentials"]
+        fn set_credentials(self: Pin<&mut SettingsModel>, user: &QString, password: &QString);
+        /// Sends every pending edit to the helper (and the credentials to the keyring).
+        #[qinvokable]
+        fn apply(self: Pin<&mut SettingsModel>);
+        /// Drops every pending edit.
+        #[qinvokable]
+        fn reset(self: Pin<&mut SettingsModel>);
+        /// Edits every setting back to its default (sent on `apply`).
+        #[qinvokable]
+        fn defaults(self: Pin<&mut SettingsModel>);
+        /// Opens the Update Center window (from System Settings).
+        #[qinvokable]
+        #[cxx_name = "openApplication"]
+        fn open_application(self: &SettingsModel);
+    }
+}
+
+/// The default of each setting, as the helper writes it. `Updates.InstancesMax` and
+/// `Updates.Source` default to the empty value: "as the distribution's definitions say".
+pub const DEFAULTS: [(&str, &str); 9] = [
+    ("Health.TimeoutSec", "60"),
+    ("Health.OnFailure", "wait"),
+    ("Updates.MaxRateBytesPerSec", ""),
+    ("Updates.InstancesMax", ""),
+    ("Updates.Source", ""),
+    ("Updates.AutomaticCheck", "yes"),
+    ("Updates.AutomaticDownload", "no"),
+    ("Updates.PausedUntil", ""),
+    ("Restart.Behaviour", "notify"),
+];
+
+/// A pending change of the mirror credentials.
+#[derive(Clone, PartialEq, Eq)]
+enum CredentialEdit {
+    Store(Credentials),
+    Forget,
+}
+
+/// State behind the QObject.
+#[derive(Default)]
+pub struct SettingsRust {
+    loaded: bool,
+    busy: bool,
+    values_json: QString,
+    needs_save: bool,
+    is_defaults: bool,
+    error_message: QString,
+    credential_user: QString,
+    has_password: bool,
+    /// What the helper said.
+    stored: BTreeMap<String, String>,
+    /// Edits not sent yet.
+    pending: BTreeMap<String, String>,
+    credential_edit: Option<CredentialEdit>,
+    /// Whether `SettingsChanged` is followed.
+    watching: bool,
+}
+
+/// The value of `key` with the pending edits over what the helper said.
+fn effective(stored: &BTreeMap<String, String>, pending: &BTreeMap<String, String>) -> BTreeMap<String, String> {
+    let mut all = stored.clone();
+    all.extend(pending.clone());
+    all
+}
+
+/// Whether `values` are the defaults (a retention of the definitions' own count counts as the
+/// default: the helper reports the effective count).
+fn are_defaults(values: &BTreeMap<String, String>, instances_overridden: bool) -> bool {
+    DEFAULTS.iter().all(|(key, default)| {
+        let value = values.get(*key).map(String::as_str).unwrap_or("");
+        if *key == "Updates.InstancesMax" {
+            !instances_overridden || value.is_empty()
+        } else {
+            value == *default
+        }
+    })
+}
+
+impl qobject::SettingsModel {
+    fn publish(mut self: Pin<&mut Self>) {
+        let values = effective(&self.stored, &self.pending);
+        let overridden = self.stored.get("Updates.InstancesMaxOverridden").is_some_and(|v| v == "yes")
+            || self.pending.contains_key("Updates.InstancesMax");
+        let defaults = are_defaults(&values, overridden);
+        let needs_save = !self.pending.is_empty() || self.credential_edit.is_some();
+        let json = serde_json::to_string(&values).unwrap_or_default();
+        self.as_mut().set_values_json(QString::from(&json));
+        self.as_mut().set_is_defaults(defaults);
+        self.as_mut().set_needs_save(needs_save);
+        let (user, has_password) = match &self.credential_edit {
+            Some(CredentialEdit::Store(c)) => (c.user.clone(), !c.password.is_empty()),
+            Some(CredentialEdit::Forget) => (String::new(), false),
+            None => (
+                self.credential_user.to_string(),
+                self.has_password,
+            ),
+        };
+        self.as_mut().set_credential_user(QString::from(&user));
+        self.set_has_password(has_password);
+    }
+
+    /// See the bridge.
+    pub fn load(mut self: Pin<&mut Self>) {
+        self.as_mut().watch();
+        let qt_thread = self.qt_thread();
+        bus::spawn(async move {
+            let result = bus::with_timeout(async {
+                let p = bus::center().await?;
+                let map = p.get_settings().await.map_err(bus::describe)?;
+                Ok(map.into_iter().collect::<BTreeMap<String, String>>())
+            })
+            .await;
+            // The keyring is asked off the runtime's threads: its store blocks.
+            let source = result
+                .as_ref()
+                .ok()
+                .and_then(|m| m.get("Updates.Source").cloned())
+                .unwrap_or_default();
+            let stored_credentials = tokio::task::spawn_blocking(move || {
+                if source.starts_with("http") {
+                    credentials::load_for(&source).ok().flatten()
+                } else {
+                    None
+                }
+            })
+            .await
+            .ok()
+            .flatten();
+            let _ = qt_thread.queue(move |mut model| {
+                match result {
+                    Ok(map) => {
+                        let mut rust = model.as_mut().rust_mut();
+                        rust.stored = map;
+                        rust.pending.clear();
+                        rust.credential_edit = None;
+                        rust.credential_user = QString::from(
+                            &stored_credentials.as_ref().map(|c| c.user.clone()).unwrap_or_default(),
+                        );
+                        rust.has_password =
+                            stored_credentials.is_some_and(|c| !c.password.is_empty());
+                        model.as_mut().set_error_message(QString::default());
+                        model.as_mut().set_loaded(true);
+                    }
+                    Err(message) => model.as_mut().set_error_message(QString::from(&message)),
+                }
+                model.publish();
+            });
+        });
+    }
+
+    /// Follows `SettingsChanged`: reads again unless the person is editing.
+    fn watch(mut self: Pin<&mut Self>) {
+        if self.watching {
+            return;
+        }
+        self.as_mut().rust_mut().watching = true;
+        let qt_thread = self.qt_thread();
+        bus::spawn(async move {
+            use futures_util::StreamExt;
+            let Ok(p) = bus::center().await else {
+                return;
+            };
+            let Ok(mut changes) = p.receive_settings_changed().await else {
+                return;
+            };
+            while changes.next().await.is_some() {
+                let queued = qt_thread.queue(|model| {
+                    if !model.needs_save && !model.busy {
+                        model.load();
+                    }
+                });
+                if queued.is_err() {
+                    break;
+                }
+            }
+        });
+    }
+
+    /// See the bridge.
+    pub fn set(mut self: Pin<&mut Self>, key: &QString, value: &QString) {
+        let (key, value) = (key.to_string(), value.to_string());
+        let mut rust = self.as_mut().rust_mut();
+        if rust.stored.get(&key) == Some(&value) {
+            rust.pending.remove(&key);
+        } else {
+            rust.pending.insert(key, value);
+        }
+        self.publish();
+    }
+
+    /// See the bridge.
+    pub fn set_credentials(mut self: Pin<&mut Self>, user: &QString, password: &QString) {
+        let edit = if user.is_empty() {
+            CredentialEdit::Forget
+        } else {
+            CredentialEdit::Store(Credentials {
+                user: user.to_string(),
+                password: password.to_string(),
+            })
+        };
+        self.as_mut().rust_mut().credential_edit = Some(edit);
+        self.publish();
+    }
+
+    /// See the bridge.
+    pub fn reset(mut self: Pin<&mut Self>) {
+        let mut rust = self.as_mut().rust_mut();
+        rust.pending.clear();
+        rust.credential_edit = None;
+        self.as_mut().set_error_message(QString::default());
+        self.publish();
+    }
+
+    /// See the bridge.
+    pub fn defaults(mut self: Pin<&mut Self>) {
+        for (key, default) in DEFAULTS {
+            let current = self.stored.get(key).cloned().unwrap_or_default();
+            let overridden = key != "Updates.InstancesMax"
+                || self.stored.get("Updates.InstancesMaxOverridden").is_some_and(|v| v == "yes");
+            let mut rust = self.as_mut().rust_mut();
+            if current != default && overridden {
+                rust.pending.insert(key.to_string(), default.to_string());
+            } else {
+                rust.pending.remove(key);
+            }
+        }
+        self.publish();
+    }
+
+    /// See the bridge.
+    pub fn open_application(&self) {
+        if let Err(e) = crate::launch::open_application(&[]) {
+            eprintln!("update-center: {e}");
+        }
+    }
+
+    /// See the bridge.
+    pub fn apply(mut self: Pin<&mut Self>) {
+        if self.busy {
+            return;
+        }
+        let pending: Vec<(String, String)> = self.pending.clone().into_iter().collect();
+        let credential_edit = self.credential_edit.clone();
+        let source = effective(&self.stored, &self.pending)
+            .get("Updates.Source")
+            .cloned()
+            .unwrap_or_default();
+        self.as_mut().set_busy(true);
+        self.as_mut().set_error_message(QString::default());
+        let qt_thread = self.qt_thread();
+        bus::spawn(async move {
+            let mut failure = None;
+            let mut sent = Vec::new();
+            // The source first: a refused mirror URL must not leave the credentials for it.
+            let mut ordered = pending;
+            ordered.sort_by_key(|(k, _)| k != "Updates.Source");
+            for (key, value) in ordered {
+                let result = bus::with_timeout(async {
+                    let p = bus::center().await?;
+                    p.set_setting(&key, &value).await.map_err(bus::describe)
+                })
+                .await;
+                match result {
+                    Ok(()) => sent.push(key),
+                    Err(message) => {
+                        failure = Some(message);
+                        break;
+                    }
+                }
+            }
+            let mut credentials_done = false;
+            if failure.is_none()
+                && let Some(edit) = credential_edit
+            {
+                let result = tokio::task::spawn_blocking(move || match edit {
+                    CredentialEdit::Store(c) => credentials::store_for(&source, &c),
+                    CredentialEdit::Forget => credentials::forget_for(&source),
+                })
+                .await;
+                match result {
+                    Ok(Ok(())) => credentials_done = true,
+                    Ok(Err(e)) => failure = Some(e.to_string()),
+                    Err(e) => failure = Some(e.to_string()),
+                }
+            }
+            let _ = qt_thread.queue(move |mut model| {
+                let mut rust = model.as_mut().rust_mut();
+                for key in &sent {
+                    rust.pending.remove(key);
+                }
+                if credentials_done {
+                    rust.credential_edit = None;
+                }
+                model.as_mut().set_busy(false);
+                match failure {
+                    // Keep what was not sent, so that the person can fix it and apply again.
+                    Some(message) => {
+                        model.as_mut().set_error_message(QString::from(&message));
+                        model.publish();
+                    }
+                    None => model.load(),
+                }
+            });
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_recognised_with_and_without_a_retention_override() {
+        let mut values: BTreeMap<String, String> = DEFAULTS
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        values.insert("Updates.InstancesMax".into(), "4".into());
+        assert!(are_defaults(&values, false), "the definitions' own count");
+        assert!(!are_defaults(&values, true), "an override");
+        values.insert("Restart.Behaviour".into(), "quiet".into());
+        assert!(!are_defaults(&values, false));
+    }
+}
