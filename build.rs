@@ -3,7 +3,6 @@
 use cxx_qt_build::{CxxQtBuilder, QmlModule};
 
 fn main() {
-    println!("cargo::rerun-if-changed=i18n");
     let mut builder =
         CxxQtBuilder::new_qml_module(QmlModule::new("org.kde.updatecenter").qml_files([
             "qml/Main.qml",

@@ -43,9 +43,30 @@ pub fn run() -> i32 {
     use_plasma_style_unless_chosen();
     platform::ffi::use_breeze_icons_when_unset();
 
+    claim_window_name();
     let mut engine = QQmlApplicationEngine::new();
     if let Some(engine) = engine.as_mut() {
         engine.load(&QUrl::from(MAIN_QML));
     }
     app.as_mut().map_or(1, |app| app.exec())
 }
+
+/// Owns `org.kde.updatecenter` on the session bus while the window is open, so that the tray
+/// notifier sends no notification about what the window already shows. Without a session bus
+/// the window works as before.
+fn claim_window_name() {
+    static SESSION: std::sync::OnceLock<zbus::Connection> = std::sync::OnceLock::new();
+    update_center_qml::bus::spawn(async {
+        let claimed = async {
+            let connection = zbus::Connection::session().await?;
+            connection
+                .request_name(update_center_client::launch::WINDOW_BUS_NAME)
+                .await?;
+            zbus::Result::Ok(connection)
+        };
+        if let Ok(connection) = claimed.await {
+            let _ = SESSION.set(connection);
+        }
+    });
+}
+

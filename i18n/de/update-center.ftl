@@ -173,3 +173,24 @@ settings-reset = Zurücksetzen
 settings-defaults = Voreinstellungen
 settings-applying = Wird angewendet …
 kcm-open-update-center = Aktualisierungszentrale öffnen
+
+# Tray notifier
+tray-title = Aktualisierungszentrale
+tray-up-to-date = Das System ist auf dem neuesten Stand.
+tray-available = Version { $version } ist verfügbar ({ $size }).
+tray-downloading = Version { $version } wird heruntergeladen: { $percent } % ({ $done } von { $total })
+tray-installing = Version { $version } wird installiert …
+tray-restart-due = Starten Sie neu, um die Aktualisierung auf Version { $version } abzuschließen.
+tray-fell-back = Eine neue Version ist nicht gestartet: { $details }. Es ging nichts verloren.
+tray-open = Aktualisierungszentrale öffnen
+tray-check = Nach Aktualisierungen suchen
+tray-restart = Neu starten, um die Aktualisierung abzuschließen
+tray-pause = Automatische Aktualisierung für einen Tag anhalten
+tray-resume = Automatische Aktualisierung fortsetzen
+notify-available-title = Systemaktualisierung verfügbar
+notify-available-body = Version { $version } kann heruntergeladen werden ({ $size }).
+notify-restart-title = Neu starten, um die Aktualisierung abzuschließen
+notify-restart-body = Version { $version } ist installiert und startet beim nächsten Neustart.
+notify-fell-back-title = Die neue Version ist nicht gestartet
+notify-action-view = Aktualisierungen anzeigen
+notify-action-restart = Jetzt neu starten

@@ -173,3 +173,24 @@ settings-reset = Reset
 settings-defaults = Defaults
 settings-applying = Applying…
 kcm-open-update-center = Open Update Center
+
+# Tray notifier
+tray-title = Update Center
+tray-up-to-date = The system is up to date.
+tray-available = Version { $version } is available ({ $size }).
+tray-downloading = Downloading version { $version }: { $percent } % ({ $done } of { $total })
+tray-installing = Installing version { $version }…
+tray-restart-due = Restart to finish the update to version { $version }.
+tray-fell-back = A new version did not start: { $details }. Nothing was lost.
+tray-open = Open Update Center
+tray-check = Check for Updates
+tray-restart = Restart to Finish the Update
+tray-pause = Pause Automatic Updates for a Day
+tray-resume = Resume Automatic Updates
+notify-available-title = System update available
+notify-available-body = Version { $version } is ready to download ({ $size }).
+notify-restart-title = Restart to finish the update
+notify-restart-body = Version { $version } is installed and starts with the next restart.
+notify-fell-back-title = The new version did not start
+notify-action-view = View Updates
+notify-action-restart = Restart Now

@@ -24,12 +24,38 @@ impl PrivateBus {
     /// Starts `dbus-daemon` and returns once it accepts connections (it prints its address
     /// only then).
     pub fn start() -> Result<Self> {
+        Self::start_with(|socket| config_text(socket, &policy_file()))
+    }
+
+    /// Starts a session bus (everyone may own names and call anyone, as on a desktop).
+    pub fn start_session() -> Result<Self> {
+        Self::start_with(|socket| {
+            format!(
+                r#"<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
+ "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
+<busconfig>
+  <type>session</type>
+  <listen>unix:path={}</listen>
+  <auth>EXTERNAL</auth>
+  <policy context="default">
+    <allow send_destination="*" eavesdrop="true"/>
+    <allow eavesdrop="true"/>
+    <allow own="*"/>
+  </policy>
+</busconfig>
+"#,
+                socket.display()
+            )
+        })
+    }
+
+    fn start_with(config_text: impl Fn(&Path) -> String) -> Result<Self> {
         let dir = tempfile::Builder::new().prefix("uc-bus-").tempdir()?;
         // Other users (the unprivileged callers of the tests) must reach the socket.
         std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755))?;
-        let socket = dir.path().join("system_bus_socket");
-        let config = dir.path().join("system.conf");
-        std::fs::write(&config, config_text(&socket, &policy_file()))?;
+        let socket = dir.path().join("bus_socket");
+        let config = dir.path().join("bus.conf");
+        std::fs::write(&config, config_text(&socket))?;
         let mut daemon = Command::new("dbus-daemon")
             .arg(format!("--config-file={}", config.display()))
             .arg("--nofork")

@@ -7,6 +7,10 @@
 #[cfg(feature = "keyring")]
 pub mod credentials;
 mod error;
+#[cfg(feature = "l10n")]
+pub mod l10n;
+pub mod launch;
+pub mod status;
 mod types;
 
 pub use error::{Error, describe_call_error, describe_connect_error};

@@ -28,7 +28,7 @@ KCM.SimpleKCM {
     }
     Connections {
         target: kcm
-        function onSaveRequested() { model.apply() }
+        function onSaveRequested() { model.applyNow() }
         function onLoadRequested() { model.load() }
         function onDefaultsRequested() { model.defaults() }
     }

@@ -1,11 +1,8 @@
-//! Translations with Fluent: the `.ftl` files under `i18n/<locale>/` are built into the binary,
-//! the best locale is chosen from the environment (`LANGUAGE`, `LC_ALL`, `LC_MESSAGES`, `LANG`)
-//! and QML reads strings through the `L10n` singleton: `L10n.tr("id", { name: value })`.
+//! The `L10n` QML singleton: QML reads every string through it, `L10n.tr("id", { name: value })`,
+//! from the shared Fluent translations (`update_center_client::l10n`).
 
 use cxx_qt_lib::{QMap, QMapPair_QString_QVariant, QString};
-use fluent_bundle::{FluentArgs, FluentBundle, FluentResource, FluentValue};
-use std::cell::RefCell;
-use unic_langid::LanguageIdentifier;
+use update_center_client::l10n::{FluentArgs, FluentValue, chosen_locale, translate};
 
 /// The bridge.
 #[cxx_qt::bridge]
@@ -31,15 +28,6 @@ pub mod qobject {
         fn tr(self: &L10n, id: &QString, args: &QMap_QString_QVariant) -> QString;
     }
 }
-
-/// Every translation built in: (locale, Fluent source).
-const TRANSLATIONS: &[(&str, &str)] = &[
-    ("en-US", include_str!("../../../i18n/en-US/update-center.ftl")),
-    ("de", include_str!("../../../i18n/de/update-center.ftl")),
-];
-/// The locale used when nothing better matches; its file has every message.
-const FALLBACK: &str = "en-US";
-
 /// State behind the singleton.
 pub struct L10nRust {
     locale: QString,
@@ -51,147 +39,6 @@ impl Default for L10nRust {
             locale: QString::from(&chosen_locale().to_string()),
         }
     }
-}
-
-thread_local! {
-    // Fluent bundles are not thread-safe; QML only calls from the GUI thread.
-    static BUNDLES: RefCell<Option<Vec<FluentBundle<FluentResource>>>> = const { RefCell::new(None) };
-}
-
-/// Locales the user asked for, most wanted first, from the usual environment variables.
-fn requested_locales() -> Vec<LanguageIdentifier> {
-    let mut wanted = Vec::new();
-    for key in ["LANGUAGE", "LC_ALL", "LC_MESSAGES", "LANG"] {
-        let Ok(value) = std::env::var(key) else {
-            continue;
-        };
-        for item in value.split(':') {
-            // "de_DE.UTF-8@euro" -> "de-DE"
-            let base = item
-                .split(['.', '@'])
-                .next()
-                .unwrap_or("")
-                .replace('_', "-");
-            if base.is_empty() || base == "C" || base == "POSIX" {
-                continue;
-            }
-            if let Ok(id) = base.parse::<LanguageIdentifier>() {
-                wanted.push(id);
-            }
-        }
-    }
-    wanted
-}
-
-fn available_locales() -> Vec<LanguageIdentifier> {
-    TRANSLATIONS
-        .iter()
-        .filter_map(|(locale, _)| locale.parse().ok())
-        .collect()
-}
-
-fn chosen_locale() -> LanguageIdentifier {
-    let fallback: LanguageIdentifier = FALLBACK.parse().unwrap_or_default();
-    let available = available_locales();
-    fluent_langneg::negotiate_languages(
-        &requested_locales(),
-        &available,
-        Some(&fallback),
-        fluent_langneg::NegotiationStrategy::Filtering,
-    )
-    .first()
-    .map_or(fallback.clone(), |l| (*l).clone())
-}
-
-/// Bundles in order of preference: the chosen locale, then the fallback.
-fn build_bundles() -> Vec<FluentBundle<FluentResource>> {
-    let chosen = chosen_locale().to_string();
-    let mut order = vec![chosen.as_str()];
-    if chosen != FALLBACK {
-        order.push(FALLBACK);
-    }
-    order
-        .into_iter()
-        .filter_map(|locale| {
-            let (_, source) = TRANSLATIONS.iter().find(|(l, _)| *l == locale)?;
-            let id: LanguageIdentifier = locale.parse().ok()?;
-            let resource = match FluentResource::try_new((*source).to_string()) {
-                Ok(resource) => resource,
-                Err((resource, errors)) => {
-                    eprintln!("update-center: translation errors in {locale}: {errors:?}");
-                    resource
-                }
-            };
-            let mut bundle = FluentBundle::new(vec![id]);
-            // Qt lays out bidirectional text itself; isolation marks would show up in tests
-            // and accessibility names.
-            bundle.set_use_isolating(false);
-            if let Err(errors) = bundle.add_resource(resource) {
-                eprintln!("update-center: duplicate messages in {locale}: {errors:?}");
-            }
-            Some(bundle)
-        })
-        .collect()
-}
-
-/// The pseudo-locale `en-XA` (`LANGUAGE=en_XA`): English, every message marked with `⟦…⟧`
-/// and its letters accented, so that a test (and a person) sees at once which text did not
-/// come through Fluent, and which layout breaks with longer words.
-pub const PSEUDO_LOCALE: &str = "en-XA";
-
-fn pseudo_locale() -> bool {
-    thread_local! {
-        static PSEUDO: bool = requested_locales()
-            .first()
-            .is_some_and(|l| l.to_string() == PSEUDO_LOCALE);
-    }
-    PSEUDO.with(|p| *p)
-}
-
-/// Marks and accents `text` (placeholders' values included: they are part of the message).
-pub fn pseudo(text: &str) -> String {
-    let accented: String = text
-        .chars()
-        .map(|c| match c {
-            'a' => 'á',
-            'e' => 'é',
-            'i' => 'í',
-            'o' => 'ó',
-            'u' => 'ú',
-            'A' => 'Á',
-            'E' => 'É',
-            'O' => 'Ó',
-            'c' => 'ç',
-            'n' => 'ñ',
-            other => other,
-        })
-        .collect();
-    format!("⟦{accented}⟧")
-}
-
-/// Formats message `id` with `args`; a missing message shows its id (and says so on stderr).
-pub fn translate(id: &str, args: Option<&FluentArgs>) -> String {
-    BUNDLES.with(|cell| {
-        let mut cell = cell.borrow_mut();
-        let bundles = cell.get_or_insert_with(build_bundles);
-        for bundle in bundles.iter() {
-            let Some(pattern) = bundle.get_message(id).and_then(|m| m.value()) else {
-                continue;
-            };
-            let mut errors = Vec::new();
-            let text = bundle.format_pattern(pattern, args, &mut errors);
-            if !errors.is_empty() {
-                eprintln!("update-center: translation of `{id}` has errors: {errors:?}");
-            }
-            return if pseudo_locale() {
-                pseudo(&text)
-            } else {
-                text.into_owned()
-            };
-        }
-        eprintln!("update-center: no translation for `{id}`");
-        id.to_string()
-    })
 }
 
 impl qobject::L10n {
@@ -212,56 +59,5 @@ impl qobject::L10n {
         }
         let args = (!args.is_empty()).then_some(&fluent_args);
         QString::from(&translate(&id.to_string(), args))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn plural_and_arguments() {
-        let mut args = FluentArgs::new();
-        args.set("size", "4 KiB");
-        args.set("count", 1);
-        assert_eq!(
-            translate("version-summary", Some(&args)),
-            "4 KiB in one file"
-        );
-        args.set("count", FluentValue::from(3.0));
-        assert_eq!(
-            translate("version-summary", Some(&args)),
-            "4 KiB in 3 files"
-        );
-        assert_eq!(translate("no-such-message", None), "no-such-message");
-    }
-
-    #[test]
-    fn every_locale_parses_and_has_every_message_of_the_fallback() {
-        let fallback_ids = message_ids(TRANSLATIONS[0].1);
-        for (locale, source) in TRANSLATIONS {
-            let ids = message_ids(source);
-            for id in &fallback_ids {
-                assert!(ids.contains(id), "{locale} lacks `{id}`");
-            }
-        }
-    }
-
-    /// Message ids: lines that start with an identifier followed by `=`.
-    fn message_ids(source: &str) -> Vec<String> {
-        assert!(
-            FluentResource::try_new(source.to_string()).is_ok(),
-            "invalid Fluent"
-        );
-        source
-            .lines()
-            .filter_map(|line| line.split_once(" ="))
-            .map(|(id, _)| id)
-            .filter(|id| {
-                id.starts_with(|c: char| c.is_ascii_lowercase())
-                    && id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
-            })
-            .map(str::to_string)
-            .collect()
     }
 }

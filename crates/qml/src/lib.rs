@@ -3,7 +3,6 @@
 //! `SettingsModel`, and the `L10n` singleton with the Fluent translations) and the D-Bus runtime.
 
 pub mod bus;
-pub mod launch;
 // The cxx-qt bridges declare `unsafe extern` blocks and exported functions by design.
 #[allow(unsafe_code)]
 pub mod l10n;

@@ -52,6 +52,11 @@ pub mod qobject {
         /// Sends every pending edit to the helper (and the credentials to the keyring).
         #[qinvokable]
         fn apply(self: Pin<&mut SettingsModel>);
+        /// The same, returning when done: System Settings may close right after its Apply or
+        /// OK button, and nothing must be lost.
+        #[qinvokable]
+        #[cxx_name = "applyNow"]
+        fn apply_now(self: Pin<&mut SettingsModel>);
         /// Drops every pending edit.
         #[qinvokable]
         fn reset(self: Pin<&mut SettingsModel>);
@@ -279,8 +284,41 @@ impl qobject::SettingsModel {
 
     /// See the bridge.
     pub fn open_application(&self) {
-        if let Err(e) = crate::launch::open_application(&[]) {
+        if let Err(e) = update_center_client::launch::open_application(&[]) {
             eprintln!("update-center: {e}");
+        }
+    }
+
+    /// What `apply` sends: the pending edits, the credential edit, and the source they are for.
+    fn outgoing(&self) -> (Vec<(String, String)>, Option<CredentialEdit>, String) {
+        let source = effective(&self.stored, &self.pending)
+            .get("Updates.Source")
+            .cloned()
+            .unwrap_or_default();
+        (
+            self.pending.clone().into_iter().collect(),
+            self.credential_edit.clone(),
+            source,
+        )
+    }
+
+    /// Takes what was sent out of the pending edits; reads the settings again when all went.
+    fn applied(mut self: Pin<&mut Self>, outcome: Outcome) {
+        let mut rust = self.as_mut().rust_mut();
+        for key in &outcome.sent {
+            rust.pending.remove(key);
+        }
+        if outcome.credentials_done {
+            rust.credential_edit = None;
+        }
+        self.as_mut().set_busy(false);
+        match outcome.failure {
+            // Keep what was not sent, so that the person can fix it and apply again.
+            Some(message) => {
+                self.as_mut().set_error_message(QString::from(&message));
+                self.publish();
+            }
+            None => self.load(),
         }
     }
 
@@ -289,70 +327,77 @@ impl qobject::SettingsModel {
         if self.busy {
             return;
         }
-        let pending: Vec<(String, String)> = self.pending.clone().into_iter().collect();
-        let credential_edit = self.credential_edit.clone();
-        let source = effective(&self.stored, &self.pending)
-            .get("Updates.Source")
-            .cloned()
-            .unwrap_or_default();
+        let (pending, credential_edit, source) = self.outgoing();
         self.as_mut().set_busy(true);
         self.as_mut().set_error_message(QString::default());
         let qt_thread = self.qt_thread();
         bus::spawn(async move {
-            let mut failure = None;
-            let mut sent = Vec::new();
-            // The source first: a refused mirror URL must not leave the credentials for it.
-            let mut ordered = pending;
-            ordered.sort_by_key(|(k, _)| k != "Updates.Source");
-            for (key, value) in ordered {
-                let result = bus::with_timeout(async {
-                    let p = bus::center().await?;
-                    p.set_setting(&key, &value).await.map_err(bus::describe)
-                })
-                .await;
-                match result {
-                    Ok(()) => sent.push(key),
-                    Err(message) => {
-                        failure = Some(message);
-                        break;
-                    }
-                }
-            }
-            let mut credentials_done = false;
-            if failure.is_none()
-                && let Some(edit) = credential_edit
-            {
-                let result = tokio::task::spawn_blocking(move || match edit {
-                    CredentialEdit::Store(c) => credentials::store_for(&source, &c),
-                    CredentialEdit::Forget => credentials::forget_for(&source),
-                })
-                .await;
-                match result {
-                    Ok(Ok(())) => credentials_done = true,
-                    Ok(Err(e)) => failure = Some(e.to_string()),
-                    Err(e) => failure = Some(e.to_string()),
-                }
-            }
-            let _ = qt_thread.queue(move |mut model| {
-                let mut rust = model.as_mut().rust_mut();
-                for key in &sent {
-                    rust.pending.remove(key);
-                }
-                if credentials_done {
-                    rust.credential_edit = None;
-                }
-                model.as_mut().set_busy(false);
-                match failure {
-                    // Keep what was not sent, so that the person can fix it and apply again.
-                    Some(message) => {
-                        model.as_mut().set_error_message(QString::from(&message));
-                        model.publish();
-                    }
-                    None => model.load(),
-                }
-            });
+            let outcome = send(pending, credential_edit, source).await;
+            let _ = qt_thread.queue(move |model| model.applied(outcome));
         });
     }
+
+    /// See the bridge.
+    pub fn apply_now(mut self: Pin<&mut Self>) {
+        if self.busy {
+            return;
+        }
+        let (pending, credential_edit, source) = self.outgoing();
+        self.as_mut().set_busy(true);
+        let outcome = bus::runtime().block_on(send(pending, credential_edit, source));
+        self.applied(outcome);
+    }
+}
+
+/// What came of sending the edits.
+struct Outcome {
+    sent: Vec<String>,
+    credentials_done: bool,
+    failure: Option<String>,
+}
+
+/// Sends `pending` to the helper (the source first: a refused mirror URL must not get
+/// credentials), then the credential edit to the keyring; stops at the first refusal.
+async fn send(
+    pending: Vec<(String, String)>,
+    credential_edit: Option<CredentialEdit>,
+    source: String,
+) -> Outcome {
+    let mut outcome = Outcome {
+        sent: Vec::new(),
+        credentials_done: false,
+        failure: None,
+    };
+    let mut ordered = pending;
+    ordered.sort_by_key(|(k, _)| k != "Updates.Source");
+    for (key, value) in ordered {
+        let result = bus::with_timeout(async {
+            let p = bus::center().await?;
+            p.set_setting(&key, &value).await.map_err(bus::describe)
+        })
+        .await;
+        match result {
+            Ok(()) => outcome.sent.push(key),
+            Err(message) => {
+                outcome.failure = Some(message);
+                return outcome;
+            }
+        }
+    }
+    if let Some(edit) = credential_edit {
+        // The keyring store blocks on the bus: off the runtime's threads.
+        let result = tokio::task::spawn_blocking(move || match edit {
+            CredentialEdit::Store(c) => credentials::store_for(&source, &c),
+            CredentialEdit::Forget => credentials::forget_for(&source),
+        })
+        .await;
+        match result {
+            Ok(Ok(())) => outcome.credentials_done = true,
+            Ok(Err(e)) => outcome.failure = Some(e.to_string()),
+            Err(e) => outcome.failure = Some(e.to_string()),
+        }
+    }
+    outcome
 }
 
 #[cfg(test)]

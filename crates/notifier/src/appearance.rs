@@ -1,0 +1,270 @@
+//! What the tray shows and which notification is due, from the helper's status alone (no I/O,
+//! so that every state is tested here).
+
+use update_center_client::l10n::{FluentArgs, translate};
+use update_center_client::status::Status;
+
+/// The situations the tray tells apart.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Situation {
+    /// Nothing to do: the icon is passive (Plasma hides it).
+    UpToDate,
+    /// A newer version is on offer.
+    Available,
+    /// A job downloads or installs.
+    Working,
+    /// A staged version waits for a restart.
+    RestartDue,
+    /// A new version failed to boot and the previous one runs.
+    FellBack,
+}
+
+impl Situation {
+    /// From the helper's status.
+    pub fn of(status: &Status) -> Self {
+        if !status.fallback.is_empty() {
+            return Self::FellBack;
+        }
+        match status.state.as_str() {
+            "ready-to-restart" => Self::RestartDue,
+            "planning" | "downloading" | "installing" => Self::Working,
+            _ if !status.offer.version.is_empty() => Self::Available,
+            _ => Self::UpToDate,
+        }
+    }
+
+    /// Its name in the notification log (and in tests).
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::UpToDate => "up-to-date",
+            Self::Available => "available",
+            Self::Working => "working",
+            Self::RestartDue => "restart-due",
+            Self::FellBack => "fell-back",
+        }
+    }
+}
+
+/// What the tray item shows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Appearance {
+    /// Passive (hidden), Active or NeedsAttention.
+    pub status: ksni::Status,
+    /// A Breeze icon name.
+    pub icon: String,
+    /// The tooltip's text.
+    pub description: String,
+    /// Whether "Restart to finish the update" is offered.
+    pub restart: bool,
+}
+
+fn megabytes(bytes: u64) -> String {
+    #[allow(clippy::cast_precision_loss)]
+    let mb = bytes as f64 / 1_000_000.0;
+    if mb >= 10.0 {
+        format!("{mb:.0} MB")
+    } else {
+        format!("{mb:.1} MB")
+    }
+}
+
+fn tr(id: &str, pairs: &[(&str, String)]) -> String {
+    let mut args = FluentArgs::new();
+    for (k, v) in pairs {
+        args.set(*k, v.clone());
+    }
+    translate(id, Some(&args))
+}
+
+/// The version a status is about: the job's, the staged one, or the offered one.
+fn version(status: &Status) -> String {
+    [&status.job_version, &status.offer.version, &status.default]
+        .into_iter()
+        .find(|v| !v.is_empty())
+        .cloned()
+        .unwrap_or_default()
+}
+
+/// The tray item for `status`.
+pub fn appearance(status: &Status) -> Appearance {
+    let situation = Situation::of(status);
+    let (state, icon, description) = match situation {
+        Situation::UpToDate => (
+            ksni::Status::Passive,
+            "update-none",
+            tr("tray-up-to-date", &[]),
+        ),
+        Situation::Available => (
+            ksni::Status::Active,
+            "update-low",
+            tr(
+                "tray-available",
+                &[
+                    ("version", status.offer.version.clone()),
+                    ("size", megabytes(status.offer.download_bytes)),
+                ],
+            ),
+        ),
+        Situation::Working => {
+            let percent = (status.done_bytes * 100)
+                .checked_div(status.total_bytes)
+                .unwrap_or(0);
+            let id = if status.job_phase == "installing" {
+                "tray-installing"
+            } else {
+                "tray-downloading"
+            };
+            (
+                ksni::Status::Active,
+                "update-medium",
+                tr(
+                    id,
+                    &[
+                        ("version", version(status)),
+                        ("percent", percent.to_string()),
+                        ("done", megabytes(status.done_bytes)),
+                        ("total", megabytes(status.total_bytes)),
+                    ],
+                ),
+            )
+        }
+        Situation::RestartDue => (
+            ksni::Status::Active,
+            "system-reboot",
+            tr("tray-restart-due", &[("version", status.default.clone())]),
+        ),
+        Situation::FellBack => (
+            ksni::Status::NeedsAttention,
+            "dialog-warning",
+            tr("tray-fell-back", &[("details", status.fallback.clone())]),
+        ),
+    };
+    Appearance {
+        status: state,
+        icon: icon.to_string(),
+        description,
+        restart: situation == Situation::RestartDue,
+    }
+}
+
+/// A notification to send: the same key is never sent twice.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Notice {
+    /// `situation version`.
+    pub key: String,
+    /// The headline.
+    pub summary: String,
+    /// The sentence.
+    pub body: String,
+    /// (action id, label) pairs: "view" opens Update Center, "restart" the restart prompt.
+    pub actions: Vec<(String, String)>,
+    /// The icon.
+    pub icon: String,
+}
+
+/// The notification `status` calls for, if any. `restart_quietly` is `Restart.Behaviour=quiet`.
+pub fn notice(status: &Status, restart_quietly: bool) -> Option<Notice> {
+    let situation = Situation::of(status);
+    let view = ("view".to_string(), tr("notify-action-view", &[]));
+    let (summary, body, actions) = match situation {
+        Situation::UpToDate | Situation::Working => return None,
+        Situation::Available => (
+            tr("notify-available-title", &[]),
+            tr(
+                "notify-available-body",
+                &[
+                    ("version", status.offer.version.clone()),
+                    ("size", megabytes(status.offer.download_bytes)),
+                ],
+            ),
+            vec![view],
+        ),
+        Situation::RestartDue if restart_quietly => return None,
+        Situation::RestartDue => (
+            tr("notify-restart-title", &[]),
+            tr("notify-restart-body", &[("version", status.default.clone())]),
+            vec![
+                ("restart".to_string(), tr("notify-action-restart", &[])),
+                view,
+            ],
+        ),
+        Situation::FellBack => (
+            tr("notify-fell-back-title", &[]),
+            tr("tray-fell-back", &[("details", status.fallback.clone())]),
+            vec![view],
+        ),
+    };
+    let version = match situation {
+        Situation::FellBack => status.fallback.clone(),
+        Situation::RestartDue => status.default.clone(),
+        _ => status.offer.version.clone(),
+    };
+    Some(Notice {
+        key: format!("{} {version}", situation.name()),
+        summary,
+        body,
+        actions,
+        icon: appearance(status).icon,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use update_center_client::UpdateOffer;
+
+    fn status(state: &str) -> Status {
+        Status {
+            state: state.into(),
+            running: "1".into(),
+            default: "1".into(),
+            eta: -1,
+            ..Status::default()
+        }
+    }
+
+    #[test]
+    fn every_situation_has_its_icon_tooltip_and_notice() {
+        let idle = status("idle");
+        assert_eq!(appearance(&idle).status, ksni::Status::Passive);
+        assert_eq!(notice(&idle, false), None);
+
+        let mut available = status("idle");
+        available.offer = UpdateOffer {
+            version: "2".into(),
+            download_bytes: 1_500_000_000,
+            summary: String::new(),
+        };
+        let a = appearance(&available);
+        assert_eq!(a.status, ksni::Status::Active);
+        assert!(a.description.contains('2') && a.description.contains("1500 MB"), "{a:?}");
+        let n = notice(&available, false).expect("notice");
+        assert_eq!(n.key, "available 2");
+        assert_eq!(n.actions[0].0, "view");
+
+        let mut downloading = available.clone();
+        downloading.state = "downloading".into();
+        downloading.job_phase = "downloading".into();
+        downloading.job_version = "2".into();
+        downloading.done_bytes = 250;
+        downloading.total_bytes = 1000;
+        let d = appearance(&downloading);
+        assert!(d.description.contains("25"), "{d:?}");
+        assert_eq!(notice(&downloading, false), None, "no notice while working");
+
+        let mut ready = status("ready-to-restart");
+        ready.default = "2".into();
+        let r = appearance(&ready);
+        assert!(r.restart);
+        let n = notice(&ready, false).expect("notice");
+        assert_eq!(n.actions[0].0, "restart");
+        assert_eq!(notice(&ready, true), None, "Restart.Behaviour=quiet");
+
+        let mut fell_back = status("idle");
+        fell_back.fallback = "version 3 failed to boot 2 times; running 2".into();
+        let f = appearance(&fell_back);
+        assert_eq!(f.status, ksni::Status::NeedsAttention);
+        assert!(f.description.contains("failed to boot 2 times"), "{f:?}");
+        assert!(notice(&fell_back, false).expect("notice").key.starts_with("fell-back"));
+    }
+}
