@@ -23,6 +23,13 @@ fn install_lays_out_a_valid_tree() {
         ("usr/bin/update-center", 0o755),
         ("usr/bin/update-center-cli", 0o755),
         ("usr/libexec/update-center-helper", 0o755),
+        ("usr/bin/update-center-notifier", 0o755),
+        (
+            "usr/lib/x86_64-linux-gnu/qt6/plugins/plasma/kcms/systemsettings/kcm_updatecenter.so",
+            0o755,
+        ),
+        ("usr/lib/systemd/user/update-center-notifier.service", 0o644),
+        ("etc/xdg/autostart/org.kde.updatecenter.notifier.desktop", 0o644),
         ("usr/share/applications/org.kde.updatecenter.desktop", 0o644),
         (
             "usr/share/metainfo/org.kde.updatecenter.metainfo.xml",
@@ -53,15 +60,32 @@ fn install_lays_out_a_valid_tree() {
         let meta = std::fs::metadata(root.join(path)).unwrap_or_else(|e| panic!("{path}: {e}"));
         assert_eq!(meta.permissions().mode() & 0o777, mode, "{path}");
     }
-    let desktop = Command::new("desktop-file-validate")
-        .arg(root.join("usr/share/applications/org.kde.updatecenter.desktop"))
+    for entry in [
+        "usr/share/applications/org.kde.updatecenter.desktop",
+        "etc/xdg/autostart/org.kde.updatecenter.notifier.desktop",
+    ] {
+        let desktop = Command::new("desktop-file-validate")
+            .arg(root.join(entry))
+            .output()
+            .expect("desktop-file-validate");
+        let said = String::from_utf8_lossy(&desktop.stdout);
+        assert!(
+            desktop.status.success() && !said.contains("error:") && !said.contains("warning:"),
+            "{entry}: {said}"
+        );
+    }
+    // Qt's plugin loader finds the System Settings module only through these two symbols.
+    let symbols = Command::new("nm")
+        .args(["-D", "--defined-only"])
+        .arg(root.join(
+            "usr/lib/x86_64-linux-gnu/qt6/plugins/plasma/kcms/systemsettings/kcm_updatecenter.so",
+        ))
         .output()
-        .expect("desktop-file-validate");
-    let said = String::from_utf8_lossy(&desktop.stdout);
-    assert!(
-        desktop.status.success() && !said.contains("error:") && !said.contains("warning:"),
-        "{said}"
-    );
+        .expect("nm");
+    let symbols = String::from_utf8_lossy(&symbols.stdout);
+    for symbol in ["qt_plugin_instance", "qt_plugin_query_metadata_v2"] {
+        assert!(symbols.contains(symbol), "the KCM does not export {symbol}");
+    }
     let text =
         std::fs::read_to_string(root.join("usr/share/applications/org.kde.updatecenter.desktop"))
             .expect("desktop file");

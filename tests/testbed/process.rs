@@ -24,7 +24,8 @@ impl Log {
         self.lines().join("\n")
     }
 
-    fn push(&self, line: String) {
+    /// Adds a line and wakes the waiters.
+    pub fn push(&self, line: String) {
         if let Ok(mut lines) = self.0.0.lock() {
             lines.push(line);
         }

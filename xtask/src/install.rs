@@ -84,6 +84,16 @@ const FILES: &[(&str, &str, u32)] = &[
         0o644,
     ),
     ("docs/json.md", "usr/share/doc/update-center/json.md", 0o644),
+    (
+        "data/systemd/user/update-center-notifier.service",
+        "usr/lib/systemd/user/update-center-notifier.service",
+        0o644,
+    ),
+    (
+        "data/autostart/org.kde.updatecenter.notifier.desktop",
+        "etc/xdg/autostart/org.kde.updatecenter.notifier.desktop",
+        0o644,
+    ),
     ("README.md", "usr/share/doc/update-center/README.md", 0o644),
 ];
 
@@ -92,6 +102,12 @@ const BINARIES: &[(&str, &str)] = &[
     ("update-center", "usr/bin/update-center"),
     ("update-center-cli", "usr/bin/update-center-cli"),
     ("update-center-helper", "usr/libexec/update-center-helper"),
+    ("update-center-notifier", "usr/bin/update-center-notifier"),
+    // The plugin id is the file name: System Settings finds it here.
+    (
+        "libkcm_updatecenter.so",
+        "usr/lib/x86_64-linux-gnu/qt6/plugins/plasma/kcms/systemsettings/kcm_updatecenter.so",
+    ),
 ];
 
 /// Parsed options.
@@ -169,6 +185,10 @@ pub fn install(checkout: &Path, o: &Options) -> Result<()> {
             "update-center-cli",
             "-p",
             "update-center-helper",
+            "-p",
+            "update-center-notifier",
+            "-p",
+            "update-center-kcm",
         ]);
         if o.profile == "release" {
             command.arg("--release");

@@ -13,6 +13,20 @@ KCM.SimpleKCM {
     SettingsModel {
         id: model
         Component.onCompleted: load()
+        // One line in the log when the values arrived (tests wait for it).
+        onLoadedChanged: if (loaded) console.info("update-center-kcm: loaded " + valuesJson)
+    }
+
+    // One line in the log when the loaded values were first drawn (tests take screenshots then).
+    property bool shownReported: false
+    Connections {
+        target: root.Window.window
+        function onAfterRendering() {
+            if (model.loaded && !root.shownReported) {
+                root.shownReported = true;
+                console.info("update-center-kcm: shown");
+            }
+        }
     }
 
     // System Settings' buttons follow the model.
@@ -28,7 +42,10 @@ KCM.SimpleKCM {
     }
     Connections {
         target: kcm
-        function onSaveRequested() { model.applyNow() }
+        function onSaveRequested() {
+            model.applyNow();
+            console.info("update-center-kcm: saved " + (model.errorMessage || "ok"));
+        }
         function onLoadRequested() { model.load() }
         function onDefaultsRequested() { model.defaults() }
     }

@@ -194,11 +194,15 @@ impl qobject::SettingsModel {
                         rust.has_password =
                             stored_credentials.is_some_and(|c| !c.password.is_empty());
                         model.as_mut().set_error_message(QString::default());
+                        model.as_mut().publish();
+                        // After the values: whoever waits for `loaded` sees them.
                         model.as_mut().set_loaded(true);
                     }
-                    Err(message) => model.as_mut().set_error_message(QString::from(&message)),
+                    Err(message) => {
+                        model.as_mut().set_error_message(QString::from(&message));
+                        model.publish();
+                    }
                 }
-                model.publish();
             });
         });
     }
