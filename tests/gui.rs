@@ -1,15 +1,53 @@
 //! The GUI's models end to end: the QtQuickTest suite in `qml/tests-e2e/` drives the real helper
 //! on a private bus with a real polkitd and an HTTP mirror (the shared test world): check,
-//! install with progress reaching 100 %, rollback, and the history showing all three.
+//! install with progress reaching 100 %, rollback, and the history showing all three; settings
+//! applied and reloaded; mirror credentials stored in a real Secret Service (gnome-keyring on a
+//! private session bus) and read back, and found in no log and no file of ours.
+
+/// The password the e2e suite stores; it must never show up anywhere but the keyring.
+const MARKER: &str = "PASSWORD-MARKER-7d1f";
+
+/// Every file under `dir` whose bytes contain `needle`.
+fn files_containing(dir: &std::path::Path, needle: &str) -> Vec<String> {
+    let mut found = Vec::new();
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return found;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        let Ok(kind) = entry.file_type() else { continue };
+        if kind.is_dir() {
+            found.extend(files_containing(&path, needle));
+        } else if kind.is_file()
+            && let Ok(bytes) = std::fs::read(&path)
+            && bytes.windows(needle.len()).any(|w| w == needle.as_bytes())
+        {
+            found.push(path.display().to_string());
+        }
+    }
+    found
+}
 
 #[test]
 fn the_gui_checks_installs_rolls_back_and_shows_the_history() {
     let w = testbed::world::world(Some(1_000_000));
-    let run = testbed::process::run_quick_tests("tests-e2e", &w.bus.address)
-        .expect("run update-center-qmltest");
+    let session = testbed::bus::PrivateBus::start_session().expect("session bus");
+    let secrets = testbed::keyring::SecretService::start(&session).expect("gnome-keyring");
+    let home = tempfile::tempdir().expect("home");
+    let home_path = home.path().display().to_string();
+    let run = testbed::process::run_quick_tests_with(
+        "tests-e2e",
+        &w.bus.address,
+        &[
+            ("DBUS_SESSION_BUS_ADDRESS", session.address.as_str()),
+            ("HOME", home_path.as_str()),
+            ("XDG_CONFIG_HOME", home_path.as_str()),
+        ],
+    )
+    .expect("run update-center-qmltest");
     assert!(run.success, "{}", run.text);
     assert!(
-        run.text.contains("Totals: 4 passed, 0 failed"),
+        run.text.contains("Totals: 5 passed, 0 failed"),
         "{}",
         run.text
     );
@@ -17,5 +55,19 @@ fn the_gui_checks_installs_rolls_back_and_shows_the_history() {
         run.problems.is_empty(),
         "QML warnings:\n{}",
         run.problems.join("\n")
+    );
+    // The password went to the keyring and nowhere else: not in the GUI's output, not in the
+    // helper's log, not in the system's files, not in the person's home, and not even in
+    // plain text in the keyring's own files (gnome-keyring encrypts them).
+    assert!(!run.text.contains(MARKER), "the GUI printed the password");
+    let helper_log = w.helper.as_ref().map(|h| h.log.text()).unwrap_or_default();
+    assert!(!helper_log.contains(MARKER), "the helper logged the password");
+    for dir in [w.system.root.as_path(), home.path(), secrets.home()] {
+        let found = files_containing(dir, MARKER);
+        assert!(found.is_empty(), "the password is in {found:?}");
+    }
+    assert!(
+        secrets.home().join("data/keyrings").is_dir(),
+        "the keyring was used"
     );
 }

@@ -98,4 +98,32 @@ TestCase {
         verify(settings.needsSave, "the refused edit is kept to be fixed");
         settings.reset();
     }
+
+    function test_mirror_credentials_go_to_the_keyring_and_come_back() {
+        settings.load();
+        tryVerify(() => settings.loaded && !settings.busy, 20000);
+        settings.set("Updates.Source", "https://mirror.example.org/kde-linux/");
+        settings.setCredentials("ops", "PASSWORD-MARKER-7d1f");
+        verify(settings.needsSave);
+        settings.apply();
+        tryVerify(() => !settings.busy && !settings.needsSave, 20000, "applied");
+        compare(settings.errorMessage, "");
+
+        // Another window reads them back from the keyring (the user name, and that a password
+        // is there; the password itself never reaches QML again).
+        otherWindow.load();
+        tryVerify(() => otherWindow.credentialUser === "ops", 20000, "read back from the keyring");
+        verify(otherWindow.hasPassword);
+
+        // Forget them, then go back to the distribution's mirror.
+        settings.setCredentials("", "");
+        settings.apply();
+        tryVerify(() => !settings.busy && !settings.needsSave, 20000);
+        otherWindow.load();
+        tryVerify(() => otherWindow.loaded && otherWindow.credentialUser === "" && !otherWindow.hasPassword, 20000, "forgotten");
+        settings.set("Updates.Source", "");
+        settings.apply();
+        tryVerify(() => !settings.busy && !settings.needsSave, 20000);
+        compare(settings.errorMessage, "");
+    }
 }

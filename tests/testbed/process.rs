@@ -345,8 +345,18 @@ pub struct QuickTestRun {
 
 /// Runs the QtQuickTest suites in `qml/DIR` offscreen, with `bus_address` as the system bus.
 pub fn run_quick_tests(dir: &str, bus_address: &str) -> Result<QuickTestRun> {
+    run_quick_tests_with(dir, bus_address, &[])
+}
+
+/// [`run_quick_tests`] with extra environment variables (a session bus, for example).
+pub fn run_quick_tests_with(
+    dir: &str,
+    bus_address: &str,
+    env: &[(&str, &str)],
+) -> Result<QuickTestRun> {
     let output = Command::new(crate::binary("update-center-qmltest")?)
         .arg(crate::checkout().join("qml").join(dir))
+        .envs(env.iter().copied())
         .env("QT_QPA_PLATFORM", "offscreen")
         .env("QT_QUICK_BACKEND", "software")
         .env("LANG", "C.UTF-8")
