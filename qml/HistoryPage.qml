@@ -122,6 +122,8 @@ Kirigami.ScrollablePage {
                     }
                     QQC2.Label {
                         id: when
+                        // A date in the person's locale: data, not a message.
+                        readonly property bool fromData: true
                         text: new Date(row.modelData.time).toLocaleString(Qt.locale(L10n.locale), Locale.ShortFormat)
                         opacity: 0.7
                         Layout.fillWidth: true

@@ -116,6 +116,27 @@ Kirigami.ApplicationWindow {
     Timer {
         id: settleTimer
         interval: Kirigami.Units.humanMoment / 4
-        onTriggered: versionModel.reportSettled()
+        onTriggered: {
+            if (L10n.pseudo) {
+                root.reportTexts(root.contentItem);
+                if (root.globalDrawer) root.reportTexts(root.globalDrawer.contentItem);
+            }
+            versionModel.reportSettled();
+        }
+    }
+
+    // In the pseudo-locale, every visible text is printed once the window settled, so that a
+    // test can find text that did not come through Fluent.
+    function reportTexts(item) {
+        if (!item || !item.visible || item.fromData === true) return;
+        if (item.text !== undefined && typeof item.text === "string" && item.text !== "" && item.opacity > 0) {
+            console.info("update-center: text " + item.text);
+        }
+        if (item.placeholderText !== undefined && item.placeholderText !== "" && item.text === "") {
+            console.info("update-center: text " + item.placeholderText);
+        }
+        for (let i = 0; i < item.children.length; ++i) {
+            root.reportTexts(item.children[i]);
+        }
     }
 }

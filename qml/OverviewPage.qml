@@ -128,6 +128,7 @@ Kirigami.ScrollablePage {
             iconName: "update-low"
             heading: L10n.tr("available-title", { version: page.status.availableVersion })
             explanation: page.status.availableSummary
+            explanationIsData: true
             detail: L10n.tr("available-detail", {
                 size: Qt.locale(L10n.locale).formattedDataSize(page.status.availableBytes),
                 running: page.status.runningVersion

@@ -10,6 +10,8 @@ ColumnLayout {
     property string iconName
     property string heading
     property string explanation
+    // Whether the explanation is data (the distribution's release notes), not a message.
+    property bool explanationIsData: false
     property string detail
     // 0..1, or -1 for no progress bar.
     property real progress: -1
@@ -36,6 +38,7 @@ ColumnLayout {
         Layout.fillWidth: true
     }
     QQC2.Label {
+        readonly property bool fromData: card.explanationIsData
         visible: text !== ""
         text: card.explanation
         wrapMode: Text.Wrap

@@ -65,6 +65,8 @@ Kirigami.ScrollablePage {
                     model: release.modelData.description || []
                     QQC2.Label {
                         required property string modelData
+                        // The distribution's release notes: data, not a message.
+                        readonly property bool fromData: true
                         text: modelData
                         wrapMode: Text.Wrap
                         Layout.fillWidth: true

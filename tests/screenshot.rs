@@ -170,14 +170,16 @@ fn the_overview_shows_each_state_of_the_demo() {
         (&["--prepare", "check"][..], "card available"),
         (&["--prepare", "install"][..], "card restart"),
         (&["--prepare", "fallback"][..], "card uptodate"),
+        (&["--prepare", "downloading"][..], "card progress"),
+        (&["--prepare", "error"][..], "card uptodate"),
         (&[][..], "card uptodate"),
     ] {
         let run = screenshot(flags);
         assert!(run.stderr.contains(card), "{flags:?}: {}", run.stderr);
         let c = colours(&run.file);
         assert!(c.distinct > 20, "{flags:?}: blank");
-        if flags.contains(&"fallback") {
-            // The failed boot is said in red at the top.
+        if flags.contains(&"fallback") || flags.contains(&"error") {
+            // The failed boot, or the failed check, is said in red at the top.
             assert!(c.red > 200, "no failed-boot message ({} red pixels)", c.red);
         } else {
             assert!(c.red < 10, "{flags:?}: an error is shown");

@@ -75,7 +75,7 @@ fn parse_args() -> Result<Args> {
             "--legacy-conf" => args.legacy_conf = true,
             "--help" | "-h" => {
                 println!(
-                    "usage: update-center-demo [--screenshot FILE | --transcript] [--page overview|versions|history] [--prepare check|install|fallback] [--lang LOCALE] [--size WxH] [--no-helper] [--legacy-conf]"
+                    "usage: update-center-demo [--screenshot FILE | --transcript] [--page overview|versions|history] [--prepare check|downloading|install|fallback|error] [--lang LOCALE] [--size WxH] [--no-helper] [--legacy-conf]"
                 );
                 std::process::exit(0);
             }
@@ -126,7 +126,12 @@ fn run() -> Result<()> {
     )?;
     write_release_notes(&mirror_dir, system.booted.as_deref().unwrap_or_default())?;
     let server = HttpMirror::serve(&mirror_dir)?;
-    system.use_source(&server.url, false)?;
+    if args.prepare.as_deref() == Some("error") {
+        // Nothing listens on the discard port: the check fails as with a mirror that is down.
+        system.use_source("http://127.0.0.1:9/kde-linux/", false)?;
+    } else {
+        system.use_source(&server.url, false)?;
+    }
     // The release notes come from the same mirror.
     let transfer = root.join("usr/lib/sysupdate.d/50-root-x86-64-erofs.transfer");
     let text = std::fs::read_to_string(&transfer)?
@@ -139,21 +144,29 @@ fn run() -> Result<()> {
     let _polkit = Polkit::start(&bus, &rules_allowing(&[]))?;
     let mut helper = if args.no_helper {
         None
+    } else if args.prepare.as_deref() == Some("downloading") {
+        // Slow enough (the demo update is a few kB) that the download is still running when
+        // the window shows it.
+        let mut command = std::process::Command::new(testbed::binary("update-center-helper")?);
+        command.args(["--max-rate", "1024"]);
+        Some(Helper::start_with(command, &bus, &root, Some(Path::new("/efi")))?)
     } else {
         Some(Helper::start(&bus, &root, Some(Path::new("/efi")))?)
     };
     let cli_steps: &[&[&str]] = match args.prepare.as_deref() {
         None => &[],
-        Some("check") => &[&["check"]],
+        Some("check" | "downloading" | "error") => &[&["check"]],
         Some("install" | "fallback") => &[&["check"], &["update"]],
-        Some(other) => bail!("--prepare {other}: expected check, install or fallback"),
+        Some(other) => {
+            bail!("--prepare {other}: expected check, downloading, install, fallback or error")
+        }
     };
     for step in cli_steps {
         let output = std::process::Command::new(testbed::binary("update-center-cli")?)
             .args(*step)
             .env("DBUS_SYSTEM_BUS_ADDRESS", &bus.address)
             .output()?;
-        if !output.status.success() {
+        if !output.status.success() && args.prepare.as_deref() != Some("error") {
             bail!(
                 "preparing with `update-center-cli {}` failed: {}",
                 step.join(" "),
@@ -190,13 +203,48 @@ fn run() -> Result<()> {
         drop(helper.take());
         helper = Some(Helper::start(&bus, &root, Some(Path::new("/efi")))?);
     }
+    // A download in progress: started by the CLI, followed through its JSON events until bytes
+    // arrive; it goes on while the window shows it.
+    let download = if args.prepare.as_deref() == Some("downloading") {
+        Some(start_download(&bus)?)
+    } else {
+        None
+    };
     match (&args.screenshot, args.transcript) {
         (Some(file), _) => screenshot(&bus, file, &args),
         (None, true) => transcript(&bus, &system),
         (None, false) => interactive(&bus),
     }?;
+    if let Some(mut download) = download {
+        let _ = download.kill();
+        let _ = download.wait();
+    }
     drop(helper);
     Ok(())
+}
+
+/// Starts `update-center-cli update --json` and returns once it reported downloaded bytes.
+fn start_download(bus: &PrivateBus) -> Result<std::process::Child> {
+    use std::io::BufRead;
+    let mut child = std::process::Command::new(testbed::binary("update-center-cli")?)
+        .args(["update", "--json"])
+        .env("DBUS_SYSTEM_BUS_ADDRESS", &bus.address)
+        .stdout(std::process::Stdio::piped())
+        .spawn()?;
+    let stdout = child.stdout.take().context("no stdout")?;
+    let mut lines = std::io::BufReader::new(stdout).lines();
+    loop {
+        let Some(line) = lines.next() else {
+            bail!("the update ended before it downloaded anything");
+        };
+        let event: serde_json::Value = serde_json::from_str(&line?)?;
+        if event["event"] == "progress" && event["done_bytes"].as_u64().unwrap_or(0) > 0 {
+            break;
+        }
+    }
+    // Keep reading, so that the CLI never blocks on a full pipe.
+    std::thread::spawn(move || lines.for_each(drop));
+    Ok(child)
 }
 
 /// Renders under Xvfb and writes a PNG; fails on any QML warning or error.

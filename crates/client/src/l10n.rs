@@ -102,7 +102,8 @@ fn build_bundles() -> Vec<FluentBundle<FluentResource>> {
 /// come through Fluent, and which layout breaks with longer words.
 pub const PSEUDO_LOCALE: &str = "en-XA";
 
-fn pseudo_locale() -> bool {
+/// Whether the pseudo-locale is in use.
+pub fn pseudo_locale() -> bool {
     thread_local! {
         static PSEUDO: bool = requested_locales()
             .first()

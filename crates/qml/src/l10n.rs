@@ -21,6 +21,7 @@ pub mod qobject {
         #[qml_element]
         #[qml_singleton]
         #[qproperty(QString, locale)]
+        #[qproperty(bool, pseudo)]
         type L10n = super::L10nRust;
 
         /// The translated message `id` with `args` (a JavaScript object) filled in.
@@ -31,12 +32,14 @@ pub mod qobject {
 /// State behind the singleton.
 pub struct L10nRust {
     locale: QString,
+    pseudo: bool,
 }
 
 impl Default for L10nRust {
     fn default() -> Self {
         Self {
             locale: QString::from(&chosen_locale().to_string()),
+            pseudo: update_center_client::l10n::pseudo_locale(),
         }
     }
 }
