@@ -178,8 +178,15 @@ fn the_overview_shows_each_state_of_the_demo() {
         assert!(run.stderr.contains(card), "{flags:?}: {}", run.stderr);
         let c = colours(&run.file);
         assert!(c.distinct > 20, "{flags:?}: blank");
-        if flags.contains(&"fallback") || flags.contains(&"error") {
-            // The failed boot, or the failed check, is said in red at the top.
+        if flags.contains(&"error") {
+            // The failed check is said at the top, in Breeze's warning orange.
+            let orange = pixels(&run.file)
+                .iter()
+                .filter(|p| p[0] > 200 && (90..190).contains(&p[1]) && p[2] < 80)
+                .count();
+            assert!(orange > 100, "no message about the failed check ({orange} orange pixels)");
+        } else if flags.contains(&"fallback") {
+            // The failed boot is said in red at the top.
             assert!(c.red > 200, "no failed-boot message ({} red pixels)", c.red);
         } else {
             assert!(c.red < 10, "{flags:?}: an error is shown");
