@@ -53,3 +53,44 @@ fn the_manifest_asks_only_for_what_the_gui_needs() {
     );
     assert!(text.contains("cargo-sources.json"), "crates come vendored");
 }
+
+#[test]
+fn flatpak_builder_accepts_the_manifest() {
+    // cargo-sources.json is generated from Cargo.lock before a build (see the README); its
+    // last entry (the cargo configuration the generator writes) stands in for it here, so
+    // that flatpak-builder reads everything else.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let flatpak = dir.path().join("flatpak");
+    std::fs::create_dir_all(&flatpak).expect("mkdir");
+    let manifest = flatpak.join("org.kde.updatecenter.json");
+    std::fs::copy(
+        testbed::checkout().join("flatpak/org.kde.updatecenter.json"),
+        &manifest,
+    )
+    .expect("copy");
+    let sources = serde_json::json!([{
+        "type": "inline",
+        "contents": "[source.crates-io]\nreplace-with = \"vendored-sources\"\n",
+        "dest": "cargo",
+        "dest-filename": "config"
+    }]);
+    std::fs::write(flatpak.join("cargo-sources.json"), sources.to_string()).expect("sources");
+    let output = std::process::Command::new("flatpak-builder")
+        .arg("--show-manifest")
+        .arg(&manifest)
+        .output()
+        .expect("flatpak-builder (in the dev root)");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    assert!(!stderr.contains("WARNING"), "{stderr}");
+    let shown: serde_json::Value =
+        serde_json::from_slice(&output.stdout).expect("flatpak-builder printed JSON");
+    assert_eq!(shown["id"], "org.kde.updatecenter");
+    assert_eq!(shown["command"], "update-center");
+    assert!(
+        shown["finish-args"]
+            .to_string()
+            .contains("--system-talk-name=org.kde.UpdateCenter1"),
+        "{shown}"
+    );
+}
