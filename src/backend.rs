@@ -80,6 +80,9 @@ pub async fn request(request: Request) -> Result<(), String> {
     }
     let call = async {
         let p = center().await?;
+        if matches!(request, Request::Check | Request::Install(_)) {
+            update_center_qml::bus::hand_over_credentials(&p).await;
+        }
         let result = match request {
             Request::Restart => return Ok(()),
             Request::Check => p.check().await.map(drop),

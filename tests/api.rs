@@ -96,7 +96,7 @@ async fn install_until(
 #[tokio::test(flavor = "multi_thread")]
 async fn every_mutating_method_is_refused_to_a_denied_user_and_allowed_to_an_allowed_one() {
     let w = world(None);
-    let calls: [(&str, Vec<String>); 9] = [
+    let calls: [(&str, Vec<String>); 10] = [
         ("Check", vec![]),
         ("Install", vec!["string:".into()]),
         ("Install", vec![format!("string:{NEW}")]),
@@ -112,6 +112,10 @@ async fn every_mutating_method_is_refused_to_a_denied_user_and_allowed_to_an_all
             vec!["string:Health.TimeoutSec".into(), "string:5".into()],
         ),
         ("AcknowledgeFallback", vec![]),
+        (
+            "UseSourceCredentials",
+            vec!["string:ops".into(), "string:secret".into()],
+        ),
     ];
     let before = w.fingerprint();
     for (method, args) in &calls {
@@ -355,4 +359,61 @@ async fn refusals_and_jobs_reach_the_journal_with_fields() {
         "{record}"
     );
     assert!(record.contains("PRIORITY=6\n"), "{record}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_mirror_that_wants_credentials_opens_with_those_handed_over_and_nothing_keeps_them() {
+    const PASSWORD: &str = "PASSWORD-MARKER-api";
+    let w = world(None);
+    w.server.require_basic_auth("ops", PASSWORD);
+    let p = w.proxy().await;
+    p.set_setting("Updates.Source", &w.server.url)
+        .await
+        .expect("source");
+
+    // Without credentials the mirror answers 401, and the helper says what to do.
+    let job = p.check().await.expect("check");
+    let (ok, _, message) = finished(&p, job.as_str()).await;
+    assert!(!ok);
+    assert!(message.contains("HTTP 401"), "{message}");
+    assert!(message.contains("user name and password"), "{message}");
+
+    // Wrong ones are refused the same way.
+    p.use_source_credentials("ops", "wrong").await.expect("hand over");
+    let job = p.check().await.expect("check");
+    assert!(!finished(&p, job.as_str()).await.0);
+
+    // The right ones open it: check and install.
+    p.use_source_credentials("ops", PASSWORD)
+        .await
+        .expect("hand over");
+    let job = p.check().await.expect("check");
+    let (ok, _, message) = finished(&p, job.as_str()).await;
+    assert!(ok, "{message}");
+    assert_eq!(p.available_update().await.expect("offer").version, NEW);
+    let job = p.install("").await.expect("install");
+    let (ok, _, message) = finished(&p, job.as_str()).await;
+    assert!(ok, "{message}");
+
+    // Malformed ones are refused.
+    assert!(p.use_source_credentials("a:b", "x").await.is_err());
+
+    // The password is in no file of the system and not in the helper's log.
+    let log = w.helper.as_ref().map(|h| h.log.text()).unwrap_or_default();
+    assert!(!log.contains(PASSWORD), "the helper logged the password");
+    let mut stack = vec![w.system.root.clone()];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).expect("read_dir").flatten() {
+            let path = entry.path();
+            if path.is_dir() && !path.is_symlink() {
+                stack.push(path);
+            } else if let Ok(bytes) = std::fs::read(&path) {
+                assert!(
+                    !bytes.windows(PASSWORD.len()).any(|w| w == PASSWORD.as_bytes()),
+                    "the password is in {}",
+                    path.display()
+                );
+            }
+        }
+    }
 }

@@ -146,6 +146,8 @@ pub struct HttpMirror {
     faults: Faults,
     /// Range requests seen, as (file name, first byte).
     pub ranges: Arc<Mutex<Vec<(String, u64)>>>,
+    /// The `Authorization` header every request must carry, when set.
+    auth: Arc<Mutex<Option<String>>>,
 }
 
 impl HttpMirror {
@@ -156,9 +158,11 @@ impl HttpMirror {
         let stop = Arc::new(AtomicBool::new(false));
         let faults: Faults = Arc::default();
         let ranges: Arc<Mutex<Vec<(String, u64)>>> = Arc::default();
+        let auth: Arc<Mutex<Option<String>>> = Arc::default();
         let served = dir.to_path_buf();
         let dir = dir.to_path_buf();
         let (flag, shared_faults, shared_ranges) = (stop.clone(), faults.clone(), ranges.clone());
+        let shared_auth = auth.clone();
         std::thread::spawn(move || {
             for stream in listener.incoming() {
                 if flag.load(Ordering::SeqCst) {
@@ -167,8 +171,9 @@ impl HttpMirror {
                 let Ok(stream) = stream else { continue };
                 let (dir, faults, ranges) =
                     (dir.clone(), shared_faults.clone(), shared_ranges.clone());
+                let auth = shared_auth.lock().ok().and_then(|a| a.clone());
                 std::thread::spawn(move || {
-                    let _ = handle(stream, &dir, &faults, &ranges);
+                    let _ = handle(stream, &dir, &faults, &ranges, auth.as_deref());
                 });
             }
         });
@@ -179,7 +184,17 @@ impl HttpMirror {
             port,
             faults,
             ranges,
+            auth,
         })
+    }
+
+    /// From now on, answers 401 to every request without HTTP Basic credentials `user:password`.
+    pub fn require_basic_auth(&self, user: &str, password: &str) {
+        use base64::Engine;
+        let token = base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"));
+        if let Ok(mut auth) = self.auth.lock() {
+            *auth = Some(format!("Basic {token}"));
+        }
     }
 
     /// Makes the mirror misbehave for `name` from now on.
@@ -210,15 +225,22 @@ fn handle(
     dir: &Path,
     faults: &Faults,
     ranges: &Mutex<Vec<(String, u64)>>,
+    auth: Option<&str>,
 ) -> std::io::Result<()> {
     let mut reader = BufReader::new(stream.try_clone()?);
     let mut request_line = String::new();
     reader.read_line(&mut request_line)?;
     let mut range_start: Option<u64> = None;
+    let mut authorization: Option<String> = None;
     loop {
         let mut header = String::new();
         if reader.read_line(&mut header)? == 0 || header == "\r\n" || header == "\n" {
             break;
+        }
+        if let Some((key, value)) = header.split_once(':')
+            && key.eq_ignore_ascii_case("authorization")
+        {
+            authorization = Some(value.trim().to_string());
         }
         if let Some(value) = header.to_ascii_lowercase().strip_prefix("range: bytes=") {
             range_start = value.trim().trim_end_matches('-').parse().ok();
@@ -247,6 +269,12 @@ fn handle(
             "HTTP/1.1 {status}\r\nContent-Length: {length}\r\n{extra}Content-Type: application/octet-stream\r\nConnection: close\r\n\r\n"
         )
     };
+    if let Some(wanted) = auth
+        && authorization.as_deref() != Some(wanted)
+    {
+        header(&mut out, "401 Unauthorized", 0, "WWW-Authenticate: Basic realm=\"mirror\"\r\n")?;
+        return Ok(());
+    }
     match (method, length, fault) {
         (_, _, Some(Fault::Status(code))) => header(&mut out, &format!("{code} Injected"), 0, "")?,
         (_, _, Some(Fault::Stall)) => {

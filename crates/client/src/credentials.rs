@@ -96,6 +96,16 @@ pub fn forget_for(mirror: &str) -> Result<(), CredentialsError> {
     }
 }
 
+/// The credentials stored for the mirror in `Updates.Source` of `settings` (the helper's
+/// `GetSettings`), when it is a mirror and some are stored. Blocks on the bus.
+pub fn for_settings(settings: &std::collections::HashMap<String, String>) -> Option<Credentials> {
+    let source = settings.get("Updates.Source")?;
+    if !source.starts_with("http") {
+        return None;
+    }
+    load_for(source).ok().flatten()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

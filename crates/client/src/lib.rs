@@ -83,6 +83,9 @@ pub trait UpdateCenter {
     /// Clears the automatic-fallback flag.
     fn acknowledge_fallback(&self) -> Result<(), Error>;
 
+    /// Hands over the credentials for the mirror in `Updates.Source` (memory only).
+    fn use_source_credentials(&self, user: &str, password: &str) -> Result<(), Error>;
+
     /// Sent whenever installed versions, boot choices or pins change.
     #[zbus(signal)]
     fn versions_changed(&self) -> zbus::Result<()>;

@@ -55,7 +55,10 @@ pub enum FetchError {
         reason: String,
     },
     /// The mirror answered with an HTTP error.
-    #[error("{url} answered HTTP {status}")]
+    #[error("{url} answered HTTP {status}{}", match status {
+        401 | 403 => ": the mirror wants a user name and password; set them in Update Center's settings (they stay in your keyring)",
+        _ => "",
+    })]
     Status {
         /// The URL.
         url: String,
@@ -113,6 +116,9 @@ pub struct Fetcher {
     agent: ureq::Agent,
     payload_agent: ureq::Agent,
     max_rate: Option<u64>,
+    /// HTTP Basic credentials for the URLs under a prefix (the mirror the administrator set):
+    /// (prefix, `Authorization` header value). Held in memory only; `Debug` is not derived.
+    credentials: Option<(String, String)>,
 }
 
 /// A payload download may take this long in all (a slow link and a multi-GB image).
@@ -180,6 +186,29 @@ impl Fetcher {
             agent,
             payload_agent,
             max_rate: None,
+            credentials: None,
+        }
+    }
+
+    /// Sends HTTP Basic credentials with every request under `prefix` (an `https://` or
+    /// `http://` mirror URL) and to nothing else.
+    pub fn with_credentials(mut self, prefix: &str, user: &str, password: &str) -> Self {
+        use base64::Engine;
+        if prefix.starts_with("https://") || prefix.starts_with("http://") {
+            let token =
+                base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"));
+            self.credentials = Some((prefix.to_string(), format!("Basic {token}")));
+        }
+        self
+    }
+
+    /// `request` with the credentials when `url` is under their prefix.
+    fn authorized<B>(&self, url: &str, request: ureq::RequestBuilder<B>) -> ureq::RequestBuilder<B> {
+        match &self.credentials {
+            Some((prefix, value)) if url.starts_with(prefix.as_str()) => {
+                request.header("Authorization", value.as_str())
+            }
+            _ => request,
         }
     }
 
@@ -203,7 +232,10 @@ impl Fetcher {
             url: url.to_string(),
             reason: e.to_string(),
         };
-        let mut response = self.agent.get(url).call().map_err(unreachable)?;
+        let mut response = self
+            .authorized(url, self.agent.get(url))
+            .call()
+            .map_err(unreachable)?;
         let status = response.status().as_u16();
         if status == 404 || status == 410 {
             return Ok(None);
@@ -365,7 +397,7 @@ impl Fetcher {
         };
         let mut reader: Box<dyn Read> = match location {
             Location::Http(_) => {
-                let mut request = self.payload_agent.get(url);
+                let mut request = self.authorized(url, self.payload_agent.get(url));
                 if offset > 0 {
                     request = request.header("Range", &format!("bytes={offset}-"));
                 }
@@ -451,8 +483,7 @@ impl Fetcher {
         match location {
             Location::Http(_) => {
                 let response =
-                    self.agent
-                        .head(&url)
+                    self.authorized(&url, self.agent.head(&url))
                         .call()
                         .map_err(|e| FetchError::Unreachable {
                             url: url.clone(),
@@ -506,8 +537,7 @@ impl Fetcher {
                     reason: e.to_string(),
                 };
                 let response = self
-                    .agent
-                    .get(&url)
+                    .authorized(&url, self.agent.get(&url))
                     .header("Range", &format!("bytes={start}-"))
                     .call()
                     .map_err(unreachable)?;

@@ -97,6 +97,9 @@ struct Shared {
     last_error: Mutex<String>,
     next_job: AtomicU64,
     activity: Mutex<Instant>,
+    /// HTTP Basic credentials for the mirror in `Updates.Source`, handed over by a client from
+    /// the person's keyring: in memory only, gone when the helper exits, never logged.
+    source_credentials: Mutex<Option<(String, String)>>,
 }
 
 /// The main object.
@@ -245,8 +248,18 @@ impl Shared {
             update_center_engine::fetch::CONNECT_TIMEOUT_SECS,
         ));
         let settings = update_center_engine::settings::load(&self.options.layout.root).ok();
-        let rate = settings.and_then(|s| s.max_rate).or(self.options.max_rate);
-        update_center_engine::fetch::Fetcher::with_timeouts(connect, request).with_max_rate(rate)
+        let rate = settings
+            .as_ref()
+            .and_then(|s| s.max_rate)
+            .or(self.options.max_rate);
+        let mut fetcher =
+            update_center_engine::fetch::Fetcher::with_timeouts(connect, request).with_max_rate(rate);
+        if let Some(source) = settings.and_then(|s| s.source)
+            && let Some((user, password)) = lock(&self.source_credentials).as_ref()
+        {
+            fetcher = fetcher.with_credentials(&source, user, password);
+        }
+        fetcher
     }
 
     /// The state property, from the job, the last error and the boot choice.
@@ -1227,6 +1240,28 @@ impl UpdateCenter {
     #[zbus(signal)]
     async fn settings_changed(emitter: &SignalEmitter<'_>) -> zbus::Result<()>;
 
+    /// Hands over the user name and password for the mirror in `Updates.Source` (from the
+    /// person's keyring). Kept in memory until the helper exits; an empty user forgets them.
+    async fn use_source_credentials(
+        &self,
+        #[zbus(header)] header: zbus::message::Header<'_>,
+        #[zbus(connection)] connection: &zbus::Connection,
+        user: &str,
+        password: &str,
+    ) -> Result<(), Error> {
+        if user.len() > 256 || password.len() > 1024 || user.contains([':', '\n', '\r']) {
+            return Err(Error::InvalidArgument(
+                "a user name has no colon or line break and at most 256 bytes; a password at most 1024 bytes"
+                    .into(),
+            ));
+        }
+        // The same as checking: the credentials only open the mirror the administrator chose.
+        self.authorize(connection, &header, action::CHECK).await?;
+        *lock(&self.shared.source_credentials) =
+            (!user.is_empty()).then(|| (user.to_string(), password.to_string()));
+        Ok(())
+    }
+
     /// Clears the automatic-fallback flag.
     async fn acknowledge_fallback(
         &self,
@@ -1390,6 +1425,7 @@ pub async fn serve(options: Options) -> Result<()> {
         last_error: Mutex::new(notice),
         next_job: AtomicU64::new(0),
         activity: Mutex::new(Instant::now()),
+        source_credentials: Mutex::new(None),
     });
     let _connection = zbus::connection::Builder::system()
         .context("cannot find the system bus")?

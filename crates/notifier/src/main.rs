@@ -343,7 +343,22 @@ async fn choose(choice: Choice, center: &update_center_client::UpdateCenterProxy
     let result = match choice {
         Choice::Open => update_center_client::launch::open_application(&[])
             .map_err(|e| format!("cannot start update-center: {e}")),
-        Choice::Check => center.check().await.map(drop).map_err(|e| update_center_client::describe_call_error(&e)),
+        Choice::Check => {
+            // The mirror's credentials, from the person's keyring, for this check (memory only).
+            if let Ok(settings) = center.get_settings().await
+                && let Ok(Some(c)) = tokio::task::spawn_blocking(move || {
+                    update_center_client::credentials::for_settings(&settings)
+                })
+                .await
+            {
+                let _ = center.use_source_credentials(&c.user, &c.password).await;
+            }
+            center
+                .check()
+                .await
+                .map(drop)
+                .map_err(|e| update_center_client::describe_call_error(&e))
+        }
         Choice::Restart => update_center_client::launch::restart_prompt().await,
         Choice::Pause => {
             let until = (chrono::Utc::now() + chrono::Duration::days(1))
