@@ -136,4 +136,3 @@ pub async fn changelog() -> Result<String, String> {
     })
     .await
 }
-

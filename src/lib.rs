@@ -69,4 +69,3 @@ fn claim_window_name() {
         }
     });
 }
-

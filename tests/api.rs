@@ -379,7 +379,9 @@ async fn a_mirror_that_wants_credentials_opens_with_those_handed_over_and_nothin
     assert!(message.contains("user name and password"), "{message}");
 
     // Wrong ones are refused the same way.
-    p.use_source_credentials("ops", "wrong").await.expect("hand over");
+    p.use_source_credentials("ops", "wrong")
+        .await
+        .expect("hand over");
     let job = p.check().await.expect("check");
     assert!(!finished(&p, job.as_str()).await.0);
 
@@ -409,7 +411,9 @@ async fn a_mirror_that_wants_credentials_opens_with_those_handed_over_and_nothin
                 stack.push(path);
             } else if let Ok(bytes) = std::fs::read(&path) {
                 assert!(
-                    !bytes.windows(PASSWORD.len()).any(|w| w == PASSWORD.as_bytes()),
+                    !bytes
+                        .windows(PASSWORD.len())
+                        .any(|w| w == PASSWORD.as_bytes()),
                     "the password is in {}",
                     path.display()
                 );

@@ -133,13 +133,19 @@ fn the_timer_check_follows_the_automatic_settings() {
     set("Updates.PausedUntil", "");
     let (code, out, err) = cli(&w.bus, &["check", "--automatic"]);
     assert_eq!(code, 0, "{err}");
-    assert!(out.contains(&format!("Version {NEW} is available")), "{out}");
+    assert!(
+        out.contains(&format!("Version {NEW} is available")),
+        "{out}"
+    );
     assert!(!out.contains("is installed"), "only checked: {out}");
 
     set("Updates.AutomaticDownload", "yes");
     let (code, out, err) = cli(&w.bus, &["check", "--automatic"]);
     assert_eq!(code, 0, "{err}");
-    assert!(out.contains(&format!("Version {NEW} is installed")), "{out}");
+    assert!(
+        out.contains(&format!("Version {NEW} is installed")),
+        "{out}"
+    );
     let (_, out, _) = cli(&w.bus, &["status"]);
     assert!(out.contains(&format!("Boots next:   {NEW}")), "{out}");
     assert!(testbed::invariants::broken(&w.system.root).is_empty());

@@ -15,7 +15,9 @@ fn files_containing(dir: &std::path::Path, needle: &str) -> Vec<String> {
     };
     for entry in entries.flatten() {
         let path = entry.path();
-        let Ok(kind) = entry.file_type() else { continue };
+        let Ok(kind) = entry.file_type() else {
+            continue;
+        };
         if kind.is_dir() {
             found.extend(files_containing(&path, needle));
         } else if kind.is_file()
@@ -61,7 +63,10 @@ fn the_gui_checks_installs_rolls_back_and_shows_the_history() {
     // plain text in the keyring's own files (gnome-keyring encrypts them).
     assert!(!run.text.contains(MARKER), "the GUI printed the password");
     let helper_log = w.helper.as_ref().map(|h| h.log.text()).unwrap_or_default();
-    assert!(!helper_log.contains(MARKER), "the helper logged the password");
+    assert!(
+        !helper_log.contains(MARKER),
+        "the helper logged the password"
+    );
     for dir in [w.system.root.as_path(), home.path(), secrets.home()] {
         let found = files_containing(dir, MARKER);
         assert!(found.is_empty(), "the password is in {found:?}");

@@ -178,18 +178,30 @@ const KIRIGAMI_OWN: [&str; 2] = ["Close Sidebar", "Open Sidebar"];
 #[test]
 fn in_the_pseudo_locale_every_visible_text_is_marked() {
     for page in ["overview", "whatsnew", "versions", "history", "settings"] {
-        let output = std::process::Command::new(testbed::binary("update-center-demo").expect("demo"))
-            .args(["--lang", "en_XA", "--prepare", "check", "--page", page, "--screenshot"])
-            .arg(std::env::temp_dir().join(format!("update-center-pseudo-{page}.png")))
-            .output()
-            .expect("run the demo");
+        let output =
+            std::process::Command::new(testbed::binary("update-center-demo").expect("demo"))
+                .args([
+                    "--lang",
+                    "en_XA",
+                    "--prepare",
+                    "check",
+                    "--page",
+                    page,
+                    "--screenshot",
+                ])
+                .arg(std::env::temp_dir().join(format!("update-center-pseudo-{page}.png")))
+                .output()
+                .expect("run the demo");
         let log = String::from_utf8_lossy(&output.stderr);
         assert!(output.status.success(), "{page}: {log}");
         let texts: Vec<&str> = log
             .lines()
             .filter_map(|l| l.split_once("update-center: text ").map(|(_, t)| t))
             .collect();
-        assert!(texts.len() > 5, "{page}: the window reported no texts:\n{log}");
+        assert!(
+            texts.len() > 5,
+            "{page}: the window reported no texts:\n{log}"
+        );
         let unmarked: Vec<&&str> = texts
             .iter()
             .filter(|t| t.chars().any(char::is_alphabetic))

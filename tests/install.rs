@@ -29,7 +29,10 @@ fn install_lays_out_a_valid_tree() {
             0o755,
         ),
         ("usr/lib/systemd/user/update-center-notifier.service", 0o644),
-        ("etc/xdg/autostart/org.kde.updatecenter.notifier.desktop", 0o644),
+        (
+            "etc/xdg/autostart/org.kde.updatecenter.notifier.desktop",
+            0o644,
+        ),
         ("usr/share/applications/org.kde.updatecenter.desktop", 0o644),
         (
             "usr/share/metainfo/org.kde.updatecenter.metainfo.xml",

@@ -20,12 +20,21 @@ fn plugin_dir() -> tempfile::TempDir {
     let built = testbed::binary("update-center")
         .expect("target dir")
         .with_file_name("libkcm_updatecenter.so");
-    std::fs::copy(&built, kcms.join("kcm_updatecenter.so"))
-        .unwrap_or_else(|e| panic!("{}: {e} (build it with `cargo build -p update-center-kcm`)", built.display()));
+    std::fs::copy(&built, kcms.join("kcm_updatecenter.so")).unwrap_or_else(|e| {
+        panic!(
+            "{}: {e} (build it with `cargo build -p update-center-kcm`)",
+            built.display()
+        )
+    });
     dir
 }
 
-fn kcmshell(x: &Xvfb, plugins: &std::path::Path, system: &PrivateBus, session: &PrivateBus) -> (Child, Log) {
+fn kcmshell(
+    x: &Xvfb,
+    plugins: &std::path::Path,
+    system: &PrivateBus,
+    session: &PrivateBus,
+) -> (Child, Log) {
     let mut child = Command::new("kcmshell6")
         .arg("kcm_updatecenter")
         .env("DISPLAY", &x.display)
@@ -67,7 +76,14 @@ fn xdotool(x: &Xvfb, args: &[&str]) {
 /// from the window's bottom-right corner (Xvfb, no window manager, fixed fonts).
 fn click_apply(x: &Xvfb) {
     let output = Command::new("xdotool")
-        .args(["search", "--onlyvisible", "--name", "Update Center", "getwindowgeometry", "--shell"])
+        .args([
+            "search",
+            "--onlyvisible",
+            "--name",
+            "Update Center",
+            "getwindowgeometry",
+            "--shell",
+        ])
         .env("DISPLAY", &x.display)
         .output()
         .expect("xdotool");
@@ -80,7 +96,10 @@ fn click_apply(x: &Xvfb) {
     };
     let (left, top, width, height) = (value("X"), value("Y"), value("WIDTH"), value("HEIGHT"));
     let (px, py) = (left + width - 59, top + height - 31);
-    xdotool(x, &["mousemove", &px.to_string(), &py.to_string(), "click", "1"]);
+    xdotool(
+        x,
+        &["mousemove", &px.to_string(), &py.to_string(), "click", "1"],
+    );
 }
 
 #[test]
@@ -91,34 +110,90 @@ fn a_setting_changed_in_system_settings_reaches_the_helper_and_survives_a_reload
     let plugins = plugin_dir();
 
     let (mut shell, log) = kcmshell(&x, plugins.path(), &w.bus, &session);
-    assert!(log.wait_for("update-center-kcm: loaded", WAIT), "the module never loaded:\n{}", log.text());
-    assert!(log.text().contains("\"Updates.AutomaticCheck\":\"yes\""), "{}", log.text());
+    assert!(
+        log.wait_for("update-center-kcm: loaded", WAIT),
+        "the module never loaded:\n{}",
+        log.text()
+    );
+    assert!(
+        log.text().contains("\"Updates.AutomaticCheck\":\"yes\""),
+        "{}",
+        log.text()
+    );
     let shots = std::env::temp_dir().join("update-center-screenshots");
     std::fs::create_dir_all(&shots).expect("mkdir");
 
     // The keyboard: focus the window, Tab to "Check for updates every day", Space; then a click
     // on System Settings' Apply button.
-    xdotool(&x, &["search", "--sync", "--onlyvisible", "--name", "Update Center", "windowfocus", "--sync"]);
+    xdotool(
+        &x,
+        &[
+            "search",
+            "--sync",
+            "--onlyvisible",
+            "--name",
+            "Update Center",
+            "windowfocus",
+            "--sync",
+        ],
+    );
     xdotool(&x, &["key", "Tab", "space"]);
-    x.screenshot(&shots.join("kcm-changed.png")).expect("screenshot");
+    x.screenshot(&shots.join("kcm-changed.png"))
+        .expect("screenshot");
     click_apply(&x);
-    assert!(log.wait_for("update-center-kcm: saved", WAIT), "Apply did nothing:\n{}", log.text());
-    assert!(log.text().contains("update-center-kcm: saved ok"), "{}", log.text());
-    assert!(qml_problems(&log.lines()).is_empty(), "{:?}", qml_problems(&log.lines()));
+    assert!(
+        log.wait_for("update-center-kcm: saved", WAIT),
+        "Apply did nothing:\n{}",
+        log.text()
+    );
+    assert!(
+        log.text().contains("update-center-kcm: saved ok"),
+        "{}",
+        log.text()
+    );
+    assert!(
+        qml_problems(&log.lines()).is_empty(),
+        "{:?}",
+        qml_problems(&log.lines())
+    );
     let _ = shell.kill();
     let _ = shell.wait();
 
     let settings = tokio::runtime::Runtime::new()
         .expect("runtime")
         .block_on(async { w.proxy().await.get_settings().await.expect("settings") });
-    assert_eq!(settings["Updates.AutomaticCheck"], "no", "Apply saved it through the helper");
+    assert_eq!(
+        settings["Updates.AutomaticCheck"], "no",
+        "Apply saved it through the helper"
+    );
 
     // Opened again, the module shows what the helper has.
     let (mut again, log) = kcmshell(&x, plugins.path(), &w.bus, &session);
-    assert!(log.wait_for("update-center-kcm: loaded", WAIT), "{}", log.text());
-    assert!(log.text().contains("\"Updates.AutomaticCheck\":\"no\""), "{}", log.text());
-    assert!(log.wait_for("update-center-kcm: shown", WAIT), "{}", log.text());
-    xdotool(&x, &["search", "--sync", "--onlyvisible", "--name", "Update Center"]);
+    assert!(
+        log.wait_for("update-center-kcm: loaded", WAIT),
+        "{}",
+        log.text()
+    );
+    assert!(
+        log.text().contains("\"Updates.AutomaticCheck\":\"no\""),
+        "{}",
+        log.text()
+    );
+    assert!(
+        log.wait_for("update-center-kcm: shown", WAIT),
+        "{}",
+        log.text()
+    );
+    xdotool(
+        &x,
+        &[
+            "search",
+            "--sync",
+            "--onlyvisible",
+            "--name",
+            "Update Center",
+        ],
+    );
     // The scene is rendered; the widget window shows it a moment later (X has no "painted"
     // event to wait for): look again until the screen is no longer black, for at most 10 s.
     let shot = shots.join("kcm.png");
@@ -130,15 +205,25 @@ fn a_setting_changed_in_system_settings_reaches_the_helper_and_survives_a_reload
             .args(["-colorspace", "gray", "-format", "%[fx:mean]", "info:"])
             .output()
             .expect("convert");
-        mean = String::from_utf8_lossy(&out.stdout).trim().parse().expect("mean");
+        mean = String::from_utf8_lossy(&out.stdout)
+            .trim()
+            .parse()
+            .expect("mean");
         if mean > 0.2 {
             break;
         }
         std::thread::sleep(Duration::from_millis(100));
     }
-    assert!(mean > 0.2, "the screenshot stayed dark ({mean}): the module was not drawn");
+    assert!(
+        mean > 0.2,
+        "the screenshot stayed dark ({mean}): the module was not drawn"
+    );
     eprintln!("screenshots: {}", shots.display());
-    assert!(qml_problems(&log.lines()).is_empty(), "{:?}", qml_problems(&log.lines()));
+    assert!(
+        qml_problems(&log.lines()).is_empty(),
+        "{:?}",
+        qml_problems(&log.lines())
+    );
     let _ = again.kill();
     let _ = again.wait();
 }

@@ -141,13 +141,29 @@ async fn desktop() -> Desktop {
     let state = tempfile::tempdir().expect("tempdir");
     // The GUI's stand-in writes its arguments into a FIFO the test reads: no polling.
     let fifo = state.path().join("gui-started");
-    assert!(Command::new("mkfifo").arg(&fifo).status().expect("mkfifo").success());
+    assert!(
+        Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .expect("mkfifo")
+            .success()
+    );
     let script = state.path().join("gui");
-    std::fs::write(&script, format!("#!/bin/sh\necho \"started $*\" > {}\n", fifo.display()))
-        .expect("script");
+    std::fs::write(
+        &script,
+        format!("#!/bin/sh\necho \"started $*\" > {}\n", fifo.display()),
+    )
+    .expect("script");
     use std::os::unix::fs::PermissionsExt;
     std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).expect("chmod");
-    Desktop { session, connection, watcher, server, state, fifo }
+    Desktop {
+        session,
+        connection,
+        watcher,
+        server,
+        state,
+        fifo,
+    }
 }
 
 fn start_notifier(desktop: &Desktop, system: &PrivateBus, settle: u32) -> Child {
@@ -161,6 +177,13 @@ fn start_notifier(desktop: &Desktop, system: &PrivateBus, settle: u32) -> Child 
         .spawn()
         .expect("start the notifier")
 }
+
+/// A dbusmenu layout node: (id, properties, children).
+type MenuNode = (
+    i32,
+    std::collections::HashMap<String, zbus::zvariant::OwnedValue>,
+    Vec<zbus::zvariant::OwnedValue>,
+);
 
 /// The tray item as the host sees it.
 #[derive(Debug, Default)]
@@ -177,7 +200,9 @@ async fn registered_item(desktop: &Desktop) -> String {
         if let Some(name) = desktop.watcher.items.lock().expect("lock").first().cloned() {
             return name;
         }
-        tokio::time::timeout(WAIT, notified).await.expect("the notifier registers its item");
+        tokio::time::timeout(WAIT, notified)
+            .await
+            .expect("the notifier registers its item");
     }
 }
 
@@ -200,34 +225,42 @@ async fn read_item(connection: &zbus::Connection, service: &str) -> Item {
     let tooltip = all
         .get("ToolTip")
         .and_then(|v| {
-            <(String, Vec<(i32, i32, Vec<u8>)>, String, String)>::try_from(v.try_clone().expect("clone")).ok()
+            <(String, Vec<(i32, i32, Vec<u8>)>, String, String)>::try_from(
+                v.try_clone().expect("clone"),
+            )
+            .ok()
         })
         .map(|t| t.3)
         .unwrap_or_default();
-    let (_, (_, _, children)): (u32, (i32, std::collections::HashMap<String, zbus::zvariant::OwnedValue>, Vec<zbus::zvariant::OwnedValue>)) =
-        connection
-            .call_method(
-                Some(service),
-                "/MenuBar",
-                Some("com.canonical.dbusmenu"),
-                "GetLayout",
-                &(0i32, -1i32, Vec::<String>::new()),
-            )
-            .await
-            .expect("menu layout")
-            .body()
-            .deserialize()
-            .expect("layout");
+    let (_, (_, _, children)): (u32, MenuNode) = connection
+        .call_method(
+            Some(service),
+            "/MenuBar",
+            Some("com.canonical.dbusmenu"),
+            "GetLayout",
+            &(0i32, -1i32, Vec::<String>::new()),
+        )
+        .await
+        .expect("menu layout")
+        .body()
+        .deserialize()
+        .expect("layout");
     let menu = children
         .into_iter()
         .filter_map(|child| {
-            let (id, props, _): (i32, std::collections::HashMap<String, zbus::zvariant::OwnedValue>, Vec<zbus::zvariant::OwnedValue>) =
-                zbus::zvariant::Value::from(child).try_into().ok()?;
-            let label = props.get("label").and_then(|v| String::try_from(v.try_clone().ok()?).ok())?;
+            let (id, props, _): MenuNode = zbus::zvariant::Value::from(child).try_into().ok()?;
+            let label = props
+                .get("label")
+                .and_then(|v| String::try_from(v.try_clone().ok()?).ok())?;
             Some(format!("{id}:{label}"))
         })
         .collect();
-    Item { status: text("Status"), icon: text("IconName"), tooltip, menu }
+    Item {
+        status: text("Status"),
+        icon: text("IconName"),
+        tooltip,
+        menu,
+    }
 }
 
 /// Waits, woken by the item's own signals, until `wanted` holds.
@@ -271,7 +304,11 @@ async fn notifications_until(desktop: &Desktop, count: usize) -> Vec<Received> {
 
 fn click(menu: &[String], label: &str) -> i32 {
     menu.iter()
-        .find_map(|m| m.split_once(':').filter(|(_, l)| *l == label).map(|(id, _)| id.parse().expect("id")))
+        .find_map(|m| {
+            m.split_once(':')
+                .filter(|(_, l)| *l == label)
+                .map(|(id, _)| id.parse().expect("id"))
+        })
         .unwrap_or_else(|| panic!("no menu item {label} in {menu:?}"))
 }
 
@@ -284,13 +321,38 @@ async fn the_tray_follows_the_helper_and_notifies_once_per_situation() {
     let c = &desktop.connection;
 
     let item = item_until(c, &service, "passive", |i| i.status == "Passive").await;
-    assert!(item.menu.iter().any(|m| m.ends_with(":Check for Updates")), "{item:?}");
-    assert!(!item.menu.iter().any(|m| m.ends_with(":Restart to Finish the Update")));
+    assert!(
+        item.menu.iter().any(|m| m.ends_with(":Check for Updates")),
+        "{item:?}"
+    );
+    assert!(
+        !item
+            .menu
+            .iter()
+            .any(|m| m.ends_with(":Restart to Finish the Update"))
+    );
 
     // Check now, from the tray menu: the helper finds NEW.
-    desktop.connection.call_method(Some(service.as_str()), "/MenuBar", Some("com.canonical.dbusmenu"), "Event",
-        &(click(&item.menu, "Check for Updates"), "clicked", zbus::zvariant::Value::from(0i32), 0u32)).await.expect("click");
-    let item = item_until(c, &service, "the update", |i| i.status == "Active" && i.tooltip.contains(NEW)).await;
+    desktop
+        .connection
+        .call_method(
+            Some(service.as_str()),
+            "/MenuBar",
+            Some("com.canonical.dbusmenu"),
+            "Event",
+            &(
+                click(&item.menu, "Check for Updates"),
+                "clicked",
+                zbus::zvariant::Value::from(0i32),
+                0u32,
+            ),
+        )
+        .await
+        .expect("click");
+    let item = item_until(c, &service, "the update", |i| {
+        i.status == "Active" && i.tooltip.contains(NEW)
+    })
+    .await;
     assert_eq!(item.icon, "update-low");
     let got = notifications_until(&desktop, 1).await;
     assert_eq!(got[0].summary, "System update available");
@@ -301,13 +363,18 @@ async fn the_tray_follows_the_helper_and_notifies_once_per_situation() {
     let fifo = desktop.fifo.clone();
     let reader = tokio::task::spawn_blocking(move || std::fs::read_to_string(fifo));
     TestNotificationServer::action_invoked(
-        &zbus::object_server::SignalEmitter::new(c, "/org/freedesktop/Notifications").expect("emitter"),
+        &zbus::object_server::SignalEmitter::new(c, "/org/freedesktop/Notifications")
+            .expect("emitter"),
         got[0].id,
         "view",
     )
     .await
     .expect("invoke");
-    let line = tokio::time::timeout(WAIT, reader).await.expect("the GUI starts").expect("join").expect("read");
+    let line = tokio::time::timeout(WAIT, reader)
+        .await
+        .expect("the GUI starts")
+        .expect("join")
+        .expect("read");
     assert_eq!(line.trim(), "started", "the command the notifier ran");
 
     // Install: the tray follows to "restart due" and offers the restart.
@@ -316,32 +383,73 @@ async fn the_tray_follows_the_helper_and_notifies_once_per_situation() {
     let item = item_until(c, &service, "restart due", |i| i.icon == "system-reboot").await;
     assert_eq!(item.status, "Active");
     assert!(item.tooltip.contains(NEW), "{item:?}");
-    assert!(item.menu.iter().any(|m| m.ends_with(":Restart to Finish the Update")), "{item:?}");
+    assert!(
+        item.menu
+            .iter()
+            .any(|m| m.ends_with(":Restart to Finish the Update")),
+        "{item:?}"
+    );
     let got = notifications_until(&desktop, 2).await;
     assert_eq!(got[1].summary, "Restart to finish the update");
-    assert_eq!(got[1].actions, ["restart", "Restart Now", "view", "View Updates"]);
+    assert_eq!(
+        got[1].actions,
+        ["restart", "Restart Now", "view", "View Updates"]
+    );
 
     // Pause from the menu: the helper stores it (SettingsChanged), the menu offers Resume. The
     // same situation read again is not notified twice.
-    desktop.connection.call_method(Some(service.as_str()), "/MenuBar", Some("com.canonical.dbusmenu"), "Event",
-        &(click(&item.menu, "Pause Automatic Updates for a Day"), "clicked", zbus::zvariant::Value::from(0i32), 0u32)).await.expect("click");
-    item_until(c, &service, "Resume", |i| i.menu.iter().any(|m| m.ends_with(":Resume Automatic Updates"))).await;
+    desktop
+        .connection
+        .call_method(
+            Some(service.as_str()),
+            "/MenuBar",
+            Some("com.canonical.dbusmenu"),
+            "Event",
+            &(
+                click(&item.menu, "Pause Automatic Updates for a Day"),
+                "clicked",
+                zbus::zvariant::Value::from(0i32),
+                0u32,
+            ),
+        )
+        .await
+        .expect("click");
+    item_until(c, &service, "Resume", |i| {
+        i.menu
+            .iter()
+            .any(|m| m.ends_with(":Resume Automatic Updates"))
+    })
+    .await;
     let paused = proxy.get_settings().await.expect("settings")["Updates.PausedUntil"].clone();
     assert!(!paused.is_empty(), "the pause reached the helper");
-    assert_eq!(desktop.server.received.lock().expect("lock").len(), 2, "no repeat");
+    assert_eq!(
+        desktop.server.received.lock().expect("lock").len(),
+        2,
+        "no repeat"
+    );
 
     // While the window is open (it owns its name), a new situation is shown but not notified.
-    let window = zbus::connection::Builder::address(desktop.session.address.as_str()).expect("address")
-        .name("org.kde.updatecenter").expect("name").build().await.expect("window");
+    let window = zbus::connection::Builder::address(desktop.session.address.as_str())
+        .expect("address")
+        .name("org.kde.updatecenter")
+        .expect("name")
+        .build()
+        .await
+        .expect("window");
     proxy.rollback(A, false).await.expect("rollback");
     item_until(c, &service, "the rollback", |i| i.tooltip.contains(A)).await;
-    assert_eq!(desktop.server.received.lock().expect("lock").len(), 2, "window open: no notification");
+    assert_eq!(
+        desktop.server.received.lock().expect("lock").len(),
+        2,
+        "window open: no notification"
+    );
     drop(window);
 
     let _ = notifier.kill();
     let _ = notifier.wait();
     // Remembered across logins: a new notifier does not repeat the restart notice.
-    let log = std::fs::read_to_string(desktop.state.path().join("update-center/notified")).expect("log");
+    let log =
+        std::fs::read_to_string(desktop.state.path().join("update-center/notified")).expect("log");
     assert!(log.contains(&format!("available {NEW}")), "{log}");
 }
 
@@ -352,9 +460,15 @@ async fn nothing_is_notified_before_the_session_settles() {
     let mut notifier = start_notifier(&desktop, &w.bus, 3600);
     let service = registered_item(&desktop).await;
     w.proxy().await.check().await.expect("check");
-    let item = item_until(&desktop.connection, &service, "the update", |i| i.tooltip.contains(NEW)).await;
+    let item = item_until(&desktop.connection, &service, "the update", |i| {
+        i.tooltip.contains(NEW)
+    })
+    .await;
     assert_eq!(item.status, "Active", "the tray shows it at once");
-    assert!(desktop.server.received.lock().expect("lock").is_empty(), "but no notification yet");
+    assert!(
+        desktop.server.received.lock().expect("lock").is_empty(),
+        "but no notification yet"
+    );
     let _ = notifier.kill();
     let _ = notifier.wait();
 }

@@ -184,7 +184,10 @@ fn the_overview_shows_each_state_of_the_demo() {
                 .iter()
                 .filter(|p| p[0] > 200 && (90..190).contains(&p[1]) && p[2] < 80)
                 .count();
-            assert!(orange > 100, "no message about the failed check ({orange} orange pixels)");
+            assert!(
+                orange > 100,
+                "no message about the failed check ({orange} orange pixels)"
+            );
         } else if flags.contains(&"fallback") {
             // The failed boot is said in red at the top.
             assert!(c.red > 200, "no failed-boot message ({} red pixels)", c.red);

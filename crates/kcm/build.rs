@@ -9,12 +9,25 @@ const KF6_INCLUDE: &str = "/usr/include/KF6";
 #[allow(unsafe_code)]
 fn main() {
     let qt_include = qt_include_dir();
-    let kf6: Vec<String> = ["KCMUtilsQuick", "KCMUtilsCore", "KCMUtils", "KCoreAddons", "KConfigCore", "KConfig"]
-        .iter()
-        .map(|d| format!("{KF6_INCLUDE}/{d}"))
-        .chain([KF6_INCLUDE.to_string(), format!("{qt_include}/QtQmlIntegration")])
-        .collect();
-    let moc = || MocArguments::default().include_paths(kf6.iter().map(std::path::PathBuf::from).collect::<Vec<_>>());
+    let kf6: Vec<String> = [
+        "KCMUtilsQuick",
+        "KCMUtilsCore",
+        "KCMUtils",
+        "KCoreAddons",
+        "KConfigCore",
+        "KConfig",
+    ]
+    .iter()
+    .map(|d| format!("{KF6_INCLUDE}/{d}"))
+    .chain([
+        KF6_INCLUDE.to_string(),
+        format!("{qt_include}/QtQmlIntegration"),
+    ])
+    .collect();
+    let moc = || {
+        MocArguments::default()
+            .include_paths(kf6.iter().map(std::path::PathBuf::from).collect::<Vec<_>>())
+    };
     for lib in ["KF6KCMUtilsQuick", "KF6KCMUtilsCore", "KF6CoreAddons"] {
         println!("cargo::rustc-link-lib=dylib={lib}");
     }
@@ -38,7 +51,10 @@ fn main() {
                 cc.include(dir);
             }
             cc.define("qt_plugin_instance", "update_center_kcm_plugin_instance");
-            cc.define("qt_plugin_query_metadata_v2", "update_center_kcm_plugin_query_metadata_v2");
+            cc.define(
+                "qt_plugin_query_metadata_v2",
+                "update_center_kcm_plugin_query_metadata_v2",
+            );
         })
     };
     builder.build();

@@ -4,7 +4,7 @@
 use cxx_qt_build::{CxxQtBuilder, QmlModule};
 
 fn main() {
-        CxxQtBuilder::new_qml_module(
+    CxxQtBuilder::new_qml_module(
         QmlModule::new("org.kde.updatecenter.settings").qml_files(["qml/SettingsForm.qml"]),
     )
     .qt_module("Quick")

@@ -149,7 +149,12 @@ fn run() -> Result<()> {
         // the window shows it.
         let mut command = std::process::Command::new(testbed::binary("update-center-helper")?);
         command.args(["--max-rate", "1024"]);
-        Some(Helper::start_with(command, &bus, &root, Some(Path::new("/efi")))?)
+        Some(Helper::start_with(
+            command,
+            &bus,
+            &root,
+            Some(Path::new("/efi")),
+        )?)
     } else {
         Some(Helper::start(&bus, &root, Some(Path::new("/efi")))?)
     };

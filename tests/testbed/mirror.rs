@@ -272,7 +272,12 @@ fn handle(
     if let Some(wanted) = auth
         && authorization.as_deref() != Some(wanted)
     {
-        header(&mut out, "401 Unauthorized", 0, "WWW-Authenticate: Basic realm=\"mirror\"\r\n")?;
+        header(
+            &mut out,
+            "401 Unauthorized",
+            0,
+            "WWW-Authenticate: Basic realm=\"mirror\"\r\n",
+        )?;
         return Ok(());
     }
     match (method, length, fault) {

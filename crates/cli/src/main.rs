@@ -246,14 +246,20 @@ async fn run(cli: Cli) -> Result<(), Failure> {
                 let settings = proxy.get_settings().await?;
                 let get = |k: &str| settings.get(k).map(String::as_str).unwrap_or("");
                 if get("Updates.AutomaticCheck") == "no" {
-                    done(json, "Automatic checks are off (Updates.AutomaticCheck=no).");
+                    done(
+                        json,
+                        "Automatic checks are off (Updates.AutomaticCheck=no).",
+                    );
                     return Ok(());
                 }
                 let paused = get("Updates.PausedUntil");
                 if chrono::DateTime::parse_from_rfc3339(paused)
                     .is_ok_and(|until| chrono::Utc::now() < until)
                 {
-                    done(json, &format!("Automatic updates are paused until {paused}."));
+                    done(
+                        json,
+                        &format!("Automatic updates are paused until {paused}."),
+                    );
                     return Ok(());
                 }
                 download = get("Updates.AutomaticDownload") == "yes";

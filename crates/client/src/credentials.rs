@@ -71,9 +71,7 @@ pub fn store_for(mirror: &str, credentials: &Credentials) -> Result<(), Credenti
         return Err(CredentialsError::BadUser);
     }
     let secret = format!("{}:{}", credentials.user, credentials.password);
-    entry(mirror)?
-        .set_password(&secret)
-        .map_err(keyring_error)
+    entry(mirror)?.set_password(&secret).map_err(keyring_error)
 }
 
 /// The credentials stored for `mirror`, if any.

@@ -9,7 +9,10 @@ use unic_langid::LanguageIdentifier;
 
 /// Every translation built in: (locale, Fluent source).
 const TRANSLATIONS: &[(&str, &str)] = &[
-    ("en-US", include_str!("../../../i18n/en-US/update-center.ftl")),
+    (
+        "en-US",
+        include_str!("../../../i18n/en-US/update-center.ftl"),
+    ),
     ("de", include_str!("../../../i18n/de/update-center.ftl")),
 ];
 /// The locale used when nothing better matches; its file has every message.
@@ -107,7 +110,7 @@ pub fn pseudo_locale() -> bool {
     thread_local! {
         static PSEUDO: bool = requested_locales()
             .first()
-            .is_some_and(|l| l.to_string() == PSEUDO_LOCALE);
+            .is_some_and(|l| *l == PSEUDO_LOCALE);
     }
     PSEUDO.with(|p| *p)
 }

@@ -64,8 +64,7 @@ pub async fn read(p: &crate::UpdateCenterProxy<'_>) -> zbus::Result<Status> {
         }
     };
     if let Some(ended) = ended
-        && let Ok(builder) =
-            crate::JobProxy::builder(p.inner().connection()).path(ended)
+        && let Ok(builder) = crate::JobProxy::builder(p.inner().connection()).path(ended)
         && let Ok(j) = builder
             .cache_properties(zbus::proxy::CacheProperties::No)
             .build()
@@ -78,12 +77,10 @@ pub async fn read(p: &crate::UpdateCenterProxy<'_>) -> zbus::Result<Status> {
     let job = current;
     if job.as_str() != "/" {
         let j = crate::JobProxy::builder(p.inner().connection())
-            .path(job)
-            ?
+            .path(job)?
             .cache_properties(zbus::proxy::CacheProperties::No)
             .build()
-            .await
-            ?;
+            .await?;
         // The job may end between the two reads: then there is no progress to show.
         if let Ok(phase) = j.phase().await {
             status.job_phase = phase;

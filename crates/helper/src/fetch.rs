@@ -203,7 +203,11 @@ impl Fetcher {
     }
 
     /// `request` with the credentials when `url` is under their prefix.
-    fn authorized<B>(&self, url: &str, request: ureq::RequestBuilder<B>) -> ureq::RequestBuilder<B> {
+    fn authorized<B>(
+        &self,
+        url: &str,
+        request: ureq::RequestBuilder<B>,
+    ) -> ureq::RequestBuilder<B> {
         match &self.credentials {
             Some((prefix, value)) if url.starts_with(prefix.as_str()) => {
                 request.header("Authorization", value.as_str())
@@ -482,13 +486,13 @@ impl Fetcher {
         let url = location.display(name);
         match location {
             Location::Http(_) => {
-                let response =
-                    self.authorized(&url, self.agent.head(&url))
-                        .call()
-                        .map_err(|e| FetchError::Unreachable {
-                            url: url.clone(),
-                            reason: e.to_string(),
-                        })?;
+                let response = self
+                    .authorized(&url, self.agent.head(&url))
+                    .call()
+                    .map_err(|e| FetchError::Unreachable {
+                        url: url.clone(),
+                        reason: e.to_string(),
+                    })?;
                 let status = response.status().as_u16();
                 if !(200..300).contains(&status) {
                     return Err(FetchError::Status { url, status });

@@ -252,8 +252,8 @@ impl Shared {
             .as_ref()
             .and_then(|s| s.max_rate)
             .or(self.options.max_rate);
-        let mut fetcher =
-            update_center_engine::fetch::Fetcher::with_timeouts(connect, request).with_max_rate(rate);
+        let mut fetcher = update_center_engine::fetch::Fetcher::with_timeouts(connect, request)
+            .with_max_rate(rate);
         if let Some(source) = settings.and_then(|s| s.source)
             && let Some((user, password)) = lock(&self.source_credentials).as_ref()
         {

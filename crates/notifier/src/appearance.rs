@@ -182,7 +182,10 @@ pub fn notice(status: &Status, restart_quietly: bool) -> Option<Notice> {
         Situation::RestartDue if restart_quietly => return None,
         Situation::RestartDue => (
             tr("notify-restart-title", &[]),
-            tr("notify-restart-body", &[("version", status.default.clone())]),
+            tr(
+                "notify-restart-body",
+                &[("version", status.default.clone())],
+            ),
             vec![
                 ("restart".to_string(), tr("notify-action-restart", &[])),
                 view,
@@ -237,7 +240,10 @@ mod tests {
         };
         let a = appearance(&available);
         assert_eq!(a.status, ksni::Status::Active);
-        assert!(a.description.contains('2') && a.description.contains("1500 MB"), "{a:?}");
+        assert!(
+            a.description.contains('2') && a.description.contains("1500 MB"),
+            "{a:?}"
+        );
         let n = notice(&available, false).expect("notice");
         assert_eq!(n.key, "available 2");
         assert_eq!(n.actions[0].0, "view");
@@ -265,6 +271,11 @@ mod tests {
         let f = appearance(&fell_back);
         assert_eq!(f.status, ksni::Status::NeedsAttention);
         assert!(f.description.contains("failed to boot 2 times"), "{f:?}");
-        assert!(notice(&fell_back, false).expect("notice").key.starts_with("fell-back"));
+        assert!(
+            notice(&fell_back, false)
+                .expect("notice")
+                .key
+                .starts_with("fell-back")
+        );
     }
 }

@@ -283,9 +283,21 @@ async fn run(options: Options) -> Result<(), String> {
                     .flat_map(|(id, label)| [id.as_str(), label.as_str()])
                     .collect();
                 let mut hints = std::collections::HashMap::new();
-                hints.insert("desktop-entry", zbus::zvariant::Value::from("org.kde.updatecenter"));
+                hints.insert(
+                    "desktop-entry",
+                    zbus::zvariant::Value::from("org.kde.updatecenter"),
+                );
                 match notifications
-                    .notify(translate("tray-title", None).as_str(), 0, &n.icon, &n.summary, &n.body, &actions, hints, -1)
+                    .notify(
+                        translate("tray-title", None).as_str(),
+                        0,
+                        &n.icon,
+                        &n.summary,
+                        &n.body,
+                        &actions,
+                        hints,
+                        -1,
+                    )
                     .await
                 {
                     Ok(id) => {

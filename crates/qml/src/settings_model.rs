@@ -112,7 +112,10 @@ pub struct SettingsRust {
 }
 
 /// The value of `key` with the pending edits over what the helper said.
-fn effective(stored: &BTreeMap<String, String>, pending: &BTreeMap<String, String>) -> BTreeMap<String, String> {
+fn effective(
+    stored: &BTreeMap<String, String>,
+    pending: &BTreeMap<String, String>,
+) -> BTreeMap<String, String> {
     let mut all = stored.clone();
     all.extend(pending.clone());
     all
@@ -134,7 +137,10 @@ fn are_defaults(values: &BTreeMap<String, String>, instances_overridden: bool) -
 impl qobject::SettingsModel {
     fn publish(mut self: Pin<&mut Self>) {
         let values = effective(&self.stored, &self.pending);
-        let overridden = self.stored.get("Updates.InstancesMaxOverridden").is_some_and(|v| v == "yes")
+        let overridden = self
+            .stored
+            .get("Updates.InstancesMaxOverridden")
+            .is_some_and(|v| v == "yes")
             || self.pending.contains_key("Updates.InstancesMax");
         let defaults = are_defaults(&values, overridden);
         let needs_save = !self.pending.is_empty() || self.credential_edit.is_some();
@@ -145,10 +151,7 @@ impl qobject::SettingsModel {
         let (user, has_password) = match &self.credential_edit {
             Some(CredentialEdit::Store(c)) => (c.user.clone(), !c.password.is_empty()),
             Some(CredentialEdit::Forget) => (String::new(), false),
-            None => (
-                self.credential_user.to_string(),
-                self.has_password,
-            ),
+            None => (self.credential_user.to_string(), self.has_password),
         };
         self.as_mut().set_credential_user(QString::from(&user));
         self.set_has_password(has_password);
@@ -189,7 +192,10 @@ impl qobject::SettingsModel {
                         rust.pending.clear();
                         rust.credential_edit = None;
                         rust.credential_user = QString::from(
-                            &stored_credentials.as_ref().map(|c| c.user.clone()).unwrap_or_default(),
+                            &stored_credentials
+                                .as_ref()
+                                .map(|c| c.user.clone())
+                                .unwrap_or_default(),
                         );
                         rust.has_password =
                             stored_credentials.is_some_and(|c| !c.password.is_empty());
@@ -275,7 +281,10 @@ impl qobject::SettingsModel {
         for (key, default) in DEFAULTS {
             let current = self.stored.get(key).cloned().unwrap_or_default();
             let overridden = key != "Updates.InstancesMax"
-                || self.stored.get("Updates.InstancesMaxOverridden").is_some_and(|v| v == "yes");
+                || self
+                    .stored
+                    .get("Updates.InstancesMaxOverridden")
+                    .is_some_and(|v| v == "yes");
             let mut rust = self.as_mut().rust_mut();
             if current != default && overridden {
                 rust.pending.insert(key.to_string(), default.to_string());
