@@ -3,11 +3,14 @@
 //! twice, counting down the boot counter in the entry's name on the FAT ESP, and falls back to
 //! the previous version; the helper reads what systemd-boot left and records "version X failed
 //! to boot 2 times; running Y". A rollback written to `loader.conf` is what the real
-//! systemd-boot boots, and so is rolling forward again. Run alone with `cargo xtask vm-test`.
+//! systemd-boot boots, and so is rolling forward again. With the helper inside the guest: it
+//! stages an update from a local mirror, the new version boots on trial and its good boot is
+//! blessed on the FAT ESP (the helper's health checks gate systemd-bless-boot). Run alone with
+//! `cargo xtask vm-test`.
 
 use testbed::mirror;
 use testbed::system::{Images, KdeLinuxRoot, VersionSpec};
-use testbed::vm::{Esp, Guests, boot};
+use testbed::vm::{Esp, Guests, StateDisk, boot, boot_system};
 
 const OLD: &str = "202611010800";
 const NEW: &str = "202611250800";
@@ -135,4 +138,197 @@ fn a_rollback_is_what_the_real_systemd_boot_boots() {
     let (ok, _, err) = testbed::offline(root, &["rollback", NEW]);
     assert!(ok, "{err}");
     assert_eq!(booted("forward"), NEW, "and rolling forward again");
+}
+
+#[test]
+fn the_helper_in_the_guest_stages_an_update_that_boots_and_is_blessed() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let guests = Guests::system(dir.path()).expect("guest parts");
+    let system = KdeLinuxRoot::create(
+        &dir.path().join("root"),
+        &[VersionSpec::complete(OLD)],
+        Some(OLD),
+        Images::Plain,
+    )
+    .expect("root");
+    let root = &system.root;
+    let entries = root.join("efi/EFI/Linux");
+    std::fs::copy(
+        guests.uki(OLD, true).expect("uki"),
+        entries.join(format!("kde-linux_{OLD}.efi")),
+    )
+    .expect("copy");
+    let mirror_dir = root.join("srv/mirror");
+    let next = std::fs::read(guests.uki(NEW, true).expect("uki")).expect("read");
+    mirror::with_payloads(&mirror_dir, NEW, &[(format!("kde-linux_{NEW}.efi"), next)])
+        .expect("mirror");
+    system.use_source("/srv/mirror/", false).expect("source");
+    // A required health check that passes, run by the helper in the guest.
+    let checks = root.join("usr/lib/update-center/health.d");
+    std::fs::create_dir_all(&checks).expect("mkdir");
+    let check = checks.join("10-boots.required");
+    std::fs::write(&check, "#!/bin/sh\necho the system came up\nexit 0\n").expect("check");
+    std::fs::set_permissions(&check, std::os::unix::fs::PermissionsExt::from_mode(0o755))
+        .expect("chmod");
+    std::fs::write(root.join("uc-actions"), "stage\n").expect("actions");
+
+    let esp = Esp::create(&dir.path().join("esp.img"), &entries).expect("esp");
+    let state = StateDisk::create(&dir.path().join("state.img"), root).expect("state disk");
+    let started = std::time::Instant::now();
+    let serial = boot_system(&esp, &state, dir.path(), 600).expect("boot");
+    let took = started.elapsed();
+    let uc: Vec<&str> = serial.lines().filter(|l| l.starts_with("uc: ")).collect();
+    let booted: Vec<&&str> = uc.iter().filter(|l| l.starts_with("uc: booted")).collect();
+    assert_eq!(
+        booted,
+        [
+            &format!("uc: booted version {OLD}").as_str(),
+            &format!("uc: booted version {NEW}").as_str()
+        ],
+        "the old version, then the staged one:\n{serial}"
+    );
+    assert!(
+        uc.iter()
+            .any(|l| l.starts_with("uc: update: ") && l.contains(NEW)),
+        "the helper staged the update in the guest:\n{serial}"
+    );
+    assert!(
+        uc.contains(&format!("uc: esp: kde-linux_{NEW}+2-0.efi").as_str()),
+        "staged on trial on the FAT ESP:\n{serial}"
+    );
+    assert_eq!(uc.last(), Some(&"uc: poweroff"), "{serial}");
+    assert!(
+        uc.iter()
+            .any(|l| l.starts_with("uc: bless-boot: ") || l.contains("health-check")),
+        "{serial}"
+    );
+    assert!(!serial.contains("uc: cannot"), "{serial}");
+
+    // systemd-boot counted one try (+1-1), the helper blessed the good boot: no counter left.
+    assert_eq!(
+        esp.entries().expect("entries"),
+        vec![
+            format!("kde-linux_{OLD}.efi"),
+            format!("kde-linux_{NEW}.efi")
+        ],
+        "{serial}"
+    );
+    // The state the guest wrote back: the history says so, offline on the host.
+    let after = dir.path().join("after");
+    state.extract(&after).expect("extract");
+    esp.copy_entries_to(&after.join("efi/EFI/Linux"))
+        .expect("copy back");
+    let (ok, out, err) = testbed::offline(&after, &["history", "--json"]);
+    assert!(ok, "{err}");
+    let history: Vec<serde_json::Value> = serde_json::from_str(&out).expect("JSON");
+    let events: Vec<(String, String)> = history
+        .iter()
+        .rev()
+        .map(|r| {
+            (
+                r["event"].as_str().unwrap_or_default().to_string(),
+                r["version"].as_str().unwrap_or_default().to_string(),
+            )
+        })
+        .filter(|(e, _)| e != "health-checked")
+        .collect();
+    let wanted: Vec<(String, String)> = [
+        ("booted", OLD),
+        ("started", NEW),
+        ("committed", NEW),
+        ("booted", NEW),
+    ]
+    .iter()
+    .map(|(e, v)| (e.to_string(), v.to_string()))
+    .collect();
+    assert_eq!(events, wanted, "{out}");
+    assert!(testbed::invariants::broken(&after).is_empty());
+    eprintln!("update and bless in the guest: {:.1} s", took.as_secs_f64());
+}
+
+#[test]
+fn rollback_and_boot_once_through_ovmf_efi_variables_with_the_helper_in_the_guest() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let guests = Guests::system(dir.path()).expect("guest parts");
+    let system = KdeLinuxRoot::create(
+        &dir.path().join("root"),
+        &[VersionSpec::complete(OLD), VersionSpec::complete(NEW)],
+        Some(NEW),
+        Images::Plain,
+    )
+    .expect("root");
+    let root = &system.root;
+    let entries = root.join("efi/EFI/Linux");
+    for version in [OLD, NEW] {
+        std::fs::copy(
+            guests.uki(version, true).expect("uki"),
+            entries.join(format!("kde-linux_{version}.efi")),
+        )
+        .expect("copy");
+    }
+    // One action per boot, each done by the helper in the guest, which writes systemd-boot's
+    // EFI variables (LoaderEntryDefault, LoaderEntryOneShot) into OVMF's variable store.
+    std::fs::write(
+        root.join("uc-actions"),
+        format!("rollback {OLD}\nrollback {NEW}\nrollback --once {OLD}\nreboot\n"),
+    )
+    .expect("actions");
+    let esp = Esp::create(&dir.path().join("esp.img"), &entries).expect("esp");
+    let state = StateDisk::create(&dir.path().join("state.img"), root).expect("state disk");
+    let started = std::time::Instant::now();
+    let serial = boot_system(&esp, &state, dir.path(), 600).expect("boot");
+    let took = started.elapsed();
+    let booted: Vec<&str> = serial
+        .lines()
+        .filter_map(|l| l.strip_prefix("uc: booted version "))
+        .collect();
+    assert_eq!(
+        booted,
+        [NEW, OLD, NEW, OLD, NEW],
+        "newest first; rollback to OLD; forward to NEW; OLD once; NEW again:\n{serial}"
+    );
+    assert!(!serial.contains("uc: cannot"), "{serial}");
+    assert!(
+        !serial
+            .lines()
+            .any(|l| l.starts_with("uc: rollback: ") && l.contains("rror")),
+        "{serial}"
+    );
+    // Nothing was deleted: both entries are still there, blessed.
+    assert_eq!(
+        esp.entries().expect("entries"),
+        vec![
+            format!("kde-linux_{OLD}.efi"),
+            format!("kde-linux_{NEW}.efi")
+        ]
+    );
+    let after = dir.path().join("after");
+    state.extract(&after).expect("extract");
+    let (ok, out, err) = testbed::offline(&after, &["history", "--json"]);
+    assert!(ok, "{err}");
+    let history: Vec<serde_json::Value> = serde_json::from_str(&out).expect("JSON");
+    let rollbacks: Vec<(String, bool)> = history
+        .iter()
+        .rev()
+        .filter(|r| r["event"] == "rolled-back")
+        .map(|r| {
+            (
+                r["version"].as_str().unwrap_or_default().to_string(),
+                r["once"].as_bool().unwrap_or(false),
+            )
+        })
+        .collect();
+    assert_eq!(
+        rollbacks,
+        [
+            (OLD.to_string(), false),
+            (NEW.to_string(), false),
+            (OLD.to_string(), true)
+        ],
+        "{out}"
+    );
+    eprintln!(
+        "rollback, forward and once in the guest: {:.1} s",
+        took.as_secs_f64()
+    );
 }

@@ -38,15 +38,7 @@ pub struct Guests {
 impl Guests {
     /// Finds the kernel and builds the initramfs in `dir`.
     pub fn new(dir: &Path) -> Result<Self> {
-        let kernel = std::fs::read_dir("/boot")?
-            .flatten()
-            .map(|e| e.path())
-            .find(|p| {
-                p.file_name()
-                    .and_then(|n| n.to_str())
-                    .is_some_and(|n| n.starts_with("vmlinuz-"))
-            })
-            .context("no kernel in /boot (linux-image-amd64)")?;
+        let kernel = kernel()?;
         let root = dir.join("initrd");
         for sub in ["bin", "proc", "sys", "dev"] {
             std::fs::create_dir_all(root.join(sub))?;
@@ -70,11 +62,88 @@ impl Guests {
         )?;
         std::fs::set_permissions(&init, std::os::unix::fs::PermissionsExt::from_mode(0o755))?;
         let initrd = dir.join("initrd.img");
-        run(Command::new("sh").arg("-c").arg(format!(
-            "cd '{}' && find . | busybox cpio -o -H newc 2>/dev/null | gzip -1 > '{}'",
-            root.display(),
-            initrd.display()
-        )))?;
+        pack(&root, &initrd)?;
+        Ok(Self {
+            dir: dir.to_path_buf(),
+            kernel,
+            initrd,
+        })
+    }
+
+    /// Guests whose initramfs plays a whole KDE Linux boot with the real helper in it (see
+    /// [`SYSTEM_INIT`]): the ESP is the first virtio disk, mounted with the kernel's vfat
+    /// driver; the system's state (a KDE Linux-shaped root: os-release, sysupdate.d, `/system`,
+    /// the helper's state and a local mirror) is a tar archive on the second virtio disk,
+    /// unpacked at boot and written back before the guest reboots or powers off.
+    pub fn system(dir: &Path) -> Result<Self> {
+        let kernel = kernel()?;
+        let release = kernel
+            .file_name()
+            .and_then(|n| n.to_str())
+            .and_then(|n| n.strip_prefix("vmlinuz-"))
+            .context("kernel name")?
+            .to_string();
+        let root = dir.join("initrd-system");
+        for sub in [
+            "bin",
+            "proc",
+            "sys",
+            "dev",
+            "lib/modules",
+            "lib64",
+            "lib/x86_64-linux-gnu",
+        ] {
+            std::fs::create_dir_all(root.join(sub))?;
+        }
+        std::fs::copy("/bin/busybox", root.join("bin/busybox"))
+            .context("no /bin/busybox (busybox-static)")?;
+        for applet in [
+            "sh", "mount", "umount", "sed", "echo", "poweroff", "reboot", "insmod", "tar", "mkdir",
+            "rm", "sync", "cat", "touch", "ls",
+        ] {
+            std::os::unix::fs::symlink("busybox", root.join("bin").join(applet))?;
+        }
+        // The modules the guest needs and Debian builds as modules, unpacked (busybox's insmod
+        // does not read .ko.xz).
+        for module in GUEST_MODULES {
+            let output = Command::new("modinfo")
+                .args(["-n", "-k", &release, module])
+                .output()
+                .context("modinfo (kmod)")?;
+            let path = String::from_utf8_lossy(&output.stdout).trim().to_string();
+            if path.is_empty() {
+                bail!("the kernel {release} has no module {module}");
+            }
+            let target = root.join(format!("lib/modules/{module}.ko"));
+            let unpacked = Command::new("xz").args(["-dc", &path]).output()?;
+            if !unpacked.status.success() {
+                bail!("cannot unpack {path}");
+            }
+            std::fs::write(target, unpacked.stdout)?;
+        }
+        // The helper, stripped, and systemd-bless-boot (which marks a good boot good on a real
+        // system, after boot-complete.target), each with the libraries it links.
+        let helper = crate::binary("update-center-helper")?;
+        let target = root.join("bin/update-center-helper");
+        run(Command::new("strip").arg("-o").arg(&target).arg(&helper))?;
+        std::fs::create_dir_all(root.join("usr/lib/systemd"))?;
+        std::fs::copy(BLESS_BOOT, root.join(BLESS_BOOT.trim_start_matches('/')))
+            .context("no systemd-bless-boot (Debian's systemd-boot package)")?;
+        for binary in [helper.as_path(), Path::new(BLESS_BOOT)] {
+            for lib in linked_libraries(binary)? {
+                let inside = root.join(lib.to_string_lossy().trim_start_matches('/'));
+                if let Some(parent) = inside.parent() {
+                    std::fs::create_dir_all(parent)?;
+                }
+                std::fs::copy(&lib, &inside)
+                    .with_context(|| format!("cannot copy {}", lib.display()))?;
+            }
+        }
+        let init = root.join("init");
+        std::fs::write(&init, SYSTEM_INIT)?;
+        std::fs::set_permissions(&init, std::os::unix::fs::PermissionsExt::from_mode(0o755))?;
+        let initrd = dir.join("initrd-system.img");
+        pack(&root, &initrd)?;
         Ok(Self {
             dir: dir.to_path_buf(),
             kernel,
@@ -107,6 +176,145 @@ impl Guests {
             .arg("--output")
             .arg(&out))?;
         Ok(out)
+    }
+}
+
+/// Modules the system guests load: the ESP's file system, EFI variables, the virtio disks.
+const GUEST_MODULES: [&str; 6] = [
+    "fat",
+    "vfat",
+    "nls_cp437",
+    "nls_ascii",
+    "efivarfs",
+    "virtio_blk",
+];
+
+/// The `/init` of the system guests: one boot of a KDE Linux-shaped system with the real
+/// helper. It records the boot (`boot-record`, which reads what systemd-boot left in the EFI
+/// variables and on the ESP), runs the health checks (a good boot of a version on trial is
+/// blessed by systemd-bless-boot, which renames its entry on the FAT ESP), then does what the
+/// first line of `/uc-actions` in the state asks (`stage`: stage the update from the local
+/// mirror; `rollback [--once] VERSION`; `reboot`) and reboots, or powers off when nothing is
+/// left to do.
+/// Every step is said on the serial console.
+const SYSTEM_INIT: &str = r#"#!/bin/sh
+mount -t proc proc /proc
+mount -t sysfs sys /sys
+mount -t devtmpfs dev /dev
+v=$(sed 's/.*uc.version=\([^ ]*\).*/\1/' /proc/cmdline)
+echo "uc: booted version $v"
+for m in fat vfat nls_cp437 nls_ascii efivarfs virtio_blk; do insmod /lib/modules/$m.ko || echo "uc: cannot load $m"; done
+mkdir -p /sysroot
+tar -x -f /dev/vdb -C /sysroot || echo "uc: cannot read the state disk"
+# The booted image's os-release, as on KDE Linux where each version brings its own.
+sed -i "s/^IMAGE_VERSION=.*/IMAGE_VERSION=$v/" /sysroot/etc/os-release
+mkdir -p /efi /sys/firmware/efi/efivars /sysroot/efi /sysroot/sys/firmware/efi/efivars
+mount -t vfat /dev/vda /efi || echo "uc: cannot mount the ESP"
+mount -t efivarfs efivarfs /sys/firmware/efi/efivars || echo "uc: no EFI variables"
+mount -o bind /efi /sysroot/efi
+mount -o bind /sys/firmware/efi/efivars /sysroot/sys/firmware/efi/efivars
+H="/bin/update-center-helper --root /sysroot --esp /efi --relax-esp-checks"
+$H boot-record 2>&1 | sed 's/^/uc: boot-record: /'
+$H health-check --reboot-command "echo uc: reboot-previous asked" > /health.log 2>&1
+healthy=$?
+sed 's/^/uc: health-check: /' /health.log
+# boot-complete.target is reached only when the required checks passed; then
+# systemd-bless-boot marks the boot good, as on a real system.
+if [ $healthy = 0 ]; then
+    SYSTEMD_RELAX_ESP_CHECKS=1 /usr/lib/systemd/systemd-bless-boot good 2>&1 | sed 's/^/uc: bless-boot: /'
+fi
+# What the host asked this boot to do: the first line of /uc-actions (then the guest
+# reboots), or nothing (then it powers off).
+next=poweroff
+action=$(sed -n 1p /sysroot/uc-actions 2>/dev/null)
+if [ -n "$action" ]; then
+    sed -i 1d /sysroot/uc-actions
+    echo "uc: action: $action"
+    case "$action" in
+        stage) $H update 2>&1 | sed 's/^/uc: update: /' ;;
+        rollback*) $H $action 2>&1 | sed 's/^/uc: rollback: /' ;;
+    esac
+    next=reboot
+fi
+ls /sysroot/efi/EFI/Linux | sed 's/^/uc: esp: /'
+umount /sysroot/sys/firmware/efi/efivars
+umount /sysroot/efi
+tar -c -f /dev/vdb -C /sysroot . || echo "uc: cannot write the state disk"
+umount /efi
+sync
+echo "uc: $next"
+$next -f
+"#;
+
+/// systemd's own blessing of a good boot, as Debian ships it.
+const BLESS_BOOT: &str = "/usr/lib/systemd/systemd-bless-boot";
+
+/// The shared libraries `binary` loads, as `ldd` resolves them (the loader included).
+fn linked_libraries(binary: &Path) -> Result<Vec<PathBuf>> {
+    let output = Command::new("ldd").arg(binary).output().context("ldd")?;
+    Ok(String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .filter_map(|l| {
+            l.split_whitespace()
+                .find(|w| w.starts_with('/'))
+                .map(PathBuf::from)
+        })
+        .collect())
+}
+
+/// Finds Debian's kernel in `/boot`.
+fn kernel() -> Result<PathBuf> {
+    std::fs::read_dir("/boot")?
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| {
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.starts_with("vmlinuz-"))
+        })
+        .context("no kernel in /boot (linux-image-amd64)")
+}
+
+/// Packs the directory `root` as a gzip'd cpio initramfs.
+fn pack(root: &Path, initrd: &Path) -> Result<()> {
+    run(Command::new("sh").arg("-c").arg(format!(
+        "cd '{}' && find . | busybox cpio -o -H newc 2>/dev/null | gzip -1 > '{}'",
+        root.display(),
+        initrd.display()
+    )))
+}
+
+/// The system's state disk: a tar archive of a root directory, on a raw disk.
+pub struct StateDisk {
+    /// The image.
+    pub image: PathBuf,
+}
+
+impl StateDisk {
+    /// Writes `root` as a tar archive into a 256 MB image.
+    pub fn create(image: &Path, root: &Path) -> Result<Self> {
+        run(Command::new("tar")
+            .arg("-c")
+            .arg("-f")
+            .arg(image)
+            .arg("-C")
+            .arg(root)
+            .arg("."))?;
+        run(Command::new("truncate").args(["-s", "256M"]).arg(image))?;
+        Ok(Self {
+            image: image.to_path_buf(),
+        })
+    }
+
+    /// Unpacks what the guest wrote back into `dir`.
+    pub fn extract(&self, dir: &Path) -> Result<()> {
+        std::fs::create_dir_all(dir)?;
+        run(Command::new("tar")
+            .arg("-x")
+            .arg("-f")
+            .arg(&self.image)
+            .arg("-C")
+            .arg(dir))
     }
 }
 
@@ -195,17 +403,39 @@ impl Esp {
 
 /// Boots the ESP until the guest powers off (or `timeout_secs` pass); returns the serial log.
 pub fn boot(esp: &Esp, work: &Path, timeout_secs: u64) -> Result<String> {
+    boot_with(esp, None, work, timeout_secs)
+}
+
+/// Boots a system guest: the ESP and the state disk as virtio disks (`vda`, `vdb`).
+pub fn boot_system(esp: &Esp, state: &StateDisk, work: &Path, timeout_secs: u64) -> Result<String> {
+    boot_with(esp, Some(state), work, timeout_secs)
+}
+
+fn boot_with(
+    esp: &Esp,
+    state: Option<&StateDisk>,
+    work: &Path,
+    timeout_secs: u64,
+) -> Result<String> {
     let vars = work.join("vars.fd");
     std::fs::copy(OVMF_VARS, &vars)?;
     let log = work.join("serial.log");
-    let status = Command::new("timeout")
+    let disks: Vec<String> = match state {
+        None => vec![format!("format=raw,file={}", esp.image.display())],
+        Some(state) => vec![
+            format!("if=virtio,format=raw,file={}", esp.image.display()),
+            format!("if=virtio,format=raw,file={}", state.image.display()),
+        ],
+    };
+    let mut command = Command::new("timeout");
+    command
         .arg(timeout_secs.to_string())
         .args([
             "qemu-system-x86_64",
             "-machine",
             "q35",
             "-m",
-            "512",
+            "1024",
             "-display",
             "none",
             "-monitor",
@@ -220,13 +450,11 @@ pub fn boot(esp: &Esp, work: &Path, timeout_secs: u64) -> Result<String> {
         .args([
             "-drive",
             &format!("if=pflash,format=raw,file={}", vars.display()),
-        ])
-        .args([
-            "-drive",
-            &format!("format=raw,file={}", esp.image.display()),
-        ])
-        .status()
-        .context("cannot run qemu-system-x86_64")?;
+        ]);
+    for disk in &disks {
+        command.args(["-drive", disk]);
+    }
+    let status = command.status().context("cannot run qemu-system-x86_64")?;
     let text = String::from_utf8_lossy(&std::fs::read(&log).unwrap_or_default()).into_owned();
     if !status.success() {
         bail!("the guest did not power off within {timeout_secs} s ({status}):\n{text}");
