@@ -332,3 +332,94 @@ fn rollback_and_boot_once_through_ovmf_efi_variables_with_the_helper_in_the_gues
         took.as_secs_f64()
     );
 }
+
+#[test]
+fn a_failed_update_falls_back_and_the_helper_in_the_guest_records_it() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let guests = Guests::system(dir.path()).expect("guest parts");
+    let system = KdeLinuxRoot::create(
+        &dir.path().join("root"),
+        &[VersionSpec::complete(OLD)],
+        Some(OLD),
+        Images::Plain,
+    )
+    .expect("root");
+    let root = &system.root;
+    let entries = root.join("efi/EFI/Linux");
+    std::fs::copy(
+        guests.uki(OLD, true).expect("uki"),
+        entries.join(format!("kde-linux_{OLD}.efi")),
+    )
+    .expect("copy");
+    let mirror_dir = root.join("srv/mirror");
+    let next = std::fs::read(guests.uki(NEW, true).expect("uki")).expect("read");
+    mirror::with_payloads(&mirror_dir, NEW, &[(format!("kde-linux_{NEW}.efi"), next)])
+        .expect("mirror");
+    system.use_source("/srv/mirror/", false).expect("source");
+    // A required check that fails on the new version (it reads the booted image's command
+    // line), as when a new version's services do not come up.
+    let checks = root.join("usr/lib/update-center/health.d");
+    std::fs::create_dir_all(&checks).expect("mkdir");
+    let check = checks.join("10-services.required");
+    std::fs::write(
+        &check,
+        format!(
+            "#!/bin/sh\nif grep -q uc.version={NEW} /proc/cmdline; then echo the services did not start; exit 1; fi\nexit 0\n"
+        ),
+    )
+    .expect("check");
+    std::fs::set_permissions(&check, std::os::unix::fs::PermissionsExt::from_mode(0o755))
+        .expect("chmod");
+    std::fs::write(root.join("uc-actions"), "stage\n").expect("actions");
+
+    let esp = Esp::create(&dir.path().join("esp.img"), &entries).expect("esp");
+    let state = StateDisk::create(&dir.path().join("state.img"), root).expect("state disk");
+    let started = std::time::Instant::now();
+    let serial = boot_system(&esp, &state, dir.path(), 600).expect("boot");
+    let took = started.elapsed();
+    let booted: Vec<&str> = serial
+        .lines()
+        .filter_map(|l| l.strip_prefix("uc: booted version "))
+        .collect();
+    assert_eq!(
+        booted,
+        [OLD, NEW, NEW, OLD],
+        "the old version stages the new one; it fails twice; systemd-boot falls back:\n{serial}"
+    );
+    // The helper in the guest said it at the boot after the fallback.
+    let record = serial
+        .lines()
+        .filter(|l| l.starts_with("uc: boot-record: "))
+        .last()
+        .unwrap_or_default();
+    assert!(
+        record.contains(&format!(
+            "version {NEW} failed to boot 2 times; running {OLD}"
+        )),
+        "{serial}"
+    );
+    assert_eq!(
+        esp.entries().expect("entries"),
+        vec![
+            format!("kde-linux_{OLD}.efi"),
+            format!("kde-linux_{NEW}+0-2.efi")
+        ],
+        "systemd-boot counted the tries down on the FAT ESP"
+    );
+    // The flag, in the state the guest wrote back, through `inspect --json`.
+    let after = dir.path().join("after");
+    state.extract(&after).expect("extract");
+    esp.copy_entries_to(&after.join("efi/EFI/Linux"))
+        .expect("copy back");
+    let report = testbed::inspect(&after);
+    let text = report.to_string();
+    assert!(
+        text.contains(NEW) && text.contains("fallback"),
+        "{report:#}"
+    );
+    assert!(testbed::invariants::broken(&after).is_empty());
+    eprintln!(
+        "failed update and fallback in the guest: {:.1} s",
+        took.as_secs_f64()
+    );
+}

@@ -220,12 +220,16 @@ healthy=$?
 sed 's/^/uc: health-check: /' /health.log
 # boot-complete.target is reached only when the required checks passed; then
 # systemd-bless-boot marks the boot good, as on a real system.
-if [ $healthy = 0 ]; then
-    SYSTEMD_RELAX_ESP_CHECKS=1 /usr/lib/systemd/systemd-bless-boot good 2>&1 | sed 's/^/uc: bless-boot: /'
-fi
 # What the host asked this boot to do: the first line of /uc-actions (then the guest
 # reboots), or nothing (then it powers off).
 next=poweroff
+if [ $healthy = 0 ]; then
+    SYSTEMD_RELAX_ESP_CHECKS=1 /usr/lib/systemd/systemd-bless-boot good 2>&1 | sed 's/^/uc: bless-boot: /'
+else
+    # Unblessed: the next boot is systemd-boot's next try, or its fallback.
+    echo "uc: a required health check failed; rebooting unblessed"
+    next=reboot
+fi
 action=$(sed -n 1p /sysroot/uc-actions 2>/dev/null)
 if [ -n "$action" ]; then
     sed -i 1d /sysroot/uc-actions
