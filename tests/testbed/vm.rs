@@ -73,8 +73,9 @@ impl Guests {
     /// Guests whose initramfs plays a whole KDE Linux boot with the real helper in it (see
     /// [`SYSTEM_INIT`]): the ESP is the first virtio disk, mounted with the kernel's vfat
     /// driver; the system's state (a KDE Linux-shaped root: os-release, sysupdate.d, `/system`,
-    /// the helper's state and a local mirror) is a tar archive on the second virtio disk,
-    /// unpacked at boot and written back before the guest reboots or powers off.
+    /// the helper's state and a local mirror) is an ext4 file system on the second virtio
+    /// disk, mounted as the system's root: what the helper writes survives a power cut as on
+    /// a real machine.
     pub fn system(dir: &Path) -> Result<Self> {
         let kernel = kernel()?;
         let release = kernel
@@ -180,13 +181,18 @@ impl Guests {
 }
 
 /// Modules the system guests load: the ESP's file system, EFI variables, the virtio disks.
-const GUEST_MODULES: [&str; 6] = [
+const GUEST_MODULES: [&str; 11] = [
     "fat",
     "vfat",
     "nls_cp437",
     "nls_ascii",
     "efivarfs",
     "virtio_blk",
+    "crc16",
+    "mbcache",
+    "jbd2",
+    "crc32c_generic",
+    "ext4",
 ];
 
 /// The `/init` of the system guests: one boot of a KDE Linux-shaped system with the real
@@ -203,9 +209,11 @@ mount -t sysfs sys /sys
 mount -t devtmpfs dev /dev
 v=$(sed 's/.*uc.version=\([^ ]*\).*/\1/' /proc/cmdline)
 echo "uc: booted version $v"
-for m in fat vfat nls_cp437 nls_ascii efivarfs virtio_blk; do insmod /lib/modules/$m.ko || echo "uc: cannot load $m"; done
+for m in fat vfat nls_cp437 nls_ascii efivarfs virtio_blk crc16 mbcache jbd2 crc32c_generic ext4; do
+    insmod /lib/modules/$m.ko || echo "uc: cannot load $m"
+done
 mkdir -p /sysroot
-tar -x -f /dev/vdb -C /sysroot || echo "uc: cannot read the state disk"
+mount -t ext4 /dev/vdb /sysroot || echo "uc: cannot mount the state disk"
 # The booted image's os-release, as on KDE Linux where each version brings its own.
 sed -i "s/^IMAGE_VERSION=.*/IMAGE_VERSION=$v/" /sysroot/etc/os-release
 mkdir -p /efi /sys/firmware/efi/efivars /sysroot/efi /sysroot/sys/firmware/efi/efivars
@@ -214,6 +222,8 @@ mount -t efivarfs efivarfs /sys/firmware/efi/efivars || echo "uc: no EFI variabl
 mount -o bind /efi /sysroot/efi
 mount -o bind /sys/firmware/efi/efivars /sysroot/sys/firmware/efi/efivars
 H="/bin/update-center-helper --root /sysroot --esp /efi --relax-esp-checks"
+# A power cut may have left a half-done transaction: the helper discards it.
+$H recover 2>&1 | sed 's/^/uc: recover: /'
 $H boot-record 2>&1 | sed 's/^/uc: boot-record: /'
 $H health-check --reboot-command "echo uc: reboot-previous asked" > /health.log 2>&1
 healthy=$?
@@ -243,7 +253,7 @@ fi
 ls /sysroot/efi/EFI/Linux | sed 's/^/uc: esp: /'
 umount /sysroot/sys/firmware/efi/efivars
 umount /sysroot/efi
-tar -c -f /dev/vdb -C /sysroot . || echo "uc: cannot write the state disk"
+umount /sysroot || echo "uc: cannot unmount the state disk"
 umount /efi
 sync
 echo "uc: $next"
@@ -288,37 +298,59 @@ fn pack(root: &Path, initrd: &Path) -> Result<()> {
     )))
 }
 
-/// The system's state disk: a tar archive of a root directory, on a raw disk.
+/// The system's state disk: an ext4 file system (journaled, as the state of a real system),
+/// made from a root directory and read back without mounting (e2fsprogs).
 pub struct StateDisk {
     /// The image.
     pub image: PathBuf,
 }
 
 impl StateDisk {
-    /// Writes `root` as a tar archive into a 256 MB image.
+    /// Replaces the file `/uc-actions` on the (unmounted) file system with `text`.
+    pub fn set_actions(&self, text: &str) -> Result<()> {
+        let file = self.image.with_extension("actions");
+        std::fs::write(&file, text)?;
+        // `rm` fails harmlessly when there is no such file yet.
+        let _ = Command::new("debugfs")
+            .args(["-w", "-R", "rm /uc-actions"])
+            .arg(&self.image)
+            .output();
+        run(Command::new("debugfs")
+            .arg("-w")
+            .arg("-R")
+            .arg(format!("write {} /uc-actions", file.display()))
+            .arg(&self.image))
+    }
+
+    /// Makes a 512 MB ext4 image holding `root`.
     pub fn create(image: &Path, root: &Path) -> Result<Self> {
-        run(Command::new("tar")
-            .arg("-c")
-            .arg("-f")
-            .arg(image)
-            .arg("-C")
+        run(Command::new("mkfs.ext4")
+            .args(["-q", "-F", "-L", "state", "-d"])
             .arg(root)
-            .arg("."))?;
-        run(Command::new("truncate").args(["-s", "256M"]).arg(image))?;
+            .arg(image)
+            .arg("512M"))?;
         Ok(Self {
             image: image.to_path_buf(),
         })
     }
 
-    /// Unpacks what the guest wrote back into `dir`.
+    /// Copies what the guest left into `dir` (a power cut's journal is replayed first, as the
+    /// kernel would at the next mount).
     pub fn extract(&self, dir: &Path) -> Result<()> {
         std::fs::create_dir_all(dir)?;
-        run(Command::new("tar")
-            .arg("-x")
-            .arg("-f")
+        // -p: preen, replays the journal and fixes only what is safe; exit 1 means "fixed".
+        let status = Command::new("e2fsck")
+            .args(["-p", "-f"])
             .arg(&self.image)
-            .arg("-C")
-            .arg(dir))
+            .status()
+            .context("e2fsck")?;
+        if !matches!(status.code(), Some(0 | 1)) {
+            bail!("e2fsck found errors it could not fix ({status})");
+        }
+        run(Command::new("debugfs")
+            .arg("-R")
+            .arg(format!("rdump / {}", dir.display()))
+            .arg(&self.image))
     }
 }
 
@@ -389,6 +421,23 @@ impl Esp {
         Ok(names)
     }
 
+    /// Every file name in `EFI/Linux`, boot entries or not (a half-written temporary too).
+    pub fn files(&self) -> Result<Vec<String>> {
+        let output = mtools("mdir")
+            .args(["-b", "-a", "-i"])
+            .arg(&self.image)
+            .arg("::/EFI/Linux")
+            .output()?;
+        let mut names: Vec<String> = String::from_utf8_lossy(&output.stdout)
+            .lines()
+            .filter_map(|l| l.rsplit('/').next())
+            .filter(|n| !n.is_empty() && *n != "." && *n != "..")
+            .map(str::to_string)
+            .collect();
+        names.sort();
+        Ok(names)
+    }
+
     /// Copies `EFI/Linux` back into `dir` (emptied first).
     pub fn copy_entries_to(&self, dir: &Path) -> Result<()> {
         for entry in std::fs::read_dir(dir)?.flatten() {
@@ -410,6 +459,92 @@ pub fn boot(esp: &Esp, work: &Path, timeout_secs: u64) -> Result<String> {
     boot_with(esp, None, work, timeout_secs)
 }
 
+/// The machine's EFI variable store (its NVRAM): made from OVMF's template once per working
+/// directory, then kept across boots and power cuts, as on a real machine.
+fn fresh_vars(work: &Path) -> Result<PathBuf> {
+    let vars = work.join("vars.fd");
+    if !vars.exists() {
+        std::fs::copy(OVMF_VARS, &vars)?;
+    }
+    Ok(vars)
+}
+
+/// Boots a system guest and cuts its power (kills qemu) `after` its serial console printed a
+/// line containing `marker`. Returns the serial log, and whether the power was cut (false: the
+/// guest powered off by itself, or never printed the marker, within `timeout_secs`).
+pub fn boot_system_and_cut(
+    esp: &Esp,
+    state: &StateDisk,
+    work: &Path,
+    marker: &str,
+    after: std::time::Duration,
+    timeout_secs: u64,
+) -> Result<(String, bool)> {
+    use std::io::BufRead;
+    use std::time::{Duration, Instant};
+    let vars = fresh_vars(work)?;
+    let mut child = Command::new("qemu-system-x86_64")
+        .args([
+            "-machine", "q35", "-m", "1024", "-display", "none", "-monitor", "none",
+        ])
+        .args(["-serial", "stdio"])
+        .args([
+            "-drive",
+            &format!("if=pflash,format=raw,readonly=on,file={OVMF_CODE}"),
+        ])
+        .args([
+            "-drive",
+            &format!("if=pflash,format=raw,file={}", vars.display()),
+        ])
+        .args([
+            "-drive",
+            &format!("if=virtio,format=raw,file={}", esp.image.display()),
+        ])
+        .args([
+            "-drive",
+            &format!("if=virtio,format=raw,file={}", state.image.display()),
+        ])
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .context("cannot run qemu-system-x86_64")?;
+    let stdout = child.stdout.take().context("no stdout")?;
+    let (tx, rx) = std::sync::mpsc::channel::<String>();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stdout)
+            .lines()
+            .map_while(Result::ok)
+        {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let deadline = Instant::now() + Duration::from_secs(timeout_secs);
+    let mut cut_at: Option<Instant> = None;
+    let mut log = String::new();
+    let cut = loop {
+        let until = cut_at.map_or(deadline, |c| c.min(deadline));
+        let wait = until.saturating_duration_since(Instant::now());
+        match rx.recv_timeout(wait) {
+            Ok(line) => {
+                if cut_at.is_none() && line.contains(marker) {
+                    cut_at = Some(Instant::now() + after);
+                }
+                log.push_str(&line);
+                log.push('\n');
+            }
+            // The moment came (or the time ran out): pull the plug.
+            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => break cut_at.is_some(),
+            // The guest powered off by itself.
+            Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => break false,
+        }
+    };
+    let _ = child.kill();
+    let _ = child.wait();
+    Ok((log, cut))
+}
+
 /// Boots a system guest: the ESP and the state disk as virtio disks (`vda`, `vdb`).
 pub fn boot_system(esp: &Esp, state: &StateDisk, work: &Path, timeout_secs: u64) -> Result<String> {
     boot_with(esp, Some(state), work, timeout_secs)
@@ -421,8 +556,7 @@ fn boot_with(
     work: &Path,
     timeout_secs: u64,
 ) -> Result<String> {
-    let vars = work.join("vars.fd");
-    std::fs::copy(OVMF_VARS, &vars)?;
+    let vars = fresh_vars(work)?;
     let log = work.join("serial.log");
     let disks: Vec<String> = match state {
         None => vec![format!("format=raw,file={}", esp.image.display())],

@@ -26,7 +26,8 @@ tasks:
   shell [COMMAND...]         run a command (default: bash) in the build environment
   bench [stage|api|gui|all] [OPTIONS]  benchmarks with ratios against their baseline (default all; stage: --runs N --image-mb N --uki-mb N)
   fuzz [SECONDS]             run every cargo-fuzz target of fuzz/ for SECONDS each (default 600)
-  vm-test                    the scenarios with the real systemd-boot in qemu (also part of test)
+  vm-test [--all]            the scenarios with the real systemd-boot in qemu (also part of
+                             test); --all adds the long ones (power cuts during staging)
   install --destdir DIR [--profile release|debug] [--no-build]
                              lay out binaries, data files, icon and docs under DIR
 ";
@@ -76,7 +77,8 @@ fn run() -> Result<()> {
         }),
         "vm-test" => env::run_inside(&args, &[], || {
             status(cargo().args(["build", "--workspace", "--bins", "--features", DEV_FEATURES]))?;
-            status(cargo().args([
+            let mut test = cargo();
+            test.args([
                 "test",
                 "--workspace",
                 "--features",
@@ -85,7 +87,12 @@ fn run() -> Result<()> {
                 "vm",
                 "--",
                 "--nocapture",
-            ]))
+            ]);
+            // --all: also the long scenarios (power cuts), which `cargo xtask test` leaves out.
+            if rest.iter().any(|a| a == "--all") {
+                test.arg("--include-ignored");
+            }
+            status(&mut test)
         }),
         "fuzz" => fuzz(rest),
         "install" => {
