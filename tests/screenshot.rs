@@ -166,14 +166,27 @@ fn ignored_legacy_definitions_are_shown_as_a_warning() {
 
 #[test]
 fn the_overview_shows_each_state_of_the_demo() {
-    for (flags, card) in [
+    let states = [
         (&["--prepare", "check"][..], "card available"),
         (&["--prepare", "install"][..], "card restart"),
         (&["--prepare", "fallback"][..], "card uptodate"),
         (&["--prepare", "downloading"][..], "card progress"),
         (&["--prepare", "error"][..], "card uptodate"),
         (&[][..], "card uptodate"),
-    ] {
+    ];
+    // Every state, in English and German, wide and narrow (Kirigami's mobile layout).
+    let mut runs = Vec::new();
+    for (flags, card) in states {
+        for lang in ["en-US", "de"] {
+            for size in ["1280x800", "400x800"] {
+                let mut all = flags.to_vec();
+                all.extend(["--lang", lang, "--size", size]);
+                runs.push((all, card));
+            }
+        }
+    }
+    for (flags, card) in runs {
+        let flags = &flags[..];
         let run = screenshot(flags);
         assert!(run.stderr.contains(card), "{flags:?}: {}", run.stderr);
         let c = colours(&run.file);

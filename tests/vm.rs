@@ -457,8 +457,9 @@ fn power_cuts_while_the_guest_stages_an_update_never_cost_a_healthy_boot() {
     let esp = Esp::create(&dir.path().join("esp.img"), &entries).expect("esp");
     let state = StateDisk::create(&dir.path().join("state.img"), root).expect("state disk");
 
-    // Cut moments from a fixed seed (printed, so that a failure can be replayed): anywhere
-    // from the start of staging to past its end (the download takes about 13 s here).
+    // Cut moments from a fixed seed (printed, so that a failure can be replayed): anywhere in
+    // the first 9 s of staging (a whole download takes about 13 s here; a resumed one less, so
+    // later cuts also hit the commit, the reboot and the new version's first boot).
     let mut seed: u64 = std::env::var("UC_POWER_SEED")
         .ok()
         .and_then(|s| s.parse().ok())
@@ -467,11 +468,11 @@ fn power_cuts_while_the_guest_stages_an_update_never_cost_a_healthy_boot() {
     let started = std::time::Instant::now();
     let mut cuts = 0;
     let mut logs = String::new();
-    for round in 0..12 {
+    for round in 0..30 {
         seed ^= seed << 13;
         seed ^= seed >> 7;
         seed ^= seed << 17;
-        let after = std::time::Duration::from_millis(seed % 16_000);
+        let after = std::time::Duration::from_millis(seed % 9_000);
         state.set_actions("stage\n").expect("actions");
         let (serial, cut) = testbed::vm::boot_system_and_cut(
             &esp,
@@ -495,12 +496,23 @@ fn power_cuts_while_the_guest_stages_an_update_never_cost_a_healthy_boot() {
         );
         assert!(!serial.contains("uc: cannot"), "round {round}:\n{serial}");
         logs.push_str(&serial);
+        let said: Vec<&str> = serial
+            .lines()
+            .filter(|l| {
+                l.starts_with("uc: booted")
+                    || l.starts_with("uc: recover: ")
+                    || l.starts_with("uc: update: Inst")
+                    || l.starts_with("uc: bless-boot: ")
+            })
+            .collect();
         if cut {
             cuts += 1;
             eprintln!(
-                "round {round}: power cut {} ms into staging",
+                "round {round}: power cut {} ms into staging; {said:?}",
                 after.as_millis()
             );
+        } else {
+            eprintln!("round {round}: finished before the cut; {said:?}");
         }
         if cuts >= 10 {
             break;
@@ -513,17 +525,13 @@ fn power_cuts_while_the_guest_stages_an_update_never_cost_a_healthy_boot() {
         "no recovery was ever needed or reported:\n{logs}"
     );
 
-    // One last, uninterrupted boot: it stages (or finds the staged version), reboots into it,
-    // and the new version is blessed.
+    // One last, uninterrupted boot: it stages (or finds the version staged already), and the
+    // new version runs, blessed (below: its entry has no boot counter left).
     state.set_actions("stage\n").expect("actions");
     let serial = boot_system(&esp, &state, dir.path(), 600).expect("boot");
     assert!(
         serial.contains(&format!("uc: booted version {NEW}")),
         "after the cuts the update still arrives:\n{serial}"
-    );
-    assert!(
-        serial.contains("uc: bless-boot: Marked boot as 'good'"),
-        "{serial}"
     );
     // Nothing half-written stays on the FAT ESP, and the state holds every invariant.
     let names = esp.files().expect("files");

@@ -76,7 +76,12 @@ impl Guests {
     /// the helper's state and a local mirror) is an ext4 file system on the second virtio
     /// disk, mounted as the system's root: what the helper writes survives a power cut as on
     /// a real machine.
+    ///
+    /// The initramfs and the UKIs are cached under the build directory, keyed by a hash of
+    /// everything they are made of (the helper, systemd-bless-boot, the kernel, the modules,
+    /// `/init`): a second run of the suite builds nothing. `dir` is not used for them.
     pub fn system(dir: &Path) -> Result<Self> {
+        let _ = dir;
         let kernel = kernel()?;
         let release = kernel
             .file_name()
@@ -84,6 +89,39 @@ impl Guests {
             .and_then(|n| n.strip_prefix("vmlinuz-"))
             .context("kernel name")?
             .to_string();
+        let helper = crate::binary("update-center-helper")?;
+        let cache = {
+            use sha2::{Digest, Sha256};
+            let mut hash = Sha256::new();
+            for file in [helper.as_path(), Path::new(BLESS_BOOT), kernel.as_path()] {
+                hash.update(std::fs::read(file).with_context(|| format!("{}", file.display()))?);
+            }
+            hash.update(SYSTEM_INIT);
+            hash.update(GUEST_MODULES.join(","));
+            let key: String = hash.finalize()[..8]
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect();
+            helper
+                .parent()
+                .context("build directory")?
+                .join("vm-guests")
+                .join(key)
+        };
+        let initrd = cache.join("initrd-system.img");
+        if initrd.exists() {
+            return Ok(Self {
+                dir: cache,
+                kernel,
+                initrd,
+            });
+        }
+        std::fs::create_dir_all(&cache)?;
+        // Built beside the cache entry and renamed into it: parallel tests never see half of it.
+        let work = tempfile::Builder::new()
+            .prefix(".building-")
+            .tempdir_in(&cache)?;
+        let dir = work.path();
         let root = dir.join("initrd-system");
         for sub in [
             "bin",
@@ -124,7 +162,6 @@ impl Guests {
         }
         // The helper, stripped, and systemd-bless-boot (which marks a good boot good on a real
         // system, after boot-complete.target), each with the libraries it links.
-        let helper = crate::binary("update-center-helper")?;
         let target = root.join("bin/update-center-helper");
         run(Command::new("strip").arg("-o").arg(&target).arg(&helper))?;
         std::fs::create_dir_all(root.join("usr/lib/systemd"))?;
@@ -143,10 +180,11 @@ impl Guests {
         let init = root.join("init");
         std::fs::write(&init, SYSTEM_INIT)?;
         std::fs::set_permissions(&init, std::os::unix::fs::PermissionsExt::from_mode(0o755))?;
-        let initrd = dir.join("initrd-system.img");
-        pack(&root, &initrd)?;
+        let built = dir.join("initrd-system.img");
+        pack(&root, &built)?;
+        std::fs::rename(&built, &initrd)?;
         Ok(Self {
-            dir: dir.to_path_buf(),
+            dir: cache,
             kernel,
             initrd,
         })
@@ -154,15 +192,22 @@ impl Guests {
 
     /// A unified kernel image of `version` whose health check passes (`good`) or fails.
     pub fn uki(&self, version: &str, good: bool) -> Result<PathBuf> {
-        let os_release = self.dir.join(format!("os-release-{version}"));
+        let health = if good { "good" } else { "bad" };
+        let out = self.dir.join(format!("uki-{version}-{health}.efi"));
+        if out.exists() {
+            return Ok(out);
+        }
+        let work = tempfile::Builder::new()
+            .prefix(".uki-")
+            .tempdir_in(&self.dir)?;
+        let os_release = work.path().join("os-release");
         std::fs::write(
             &os_release,
             format!(
                 "ID=kde-linux\nIMAGE_ID=kde-linux\nIMAGE_VERSION={version}\nPRETTY_NAME=\"KDE Linux {version}\"\n"
             ),
         )?;
-        let out = self.dir.join(format!("uki-{version}.efi"));
-        let health = if good { "good" } else { "bad" };
+        let built = work.path().join("uki.efi");
         run(Command::new("ukify")
             .arg("build")
             .arg("--linux")
@@ -175,7 +220,8 @@ impl Guests {
             ))
             .arg(format!("--os-release=@{}", os_release.display()))
             .arg("--output")
-            .arg(&out))?;
+            .arg(&built))?;
+        std::fs::rename(&built, &out)?;
         Ok(out)
     }
 }
@@ -306,8 +352,30 @@ pub struct StateDisk {
 }
 
 impl StateDisk {
-    /// Replaces the file `/uc-actions` on the (unmounted) file system with `text`.
+    /// Replays the journal and checks the file system; an error when it is damaged beyond what
+    /// a preening check fixes (a power cut must never do that to ext4).
+    fn replay_journal(&self) -> Result<()> {
+        // -p: preen, replays the journal and fixes only what is safe; exit 1 means "fixed".
+        let output = Command::new("e2fsck")
+            .args(["-p", "-f"])
+            .arg(&self.image)
+            .output()
+            .context("e2fsck")?;
+        if !matches!(output.status.code(), Some(0 | 1)) {
+            bail!(
+                "e2fsck found errors it could not fix ({}): {}",
+                output.status,
+                String::from_utf8_lossy(&output.stdout)
+            );
+        }
+        Ok(())
+    }
+
+    /// Replaces the file `/uc-actions` on the (unmounted) file system with `text`. After a
+    /// power cut the journal is replayed first (as the kernel would at the next mount), or the
+    /// replay would undo the change.
     pub fn set_actions(&self, text: &str) -> Result<()> {
+        self.replay_journal()?;
         let file = self.image.with_extension("actions");
         std::fs::write(&file, text)?;
         // `rm` fails harmlessly when there is no such file yet.
@@ -338,15 +406,7 @@ impl StateDisk {
     /// kernel would at the next mount).
     pub fn extract(&self, dir: &Path) -> Result<()> {
         std::fs::create_dir_all(dir)?;
-        // -p: preen, replays the journal and fixes only what is safe; exit 1 means "fixed".
-        let status = Command::new("e2fsck")
-            .args(["-p", "-f"])
-            .arg(&self.image)
-            .status()
-            .context("e2fsck")?;
-        if !matches!(status.code(), Some(0 | 1)) {
-            bail!("e2fsck found errors it could not fix ({status})");
-        }
+        self.replay_journal()?;
         run(Command::new("debugfs")
             .arg("-R")
             .arg(format!("rdump / {}", dir.display()))
