@@ -157,7 +157,7 @@ settings-health-timeout = Zeit für jede Prüfung (Sekunden):
 # Settings: automatic updates, restart, mirror credentials, buttons
 settings-automatic-section = Automatische Aktualisierung:
 settings-automatic-check = Täglich nach Aktualisierungen suchen
-settings-automatic-download = Aktualisierungen im Hintergrund herunterladen und installieren
+settings-automatic-download = Im Hintergrund herunterladen und installieren
 settings-paused-until = Angehalten bis { $time }
 settings-resume = Fortsetzen
 settings-restart = Wenn eine Aktualisierung bereit ist:

@@ -77,7 +77,7 @@ Kirigami.FormLayout {
         text: L10n.tr("settings-retention-help", {})
         opacity: 0.7
         wrapMode: Text.Wrap
-        Layout.maximumWidth: Kirigami.Units.gridUnit * 24
+        Layout.maximumWidth: Math.min(Kirigami.Units.gridUnit * 24, form.width)
     }
 
     // Update source
@@ -135,7 +135,7 @@ Kirigami.FormLayout {
         text: L10n.tr("settings-credentials-help", {})
         opacity: 0.7
         wrapMode: Text.Wrap
-        Layout.maximumWidth: Kirigami.Units.gridUnit * 24
+        Layout.maximumWidth: Math.min(Kirigami.Units.gridUnit * 24, form.width)
     }
 
     // Downloads
