@@ -389,8 +389,7 @@ fn a_failed_update_falls_back_and_the_helper_in_the_guest_records_it() {
     // The helper in the guest said it at the boot after the fallback.
     let record = serial
         .lines()
-        .filter(|l| l.starts_with("uc: boot-record: "))
-        .last()
+        .rfind(|l| l.starts_with("uc: boot-record: "))
         .unwrap_or_default();
     assert!(
         record.contains(&format!(
