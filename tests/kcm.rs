@@ -125,6 +125,12 @@ fn a_setting_changed_in_system_settings_reaches_the_helper_and_survives_a_reload
 
     // The keyboard: focus the window, Tab to "Check for updates every day", Space; then a click
     // on System Settings' Apply button.
+    // Only once the page is drawn does it take the keyboard focus.
+    assert!(
+        log.wait_for("update-center-kcm: shown", WAIT),
+        "{}",
+        log.text()
+    );
     xdotool(
         &x,
         &[
@@ -138,6 +144,12 @@ fn a_setting_changed_in_system_settings_reaches_the_helper_and_survives_a_reload
         ],
     );
     xdotool(&x, &["key", "Tab", "space"]);
+    // The edit is pending (System Settings enables Apply) before Apply is clicked.
+    assert!(
+        log.wait_for("update-center-kcm: needs save true", WAIT),
+        "the keys changed nothing:\n{}",
+        log.text()
+    );
     x.screenshot(&shots.join("kcm-changed.png"))
         .expect("screenshot");
     click_apply(&x);

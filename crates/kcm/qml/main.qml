@@ -15,6 +15,7 @@ KCM.SimpleKCM {
         Component.onCompleted: load()
         // One line in the log when the values arrived (tests wait for it).
         onLoadedChanged: if (loaded) console.info("update-center-kcm: loaded " + valuesJson)
+        onNeedsSaveChanged: console.info("update-center-kcm: needs save " + needsSave)
     }
 
     // One line in the log when the loaded values were first drawn (tests take screenshots then).

@@ -77,7 +77,9 @@ Kirigami.FormLayout {
         text: L10n.tr("settings-retention-help", {})
         opacity: 0.7
         wrapMode: Text.Wrap
-        Layout.maximumWidth: Math.min(Kirigami.Units.gridUnit * 24, form.width)
+        // Wide: a readable column; narrow (mobile layout): the width there is.
+        Layout.maximumWidth: form.wideMode ? Kirigami.Units.gridUnit * 24 : form.width
+        Layout.fillWidth: !form.wideMode
     }
 
     // Update source
@@ -135,7 +137,9 @@ Kirigami.FormLayout {
         text: L10n.tr("settings-credentials-help", {})
         opacity: 0.7
         wrapMode: Text.Wrap
-        Layout.maximumWidth: Math.min(Kirigami.Units.gridUnit * 24, form.width)
+        // Wide: a readable column; narrow (mobile layout): the width there is.
+        Layout.maximumWidth: form.wideMode ? Kirigami.Units.gridUnit * 24 : form.width
+        Layout.fillWidth: !form.wideMode
     }
 
     // Downloads
