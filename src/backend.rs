@@ -81,7 +81,7 @@ pub async fn request(request: Request) -> Result<(), String> {
     let call = async {
         let p = center().await?;
         if matches!(request, Request::Check | Request::Install(_)) {
-            update_center_qml::bus::hand_over_credentials(&p).await;
+            update_center_client::credentials::hand_over(&p).await;
         }
         let result = match request {
             Request::Restart => return Ok(()),

@@ -403,21 +403,6 @@ async fn a_mirror_that_wants_credentials_opens_with_those_handed_over_and_nothin
     // The password is in no file of the system and not in the helper's log.
     let log = w.helper.as_ref().map(|h| h.log.text()).unwrap_or_default();
     assert!(!log.contains(PASSWORD), "the helper logged the password");
-    let mut stack = vec![w.system.root.clone()];
-    while let Some(dir) = stack.pop() {
-        for entry in std::fs::read_dir(&dir).expect("read_dir").flatten() {
-            let path = entry.path();
-            if path.is_dir() && !path.is_symlink() {
-                stack.push(path);
-            } else if let Ok(bytes) = std::fs::read(&path) {
-                assert!(
-                    !bytes
-                        .windows(PASSWORD.len())
-                        .any(|w| w == PASSWORD.as_bytes()),
-                    "the password is in {}",
-                    path.display()
-                );
-            }
-        }
-    }
+    let found = testbed::files_containing(&w.system.root, PASSWORD);
+    assert!(found.is_empty(), "the password is in {found:?}");
 }

@@ -7,29 +7,6 @@
 /// The password the e2e suite stores; it must never show up anywhere but the keyring.
 const MARKER: &str = "PASSWORD-MARKER-7d1f";
 
-/// Every file under `dir` whose bytes contain `needle`.
-fn files_containing(dir: &std::path::Path, needle: &str) -> Vec<String> {
-    let mut found = Vec::new();
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return found;
-    };
-    for entry in entries.flatten() {
-        let path = entry.path();
-        let Ok(kind) = entry.file_type() else {
-            continue;
-        };
-        if kind.is_dir() {
-            found.extend(files_containing(&path, needle));
-        } else if kind.is_file()
-            && let Ok(bytes) = std::fs::read(&path)
-            && bytes.windows(needle.len()).any(|w| w == needle.as_bytes())
-        {
-            found.push(path.display().to_string());
-        }
-    }
-    found
-}
-
 #[test]
 fn the_gui_checks_installs_rolls_back_and_shows_the_history() {
     let w = testbed::world::world(Some(1_000_000));
@@ -68,7 +45,7 @@ fn the_gui_checks_installs_rolls_back_and_shows_the_history() {
         "the helper logged the password"
     );
     for dir in [w.system.root.as_path(), home.path(), secrets.home()] {
-        let found = files_containing(dir, MARKER);
+        let found = testbed::files_containing(dir, MARKER);
         assert!(found.is_empty(), "the password is in {found:?}");
     }
     assert!(

@@ -302,7 +302,7 @@ async fn notifications_until(desktop: &Desktop, count: usize) -> Vec<Received> {
     }
 }
 
-fn click(menu: &[String], label: &str) -> i32 {
+fn menu_id(menu: &[String], label: &str) -> i32 {
     menu.iter()
         .find_map(|m| {
             m.split_once(':')
@@ -310,6 +310,25 @@ fn click(menu: &[String], label: &str) -> i32 {
                 .map(|(id, _)| id.parse().expect("id"))
         })
         .unwrap_or_else(|| panic!("no menu item {label} in {menu:?}"))
+}
+
+/// Clicks the menu item `label`, as the tray host does (dbusmenu `Event`).
+async fn click(connection: &zbus::Connection, service: &str, menu: &[String], label: &str) {
+    connection
+        .call_method(
+            Some(service),
+            "/MenuBar",
+            Some("com.canonical.dbusmenu"),
+            "Event",
+            &(
+                menu_id(menu, label),
+                "clicked",
+                zbus::zvariant::Value::from(0i32),
+                0u32,
+            ),
+        )
+        .await
+        .expect("click");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -333,22 +352,7 @@ async fn the_tray_follows_the_helper_and_notifies_once_per_situation() {
     );
 
     // Check now, from the tray menu: the helper finds NEW.
-    desktop
-        .connection
-        .call_method(
-            Some(service.as_str()),
-            "/MenuBar",
-            Some("com.canonical.dbusmenu"),
-            "Event",
-            &(
-                click(&item.menu, "Check for Updates"),
-                "clicked",
-                zbus::zvariant::Value::from(0i32),
-                0u32,
-            ),
-        )
-        .await
-        .expect("click");
+    click(c, &service, &item.menu, "Check for Updates").await;
     let item = item_until(c, &service, "the update", |i| {
         i.status == "Active" && i.tooltip.contains(NEW)
     })
@@ -398,22 +402,7 @@ async fn the_tray_follows_the_helper_and_notifies_once_per_situation() {
 
     // Pause from the menu: the helper stores it (SettingsChanged), the menu offers Resume. The
     // same situation read again is not notified twice.
-    desktop
-        .connection
-        .call_method(
-            Some(service.as_str()),
-            "/MenuBar",
-            Some("com.canonical.dbusmenu"),
-            "Event",
-            &(
-                click(&item.menu, "Pause Automatic Updates for a Day"),
-                "clicked",
-                zbus::zvariant::Value::from(0i32),
-                0u32,
-            ),
-        )
-        .await
-        .expect("click");
+    click(c, &service, &item.menu, "Pause Automatic Updates for a Day").await;
     item_until(c, &service, "Resume", |i| {
         i.menu
             .iter()

@@ -140,10 +140,12 @@ fn a_rollback_is_what_the_real_systemd_boot_boots() {
     assert_eq!(booted("forward"), NEW, "and rolling forward again");
 }
 
-#[test]
-fn the_helper_in_the_guest_stages_an_update_that_boots_and_is_blessed() {
+/// A system guest's disks on the host, before it boots: OLD installed and running (a real,
+/// healthy UKI on the ESP), NEW offered by a local mirror inside the root (as a USB stick would
+/// be), and one required health check `check` with the shell script `script`.
+fn prepared_system(check: &str, script: &str) -> (tempfile::TempDir, KdeLinuxRoot) {
     let dir = tempfile::tempdir().expect("tempdir");
-    let guests = Guests::system(dir.path()).expect("guest parts");
+    let guests = Guests::system().expect("guest parts");
     let system = KdeLinuxRoot::create(
         &dir.path().join("root"),
         &[VersionSpec::complete(OLD)],
@@ -152,24 +154,37 @@ fn the_helper_in_the_guest_stages_an_update_that_boots_and_is_blessed() {
     )
     .expect("root");
     let root = &system.root;
-    let entries = root.join("efi/EFI/Linux");
     std::fs::copy(
         guests.uki(OLD, true).expect("uki"),
-        entries.join(format!("kde-linux_{OLD}.efi")),
+        root.join(format!("efi/EFI/Linux/kde-linux_{OLD}.efi")),
     )
     .expect("copy");
-    let mirror_dir = root.join("srv/mirror");
     let next = std::fs::read(guests.uki(NEW, true).expect("uki")).expect("read");
-    mirror::with_payloads(&mirror_dir, NEW, &[(format!("kde-linux_{NEW}.efi"), next)])
-        .expect("mirror");
+    mirror::with_payloads(
+        &root.join("srv/mirror"),
+        NEW,
+        &[(format!("kde-linux_{NEW}.efi"), next)],
+    )
+    .expect("mirror");
     system.use_source("/srv/mirror/", false).expect("source");
-    // A required health check that passes, run by the helper in the guest.
     let checks = root.join("usr/lib/update-center/health.d");
     std::fs::create_dir_all(&checks).expect("mkdir");
-    let check = checks.join("10-boots.required");
-    std::fs::write(&check, "#!/bin/sh\necho the system came up\nexit 0\n").expect("check");
+    let check = checks.join(check);
+    std::fs::write(&check, script).expect("check");
     std::fs::set_permissions(&check, std::os::unix::fs::PermissionsExt::from_mode(0o755))
         .expect("chmod");
+    (dir, system)
+}
+
+#[test]
+fn the_helper_in_the_guest_stages_an_update_that_boots_and_is_blessed() {
+    // A required health check that passes, run by the helper in the guest.
+    let (dir, system) = prepared_system(
+        "10-boots.required",
+        "#!/bin/sh\necho the system came up\nexit 0\n",
+    );
+    let root = &system.root;
+    let entries = root.join("efi/EFI/Linux");
     std::fs::write(root.join("uc-actions"), "stage\n").expect("actions");
 
     let esp = Esp::create(&dir.path().join("esp.img"), &entries).expect("esp");
@@ -249,7 +264,7 @@ fn the_helper_in_the_guest_stages_an_update_that_boots_and_is_blessed() {
 #[test]
 fn rollback_and_boot_once_through_ovmf_efi_variables_with_the_helper_in_the_guest() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let guests = Guests::system(dir.path()).expect("guest parts");
+    let guests = Guests::system().expect("guest parts");
     let system = KdeLinuxRoot::create(
         &dir.path().join("root"),
         &[VersionSpec::complete(OLD), VersionSpec::complete(NEW)],
@@ -335,41 +350,16 @@ fn rollback_and_boot_once_through_ovmf_efi_variables_with_the_helper_in_the_gues
 
 #[test]
 fn a_failed_update_falls_back_and_the_helper_in_the_guest_records_it() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let guests = Guests::system(dir.path()).expect("guest parts");
-    let system = KdeLinuxRoot::create(
-        &dir.path().join("root"),
-        &[VersionSpec::complete(OLD)],
-        Some(OLD),
-        Images::Plain,
-    )
-    .expect("root");
-    let root = &system.root;
-    let entries = root.join("efi/EFI/Linux");
-    std::fs::copy(
-        guests.uki(OLD, true).expect("uki"),
-        entries.join(format!("kde-linux_{OLD}.efi")),
-    )
-    .expect("copy");
-    let mirror_dir = root.join("srv/mirror");
-    let next = std::fs::read(guests.uki(NEW, true).expect("uki")).expect("read");
-    mirror::with_payloads(&mirror_dir, NEW, &[(format!("kde-linux_{NEW}.efi"), next)])
-        .expect("mirror");
-    system.use_source("/srv/mirror/", false).expect("source");
     // A required check that fails on the new version (it reads the booted image's command
     // line), as when a new version's services do not come up.
-    let checks = root.join("usr/lib/update-center/health.d");
-    std::fs::create_dir_all(&checks).expect("mkdir");
-    let check = checks.join("10-services.required");
-    std::fs::write(
-        &check,
-        format!(
+    let (dir, system) = prepared_system(
+        "10-services.required",
+        &format!(
             "#!/bin/sh\nif grep -q uc.version={NEW} /proc/cmdline; then echo the services did not start; exit 1; fi\nexit 0\n"
         ),
-    )
-    .expect("check");
-    std::fs::set_permissions(&check, std::os::unix::fs::PermissionsExt::from_mode(0o755))
-        .expect("chmod");
+    );
+    let root = &system.root;
+    let entries = root.join("efi/EFI/Linux");
     std::fs::write(root.join("uc-actions"), "stage\n").expect("actions");
 
     let esp = Esp::create(&dir.path().join("esp.img"), &entries).expect("esp");
@@ -426,33 +416,9 @@ fn a_failed_update_falls_back_and_the_helper_in_the_guest_records_it() {
 #[test]
 #[ignore = "about four minutes: run with `cargo xtask vm-test --all`"]
 fn power_cuts_while_the_guest_stages_an_update_never_cost_a_healthy_boot() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let guests = Guests::system(dir.path()).expect("guest parts");
-    let system = KdeLinuxRoot::create(
-        &dir.path().join("root"),
-        &[VersionSpec::complete(OLD)],
-        Some(OLD),
-        Images::Plain,
-    )
-    .expect("root");
+    let (dir, system) = prepared_system("10-boots.required", "#!/bin/sh\nexit 0\n");
     let root = &system.root;
     let entries = root.join("efi/EFI/Linux");
-    std::fs::copy(
-        guests.uki(OLD, true).expect("uki"),
-        entries.join(format!("kde-linux_{OLD}.efi")),
-    )
-    .expect("copy");
-    let mirror_dir = root.join("srv/mirror");
-    let next = std::fs::read(guests.uki(NEW, true).expect("uki")).expect("read");
-    mirror::with_payloads(&mirror_dir, NEW, &[(format!("kde-linux_{NEW}.efi"), next)])
-        .expect("mirror");
-    system.use_source("/srv/mirror/", false).expect("source");
-    let checks = root.join("usr/lib/update-center/health.d");
-    std::fs::create_dir_all(&checks).expect("mkdir");
-    let check = checks.join("10-boots.required");
-    std::fs::write(&check, "#!/bin/sh\nexit 0\n").expect("check");
-    std::fs::set_permissions(&check, std::os::unix::fs::PermissionsExt::from_mode(0o755))
-        .expect("chmod");
     let esp = Esp::create(&dir.path().join("esp.img"), &entries).expect("esp");
     let state = StateDisk::create(&dir.path().join("state.img"), root).expect("state disk");
 

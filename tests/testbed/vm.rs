@@ -79,9 +79,8 @@ impl Guests {
     ///
     /// The initramfs and the UKIs are cached under the build directory, keyed by a hash of
     /// everything they are made of (the helper, systemd-bless-boot, the kernel, the modules,
-    /// `/init`): a second run of the suite builds nothing. `dir` is not used for them.
-    pub fn system(dir: &Path) -> Result<Self> {
-        let _ = dir;
+    /// `/init`): a second run of the suite builds nothing.
+    pub fn system() -> Result<Self> {
         let kernel = kernel()?;
         let release = kernel
             .file_name()
@@ -529,6 +528,42 @@ fn fresh_vars(work: &Path) -> Result<PathBuf> {
     Ok(vars)
 }
 
+/// qemu's arguments for one machine: q35 without KVM, OVMF with this working directory's
+/// variable store, the serial console to `serial`, and the disks. Without a state disk the ESP
+/// is the firmware's default disk (AHCI); with one, both are virtio disks (`vda`, `vdb`).
+fn qemu_args(
+    esp: &Esp,
+    state: Option<&StateDisk>,
+    work: &Path,
+    serial: &str,
+) -> Result<Vec<String>> {
+    let vars = fresh_vars(work)?;
+    let mut args: Vec<String> = [
+        "-machine", "q35", "-m", "1024", "-display", "none", "-monitor", "none", "-serial", serial,
+    ]
+    .map(String::from)
+    .to_vec();
+    let mut drives = vec![
+        format!("if=pflash,format=raw,readonly=on,file={OVMF_CODE}"),
+        format!("if=pflash,format=raw,file={}", vars.display()),
+    ];
+    match state {
+        None => drives.push(format!("format=raw,file={}", esp.image.display())),
+        Some(state) => {
+            drives.push(format!("if=virtio,format=raw,file={}", esp.image.display()));
+            drives.push(format!(
+                "if=virtio,format=raw,file={}",
+                state.image.display()
+            ));
+        }
+    }
+    for drive in drives {
+        args.push("-drive".into());
+        args.push(drive);
+    }
+    Ok(args)
+}
+
 /// Boots a system guest and cuts its power (kills qemu) `after` its serial console printed a
 /// line containing `marker`. Returns the serial log, and whether the power was cut (false: the
 /// guest powered off by itself, or never printed the marker, within `timeout_secs`).
@@ -542,28 +577,8 @@ pub fn boot_system_and_cut(
 ) -> Result<(String, bool)> {
     use std::io::BufRead;
     use std::time::{Duration, Instant};
-    let vars = fresh_vars(work)?;
     let mut child = Command::new("qemu-system-x86_64")
-        .args([
-            "-machine", "q35", "-m", "1024", "-display", "none", "-monitor", "none",
-        ])
-        .args(["-serial", "stdio"])
-        .args([
-            "-drive",
-            &format!("if=pflash,format=raw,readonly=on,file={OVMF_CODE}"),
-        ])
-        .args([
-            "-drive",
-            &format!("if=pflash,format=raw,file={}", vars.display()),
-        ])
-        .args([
-            "-drive",
-            &format!("if=virtio,format=raw,file={}", esp.image.display()),
-        ])
-        .args([
-            "-drive",
-            &format!("if=virtio,format=raw,file={}", state.image.display()),
-        ])
+        .args(qemu_args(esp, Some(state), work, "stdio")?)
         .stdin(std::process::Stdio::null())
         .stdout(std::process::Stdio::piped())
         .spawn()
@@ -616,43 +631,18 @@ fn boot_with(
     work: &Path,
     timeout_secs: u64,
 ) -> Result<String> {
-    let vars = fresh_vars(work)?;
     let log = work.join("serial.log");
-    let disks: Vec<String> = match state {
-        None => vec![format!("format=raw,file={}", esp.image.display())],
-        Some(state) => vec![
-            format!("if=virtio,format=raw,file={}", esp.image.display()),
-            format!("if=virtio,format=raw,file={}", state.image.display()),
-        ],
-    };
-    let mut command = Command::new("timeout");
-    command
+    let status = Command::new("timeout")
         .arg(timeout_secs.to_string())
-        .args([
-            "qemu-system-x86_64",
-            "-machine",
-            "q35",
-            "-m",
-            "1024",
-            "-display",
-            "none",
-            "-monitor",
-            "none",
-            "-serial",
-        ])
-        .arg(format!("file:{}", log.display()))
-        .args([
-            "-drive",
-            &format!("if=pflash,format=raw,readonly=on,file={OVMF_CODE}"),
-        ])
-        .args([
-            "-drive",
-            &format!("if=pflash,format=raw,file={}", vars.display()),
-        ]);
-    for disk in &disks {
-        command.args(["-drive", disk]);
-    }
-    let status = command.status().context("cannot run qemu-system-x86_64")?;
+        .arg("qemu-system-x86_64")
+        .args(qemu_args(
+            esp,
+            state,
+            work,
+            &format!("file:{}", log.display()),
+        )?)
+        .status()
+        .context("cannot run qemu-system-x86_64")?;
     let text = String::from_utf8_lossy(&std::fs::read(&log).unwrap_or_default()).into_owned();
     if !status.success() {
         bail!("the guest did not power off within {timeout_secs} s ({status}):\n{text}");

@@ -104,6 +104,23 @@ pub fn for_settings(settings: &std::collections::HashMap<String, String>) -> Opt
     load_for(source).ok().flatten()
 }
 
+/// Hands the credentials for the mirror in `Updates.Source` from the person's keyring to the
+/// helper (which keeps them in memory only), before a check or an install. Nothing stored, or
+/// no keyring: nothing to do; a mirror that wants them then answers 401 and the helper says so.
+pub async fn hand_over(center: &crate::UpdateCenterProxy<'_>) {
+    let Ok(settings) = center.get_settings().await else {
+        return;
+    };
+    // The keyring store blocks on the bus: off the runtime's threads.
+    let found = tokio::task::spawn_blocking(move || for_settings(&settings))
+        .await
+        .ok()
+        .flatten();
+    if let Some(c) = found {
+        let _ = center.use_source_credentials(&c.user, &c.password).await;
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

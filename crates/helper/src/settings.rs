@@ -179,16 +179,7 @@ pub fn set(root: &Path, key: &str, value: &str) -> Result<Settings, SettingsErro
     }
     let (section, name) = key.split_once('.').unwrap_or_default();
     let path = root.join(FILE);
-    let text = match std::fs::read_to_string(&path) {
-        Ok(text) => text,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
-        Err(source) => {
-            return Err(SettingsError::Io {
-                file: shown,
-                source,
-            });
-        }
-    };
+    let text = read_text(root)?;
     let mut lines: Vec<String> = Vec::new();
     let mut current = String::new();
     let mut placed = false;
@@ -276,19 +267,22 @@ pub enum SettingsError {
     },
 }
 
+/// The settings file's text (empty when there is none).
+fn read_text(root: &Path) -> Result<String, SettingsError> {
+    match std::fs::read_to_string(root.join(FILE)) {
+        Ok(text) => Ok(text),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(String::new()),
+        Err(source) => Err(SettingsError::Io {
+            file: Path::new("/").join(FILE),
+            source,
+        }),
+    }
+}
+
 /// Reads the settings of the system under `root` (defaults when there is no file).
 pub fn load(root: &Path) -> Result<Settings, SettingsError> {
     let shown = Path::new("/").join(FILE);
-    let text = match std::fs::read_to_string(root.join(FILE)) {
-        Ok(text) => text,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
-        Err(source) => {
-            return Err(SettingsError::Io {
-                file: shown,
-                source,
-            });
-        }
-    };
+    let text = read_text(root)?;
     let mut settings = parse(&shown, &text)?;
     read_dropins(root, &mut settings);
     Ok(settings)

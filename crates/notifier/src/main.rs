@@ -356,15 +356,7 @@ async fn choose(choice: Choice, center: &update_center_client::UpdateCenterProxy
         Choice::Open => update_center_client::launch::open_application(&[])
             .map_err(|e| format!("cannot start update-center: {e}")),
         Choice::Check => {
-            // The mirror's credentials, from the person's keyring, for this check (memory only).
-            if let Ok(settings) = center.get_settings().await
-                && let Ok(Some(c)) = tokio::task::spawn_blocking(move || {
-                    update_center_client::credentials::for_settings(&settings)
-                })
-                .await
-            {
-                let _ = center.use_source_credentials(&c.user, &c.password).await;
-            }
+            update_center_client::credentials::hand_over(center).await;
             center
                 .check()
                 .await

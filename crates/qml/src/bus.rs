@@ -65,21 +65,3 @@ pub async fn with_timeout<T>(call: impl Future<Output = Result<T, String>>) -> R
         )),
     }
 }
-
-/// Hands the credentials for the configured mirror from the person's keyring to the helper
-/// (memory only), before a check or an install. Nothing stored, or no keyring: nothing to do;
-/// a mirror that wants them then answers 401 and the helper says so.
-pub async fn hand_over_credentials(center: &update_center_client::UpdateCenterProxy<'_>) {
-    let Ok(settings) = center.get_settings().await else {
-        return;
-    };
-    let found = tokio::task::spawn_blocking(move || {
-        update_center_client::credentials::for_settings(&settings)
-    })
-    .await
-    .ok()
-    .flatten();
-    if let Some(c) = found {
-        let _ = center.use_source_credentials(&c.user, &c.password).await;
-    }
-}
