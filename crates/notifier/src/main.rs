@@ -95,7 +95,8 @@ impl ksni::Tray for UpdateTray {
 /// Notification keys already sent, kept across logins.
 struct Sent {
     path: Option<PathBuf>,
-    keys: BTreeSet<String>,
+    /// Oldest first.
+    keys: Vec<String>,
 }
 
 impl Sent {
@@ -114,13 +115,13 @@ impl Sent {
 
     /// Records `key`; false when it was sent before.
     fn first_time(&mut self, key: &str) -> bool {
-        if !self.keys.insert(key.to_string()) {
+        if self.keys.iter().any(|k| k == key) {
             return false;
         }
+        self.keys.push(key.to_string());
         // The newest 200 are enough to never repeat one.
-        while self.keys.len() > 200 {
-            let first = self.keys.iter().next().cloned().unwrap_or_default();
-            self.keys.remove(&first);
+        if self.keys.len() > 200 {
+            self.keys.drain(..self.keys.len() - 200);
         }
         if let Some(path) = &self.path {
             let text: String = self.keys.iter().map(|k| format!("{k}\n")).collect();
