@@ -146,7 +146,18 @@ fn bench(rest: &[String]) -> Result<()> {
 }
 
 /// The cargo-fuzz targets in `fuzz/`.
-const FUZZ_TARGETS: [&str; 4] = ["ini", "pattern", "version", "sums"];
+const FUZZ_TARGETS: [&str; 10] = [
+    "ini",
+    "pattern",
+    "version",
+    "sums",
+    "metainfo",
+    "manifest",
+    "definitions",
+    "osrelease",
+    "compression",
+    "signature",
+];
 
 /// Runs every fuzz target for a while. Runs on the host: the engine needs no Qt. cargo-fuzz
 /// needs unstable compiler flags, which `RUSTC_BOOTSTRAP=1` allows on the stable toolchain.

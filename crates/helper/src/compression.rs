@@ -183,6 +183,11 @@ fn zstd_size(head: &[u8]) -> Result<u64, String> {
     let mut bytes = [0u8; 8];
     bytes[..fcs_bytes].copy_from_slice(field);
     let value = u64::from_le_bytes(bytes);
+    // libzstd reserves the two largest values as "unknown" and "error": such a frame records
+    // no size, whatever the mirror wants us to plan room for.
+    if value >= u64::MAX - 1 {
+        return Err("its zstd frame does not record the unpacked size".into());
+    }
     Ok(if fcs_bytes == 2 { value + 256 } else { value })
 }
 
@@ -190,6 +195,19 @@ fn zstd_size(head: &[u8]) -> Result<u64, String> {
 mod tests {
     use super::Compression;
     use std::io::{Read, Write};
+
+    #[test]
+    fn a_zstd_size_field_libzstd_reads_as_unknown_is_refused() {
+        // Found by the compression fuzz target: magic, single segment with an 8-byte size,
+        // the size all ones.
+        let head = [
+            0x28, 0xb5, 0x2f, 0xfd, 0xe0, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+        ];
+        let error = Compression::Zstd
+            .unpacked_size(&head, &head, head.len() as u64)
+            .expect_err("no size");
+        assert!(error.contains("does not record"), "{error}");
+    }
 
     fn payload(len: usize) -> Vec<u8> {
         (0..len).map(|i| ((i * 7) % 253) as u8).collect()
