@@ -324,7 +324,7 @@ pub fn write_loader_conf_default(layout: &Layout, value: Option<&str>) -> std::i
     }
     let mut out = lines.join("\n");
     out.push('\n');
-    crate::transaction::write_atomically(&on_disk, out.as_bytes())
+    crate::fsutil::write_atomically(&on_disk, out.as_bytes())
 }
 
 /// Reads the boot entries and the loader's settings, and works out which entry boots next.

@@ -11,7 +11,7 @@ use crate::sums::{self, SumsError};
 use crate::version;
 use serde::Serialize;
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// Largest detached signature accepted, in bytes.
 const MAX_SIGNATURE_BYTES: usize = 64 * 1024;
@@ -35,6 +35,10 @@ pub struct SourceReport {
     pub transfers: Vec<String>,
     /// How its list was checked.
     pub verification: Verification,
+    /// Days since its signed list was made, when more than
+    /// [`crate::freshness::STALE_AFTER_DAYS`]: the source may have stopped publishing.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stale_days: Option<i64>,
 }
 
 /// One file a source offers for a transfer.
@@ -92,6 +96,19 @@ pub enum CatalogError {
     /// A file could not be read from the source.
     #[error("{0}")]
     Fetch(#[from] FetchError),
+    /// The signed list is older than one this machine has seen from the same source: the
+    /// mirror (or someone on the way) replays an old list to keep the machine on old software.
+    #[error(
+        "{location} offers a signed SHA256SUMS made {offered}, older than the one seen on {seen}: refusing it (a stale mirror, or an attempt to hold this machine on old versions)"
+    )]
+    Replayed {
+        /// The source.
+        location: String,
+        /// When the offered list was signed (RFC 3339).
+        offered: String,
+        /// When the newest list seen before was signed (RFC 3339).
+        seen: String,
+    },
     /// The source has no `SHA256SUMS`.
     #[error("{location} offers no SHA256SUMS; it is not an update source")]
     NoSums {
@@ -140,7 +157,8 @@ pub fn location(transfer: &Transfer, root: &Path) -> Result<Location, CatalogErr
             // Like systemd-sysupdate --root, a local source path is inside the root.
             let relative = path.trim_start_matches('/');
             Ok(Location::Dir {
-                on_disk: root.join(relative),
+                root: root.to_path_buf(),
+                folder: PathBuf::from(relative),
                 shown: path.clone(),
             })
         }
@@ -204,6 +222,15 @@ pub fn check(
                     error,
                 },
             )?;
+            if let Some(created) = good.created {
+                crate::freshness::admit(root, &shown, created).map_err(|(offered, seen)| {
+                    CatalogError::Replayed {
+                        location: shown.clone(),
+                        offered,
+                        seen,
+                    }
+                })?;
+            }
             Verification::Verified(good)
         } else {
             Verification::Unverified
@@ -228,10 +255,18 @@ pub fn check(
                 });
             }
         }
+        let stale_days = match &verification {
+            Verification::Verified(GoodSignature {
+                created: Some(created),
+                ..
+            }) => crate::freshness::stale_days(*created, chrono::Utc::now().timestamp()),
+            _ => None,
+        };
         sources.push(SourceReport {
             location: shown,
             transfers: members.iter().map(|t| t.name.clone()).collect(),
             verification,
+            stale_days,
         });
     }
     let mut versions: Vec<AvailableVersion> = offers

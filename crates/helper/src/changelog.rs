@@ -134,7 +134,8 @@ pub fn releases_between(
         });
     }
     releases.sort_by(|a, b| compare(&b.version, &a.version));
-    releases.dedup_by(|a, b| a.version == b.version);
+    // One entry per version, also when the metainfo spells it twice ("1" and "01").
+    releases.dedup_by(|a, b| compare(&a.version, &b.version).is_eq());
     Ok(releases)
 }
 
@@ -265,8 +266,15 @@ fn cache_name(url: &str) -> String {
     digest.iter().take(16).map(|b| format!("{b:02x}")).collect()
 }
 
+/// Most bytes the metadata cache keeps; the least recently written files go first beyond it.
+pub const CACHE_MAX_BYTES: u64 = 32 * 1024 * 1024;
+/// Most files the metadata cache keeps.
+pub const CACHE_MAX_FILES: usize = 64;
+
 /// Reads `name` at `location` through the cache: `immutable` files are taken from the cache
-/// when there; others are fetched and the cache used only when the fetch fails.
+/// when there; others are fetched and the cache used only when the fetch fails. Only bytes
+/// that `valid` accepts (they parse) are cached, privately (0600 in a 0700 folder), and the
+/// cache is trimmed to [`CACHE_MAX_BYTES`] and [`CACHE_MAX_FILES`].
 fn cached_get(
     fetcher: &Fetcher,
     cache: &Path,
@@ -274,22 +282,49 @@ fn cached_get(
     name: &str,
     max_bytes: usize,
     immutable: bool,
+    valid: &dyn Fn(&[u8]) -> bool,
 ) -> Result<Option<Vec<u8>>, FetchError> {
     let file = cache.join(cache_name(&location.display(name)));
-    if immutable && let Ok(bytes) = std::fs::read(&file) {
+    let cached = || std::fs::read(&file).ok().filter(|bytes| valid(bytes));
+    if immutable && let Some(bytes) = cached() {
         return Ok(Some(bytes));
     }
     match fetcher.get(location, name, max_bytes) {
         Ok(Some(bytes)) => {
-            let _ = std::fs::create_dir_all(cache);
-            let _ = crate::transaction::write_atomically(&file, &bytes);
+            if valid(&bytes) && crate::fsutil::write_atomically(&file, &bytes).is_ok() {
+                trim_cache(cache, &file);
+            }
             Ok(Some(bytes))
         }
         Ok(None) => Ok(None),
-        Err(error) => match std::fs::read(&file) {
-            Ok(bytes) => Ok(Some(bytes)),
-            Err(_) => Err(error),
-        },
+        Err(error) => cached().map(Some).ok_or(error),
+    }
+}
+
+/// Removes the oldest cached files beyond the caps, never `keep` (just written).
+fn trim_cache(cache: &Path, keep: &Path) {
+    let Ok(entries) = std::fs::read_dir(cache) else {
+        return;
+    };
+    let mut files: Vec<(std::time::SystemTime, u64, std::path::PathBuf)> = entries
+        .flatten()
+        .filter_map(|e| {
+            let meta = e.metadata().ok()?;
+            let modified = meta.modified().ok()?;
+            meta.is_file().then(|| (modified, meta.len(), e.path()))
+        })
+        .collect();
+    files.sort();
+    let mut bytes: u64 = files.iter().map(|(_, len, _)| len).sum();
+    let mut count = files.len();
+    for (_, len, path) in files {
+        if bytes <= CACHE_MAX_BYTES && count <= CACHE_MAX_FILES {
+            break;
+        }
+        if path != keep && std::fs::remove_file(&path).is_ok() {
+            bytes -= len;
+            count -= 1;
+        }
     }
 }
 
@@ -307,7 +342,15 @@ pub fn prefetch_manifest(
     };
     let cache = root.join(CACHE_DIR);
     matches!(
-        cached_get(fetcher, &cache, &location, &name, MANIFEST_MAX_BYTES, true),
+        cached_get(
+            fetcher,
+            &cache,
+            &location,
+            &name,
+            MANIFEST_MAX_BYTES,
+            true,
+            &|bytes| parse_manifest(bytes, "").is_ok()
+        ),
         Ok(Some(_))
     )
 }
@@ -343,7 +386,19 @@ pub fn changelog(
         Some(url) => match split_url(url) {
             None => notes.push(format!("AppStream={url} is not a URL")),
             Some((location, name)) => {
-                match cached_get(fetcher, &cache, &location, &name, METAINFO_MAX_BYTES, false) {
+                let valid = |bytes: &[u8]| {
+                    std::str::from_utf8(bytes)
+                        .is_ok_and(|text| releases_between(text, url, from, to).is_ok())
+                };
+                match cached_get(
+                    fetcher,
+                    &cache,
+                    &location,
+                    &name,
+                    METAINFO_MAX_BYTES,
+                    false,
+                    &valid,
+                ) {
                     Ok(Some(bytes)) => {
                         let text = String::from_utf8_lossy(&bytes);
                         match releases_between(&text, url, from, to) {
@@ -370,7 +425,16 @@ pub fn changelog(
             break;
         };
         let url = location.display(&name);
-        match cached_get(fetcher, &cache, &location, &name, MANIFEST_MAX_BYTES, true) {
+        let valid = |bytes: &[u8]| parse_manifest(bytes, &url).is_ok();
+        match cached_get(
+            fetcher,
+            &cache,
+            &location,
+            &name,
+            MANIFEST_MAX_BYTES,
+            true,
+            &valid,
+        ) {
             Ok(Some(bytes)) => match parse_manifest(&bytes, &url) {
                 Ok(packages) => manifests.push(packages),
                 Err(e) => notes.push(e.to_string()),
@@ -445,6 +509,27 @@ mod tests {
                 .expect("parse")
                 .is_empty()
         );
+    }
+
+    #[test]
+    fn the_metadata_cache_keeps_to_its_caps_and_the_newest_file() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let cache = dir.path();
+        for i in 0..CACHE_MAX_FILES + 10 {
+            std::fs::write(cache.join(format!("f{i:03}")), [0u8; 16]).expect("write");
+        }
+        let newest = cache.join("newest");
+        std::fs::write(
+            &newest,
+            vec![0u8; usize::try_from(CACHE_MAX_BYTES).expect("fits")],
+        )
+        .expect("write");
+        trim_cache(cache, &newest);
+        let left: Vec<_> = std::fs::read_dir(cache).expect("list").flatten().collect();
+        let bytes: u64 = left.iter().map(|e| e.metadata().expect("meta").len()).sum();
+        assert!(left.len() <= CACHE_MAX_FILES, "{} files", left.len());
+        assert!(bytes <= CACHE_MAX_BYTES, "{bytes} bytes");
+        assert!(newest.exists(), "the file just written stays");
     }
 
     #[test]

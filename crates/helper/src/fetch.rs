@@ -15,10 +15,13 @@ pub const REQUEST_TIMEOUT_SECS: u64 = 60;
 pub enum Location {
     /// An HTTP(S) directory URL, always ending in `/`.
     Http(String),
-    /// A local directory: the path on disk, and the path as the definitions name it.
+    /// A local directory (a USB stick, a share): files in it are opened beneath it only,
+    /// never through a symbolic link, and only when regular (see [`crate::fsutil::open_beneath`]).
     Dir {
-        /// Path on disk.
-        on_disk: PathBuf,
+        /// The root the folder is inside.
+        root: PathBuf,
+        /// The folder, relative to the root.
+        folder: PathBuf,
         /// Path as written in the definition (inside the root).
         shown: String,
     },
@@ -101,6 +104,16 @@ pub enum FetchError {
         /// Why.
         reason: String,
     },
+    /// A redirect that would lower the protection of the request.
+    #[error("{url} redirects to {to}: {reason}; refusing it")]
+    Redirect {
+        /// The URL asked for.
+        url: String,
+        /// Where it pointed.
+        to: String,
+        /// Why it is refused.
+        reason: String,
+    },
     /// A local file could not be read.
     #[error("cannot read {path}: {reason}")]
     Local {
@@ -116,9 +129,115 @@ pub struct Fetcher {
     agent: ureq::Agent,
     payload_agent: ureq::Agent,
     max_rate: Option<u64>,
-    /// HTTP Basic credentials for the URLs under a prefix (the mirror the administrator set):
-    /// (prefix, `Authorization` header value). Held in memory only; `Debug` is not derived.
-    credentials: Option<(String, String)>,
+    /// HTTP Basic credentials for one origin (the mirror the administrator set):
+    /// (origin, `Authorization` header value). Held in memory only and wiped when dropped;
+    /// `Debug` is not derived.
+    credentials: Option<(Origin, zeroize::Zeroizing<String>)>,
+    /// The rules a payload download must keep.
+    limits: PayloadLimits,
+}
+
+/// The rules a payload download must keep, so that a hostile or broken mirror cannot hold the
+/// one job slot: bytes at least every `stall` (and on average at least `min_rate` bytes per
+/// second over each `stall` window), or the connection breaks off and resumes, [`RETRIES`]
+/// times; and the whole download done by `deadline` from the fetcher's creation.
+#[derive(Debug, Clone, Copy)]
+pub struct PayloadLimits {
+    /// Longest wait for a byte; also the window of the minimum rate.
+    pub stall: Duration,
+    /// Least average bytes per second over a window (0: none).
+    pub min_rate: u64,
+    /// When the whole job must be done.
+    pub deadline: std::time::Instant,
+}
+
+/// Most redirects followed for one request.
+pub const MAX_REDIRECTS: usize = 5;
+
+/// The origin of a URL: scheme, host (lower case) and port, as browsers compare them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Origin {
+    /// `http` or `https`.
+    pub scheme: String,
+    /// The host, lower case (an IPv6 address keeps its brackets).
+    pub host: String,
+    /// The port (the scheme's default when none is written).
+    pub port: u16,
+}
+
+impl Origin {
+    /// The origin of an `http://` or `https://` URL; `None` for anything else, and for a URL
+    /// with a user name or password in it.
+    pub fn of(url: &str) -> Option<Self> {
+        let (scheme, rest) = url.split_once("://")?;
+        let scheme = scheme.to_ascii_lowercase();
+        let default_port = match scheme.as_str() {
+            "http" => 80,
+            "https" => 443,
+            _ => return None,
+        };
+        let authority = rest.split(['/', '?', '#']).next()?;
+        if authority.is_empty() || authority.contains('@') {
+            return None;
+        }
+        let (host, port) = match authority.rsplit_once(':') {
+            Some((host, port)) if !port.contains(']') => (host, port.parse().ok()?),
+            _ => (authority, default_port),
+        };
+        Some(Self {
+            scheme,
+            host: host.to_ascii_lowercase(),
+            port,
+        })
+    }
+
+    /// Traffic to this origin never leaves the machine.
+    pub fn is_loopback(&self) -> bool {
+        let host = self.host.trim_start_matches('[').trim_end_matches(']');
+        host == "localhost"
+            || host
+                .parse::<std::net::IpAddr>()
+                .is_ok_and(|ip| ip.is_loopback())
+    }
+
+    /// A password may be sent here: over TLS, or to this machine itself.
+    pub fn may_carry_password(&self) -> bool {
+        self.scheme == "https" || self.is_loopback()
+    }
+}
+
+impl std::fmt::Display for Origin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}://{}:{}", self.scheme, self.host, self.port)
+    }
+}
+
+/// The target of a redirect from `from`: an absolute URL, or a path on the same origin.
+fn redirect_target(from: &str, location: &str) -> Option<String> {
+    if location.starts_with("https://") || location.starts_with("http://") {
+        return Some(location.to_string());
+    }
+    let (scheme, rest) = from.split_once("://")?;
+    let authority = rest.split('/').next()?;
+    if let Some(path) = location.strip_prefix('/') {
+        if path.starts_with('/') {
+            return None; // A scheme-relative URL: not followed.
+        }
+        return Some(format!("{scheme}://{authority}/{path}"));
+    }
+    let dir = &from[..from.rfind('/')? + 1];
+    Some(format!("{dir}{location}"))
+}
+
+/// Where a redirect from `from` to `location` leads, or why it is not followed: never from
+/// `https` to plain `http` (a network attacker could then read and change what follows), and
+/// only to `http(s)` URLs.
+pub fn follow_redirect(from: &str, location: &str) -> Result<String, &'static str> {
+    let next = redirect_target(from, location).ok_or("not a URL this helper follows")?;
+    if from.starts_with("https://") && !next.starts_with("https://") {
+        return Err("from https to plain http");
+    }
+    Ok(next)
 }
 
 /// A payload download may take this long in all (a slow link and a multi-GB image).
@@ -165,55 +284,130 @@ impl Fetcher {
         let agent = ureq::Agent::config_builder()
             .timeout_connect(Some(connect))
             .timeout_global(Some(request))
+            .max_redirects(0)
+            .max_redirects_will_error(false)
             .http_status_as_error(false)
             .user_agent(concat!("update-center/", env!("CARGO_PKG_VERSION")))
             .tls_config(tls())
             .build()
             .into();
-        let payload_agent = ureq::Agent::config_builder()
-            .timeout_connect(Some(connect))
-            .timeout_recv_response(Some(request))
-            // A mirror that stops sending mid-file is given up on after this long without a
-            // byte, and the download resumes; the whole may take hours on a slow link.
-            .timeout_per_read(Some(request))
-            .timeout_global(Some(Duration::from_secs(PAYLOAD_TIMEOUT_SECS)))
-            .http_status_as_error(false)
-            .user_agent(concat!("update-center/", env!("CARGO_PKG_VERSION")))
-            .tls_config(tls())
-            .build()
-            .into();
+        let limits = PayloadLimits {
+            stall: request,
+            min_rate: 0,
+            deadline: std::time::Instant::now() + Duration::from_secs(PAYLOAD_TIMEOUT_SECS),
+        };
         Self {
             agent,
-            payload_agent,
+            payload_agent: Self::payload_agent(connect, request, limits),
             max_rate: None,
             credentials: None,
+            limits,
         }
     }
 
-    /// Sends HTTP Basic credentials with every request under `prefix` (an `https://` or
-    /// `http://` mirror URL) and to nothing else.
-    pub fn with_credentials(mut self, prefix: &str, user: &str, password: &str) -> Self {
+    /// Applies `limits` to payload downloads (the administrator's `[Download]` settings).
+    pub fn with_limits(mut self, connect: Duration, limits: PayloadLimits) -> Self {
+        self.payload_agent = Self::payload_agent(connect, limits.stall, limits);
+        self.limits = limits;
+        self
+    }
+
+    fn payload_agent(connect: Duration, stall: Duration, limits: PayloadLimits) -> ureq::Agent {
+        let tls = || {
+            ureq::tls::TlsConfig::builder()
+                .root_certs(ureq::tls::RootCerts::PlatformVerifier)
+                .build()
+        };
+        let left = limits
+            .deadline
+            .saturating_duration_since(std::time::Instant::now())
+            .max(Duration::from_secs(1));
+        ureq::Agent::config_builder()
+            .timeout_connect(Some(connect))
+            .timeout_recv_response(Some(stall))
+            // A mirror that stops sending mid-file is given up on after this long without a
+            // byte, and the download resumes; the whole may take hours on a slow link.
+            .timeout_per_read(Some(stall))
+            .timeout_global(Some(left))
+            .max_redirects(0)
+            .max_redirects_will_error(false)
+            .http_status_as_error(false)
+            .user_agent(concat!("update-center/", env!("CARGO_PKG_VERSION")))
+            .tls_config(tls())
+            .build()
+            .into()
+    }
+
+    /// Sends HTTP Basic credentials with every request to the origin of `url` (scheme, host
+    /// and port) and to nothing else: not to another host, not after a redirect elsewhere, and
+    /// never over plain `http://` to another machine (then they are not used at all).
+    pub fn with_credentials(mut self, url: &str, user: &str, password: &str) -> Self {
         use base64::Engine;
-        if prefix.starts_with("https://") || prefix.starts_with("http://") {
-            let token =
-                base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"));
-            self.credentials = Some((prefix.to_string(), format!("Basic {token}")));
+        if let Some(origin) = Origin::of(url).filter(Origin::may_carry_password) {
+            let pair = zeroize::Zeroizing::new(format!("{user}:{password}"));
+            let token = zeroize::Zeroizing::new(
+                base64::engine::general_purpose::STANDARD.encode(pair.as_bytes()),
+            );
+            self.credentials = Some((
+                origin,
+                zeroize::Zeroizing::new(format!("Basic {}", token.as_str())),
+            ));
         }
         self
     }
 
-    /// `request` with the credentials when `url` is under their prefix.
-    fn authorized<B>(
+    /// Sends a request for `url` (HEAD or GET, with an optional `Range`), following up to
+    /// [`MAX_REDIRECTS`] redirects itself: never from `https` to `http`, and the credentials
+    /// go with each hop only when that hop is their origin.
+    fn call(
         &self,
+        agent: &ureq::Agent,
+        head: bool,
         url: &str,
-        request: ureq::RequestBuilder<B>,
-    ) -> ureq::RequestBuilder<B> {
-        match &self.credentials {
-            Some((prefix, value)) if url.starts_with(prefix.as_str()) => {
-                request.header("Authorization", value.as_str())
+        range: Option<&str>,
+    ) -> Result<ureq::http::Response<ureq::Body>, FetchError> {
+        let mut current = url.to_string();
+        for _ in 0..=MAX_REDIRECTS {
+            let mut request = if head {
+                agent.head(&current)
+            } else {
+                agent.get(&current)
+            };
+            if let Some((origin, value)) = &self.credentials
+                && Origin::of(&current).as_ref() == Some(origin)
+            {
+                request = request.header("Authorization", value.as_str());
             }
-            _ => request,
+            if let Some(range) = range {
+                request = request.header("Range", range);
+            }
+            let response = request.call().map_err(|e| FetchError::Unreachable {
+                url: current.clone(),
+                reason: e.to_string(),
+            })?;
+            if !matches!(response.status().as_u16(), 301 | 302 | 303 | 307 | 308) {
+                return Ok(response);
+            }
+            let refuse = |to: &str, reason: &str| FetchError::Redirect {
+                url: current.clone(),
+                to: to.to_string(),
+                reason: reason.to_string(),
+            };
+            let location = response
+                .headers()
+                .get("location")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default()
+                .trim()
+                .to_string();
+            current =
+                follow_redirect(&current, &location).map_err(|reason| refuse(&location, reason))?;
         }
+        Err(FetchError::Redirect {
+            url: url.to_string(),
+            to: current,
+            reason: format!("more than {MAX_REDIRECTS} redirects"),
+        })
     }
 
     /// Reads `name` from `location`: `Ok(None)` when it does not exist (HTTP 404/410, no file).
@@ -225,8 +419,8 @@ impl Fetcher {
     ) -> Result<Option<Vec<u8>>, FetchError> {
         match location {
             Location::Http(_) => self.get_http(&location.display(name), max_bytes),
-            Location::Dir { on_disk, .. } => {
-                get_local(&on_disk.join(name), &location.display(name), max_bytes)
+            Location::Dir { root, folder, .. } => {
+                get_local(root, folder, name, &location.display(name), max_bytes)
             }
         }
     }
@@ -236,10 +430,7 @@ impl Fetcher {
             url: url.to_string(),
             reason: e.to_string(),
         };
-        let mut response = self
-            .authorized(url, self.agent.get(url))
-            .call()
-            .map_err(unreachable)?;
+        let mut response = self.call(&self.agent, false, url, None)?;
         let status = response.status().as_u16();
         if status == 404 || status == 410 {
             return Ok(None);
@@ -346,8 +537,22 @@ impl Fetcher {
                     {
                         break;
                     }
+                    Err(Interrupted::Restart) if attempt >= RETRIES => {
+                        return Err(FetchError::Unreachable {
+                            url: url.clone(),
+                            reason: format!(
+                                "the mirror answered {} range requests with other bytes than asked for",
+                                RETRIES + 1
+                            ),
+                        });
+                    }
                     Err(Interrupted::Restart) => {
-                        // The mirror ignored the range: start over.
+                        // The mirror ignored the range: start over (a bounded number of times,
+                        // so a mirror that always answers with other bytes cannot loop us).
+                        attempt += 1;
+                        if cancel.load(std::sync::atomic::Ordering::Relaxed) {
+                            return Err(FetchError::Cancelled { url: url.clone() });
+                        }
                         hasher = Sha256::new();
                         total = 0;
                         out.set_len(0).map_err(write_error)?;
@@ -401,11 +606,12 @@ impl Fetcher {
         };
         let mut reader: Box<dyn Read> = match location {
             Location::Http(_) => {
-                let mut request = self.authorized(url, self.payload_agent.get(url));
-                if offset > 0 {
-                    request = request.header("Range", &format!("bytes={offset}-"));
-                }
-                let response = request.call().map_err(|e| transient(e.to_string()))?;
+                let range = (offset > 0).then(|| format!("bytes={offset}-"));
+                let response = match self.call(&self.payload_agent, false, url, range.as_deref()) {
+                    Ok(response) => response,
+                    Err(FetchError::Unreachable { reason, .. }) => return Err(transient(reason)),
+                    Err(other) => return Err(Interrupted::Fatal(other)),
+                };
                 let status = response.status().as_u16();
                 match status {
                     206 => {
@@ -437,21 +643,29 @@ impl Fetcher {
                 }
                 Box::new(response.into_body().into_reader())
             }
-            Location::Dir { on_disk, .. } => {
-                Box::new(std::fs::File::open(on_disk.join(name)).map_err(|e| {
+            Location::Dir { root, folder, .. } => Box::new(
+                crate::fsutil::open_beneath(root, folder, name).map_err(|e| {
                     Interrupted::Fatal(FetchError::Local {
                         path: url.to_string(),
                         reason: e.to_string(),
                     })
-                })?)
-            }
+                })?,
+            ),
         };
         let mut buffer = vec![0u8; CHUNK_BYTES];
         let (started, first_byte) = (std::time::Instant::now(), *total);
+        let (mut window_start, mut window_bytes) = (started, 0u64);
         loop {
             if cancel.load(std::sync::atomic::Ordering::Relaxed) {
                 return Err(Interrupted::Fatal(FetchError::Cancelled {
                     url: url.to_string(),
+                }));
+            }
+            if std::time::Instant::now() >= self.limits.deadline {
+                return Err(Interrupted::Fatal(FetchError::Unreachable {
+                    url: url.to_string(),
+                    reason: "the download did not finish by its deadline ([Download] DeadlineSec=)"
+                        .into(),
                 }));
             }
             let n = reader
@@ -461,6 +675,21 @@ impl Fetcher {
                 return Ok(());
             }
             *total += n as u64;
+            // The minimum rate, over windows as long as the stall limit: a mirror that trickles
+            // a byte now and then breaks off like one that stalls, and is resumed.
+            window_bytes += n as u64;
+            let window = window_start.elapsed();
+            if window >= self.limits.stall {
+                let rate = window_bytes as f64 / window.as_secs_f64();
+                if self.limits.min_rate > 0 && rate < self.limits.min_rate as f64 {
+                    return Err(transient(format!(
+                        "the mirror sent {window_bytes} bytes in {} s, less than the minimum of {} bytes per second ([Download] MinRateBytesPerSec=)",
+                        window.as_secs(),
+                        self.limits.min_rate
+                    )));
+                }
+                (window_start, window_bytes) = (std::time::Instant::now(), 0);
+            }
             if *total > max_bytes {
                 return Err(Interrupted::Fatal(FetchError::TooLarge {
                     url: url.to_string(),
@@ -486,31 +715,61 @@ impl Fetcher {
         let url = location.display(name);
         match location {
             Location::Http(_) => {
-                let response = self
-                    .authorized(&url, self.agent.head(&url))
-                    .call()
-                    .map_err(|e| FetchError::Unreachable {
-                        url: url.clone(),
-                        reason: e.to_string(),
-                    })?;
+                let response = self.call(&self.agent, true, &url, None)?;
                 let status = response.status().as_u16();
+                // Some mirrors answer GET only (as systemd-sysupdate, which never sends HEAD,
+                // needs): ask for the first byte instead and read the size from the answer.
+                if matches!(status, 400 | 403 | 405 | 501) {
+                    return self.size_by_get(&url);
+                }
                 if !(200..300).contains(&status) {
                     return Err(FetchError::Status { url, status });
                 }
-                response
-                    .headers()
-                    .get("content-length")
-                    .and_then(|v| v.to_str().ok())
-                    .and_then(|v| v.trim().parse().ok())
-                    .ok_or(FetchError::NoSize { url })
+                content_length(&response).ok_or(FetchError::NoSize { url })
             }
-            Location::Dir { on_disk, .. } => std::fs::metadata(on_disk.join(name))
+            Location::Dir { root, folder, .. } => crate::fsutil::open_beneath(root, folder, name)
+                .map_err(|e| e.to_string())
+                .and_then(|file| file.metadata().map_err(|e| e.to_string()))
                 .map(|m| m.len())
-                .map_err(|e| FetchError::Local {
-                    path: url,
-                    reason: e.to_string(),
-                }),
+                .map_err(|reason| FetchError::Local { path: url, reason }),
         }
+    }
+}
+
+/// The `Content-Length` of an answer.
+fn content_length<B>(response: &ureq::http::Response<B>) -> Option<u64> {
+    response
+        .headers()
+        .get("content-length")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse().ok())
+}
+
+impl Fetcher {
+    /// The size of the file at `url` from a GET for its first byte: the total of the
+    /// `Content-Range` of a 206, or the `Content-Length` of a 200 from a mirror that ignores
+    /// ranges (its body is not read).
+    fn size_by_get(&self, url: &str) -> Result<u64, FetchError> {
+        let response = self.call(&self.agent, false, url, Some("bytes=0-0"))?;
+        let status = response.status().as_u16();
+        let size = match status {
+            206 => response
+                .headers()
+                .get("content-range")
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.rsplit_once('/'))
+                .and_then(|(_, total)| total.trim().parse().ok()),
+            200..=299 => content_length(&response),
+            _ => {
+                return Err(FetchError::Status {
+                    url: url.to_string(),
+                    status,
+                });
+            }
+        };
+        size.ok_or(FetchError::NoSize {
+            url: url.to_string(),
+        })
     }
 }
 
@@ -536,15 +795,8 @@ impl Fetcher {
         let url = location.display(name);
         match location {
             Location::Http(_) => {
-                let unreachable = |e: ureq::Error| FetchError::Unreachable {
-                    url: url.clone(),
-                    reason: e.to_string(),
-                };
-                let response = self
-                    .authorized(&url, self.agent.get(&url))
-                    .header("Range", &format!("bytes={start}-"))
-                    .call()
-                    .map_err(unreachable)?;
+                let range = format!("bytes={start}-");
+                let response = self.call(&self.agent, false, &url, Some(&range))?;
                 let status = response.status().as_u16();
                 if status == 200 && start > 0 {
                     return Err(FetchError::Compressed {
@@ -567,12 +819,17 @@ impl Fetcher {
                     })?;
                 Ok(bytes)
             }
-            Location::Dir { on_disk, .. } => {
+            Location::Dir { root, folder, .. } => {
                 let local = |e: std::io::Error| FetchError::Local {
                     path: url.clone(),
                     reason: e.to_string(),
                 };
-                let mut file = std::fs::File::open(on_disk.join(name)).map_err(local)?;
+                let mut file = crate::fsutil::open_beneath(root, folder, name).map_err(|e| {
+                    FetchError::Local {
+                        path: url.clone(),
+                        reason: e.to_string(),
+                    }
+                })?;
                 file.seek(std::io::SeekFrom::Start(start)).map_err(local)?;
                 let mut bytes = Vec::new();
                 file.take(max).read_to_end(&mut bytes).map_err(local)?;
@@ -608,11 +865,17 @@ impl Fetcher {
     }
 }
 
-fn get_local(path: &Path, shown: &str, max_bytes: usize) -> Result<Option<Vec<u8>>, FetchError> {
+fn get_local(
+    root: &Path,
+    folder: &Path,
+    name: &str,
+    shown: &str,
+    max_bytes: usize,
+) -> Result<Option<Vec<u8>>, FetchError> {
     use std::io::Read;
-    let file = match std::fs::File::open(path) {
+    let file = match crate::fsutil::open_beneath(root, folder, name) {
         Ok(file) => file,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(crate::fsutil::OpenError::NotFound) => return Ok(None),
         Err(e) => {
             return Err(FetchError::Local {
                 path: shown.to_string(),
@@ -641,8 +904,87 @@ fn get_local(path: &Path, shown: &str, max_bytes: usize) -> Result<Option<Vec<u8
 
 #[cfg(test)]
 mod tests {
-    use super::throttle_delay;
+    use super::{Origin, follow_redirect, redirect_target, throttle_delay};
+
+    #[test]
+    fn redirects_never_go_from_https_to_http() {
+        assert_eq!(
+            follow_redirect("https://m.example/a", "http://m.example/a"),
+            Err("from https to plain http")
+        );
+        assert_eq!(
+            follow_redirect("https://m.example/a", "https://cdn.example/a").as_deref(),
+            Ok("https://cdn.example/a")
+        );
+        assert_eq!(
+            follow_redirect("http://m.example/a", "https://m.example/a").as_deref(),
+            Ok("https://m.example/a")
+        );
+        // Anything but an http(s) URL is a name on the same mirror, never another scheme.
+        assert!(
+            follow_redirect("https://m.example/a", "file:///etc/shadow")
+                .is_ok_and(|u| u.starts_with("https://m.example/"))
+        );
+    }
     use std::time::Duration;
+
+    #[test]
+    fn origins_compare_scheme_host_and_port() {
+        let o = |u: &str| Origin::of(u);
+        assert_eq!(
+            o("https://Mirror.example/a/b"),
+            o("https://mirror.example:443/c")
+        );
+        assert_ne!(o("https://mirror.example/"), o("http://mirror.example/"));
+        assert_ne!(
+            o("https://mirror.example/"),
+            o("https://mirror.example:8443/")
+        );
+        assert_ne!(
+            o("https://mirror.example/"),
+            o("https://mirror.example.evil/")
+        );
+        assert_eq!(o("https://user:pw@mirror.example/"), None);
+        assert_eq!(o("ftp://mirror.example/"), None);
+        assert!(
+            o("http://127.0.0.1:8080/")
+                .expect("origin")
+                .may_carry_password()
+        );
+        assert!(
+            o("http://[::1]:8080/")
+                .expect("origin")
+                .may_carry_password()
+        );
+        assert!(
+            !o("http://mirror.example/")
+                .expect("origin")
+                .may_carry_password()
+        );
+        assert!(
+            o("https://mirror.example/")
+                .expect("origin")
+                .may_carry_password()
+        );
+    }
+
+    #[test]
+    fn redirect_targets_resolve_against_the_request() {
+        let from = "https://m.example/v2/SHA256SUMS";
+        assert_eq!(
+            redirect_target(from, "/other/x").as_deref(),
+            Some("https://m.example/other/x")
+        );
+        assert_eq!(
+            redirect_target(from, "x.gpg").as_deref(),
+            Some("https://m.example/v2/x.gpg")
+        );
+        assert_eq!(
+            redirect_target(from, "http://evil.example/").as_deref(),
+            Some("http://evil.example/")
+        );
+        assert_eq!(redirect_target(from, "//evil.example/x"), None);
+    }
 
     #[test]
     fn the_throttle_waits_only_when_ahead_of_the_rate() {

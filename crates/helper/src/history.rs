@@ -184,17 +184,20 @@ fn rotate(state_dir: &Path, rotate_bytes: u64) -> std::io::Result<()> {
         lines.push(line);
     }
     lines.reverse();
-    crate::transaction::write_atomically(&state_dir.join(FILE), &lines.concat())
+    crate::fsutil::write_atomically(&state_dir.join(FILE), &lines.concat())
 }
 
 fn append_line(state_dir: &Path, record: &Record) -> std::io::Result<()> {
-    std::fs::create_dir_all(state_dir)?;
+    use std::os::unix::fs::OpenOptionsExt;
+    crate::fsutil::create_private_dir_all(state_dir)?;
     let mut line = serde_json::to_vec(record).map_err(std::io::Error::other)?;
     line.push(b'\n');
     let path = state_dir.join(FILE);
     let mut file = std::fs::OpenOptions::new()
         .create(true)
         .append(true)
+        .mode(crate::fsutil::PRIVATE_FILE_MODE)
+        .custom_flags(rustix::fs::OFlags::NOFOLLOW.bits() as i32)
         .open(&path)?;
     // A torn line of an earlier crash must not swallow this record: start on a fresh line.
     let length = file.metadata()?.len();

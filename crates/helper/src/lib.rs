@@ -16,6 +16,8 @@ pub mod definitions;
 pub mod error;
 pub mod failpoint;
 pub mod fetch;
+pub mod freshness;
+pub mod fsutil;
 pub mod health;
 pub mod history;
 pub mod ini;

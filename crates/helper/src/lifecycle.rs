@@ -14,9 +14,10 @@
 
 use crate::SystemState;
 use crate::boot::{self, Boot, Var};
+use crate::fsutil::write_atomically;
 use crate::history::{self, Event};
 use crate::inventory::Layout;
-use crate::transaction::{STATE_DIR, write_atomically};
+use crate::transaction::STATE_DIR;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -140,6 +141,35 @@ pub fn load(layout: &Layout) -> Result<LifecycleState, LifecycleError> {
     }
 }
 
+/// Holds the lock of `state.json` while alive.
+pub struct StateLock(#[allow(dead_code)] std::fs::File);
+
+/// Takes the lock every change of `state.json` holds from its read to its write (an advisory
+/// `flock` on `state.lock`), so that a pin made while an update finishes, or a boot record
+/// written while the helper runs, is never lost to the other's older copy.
+pub fn lock_state(layout: &Layout) -> Result<StateLock, LifecycleError> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let dir = state_dir(layout);
+    let path = dir.join("state.lock");
+    let io = |source| LifecycleError::Io {
+        path: Path::new("/").join(STATE_DIR).join("state.lock"),
+        source,
+    };
+    crate::fsutil::create_private_dir_all(&dir).map_err(io)?;
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .mode(crate::fsutil::PRIVATE_FILE_MODE)
+        .custom_flags(rustix::fs::OFlags::NOFOLLOW.bits() as i32)
+        .open(&path)
+        .map_err(io)?;
+    rustix::fs::flock(&file, rustix::fs::FlockOperation::LockExclusive)
+        .map_err(|e| io(e.into()))?;
+    Ok(StateLock(file))
+}
+
 /// Writes the state atomically.
 pub fn save(layout: &Layout, state: &LifecycleState) -> Result<(), LifecycleError> {
     let path = state_dir(layout).join(STATE_FILE);
@@ -169,6 +199,7 @@ pub fn set_pinned(
     version: &str,
     pinned: bool,
 ) -> Result<bool, LifecycleError> {
+    let _lock = lock_state(layout)?;
     let mut state = load(layout)?;
     if pinned {
         installed(system, version)?;
@@ -233,6 +264,7 @@ pub fn rollback(
             tries: entry.tries_done.unwrap_or(0),
         });
     }
+    let _lock = lock_state(layout)?;
     let mut state = load(layout)?;
     let io = |path: PathBuf| move |source| LifecycleError::Io { path, source };
     let efivar = |var: Var| PathBuf::from(format!("/{}/{var:?}", boot::EFIVARS_DIR));
@@ -285,6 +317,7 @@ pub fn rollback(
 /// After an update installed `version`: hand the choice of entry back to systemd-boot (so that
 /// the new version boots on trial and can fall back), and stop holding `version` back.
 pub fn after_install(layout: &Layout, version: &str) -> Result<(), LifecycleError> {
+    let _lock = lock_state(layout)?;
     let mut state = load(layout)?;
     if state.rollback_default.is_none() && !state.held_back.contains(version) {
         return Ok(());
@@ -307,6 +340,7 @@ pub fn after_install(layout: &Layout, version: &str) -> Result<(), LifecycleErro
 
 /// Clears the fallback flag; returns whether there was one.
 pub fn acknowledge_fallback(layout: &Layout) -> Result<bool, LifecycleError> {
+    let _lock = lock_state(layout)?;
     let mut state = load(layout)?;
     let Some(fallback) = state.fallback.take() else {
         return Ok(false);
@@ -349,6 +383,7 @@ pub fn record_boot(layout: &Layout, system: &SystemState) -> Result<BootReport, 
         .as_deref()
         .and_then(|id| boot.entry(id))
         .or_else(|| running.as_deref().and_then(|v| boot.entry_of(v)));
+    let _lock = lock_state(layout)?;
     let mut state = load(layout)?;
     let mut found = None;
     if let Some(running) = &running

@@ -102,7 +102,11 @@ impl Wildcard {
 
 /// Whether `value` is a valid version: non-empty, made of `[A-Za-z0-9.,_+-]`.
 pub fn is_valid_version(value: &str) -> bool {
+    // As systemd's version_is_valid(): a valid file name (never `.` or `..`, which would name
+    // a directory when put into a path) of these characters.
     !value.is_empty()
+        && value != "."
+        && value != ".."
         && value
             .bytes()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'.' | b',' | b'_' | b'+' | b'-'))
@@ -304,6 +308,18 @@ mod tests {
 
     fn pat(text: &str) -> Pattern {
         Pattern::parse(text).expect("valid pattern")
+    }
+
+    #[test]
+    fn dot_and_dot_dot_are_no_versions() {
+        assert!(!is_valid_version("."));
+        assert!(!is_valid_version(".."));
+        assert!(!is_valid_version(""));
+        assert!(!is_valid_version("1/2"));
+        assert!(is_valid_version("1.2"));
+        assert!(is_valid_version("..1"));
+        // `kde-linux_...erofs` names no version `..` either.
+        assert!(match_first(&[pat("kde-linux_@v.erofs")], "kde-linux_...erofs").is_none());
     }
 
     #[test]

@@ -112,12 +112,65 @@ pub enum PlanError {
         /// The definition file.
         file: String,
     },
+    /// The version is older than a transfer's `MinVersion=`.
+    #[error(
+        "version {0} is older than the MinVersion= of the update definitions: it is retired and is not installed"
+    )]
+    Obsolete(String),
     /// The size of a file could not be learned.
     #[error("the size of {0} is unknown; the mirror did not say")]
     UnknownSize(String),
     /// A file system lacks room even after the allowed removals.
     #[error("{0}")]
     NoRoom(String),
+    /// Room would have to be made by removing an installed version, on the strength of a size
+    /// only the mirror vouches for (sizes are not signed) that the installed files contradict.
+    #[error(
+        "{url} is said to be {claimed_bytes} bytes, more than twice the largest installed file of its kind ({installed_bytes} bytes); no installed version is removed to make room for a size only the mirror vouches for"
+    )]
+    ImplausibleSize {
+        /// The file.
+        url: String,
+        /// The size the mirror claims, once installed.
+        claimed_bytes: u64,
+        /// The largest installed file of the same transfer.
+        installed_bytes: u64,
+    },
+}
+
+/// A size the mirror claims may exceed the largest installed file of its transfer by this
+/// factor (and [`IMPLAUSIBLE_SLACK_BYTES`]) before it is no reason to remove a version first.
+pub const IMPLAUSIBLE_FACTOR: u64 = 2;
+/// See [`IMPLAUSIBLE_FACTOR`].
+pub const IMPLAUSIBLE_SLACK_BYTES: u64 = 64 * 1024 * 1024;
+
+/// Removing versions before the new files are downloaded (when they would not fit beside
+/// them) rests on sizes from the mirror, which no signature covers: refuse it when a claimed
+/// size is far beyond any installed file of the same transfer (docs/lifecycle.md).
+fn check_plausible(files: &[PlannedFile], state: &SystemState) -> Result<(), PlanError> {
+    for file in files {
+        let largest = state
+            .inventory
+            .versions
+            .iter()
+            .flat_map(|v| &v.instances)
+            .filter(|i| i.transfer == file.transfer)
+            .map(|i| i.size_bytes)
+            .max();
+        if let Some(installed) = largest
+            && file.size_bytes
+                > installed
+                    .saturating_mul(IMPLAUSIBLE_FACTOR)
+                    .saturating_add(IMPLAUSIBLE_SLACK_BYTES)
+        {
+            return Err(PlanError::ImplausibleSize {
+                url: file.source.location.clone(),
+                claimed_bytes: file.size_bytes,
+                installed_bytes: installed,
+            });
+        }
+    }
+    Ok(())
 }
 
 /// What the planner needs to know about the outside world.
@@ -155,6 +208,11 @@ pub fn plan(
         .iter()
         .find(|v| v.version == version)
         .ok_or_else(|| PlanError::NotOffered(version.clone()))?;
+    // MinVersion= holds for a version named by hand too: it is how a vendor retires versions
+    // with known holes, and an old signed version is exactly what a downgrade attack offers.
+    if offered.obsolete {
+        return Err(PlanError::Obsolete(version));
+    }
     if !offered.complete {
         return Err(PlanError::OfferedInPart {
             version,
@@ -215,8 +273,13 @@ pub fn plan(
     let removals = removals(state, &active, &version, facts);
     let room = room(&files, &removals, layout, facts)?;
     check_room(&room, state, &removals)?;
+    if !removals.is_empty() && needs_room_first(&room) {
+        check_plausible(&files, state)?;
+    }
     Ok(Plan {
-        download_bytes: files.iter().map(|f| f.download_bytes).sum(),
+        download_bytes: files
+            .iter()
+            .fold(0u64, |sum, f| sum.saturating_add(f.download_bytes)),
         version,
         files,
         removals,
@@ -227,10 +290,14 @@ pub fn plan(
 impl Plan {
     /// Whether some file system can hold the new files only after the removals.
     pub fn needs_room_first(&self) -> bool {
-        self.room
-            .iter()
-            .any(|r| r.needed_bytes.saturating_add(MARGIN_BYTES) > r.available_bytes)
+        needs_room_first(&self.room)
     }
+}
+
+fn needs_room_first(rooms: &[Room]) -> bool {
+    rooms
+        .iter()
+        .any(|r| r.needed_bytes.saturating_add(MARGIN_BYTES) > r.available_bytes)
 }
 
 /// Versions that may be removed: not booted, not protected, not pinned, not the default boot
@@ -312,10 +379,9 @@ pub fn removal_of(v: &InstalledVersion, active: &[&Transfer], facts: &Facts<'_>)
     instances.sort_by_key(|i| std::cmp::Reverse(active.iter().position(|t| t.name == i.transfer)));
     Removal {
         version: v.version.clone(),
-        size_bytes: instances
-            .iter()
-            .map(|i| (facts.installed_size)(&i.path))
-            .sum(),
+        size_bytes: instances.iter().fold(0u64, |sum, i| {
+            sum.saturating_add((facts.installed_size)(&i.path))
+        }),
         files: instances.into_iter().map(|i| i.path).collect(),
     }
 }
@@ -344,7 +410,8 @@ fn room(
             .flatten()
             .any(|p| dir.starts_with(p));
         match rooms.iter_mut().find(|(i, _)| *i == id) {
-            Some((_, room)) => room.needed_bytes += bytes,
+            // Sizes come from the mirror: a sum that would wrap saturates, and then never fits.
+            Some((_, room)) => room.needed_bytes = room.needed_bytes.saturating_add(bytes),
             None => rooms.push((
                 id,
                 Room {
@@ -363,7 +430,9 @@ fn room(
             if let Some((id, _)) = (facts.file_system_of)(&dir)
                 && let Some((_, room)) = rooms.iter_mut().find(|(i, _)| *i == id)
             {
-                room.freed_bytes += (facts.installed_size)(path);
+                room.freed_bytes = room
+                    .freed_bytes
+                    .saturating_add((facts.installed_size)(path));
             }
         }
     }

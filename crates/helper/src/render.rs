@@ -89,6 +89,12 @@ pub fn check_text(state: &SystemState, catalog: &Catalog, out: &mut impl Write) 
             Verification::Unverified => "UNVERIFIED (Verify=no)".to_string(),
         };
         writeln!(out, "  {}  {how}", source.location)?;
+        if let Some(days) = source.stale_days {
+            writeln!(
+                out,
+                "    warning: its newest signed list is {days} days old; the source may have stopped publishing"
+            )?;
+        }
     }
     writeln!(out, "Available versions:")?;
     if catalog.versions.is_empty() {

@@ -44,6 +44,14 @@ pub struct Settings {
     pub paused_until: Option<chrono::DateTime<chrono::Utc>>,
     /// `[Restart] Behaviour=`.
     pub restart: RestartBehaviour,
+    /// `[Download] StallTimeoutSec=`: a download that receives no byte for this long breaks
+    /// off and resumes (a few times), and the window over which the minimum rate is measured.
+    pub stall_timeout: Duration,
+    /// `[Download] MinRateBytesPerSec=`: a download slower than this over a stall window
+    /// breaks off and resumes (a few times), so a mirror trickling bytes cannot hold the job.
+    pub min_rate: u64,
+    /// `[Download] DeadlineSec=`: the longest one download job may take in all.
+    pub deadline: Duration,
 }
 
 /// How the desktop tells the person that a staged version waits for a restart.
@@ -61,7 +69,7 @@ pub enum RestartBehaviour {
 pub const DROPIN: &str = "50-update-center.conf";
 
 /// The settings keys, as `Section.Key`, for the API and the CLI.
-pub const KEYS: [&str; 9] = [
+pub const KEYS: [&str; 12] = [
     "Health.TimeoutSec",
     "Health.OnFailure",
     "Updates.MaxRateBytesPerSec",
@@ -71,6 +79,9 @@ pub const KEYS: [&str; 9] = [
     "Updates.AutomaticDownload",
     "Updates.PausedUntil",
     "Restart.Behaviour",
+    "Download.StallTimeoutSec",
+    "Download.MinRateBytesPerSec",
+    "Download.DeadlineSec",
 ];
 
 /// Keys anyone in the active session may set (the check action): pausing automatic updates
@@ -100,6 +111,23 @@ fn parse_bool(value: &str) -> Option<bool> {
 }
 
 impl Settings {
+    /// The fetcher these settings ask for: `request` as the metadata timeout (and the longest
+    /// stall), the bandwidth limit (or `fallback_rate` when none is set), the `[Download]`
+    /// limits. The one place a fetcher is configured, for the service and the offline commands.
+    pub fn fetcher(&self, request: Duration, fallback_rate: Option<u64>) -> crate::fetch::Fetcher {
+        let connect = request.min(Duration::from_secs(crate::fetch::CONNECT_TIMEOUT_SECS));
+        let rate = self.max_rate.or(fallback_rate);
+        let limits = crate::fetch::PayloadLimits {
+            stall: self.stall_timeout.min(request),
+            // A bandwidth limit below the minimum rate must not break every download off.
+            min_rate: rate.map_or(self.min_rate, |r| self.min_rate.min(r / 2)),
+            deadline: std::time::Instant::now() + self.deadline,
+        };
+        crate::fetch::Fetcher::with_timeouts(connect, request)
+            .with_max_rate(rate)
+            .with_limits(connect, limits)
+    }
+
     /// Whether automatic updates are paused at `now`.
     pub fn paused_at(&self, now: chrono::DateTime<chrono::Utc>) -> bool {
         self.paused_until.is_some_and(|until| now < until)
@@ -143,6 +171,9 @@ impl Settings {
                 }
                 .to_string(),
             ),
+            (KEYS[9], self.stall_timeout.as_secs().to_string()),
+            (KEYS[10], self.min_rate.to_string()),
+            (KEYS[11], self.deadline.as_secs().to_string()),
         ]
         .into_iter()
         .map(|(k, v)| (k.to_string(), v))
@@ -212,7 +243,7 @@ pub fn set(root: &Path, key: &str, value: &str) -> Result<Settings, SettingsErro
         SettingsError::Invalid { message, .. } => invalid(message),
         other => other,
     })?;
-    crate::transaction::write_atomically(&path, new_text.as_bytes()).map_err(|source| {
+    crate::fsutil::write_atomically(&path, new_text.as_bytes()).map_err(|source| {
         SettingsError::Io {
             file: shown,
             source,
@@ -233,6 +264,9 @@ impl Default for Settings {
             automatic_download: false,
             paused_until: None,
             restart: RestartBehaviour::Notify,
+            stall_timeout: Duration::from_secs(30),
+            min_rate: 1024,
+            deadline: Duration::from_secs(6 * 3600),
         }
     }
 }
@@ -366,6 +400,13 @@ fn set_dropins(root: &Path, key: &str, value: &str) -> Result<(), SettingsError>
                 "expected a mirror URL (https://...) or a local folder (/...), or nothing for the default",
             ));
         }
+        // A password in the URL would be shown by GetSettings, kept in a world-readable
+        // definition and sent over every redirect: it belongs in the keyring.
+        if url && crate::fetch::Origin::of(v).is_none() {
+            return Err(invalid(
+                "a mirror URL carries no user name or password (user:password@); set them in Update Center's settings, which keep them in the keyring",
+            ));
+        }
         current.source = (!v.is_empty()).then(|| {
             if url && !v.ends_with('/') {
                 format!("{v}/")
@@ -404,7 +445,7 @@ fn set_dropins(root: &Path, key: &str, value: &str) -> Result<(), SettingsError>
                 _ => {}
             }
         } else {
-            crate::transaction::write_atomically(&path, text.as_bytes()).map_err(io)?;
+            crate::fsutil::write_atomically(&path, text.as_bytes()).map_err(io)?;
         }
     }
     Ok(())
@@ -430,6 +471,34 @@ fn parse(shown: &Path, text: &str) -> Result<Settings, SettingsError> {
                     .filter(|s| (1..=3600).contains(s))
                     .ok_or_else(|| invalid("expected whole seconds from 1 to 3600"))?;
                 settings.health_timeout = Duration::from_secs(secs);
+            }
+            ("Download", "StallTimeoutSec") => {
+                settings.stall_timeout = Duration::from_secs(
+                    a.value
+                        .trim()
+                        .parse()
+                        .ok()
+                        .filter(|s| (1..=3600).contains(s))
+                        .ok_or_else(|| invalid("expected whole seconds from 1 to 3600"))?,
+                );
+            }
+            ("Download", "MinRateBytesPerSec") => {
+                settings.min_rate = a
+                    .value
+                    .trim()
+                    .parse()
+                    .ok()
+                    .ok_or_else(|| invalid("expected bytes per second (0: no minimum)"))?;
+            }
+            ("Download", "DeadlineSec") => {
+                settings.deadline = Duration::from_secs(
+                    a.value
+                        .trim()
+                        .parse()
+                        .ok()
+                        .filter(|s| (60..=7 * 86_400).contains(s))
+                        .ok_or_else(|| invalid("expected whole seconds from 60 to 604800"))?,
+                );
             }
             ("Health", "OnFailure") => {
                 settings.on_failure = match a.value.trim() {
@@ -604,6 +673,11 @@ mod tests {
         let e = set(root, "Updates.InstancesMax", "1").expect_err("too few");
         assert!(e.to_string().contains("2 to 16"), "{e}");
         let e = set(root, "Updates.Source", "ftp://x").expect_err("scheme");
+        let userinfo = set(root, "Updates.Source", "https://ops:secret@mirror.example/")
+            .expect_err("userinfo")
+            .to_string();
+        assert!(!userinfo.contains("secret"), "{userinfo}");
+        assert!(userinfo.contains("keyring"), "{userinfo}");
         assert!(e.to_string().contains("mirror URL"), "{e}");
         set(root, "Updates.Source", "").expect("reset");
         set(root, "Updates.InstancesMax", "").expect("reset");

@@ -7,6 +7,7 @@ use sequoia_openpgp as openpgp;
 
 use openpgp::Cert;
 use openpgp::cert::CertParser;
+use openpgp::cert::amalgamation::ValidAmalgamation;
 use openpgp::parse::Parse;
 use openpgp::parse::stream::{
     DetachedVerifierBuilder, MessageLayer, MessageStructure, VerificationError, VerificationHelper,
@@ -110,6 +111,9 @@ pub struct GoodSignature {
     pub key_fingerprint: String,
     /// Fingerprint of its certificate (the primary key).
     pub cert_fingerprint: String,
+    /// When the signature says it was made (seconds since the epoch): the signer's claim,
+    /// used only to refuse a list older than one seen before (a replay).
+    pub created: Option<i64>,
 }
 
 struct Helper<'a> {
@@ -171,7 +175,13 @@ impl VerificationHelper for Helper<'_> {
             for result in results {
                 let outcome = match result {
                     Ok(good) => {
+                        let created = good
+                            .sig
+                            .signature_creation_time()
+                            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+                            .and_then(|d| i64::try_from(d.as_secs()).ok());
                         still_valid_now(&policy, good.ka.cert(), &good.ka.key().fingerprint())
+                            .map(|g| GoodSignature { created, ..g })
                     }
                     Err(error) => Err(classify(&error)),
                 };
@@ -211,9 +221,21 @@ fn still_valid_now(
     amalgamation
         .alive()
         .map_err(|e| expired(format!("{e:#}")))?;
+    // Revoked now: a key retired or superseded stops signing updates from the moment of its
+    // revocation, whatever creation time a signature claims (the signer chooses that time).
+    let revoked = |status: &openpgp::types::RevocationStatus<'_>| {
+        !matches!(status, openpgp::types::RevocationStatus::NotAsFarAsWeKnow)
+    };
+    if revoked(&valid.revocation_status()) || revoked(&amalgamation.revocation_status()) {
+        return Err(SignatureError::BadKey {
+            fingerprint: key.to_string(),
+            reason: "the key is revoked".into(),
+        });
+    }
     Ok(GoodSignature {
         key_fingerprint: key.to_string(),
         cert_fingerprint: cert.fingerprint().to_string(),
+        created: None,
     })
 }
 

@@ -10,8 +10,7 @@ use crate::inventory::Layout;
 use crate::plan::Plan;
 use serde::{Deserialize, Serialize};
 use std::fs::File;
-use std::io::Write;
-use std::os::unix::fs::PermissionsExt;
+use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
 
@@ -82,28 +81,7 @@ fn io<'a>(
     }
 }
 
-/// Makes `dir`'s entries durable.
-fn sync_dir(dir: &Path) -> std::io::Result<()> {
-    File::open(dir)?.sync_all()
-}
-
-/// Writes `bytes` to `path` atomically: temporary in the same directory, fsync, rename, fsync
-/// of the directory.
-pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let dir = path.parent().unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir)?;
-    let temp = dir.join(format!(
-        ".{}.tmp",
-        path.file_name().and_then(|n| n.to_str()).unwrap_or("state")
-    ));
-    {
-        let mut file = File::create(&temp)?;
-        file.write_all(bytes)?;
-        file.sync_all()?;
-    }
-    std::fs::rename(&temp, path)?;
-    sync_dir(dir)
-}
+use crate::fsutil::{sync_dir, write_atomically};
 
 /// Progress of a running transaction.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -211,7 +189,16 @@ fn run(
         remove_versions(&plan.removals, layout)?;
     }
     let mut written: Vec<PathBuf> = Vec::new();
-    let result = download_all(plan, layout, fetcher, cancel, progress, &mut written);
+    let mut hashes: Vec<String> = Vec::new();
+    let result = download_all(
+        plan,
+        layout,
+        fetcher,
+        cancel,
+        progress,
+        &mut written,
+        &mut hashes,
+    );
     if let Err(error) = result {
         // Temporaries of compressed files hold unpacked bytes, which are never kept.
         let keep = keeps_bytes(&error);
@@ -241,7 +228,7 @@ fn run(
                 )
             })
             .collect(),
-        sha256: plan.files.iter().map(|f| f.source.sha256.clone()).collect(),
+        sha256: hashes,
     };
     let journal_path = state.join(JOURNAL);
     let bytes = serde_json::to_vec_pretty(&journal).unwrap_or_default();
@@ -261,6 +248,7 @@ fn download_all(
     cancel: &AtomicBool,
     progress: &mut dyn FnMut(Progress),
     written: &mut Vec<PathBuf>,
+    hashes: &mut Vec<String>,
 ) -> Result<(), TransactionError> {
     let total = plan.download_bytes;
     let mut before: u64 = 0;
@@ -292,17 +280,21 @@ fn download_all(
             }
             Some(_) => {
                 let in_root = Path::new("/").join(PARTIAL_DIR).join(&file.source.sha256);
-                std::fs::create_dir_all(partial_dir(layout))
+                crate::fsutil::create_private_dir_all(&partial_dir(layout))
                     .map_err(io("cannot create", &in_root))?;
                 (kept.clone(), in_root, kept_len)
             }
         };
-        let mut out = std::fs::OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create_new(resumed.is_none())
-            .open(&download_path)
-            .map_err(io("cannot create", &download_in_root))?;
+        // Private until verified and committed: the commit gives it the definition's Mode=.
+        let mut out = match resumed {
+            None => crate::fsutil::create_private_file(&download_path),
+            Some(_) => std::fs::OpenOptions::new()
+                .read(true)
+                .write(true)
+                .custom_flags(rustix::fs::OFlags::NOFOLLOW.bits() as i32)
+                .open(&download_path),
+        }
+        .map_err(io("cannot create", &download_in_root))?;
         let location = crate::catalog::location_of(&file.source);
         let downloaded = fetcher.download(
             &location,
@@ -358,8 +350,8 @@ fn download_all(
                 return Err(error);
             }
         };
-        let out = match file.compression {
-            None => out,
+        let (out, temp_sha256) = match file.compression {
+            None => (out, file.source.sha256.clone()),
             Some(kind) => {
                 drop(out);
                 written.push(temp_in_root.clone());
@@ -387,6 +379,7 @@ fn download_all(
                 source: e,
             });
         }
+        hashes.push(temp_sha256);
         before += size;
         failpoint::hit("after-download");
     }
@@ -413,21 +406,22 @@ fn unpack(
     from: &Path,
     to: &Path,
     size: u64,
-) -> Result<File, String> {
+) -> Result<(File, String), String> {
     use std::io::Read;
     let input = File::open(from).map_err(|e| e.to_string())?;
-    let mut out = std::fs::OpenOptions::new()
-        .read(true)
-        .write(true)
-        .create_new(true)
-        .open(to)
+    let mut out = crate::fsutil::create_private_file(to)
         .map_err(|e| format!("cannot create {}: {e}", to.display()))?;
     let mut decoder = kind
         .decoder(input)
         .map_err(|e| e.to_string())?
-        .take(size + 1);
+        .take(size.saturating_add(1));
+    let mut hashing = HashingWriter {
+        inner: &mut out,
+        hasher: <sha2::Sha256 as sha2::Digest>::new(),
+    };
     let unpacked =
-        std::io::copy(&mut decoder, &mut out).map_err(|e| format!("cannot unpack it: {e}"))?;
+        std::io::copy(&mut decoder, &mut hashing).map_err(|e| format!("cannot unpack it: {e}"))?;
+    let sha256 = hex(sha2::Digest::finalize(hashing.hasher).as_slice());
     if unpacked != size {
         return Err(format!(
             "it unpacks to {} bytes, but its header says {size}: refusing it",
@@ -438,7 +432,36 @@ fn unpack(
             }
         ));
     }
-    Ok(out)
+    Ok((out, sha256))
+}
+
+/// Writes through to `inner` and hashes what passes.
+struct HashingWriter<'a> {
+    inner: &'a mut File,
+    hasher: sha2::Sha256,
+}
+
+impl std::io::Write for HashingWriter<'_> {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        let n = self.inner.write(bytes)?;
+        sha2::Digest::update(&mut self.hasher, &bytes[..n]);
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The SHA-256 (hex) of a file's bytes.
+pub fn sha256_of(path: &Path) -> std::io::Result<String> {
+    let mut hasher = <sha2::Sha256 as sha2::Digest>::new();
+    std::io::copy(&mut File::open(path)?, &mut hasher)?;
+    Ok(hex(sha2::Digest::finalize(hasher).as_slice()))
 }
 
 /// Where partial downloads (and compressed downloads until they are unpacked) are kept,
@@ -457,8 +480,8 @@ pub const PARTIAL_CAP_BYTES: u64 = 16 * 1024 * 1024 * 1024;
 /// ESP is dropped instead) and trims the cache to [`PARTIAL_CAP_BYTES`].
 fn keep_partial(layout: &Layout, temp: &Path, sha256: &str) {
     let dir = partial_dir(layout);
-    let kept =
-        std::fs::create_dir_all(&dir).is_ok() && std::fs::rename(temp, dir.join(sha256)).is_ok();
+    let kept = crate::fsutil::create_private_dir_all(&dir).is_ok()
+        && std::fs::rename(temp, dir.join(sha256)).is_ok();
     if !kept {
         let _ = std::fs::remove_file(temp);
         return;
@@ -524,7 +547,18 @@ pub fn recover(layout: &Layout, target_dirs: &[PathBuf]) -> Result<Recovery, Tra
             .renames
             .iter()
             .all(|(temp, target)| layout.on_disk(temp).exists() || layout.on_disk(target).exists());
-        if complete {
+        // A temporary is committed only when its bytes are still the ones the intent record
+        // names: a torn or altered file is discarded, never renamed into place.
+        let intact = journal.renames.len() == journal.sha256.len()
+            && journal
+                .renames
+                .iter()
+                .zip(&journal.sha256)
+                .all(|((temp, _), sha256)| {
+                    let on_disk = layout.on_disk(temp);
+                    !on_disk.exists() || sha256_of(&on_disk).is_ok_and(|h| h == *sha256)
+                });
+        if complete && intact {
             commit(&journal, layout)?;
             std::fs::remove_file(&journal_path).map_err(io("cannot remove", &journal_path))?;
             history::append(

@@ -2,8 +2,39 @@
 //! is finished (boot entry last); anything else of ours is removed.
 
 use std::path::{Path, PathBuf};
+use update_center_engine::fsutil::write_atomically;
 use update_center_engine::inventory::Layout;
-use update_center_engine::transaction::{Journal, Recovery, STATE_DIR, recover, write_atomically};
+use update_center_engine::transaction::{Journal, Recovery, STATE_DIR, recover};
+
+fn sha256(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// Writes the intent record of version 2 (an image, then its UKI) with these hashes of the
+/// temporaries; returns its path.
+fn write_journal(root: &Path, sha256: Vec<String>) -> PathBuf {
+    let journal = Journal {
+        version: "2".into(),
+        renames: vec![
+            (
+                "/system/.#update-center.kde-linux_2.erofs".into(),
+                "/system/kde-linux_2.erofs".into(),
+            ),
+            (
+                "/efi/EFI/Linux/.#update-center.kde-linux_2+2-0.efi".into(),
+                "/efi/EFI/Linux/kde-linux_2+2-0.efi".into(),
+            ),
+        ],
+        sha256,
+    };
+    let path = root.join(STATE_DIR).join("transaction.json");
+    write_atomically(&path, &serde_json::to_vec(&journal).expect("json")).expect("journal");
+    path
+}
 
 fn layout(root: &Path) -> Layout {
     Layout::detect(root, Some(Path::new("/efi")), None, true)
@@ -30,22 +61,8 @@ fn an_interrupted_commit_with_every_file_present_is_completed() {
         b"uki",
     )
     .expect("write");
-    let journal = Journal {
-        version: "2".into(),
-        renames: vec![
-            (
-                "/system/.#update-center.kde-linux_2.erofs".into(),
-                "/system/kde-linux_2.erofs".into(),
-            ),
-            (
-                "/efi/EFI/Linux/.#update-center.kde-linux_2+2-0.efi".into(),
-                "/efi/EFI/Linux/kde-linux_2+2-0.efi".into(),
-            ),
-        ],
-        sha256: vec![String::new(), String::new()],
-    };
-    let journal_path = root.join(STATE_DIR).join("transaction.json");
-    write_atomically(&journal_path, &serde_json::to_vec(&journal).expect("json")).expect("journal");
+    // The image's temporary is gone (renamed); the UKI's is checked against its hash.
+    let journal_path = write_journal(root, vec![String::new(), sha256(b"uki")]);
     assert_eq!(
         recover(&layout(root), &dirs()).expect("recover"),
         Recovery::Completed("2".into())
@@ -83,4 +100,28 @@ fn temporaries_without_a_complete_journal_are_removed() {
     let history =
         std::fs::read_to_string(root.join(STATE_DIR).join("history.jsonl")).expect("history");
     assert!(history.contains("\"recovered\""), "{history}");
+}
+
+#[test]
+fn a_temporary_that_no_longer_matches_the_journal_is_never_committed() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = dir.path();
+    setup(root);
+    std::fs::write(
+        root.join("system/.#update-center.kde-linux_2.erofs"),
+        b"image",
+    )
+    .expect("write");
+    // The UKI's temporary was torn (or changed) after the journal was written.
+    std::fs::write(
+        root.join("efi/EFI/Linux/.#update-center.kde-linux_2+2-0.efi"),
+        b"u",
+    )
+    .expect("write");
+    let journal_path = write_journal(root, vec![sha256(b"image"), sha256(b"uki")]);
+    let recovered = recover(&layout(root), &dirs()).expect("recover");
+    assert!(matches!(recovered, Recovery::Discarded(_)), "{recovered:?}");
+    assert!(!root.join("efi/EFI/Linux/kde-linux_2+2-0.efi").exists());
+    assert!(!root.join("system/kde-linux_2.erofs").exists());
+    assert!(!journal_path.exists());
 }
