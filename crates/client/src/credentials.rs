@@ -111,13 +111,16 @@ pub async fn hand_over(center: &crate::UpdateCenterProxy<'_>) {
     let Ok(settings) = center.get_settings().await else {
         return;
     };
+    let source = settings.get("Updates.Source").cloned().unwrap_or_default();
     // The keyring store blocks on the bus: off the runtime's threads.
     let found = tokio::task::spawn_blocking(move || for_settings(&settings))
         .await
         .ok()
         .flatten();
     if let Some(c) = found {
-        let _ = center.use_source_credentials(&c.user, &c.password).await;
+        let _ = center
+            .use_source_credentials(&source, &c.user, &c.password)
+            .await;
     }
 }
 

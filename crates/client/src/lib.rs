@@ -43,48 +43,62 @@ pub trait UpdateCenter {
     fn list_warnings(&self) -> Result<Vec<DefinitionWarning>, Error>;
 
     /// Reads what the update sources offer (a job); `AvailableUpdate` follows.
+    #[zbus(allow_interactive_auth)]
     fn check(&self) -> Result<zbus::zvariant::OwnedObjectPath, Error>;
 
     /// Installs the newest version (`version` empty) or the named one, as a job.
+    #[zbus(allow_interactive_auth)]
     fn install(&self, version: &str) -> Result<zbus::zvariant::OwnedObjectPath, Error>;
 
     /// Cancels a job (the caller's own; another caller's needs an administrator).
+    #[zbus(allow_interactive_auth)]
     fn cancel(&self, job: &zbus::zvariant::ObjectPath<'_>) -> Result<(), Error>;
 
     /// Makes a version the default boot entry, or the next boot's only (`once`).
+    #[zbus(allow_interactive_auth)]
     fn rollback(&self, version: &str, once: bool) -> Result<(), Error>;
 
     /// Pins a version: never removed.
+    #[zbus(allow_interactive_auth)]
     fn pin(&self, version: &str) -> Result<(), Error>;
 
     /// Unpins a version.
+    #[zbus(allow_interactive_auth)]
     fn unpin(&self, version: &str) -> Result<(), Error>;
 
     /// Removes a whole installed version (never the running, default, pinned or protected one).
+    #[zbus(allow_interactive_auth)]
     fn remove_version(&self, version: &str) -> Result<(), Error>;
 
     /// Removes the oldest versions beyond `InstancesMax=`; returns the versions removed.
+    #[zbus(allow_interactive_auth)]
     fn vacuum(&self) -> Result<Vec<String>, Error>;
 
     /// What changes between two versions (empty: the running version / the update on offer),
     /// as JSON (docs/json.md).
+    #[zbus(allow_interactive_auth)]
     fn changelog(&self, from: &str, to: &str) -> Result<String, Error>;
 
     /// History records, newest first, as a JSON array (docs/json.md): `since` and `until` in
     /// seconds since the epoch (0: unbounded), at most `limit` (0: all).
+    #[zbus(allow_interactive_auth)]
     fn history(&self, since: i64, until: i64, limit: u32) -> Result<String, Error>;
 
     /// Every setting as key -> value.
     fn get_settings(&self) -> Result<std::collections::HashMap<String, String>, Error>;
 
     /// Sets one setting.
+    #[zbus(allow_interactive_auth)]
     fn set_setting(&self, key: &str, value: &str) -> Result<(), Error>;
 
     /// Clears the automatic-fallback flag.
+    #[zbus(allow_interactive_auth)]
     fn acknowledge_fallback(&self) -> Result<(), Error>;
 
-    /// Hands over the credentials for the mirror in `Updates.Source` (memory only).
-    fn use_source_credentials(&self, user: &str, password: &str) -> Result<(), Error>;
+    /// Hands over the credentials for the mirror at `url`, which must be the origin of
+    /// `Updates.Source` (memory only; sent to that origin only).
+    #[zbus(allow_interactive_auth)]
+    fn use_source_credentials(&self, url: &str, user: &str, password: &str) -> Result<(), Error>;
 
     /// Sent whenever installed versions, boot choices or pins change.
     #[zbus(signal)]

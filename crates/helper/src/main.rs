@@ -171,9 +171,35 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Print every setting, or set KEY to VALUE (empty: the default), without D-Bus: the same
+    /// files and checks as the SetSetting method (for servers without a bus, and images being
+    /// built).
+    Settings {
+        /// The setting, as Section.Key.
+        key: Option<String>,
+        /// Its new value.
+        value: Option<String>,
+    },
+}
+
+/// What the helper does for itself before anything else, whoever started it: everything it
+/// creates is private unless it sets another mode (the unit's `UMask=0077`, also when run by
+/// hand), and no core dump or ptrace of another user may read the mirror credentials it holds.
+fn harden_process() {
+    use rustix::process::{DumpableBehavior, Resource, Rlimit, set_dumpable_behavior, setrlimit};
+    rustix::process::umask(rustix::fs::Mode::from_raw_mode(0o077));
+    let _ = set_dumpable_behavior(DumpableBehavior::NotDumpable);
+    let _ = setrlimit(
+        Resource::Core,
+        Rlimit {
+            current: Some(0),
+            maximum: Some(0),
+        },
+    );
 }
 
 fn main() {
+    harden_process();
     let cli = Cli::parse();
     if let Err(error) = run(cli) {
         eprintln!("update-center-helper: error: {error:#}");
@@ -309,6 +335,19 @@ fn run(cli: Cli) -> Result<()> {
         Command::Changelog { from, to, json } => {
             changelog(&layout, &fetcher(&cli.system), from, to, json)
         }
+        Command::Settings { key, value } => {
+            let settings = match (key, value) {
+                (Some(key), Some(value)) => {
+                    update_center_engine::settings::set(&layout.root, &key, &value)?
+                }
+                (None, None) => update_center_engine::settings::load(&layout.root)?,
+                _ => anyhow::bail!("give a KEY and a VALUE to set, or neither to print"),
+            };
+            for (key, value) in settings.to_map() {
+                println!("{key}={value}");
+            }
+            Ok(())
+        }
         Command::AcknowledgeFallback => {
             if update_center_engine::lifecycle::acknowledge_fallback(&layout)? {
                 println!("Acknowledged.");
@@ -332,11 +371,10 @@ fn run(cli: Cli) -> Result<()> {
 /// A fetcher with the timeouts asked for.
 fn fetcher(system: &SystemArgs) -> update_center_engine::fetch::Fetcher {
     let request = std::time::Duration::from_secs(system.timeout.max(1));
-    let connect = request.min(std::time::Duration::from_secs(
-        update_center_engine::fetch::CONNECT_TIMEOUT_SECS,
-    ));
-    update_center_engine::fetch::Fetcher::with_timeouts(connect, request)
-        .with_max_rate(system.max_rate)
+    // The administrator's settings apply offline too (bandwidth limit, download limits).
+    update_center_engine::settings::load(&system.layout().root)
+        .unwrap_or_default()
+        .fetcher(request, system.max_rate)
 }
 
 fn update(

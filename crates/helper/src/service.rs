@@ -23,7 +23,7 @@ use zbus::object_server::SignalEmitter;
 use zbus::zvariant::{ObjectPath, OwnedObjectPath};
 
 /// Version of the API, raised when methods are added.
-const API_VERSION: u32 = 2;
+const API_VERSION: u32 = 3;
 /// The longest version string accepted.
 const MAX_VERSION_LEN: usize = 128;
 /// Job progress is published at most this often.
@@ -51,7 +51,15 @@ pub mod action {
     pub const ACKNOWLEDGE: &str = "org.kde.updatecenter.acknowledge";
     /// Cancelling another caller's job.
     pub const CANCEL_ANY: &str = "org.kde.updatecenter.cancel-any";
+    /// Reading the history and changelogs (the active session; not every uid: a changelog
+    /// costs network requests with the administrator's mirror credentials).
+    pub const READ: &str = "org.kde.updatecenter.read";
 }
+
+/// Changelogs gathered at once; further callers wait for a slot.
+const METADATA_SLOTS: usize = 2;
+/// Changelog calls waiting for a slot beyond which a caller is told to come back later.
+const METADATA_QUEUE: usize = 8;
 
 /// How the helper was started.
 #[derive(Clone)]
@@ -98,8 +106,20 @@ struct Shared {
     next_job: AtomicU64,
     activity: Mutex<Instant>,
     /// HTTP Basic credentials for the mirror in `Updates.Source`, handed over by a client from
-    /// the person's keyring: in memory only, gone when the helper exits, never logged.
-    source_credentials: Mutex<Option<(String, String)>>,
+    /// the person's keyring: in memory only (wiped when replaced), gone when the helper exits,
+    /// never logged, and used only while the source is still their origin.
+    source_credentials: Mutex<Option<SourceCredentials>>,
+    /// Slots for gathering changelogs (network requests), and how many callers wait for one.
+    metadata_slots: tokio::sync::Semaphore,
+    metadata_waiting: std::sync::atomic::AtomicUsize,
+}
+
+/// Credentials for one mirror origin, and who handed them over.
+struct SourceCredentials {
+    origin: update_center_engine::fetch::Origin,
+    user: zeroize::Zeroizing<String>,
+    password: zeroize::Zeroizing<String>,
+    owner_uid: Option<u32>,
 }
 
 /// The main object.
@@ -243,21 +263,16 @@ impl Shared {
     }
 
     fn fetcher(&self) -> update_center_engine::fetch::Fetcher {
-        let request = self.options.timeout;
-        let connect = request.min(Duration::from_secs(
-            update_center_engine::fetch::CONNECT_TIMEOUT_SECS,
-        ));
         let settings = update_center_engine::settings::load(&self.options.layout.root).ok();
-        let rate = settings
-            .as_ref()
-            .and_then(|s| s.max_rate)
-            .or(self.options.max_rate);
-        let mut fetcher = update_center_engine::fetch::Fetcher::with_timeouts(connect, request)
-            .with_max_rate(rate);
+        let mut fetcher = settings
+            .clone()
+            .unwrap_or_default()
+            .fetcher(self.options.timeout, self.options.max_rate);
         if let Some(source) = settings.and_then(|s| s.source)
-            && let Some((user, password)) = lock(&self.source_credentials).as_ref()
+            && let Some(c) = lock(&self.source_credentials).as_ref()
+            && update_center_engine::fetch::Origin::of(&source).as_ref() == Some(&c.origin)
         {
-            fetcher = fetcher.with_credentials(&source, user, password);
+            fetcher = fetcher.with_credentials(&source, &c.user, &c.password);
         }
         fetcher
     }
@@ -317,6 +332,10 @@ impl UpdateCenter {
     ) -> Result<(), Error> {
         use zbus_polkit::policykit1::{AuthorityProxy, CheckAuthorizationFlags, Subject};
         self.shared.touch();
+        let interactive = header
+            .primary()
+            .flags()
+            .contains(zbus::message::Flags::AllowInteractiveAuth);
         let subject = Subject::new_for_message_header(header)
             .map_err(|e| Error::NotAuthorized(format!("cannot identify the caller: {e}")))?;
         let unreachable = |e: zbus::Error| {
@@ -330,7 +349,13 @@ impl UpdateCenter {
                 &subject,
                 action,
                 &std::collections::HashMap::new(),
-                CheckAuthorizationFlags::AllowUserInteraction.into(),
+                // A password prompt only when the caller's message allows one (a script with
+                // --no-ask-password, the tray's background calls): otherwise refused at once.
+                if interactive {
+                    CheckAuthorizationFlags::AllowUserInteraction.into()
+                } else {
+                    Default::default()
+                },
                 "",
             )
             .await
@@ -456,6 +481,13 @@ impl UpdateCenter {
     }
 }
 
+/// Resolves once `flag` is set (a job's cancel flag, set by `Cancel`).
+async fn cancelled(flag: &AtomicBool) {
+    while !flag.load(Ordering::SeqCst) {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
 /// The Unix user of the connection that sent a call, as the bus daemon knows it.
 async fn caller_uid(
     connection: &zbus::Connection,
@@ -481,6 +513,7 @@ fn describe_action(action: &str) -> &'static str {
         action::SETTINGS => "change the update settings",
         action::ACKNOWLEDGE => "acknowledge a failed boot",
         action::CANCEL_ANY => "cancel another user's job",
+        action::READ => "read the history and changelogs",
         _ => "do this",
     }
 }
@@ -737,7 +770,6 @@ async fn pump(
 impl UpdateCenter {
     /// Every OS version installed, newest first, with its files and states.
     async fn list_versions(&self) -> Result<Vec<VersionInfo>, Error> {
-        self.shared.touch();
         read_system(&self.shared.options.layout)
             .await
             .map(|state| versions(&state))
@@ -745,7 +777,6 @@ impl UpdateCenter {
 
     /// Warnings about the update definitions, so that no client misses them.
     async fn list_warnings(&self) -> Result<Vec<DefinitionWarning>, Error> {
-        self.shared.touch();
         read_system(&self.shared.options.layout)
             .await
             .map(|state| warnings(&state))
@@ -758,11 +789,12 @@ impl UpdateCenter {
         #[zbus(connection)] connection: &zbus::Connection,
     ) -> Result<OwnedObjectPath, Error> {
         self.authorize(connection, &header, action::CHECK).await?;
-        let (path, _cancel) = self.start_job(connection, &header, "check", "").await?;
+        let (path, cancel) = self.start_job(connection, &header, "check", "").await?;
         let (me, conn, job_path) = (self.clone_handle(), connection.clone(), path.clone());
         tokio::spawn(async move {
             let shared = me.shared.clone();
-            let outcome = blocking(move || {
+            let flag = cancel.clone();
+            let work = blocking(move || {
                 let layout = &shared.options.layout;
                 let fetcher = shared.fetcher();
                 let state = update_center_engine::read_system(layout).map_err(engine_error)?;
@@ -808,6 +840,10 @@ impl UpdateCenter {
                         }
                     }
                 };
+                // A cancelled check has been reported already: it changes nothing.
+                if flag.load(Ordering::SeqCst) {
+                    return Err(Error::Cancelled("the check was cancelled".into()));
+                }
                 *lock(&shared.available) = offer.clone();
                 *lock(&shared.last_check) = chrono::Utc::now().timestamp();
                 update_center_engine::history::append(
@@ -821,8 +857,14 @@ impl UpdateCenter {
                 } else {
                     format!("Version {} is available.", offer.version)
                 })
-            })
-            .await;
+            });
+            // Cancel ends the job at once and frees the slot: a source that answers slowly (or
+            // never) cannot hold it. The request still in flight ends by its own timeout and
+            // its result is dropped.
+            let outcome = tokio::select! {
+                outcome = work => outcome,
+                () = cancelled(&cancel) => Err(Error::Cancelled("the check was cancelled".into())),
+            };
             if let Ok(emitter) = SignalEmitter::new(&conn, OBJECT_PATH) {
                 let _ = me.available_update_changed(&emitter).await;
                 let _ = me.last_check_time_changed(&emitter).await;
@@ -1080,11 +1122,31 @@ impl UpdateCenter {
     }
 
     /// What changes between two versions, as JSON (docs/json.md).
-    async fn changelog(&self, from: &str, to: &str) -> Result<String, Error> {
-        self.shared.touch();
+    async fn changelog(
+        &self,
+        #[zbus(header)] header: zbus::message::Header<'_>,
+        #[zbus(connection)] connection: &zbus::Connection,
+        from: &str,
+        to: &str,
+    ) -> Result<String, Error> {
         for v in [from, to].into_iter().filter(|v| !v.is_empty()) {
             valid_version(v)?;
         }
+        self.authorize(connection, &header, action::READ).await?;
+        // At most METADATA_SLOTS changelogs are gathered at once, and at most METADATA_QUEUE
+        // callers wait: a flood of calls costs a bounded number of requests and threads.
+        let waiting = self.shared.metadata_waiting.fetch_add(1, Ordering::SeqCst);
+        let permit = if waiting < METADATA_QUEUE {
+            self.shared.metadata_slots.acquire().await.ok()
+        } else {
+            None
+        };
+        self.shared.metadata_waiting.fetch_sub(1, Ordering::SeqCst);
+        let Some(_permit) = permit else {
+            return Err(Error::Busy(
+                "too many changelog requests at once; try again in a moment".into(),
+            ));
+        };
         let shared = self.shared.clone();
         let (from, to) = (from.to_string(), to.to_string());
         blocking(move || {
@@ -1125,8 +1187,15 @@ impl UpdateCenter {
     }
 
     /// History records, newest first, as a JSON array.
-    async fn history(&self, since: i64, until: i64, limit: u32) -> Result<String, Error> {
-        self.shared.touch();
+    async fn history(
+        &self,
+        #[zbus(header)] header: zbus::message::Header<'_>,
+        #[zbus(connection)] connection: &zbus::Connection,
+        since: i64,
+        until: i64,
+        limit: u32,
+    ) -> Result<String, Error> {
+        self.authorize(connection, &header, action::READ).await?;
         let time = |t: i64| -> Result<Option<chrono::DateTime<chrono::Utc>>, Error> {
             if t == 0 {
                 return Ok(None);
@@ -1156,7 +1225,6 @@ impl UpdateCenter {
     /// `Updates.InstancesMaxOverridden` (yes when the retention is this product's, no when it
     /// is the definitions' own).
     async fn get_settings(&self) -> Result<std::collections::HashMap<String, String>, Error> {
-        self.shared.touch();
         let layout = self.shared.options.layout.clone();
         blocking(move || {
             let mut map: std::collections::HashMap<String, String> =
@@ -1205,13 +1273,26 @@ impl UpdateCenter {
             )));
         }
         // Pausing automatic updates for up to a week (or ending a pause) is a session user's
-        // choice, like checking; everything else needs an administrator.
+        // choice, like checking; everything else needs an administrator. A pause that is
+        // running is extended only by an administrator, so that no session user can renew it
+        // week after week and keep the machine from updating forever.
+        let paused_now = {
+            let root = self.shared.options.layout.root.clone();
+            blocking(move || {
+                Ok(update_center_engine::settings::load(&root)
+                    .ok()
+                    .and_then(|s| s.paused_until)
+                    .is_some_and(|until| chrono::Utc::now() < until))
+            })
+            .await?
+        };
         let session_choice = update_center_engine::settings::SESSION_KEYS.contains(&key)
             && (value.is_empty()
-                || chrono::DateTime::parse_from_rfc3339(value).is_ok_and(|until| {
-                    until.with_timezone(&chrono::Utc)
-                        <= chrono::Utc::now() + chrono::Duration::days(7)
-                }));
+                || (!paused_now
+                    && chrono::DateTime::parse_from_rfc3339(value).is_ok_and(|until| {
+                        until.with_timezone(&chrono::Utc)
+                            <= chrono::Utc::now() + chrono::Duration::days(7)
+                    })));
         let needed = if session_choice {
             action::CHECK
         } else {
@@ -1240,25 +1321,69 @@ impl UpdateCenter {
     #[zbus(signal)]
     async fn settings_changed(emitter: &SignalEmitter<'_>) -> zbus::Result<()>;
 
-    /// Hands over the user name and password for the mirror in `Updates.Source` (from the
-    /// person's keyring). Kept in memory until the helper exits; an empty user forgets them.
+    /// Hands over the user name and password for the mirror at `url` (from the person's
+    /// keyring). They are bound to the origin of `url` (scheme, host, port), which must be the
+    /// origin of `Updates.Source` now; they are sent only to that origin, never over plain
+    /// http to another machine, and forgotten when the helper exits. An empty user forgets
+    /// them. Replacing credentials another user handed over needs an administrator.
     async fn use_source_credentials(
         &self,
         #[zbus(header)] header: zbus::message::Header<'_>,
         #[zbus(connection)] connection: &zbus::Connection,
+        url: &str,
         user: &str,
         password: &str,
     ) -> Result<(), Error> {
+        use update_center_engine::fetch::Origin;
         if user.len() > 256 || password.len() > 1024 || user.contains([':', '\n', '\r']) {
             return Err(Error::InvalidArgument(
                 "a user name has no colon or line break and at most 256 bytes; a password at most 1024 bytes"
                     .into(),
             ));
         }
+        let origin = Origin::of(url).ok_or_else(|| {
+            Error::InvalidArgument(
+                "credentials are for an http:// or https:// mirror URL without user name or password in it"
+                    .into(),
+            )
+        })?;
+        let uid = caller_uid(connection, &header).await;
+        let foreign = lock(&self.shared.source_credentials)
+            .as_ref()
+            .is_some_and(|c| c.owner_uid != uid || uid.is_none());
         // The same as checking: the credentials only open the mirror the administrator chose.
-        self.authorize(connection, &header, action::CHECK).await?;
-        *lock(&self.shared.source_credentials) =
-            (!user.is_empty()).then(|| (user.to_string(), password.to_string()));
+        // Replacing someone else's is an administrator's choice.
+        let needed = if foreign {
+            action::SETTINGS
+        } else {
+            action::CHECK
+        };
+        self.authorize(connection, &header, needed).await?;
+        if !user.is_empty() {
+            if !origin.may_carry_password() {
+                return Err(Error::InvalidArgument(format!(
+                    "{origin} is plain http: a password would cross the network unencrypted; use an https:// mirror"
+                )));
+            }
+            let layout = self.shared.options.layout.clone();
+            let source = blocking(move || {
+                update_center_engine::settings::load(&layout.root)
+                    .map(|s| s.source)
+                    .map_err(|e| Error::InvalidDefinition(e.to_string()))
+            })
+            .await?;
+            if source.as_deref().and_then(Origin::of).as_ref() != Some(&origin) {
+                return Err(Error::InvalidArgument(format!(
+                    "credentials for {origin} are not for the update source set now; set Updates.Source first"
+                )));
+            }
+        }
+        *lock(&self.shared.source_credentials) = (!user.is_empty()).then(|| SourceCredentials {
+            origin,
+            user: zeroize::Zeroizing::new(user.to_string()),
+            password: zeroize::Zeroizing::new(password.to_string()),
+            owner_uid: uid,
+        });
         Ok(())
     }
 
@@ -1295,7 +1420,6 @@ impl UpdateCenter {
     /// idle, checking, planning, downloading, installing, ready-to-restart or error.
     #[zbus(property)]
     fn state(&self) -> String {
-        self.shared.touch();
         self.shared.state()
     }
 
@@ -1426,6 +1550,8 @@ pub async fn serve(options: Options) -> Result<()> {
         next_job: AtomicU64::new(0),
         activity: Mutex::new(Instant::now()),
         source_credentials: Mutex::new(None),
+        metadata_slots: tokio::sync::Semaphore::new(METADATA_SLOTS),
+        metadata_waiting: std::sync::atomic::AtomicUsize::new(0),
     });
     let _connection = zbus::connection::Builder::system()
         .context("cannot find the system bus")?
