@@ -38,9 +38,13 @@ ColumnLayout {
         Layout.fillWidth: true
     }
     QQC2.Label {
+        objectName: "explanation"
         readonly property bool fromData: card.explanationIsData
         visible: text !== ""
         text: card.explanation
+        // Release notes and errors carry the mirror's words: never rich text (no remote
+        // images, no links to follow by accident).
+        textFormat: Text.PlainText
         wrapMode: Text.Wrap
         horizontalAlignment: Text.AlignHCenter
         Layout.fillWidth: true
@@ -59,6 +63,7 @@ ColumnLayout {
     QQC2.Label {
         visible: text !== ""
         text: card.detail
+        textFormat: Text.PlainText
         opacity: 0.7
         wrapMode: Text.Wrap
         horizontalAlignment: Text.AlignHCenter

@@ -58,6 +58,7 @@ Kirigami.ScrollablePage {
                     text: release.modelData.date
                         ? L10n.tr("release-title-dated", { version: release.modelData.version, date: release.modelData.date })
                         : L10n.tr("release-title", { version: release.modelData.version })
+                    textFormat: Text.PlainText
                     Layout.fillWidth: true
                     wrapMode: Text.Wrap
                 }
@@ -68,6 +69,8 @@ Kirigami.ScrollablePage {
                         // The distribution's release notes: data, not a message.
                         readonly property bool fromData: true
                         text: modelData
+                        // The mirror's words (not covered by the signature): never rich text.
+                        textFormat: Text.PlainText
                         wrapMode: Text.Wrap
                         Layout.fillWidth: true
                     }
@@ -109,6 +112,7 @@ Kirigami.ScrollablePage {
                 }
                 QQC2.Label {
                     text: pkg.modelData.text
+                    textFormat: Text.PlainText
                     elide: Text.ElideRight
                     Layout.fillWidth: true
                 }

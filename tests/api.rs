@@ -96,7 +96,7 @@ async fn install_until(
 #[tokio::test(flavor = "multi_thread")]
 async fn every_mutating_method_is_refused_to_a_denied_user_and_allowed_to_an_allowed_one() {
     let w = world(None);
-    let calls: [(&str, Vec<String>); 10] = [
+    let calls: [(&str, Vec<String>); 12] = [
         ("Check", vec![]),
         ("Install", vec!["string:".into()]),
         ("Install", vec![format!("string:{NEW}")]),
@@ -112,9 +112,18 @@ async fn every_mutating_method_is_refused_to_a_denied_user_and_allowed_to_an_all
             vec!["string:Health.TimeoutSec".into(), "string:5".into()],
         ),
         ("AcknowledgeFallback", vec![]),
+        ("Changelog", vec!["string:".into(), "string:".into()]),
+        (
+            "History",
+            vec!["int64:0".into(), "int64:0".into(), "uint32:0".into()],
+        ),
         (
             "UseSourceCredentials",
-            vec!["string:ops".into(), "string:secret".into()],
+            vec![
+                "string:https://mirror.example/".into(),
+                "string:ops".into(),
+                "string:secret".into(),
+            ],
         ),
     ];
     let before = w.fingerprint();
@@ -136,17 +145,24 @@ async fn every_mutating_method_is_refused_to_a_denied_user_and_allowed_to_an_all
     );
     assert!(!ok && text.contains("NotAuthorized"), "{text}");
     assert_eq!(w.fingerprint(), before);
-    // Reading is open to everybody.
-    let (ok, text) = call_as(&w.bus, DENIED_UID, "ListVersions", &[]);
-    assert!(ok, "{text}");
+    // Reading the installed versions, warnings and settings is open to everybody.
+    for method in ["ListVersions", "ListWarnings", "GetSettings"] {
+        let (ok, text) = call_as(&w.bus, DENIED_UID, method, &[]);
+        assert!(ok, "{method}: {text}");
+    }
 
     // The allowed user: each works.
     let proxy = w.proxy().await;
     for (method, args) in &calls {
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
         let (ok, text) = call_as(&w.bus, ALLOWED_UID, method, &args);
+        // Authorised: it ran, or was refused for a reason of its own (credentials for a
+        // mirror that is not the update source).
         assert!(
-            ok || text.contains("Error.Refused") || text.contains("Error.Busy"),
+            ok || text.contains("Error.Refused")
+                || text.contains("Error.Busy")
+                || (*method == "UseSourceCredentials"
+                    && text.contains("not for the update source")),
             "{method} by daemon: {text}"
         );
         if let Some(path) = text
@@ -379,14 +395,14 @@ async fn a_mirror_that_wants_credentials_opens_with_those_handed_over_and_nothin
     assert!(message.contains("user name and password"), "{message}");
 
     // Wrong ones are refused the same way.
-    p.use_source_credentials("ops", "wrong")
+    p.use_source_credentials(&w.server.url, "ops", "wrong")
         .await
         .expect("hand over");
     let job = p.check().await.expect("check");
     assert!(!finished(&p, job.as_str()).await.0);
 
     // The right ones open it: check and install.
-    p.use_source_credentials("ops", PASSWORD)
+    p.use_source_credentials(&w.server.url, "ops", PASSWORD)
         .await
         .expect("hand over");
     let job = p.check().await.expect("check");
@@ -398,11 +414,149 @@ async fn a_mirror_that_wants_credentials_opens_with_those_handed_over_and_nothin
     assert!(ok, "{message}");
 
     // Malformed ones are refused.
-    assert!(p.use_source_credentials("a:b", "x").await.is_err());
+    assert!(
+        p.use_source_credentials(&w.server.url, "a:b", "x")
+            .await
+            .is_err()
+    );
+    // Credentials for another origin, or for plain http to another machine, are refused.
+    let elsewhere = w.server.url.replace("127.0.0.1", "127.0.0.2");
+    let e = p
+        .use_source_credentials(&elsewhere, "ops", PASSWORD)
+        .await
+        .expect_err("another origin");
+    assert!(e.to_string().contains("not for the update source"), "{e}");
+    let e = p
+        .use_source_credentials("http://mirror.example/", "ops", PASSWORD)
+        .await
+        .expect_err("plain http");
+    assert!(e.to_string().contains("unencrypted"), "{e}");
 
     // The password is in no file of the system and not in the helper's log.
     let log = w.helper.as_ref().map(|h| h.log.text()).unwrap_or_default();
     assert!(!log.contains(PASSWORD), "the helper logged the password");
     let found = testbed::files_containing(&w.system.root, PASSWORD);
     assert!(found.is_empty(), "the password is in {found:?}");
+}
+
+/// The `State` property read straight from the helper (no cache), and how long that took.
+async fn timed_state(connection: &zbus::Connection) -> Duration {
+    let started = std::time::Instant::now();
+    let proxy = zbus::fdo::PropertiesProxy::builder(connection)
+        .destination(update_center_client::BUS_NAME)
+        .expect("destination")
+        .path(update_center_client::OBJECT_PATH)
+        .expect("path")
+        .cache_properties(zbus::proxy::CacheProperties::No)
+        .build()
+        .await
+        .expect("properties");
+    let interface =
+        zbus::names::InterfaceName::from_static_str_unchecked(update_center_client::INTERFACE);
+    proxy.get(interface, "State").await.expect("State");
+    started.elapsed()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_flood_of_reads_from_many_users_stalls_neither_the_status_nor_a_job() {
+    const CALLS_PER_USER: usize = 100;
+    // daemon (allowed), nobody and eight other system users (denied by the test rules).
+    const UIDS: [u32; 10] = [1, 2, 3, 4, 5, 6, 7, 8, 10, 65534];
+    // About 2 s of download: the flood runs while the job does.
+    let w = world(Some((PAYLOAD_BYTES / 2) as u64));
+    let proxy = w.proxy().await;
+    let job = proxy.install("").await.expect("install");
+    let helper_pid = w.helper.as_ref().expect("helper").pid();
+    // Each user fires all its calls at once over one connection: every read method,
+    // authorised or not.
+    let flood = testbed::binary("update-center-flood").expect("flood");
+    let mut floods = Vec::new();
+    for uid in UIDS {
+        floods.push(
+            Command::new("setpriv")
+                .args([
+                    &format!("--reuid={uid}"),
+                    &format!("--regid={uid}"),
+                    "--clear-groups",
+                ])
+                .arg(&flood)
+                .arg(CALLS_PER_USER.to_string())
+                .env("DBUS_SYSTEM_BUS_ADDRESS", &w.bus.address)
+                .stdout(std::process::Stdio::null())
+                .spawn()
+                .expect("flood"),
+        );
+    }
+    // The status, read as a tray would, for as long as the flood lasts.
+    let connection = proxy.inner().connection().clone();
+    let mut latencies = Vec::new();
+    while floods
+        .iter_mut()
+        .any(|f| f.try_wait().expect("wait").is_none())
+    {
+        latencies.push(timed_state(&connection).await);
+    }
+    for mut flood in floods {
+        assert!(flood.wait().expect("wait").success());
+    }
+    latencies.sort();
+    let p99 = latencies[(latencies.len() * 99 / 100).min(latencies.len() - 1)];
+    let peak_kb: u64 = std::fs::read_to_string(format!("/proc/{helper_pid}/status"))
+        .expect("status")
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.split_whitespace().next()?.parse().ok())
+        .expect("VmHWM");
+    let (ok, _, message) = finished(&proxy, job.as_str()).await;
+    assert!(ok, "the job finishes despite the flood: {message}");
+    let cache = w.system.root.join("var/cache/update-center/metadata");
+    let cached: Vec<u64> = std::fs::read_dir(&cache)
+        .map(|d| {
+            d.flatten()
+                .filter_map(|e| e.metadata().ok())
+                .map(|m| m.len())
+                .collect()
+        })
+        .unwrap_or_default();
+    eprintln!(
+        "flood: {} calls from {} users; State read {} times, p99 {:?}, max {:?}; helper peak RSS {} MB; cache {} files, {} bytes",
+        CALLS_PER_USER * UIDS.len(),
+        UIDS.len(),
+        latencies.len(),
+        p99,
+        latencies.last().expect("a reading"),
+        peak_kb / 1024,
+        cached.len(),
+        cached.iter().sum::<u64>()
+    );
+    assert!(
+        latencies.len() >= 10,
+        "the status was read during the flood"
+    );
+    assert!(p99 < Duration::from_millis(50), "State p99 {p99:?}");
+    assert!(peak_kb < 64 * 1024, "helper peak RSS {peak_kb} kB");
+    assert!(
+        cached.len() <= update_center_engine::changelog::CACHE_MAX_FILES
+            && cached.iter().sum::<u64>() <= update_center_engine::changelog::CACHE_MAX_BYTES
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_check_against_a_source_that_never_answers_is_cancelled_at_once() {
+    let w = world(None);
+    // The mirror accepts the request for the list and never answers.
+    w.server
+        .set_fault("SHA256SUMS", testbed::mirror::Fault::Stall);
+    let proxy = w.proxy().await;
+    let job = proxy.check().await.expect("check");
+    proxy.cancel(&job.as_ref()).await.expect("cancel");
+    let (success, name, message) = finished(&proxy, job.as_str()).await;
+    assert!(!success);
+    assert_eq!(name, "org.kde.UpdateCenter1.Error.Cancelled", "{message}");
+    // The slot is free at once (the stalled request has not timed out yet): the source's
+    // silence does not hold it.
+    w.server.clear_faults();
+    let next = proxy.check().await.expect("the next job starts");
+    let (success, _, message) = finished(&proxy, next.as_str()).await;
+    assert!(success, "{message}");
 }

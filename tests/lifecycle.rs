@@ -591,3 +591,38 @@ fn the_units_check_names_a_unit_that_is_not_active() {
         "{out}"
     );
 }
+
+#[test]
+fn pins_made_at_the_same_time_are_all_kept() {
+    // Several helpers (threads here, processes on a system: the boot record, the service)
+    // change state.json at once; each change reads, changes and writes the file under its
+    // lock, so none is lost to another's older copy.
+    let (_dir, system) = retained(false);
+    let layout = update_center_engine::inventory::Layout::detect(
+        &system.root,
+        Some(Path::new("/efi")),
+        None,
+        true,
+    );
+    let state = update_center_engine::read_system(&layout).expect("state");
+    std::thread::scope(|scope| {
+        for version in [A, B, C] {
+            let (layout, state) = (&layout, &state);
+            scope.spawn(move || {
+                for _ in 0..20 {
+                    update_center_engine::lifecycle::set_pinned(layout, state, version, false)
+                        .expect("unpin");
+                    update_center_engine::lifecycle::set_pinned(layout, state, version, true)
+                        .expect("pin");
+                }
+            });
+        }
+    });
+    let pinned = update_center_engine::lifecycle::load(&layout)
+        .expect("state")
+        .pinned;
+    assert_eq!(
+        pinned.into_iter().collect::<Vec<_>>(),
+        vec![A.to_string(), B.to_string(), C.to_string()]
+    );
+}

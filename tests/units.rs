@@ -1,36 +1,11 @@
-//! The systemd units and bus files in `data/`: the helper's sandboxing keeps its exposure score
-//! (as `systemd-analyze security` rates it) at or under 3.0, and each unit names what it runs.
+//! The systemd units and bus files in `data/`: each unit keeps its exposure score (as
+//! `systemd-analyze security` rates it) within its budget, each names what it runs, and the
+//! helper can do its work inside the file-system sandbox its unit sets up.
 
 use std::process::Command;
 
 fn data(path: &str) -> std::path::PathBuf {
     testbed::checkout().join("data").join(path)
-}
-
-#[test]
-fn the_helper_unit_is_sandboxed() {
-    let unit = data("systemd/update-center-helper.service");
-    let output = Command::new("systemd-analyze")
-        .args(["security", "--offline=yes", "--threshold=30", "--no-pager"])
-        .arg(&unit)
-        .output()
-        .expect("systemd-analyze");
-    let text = String::from_utf8_lossy(&output.stdout).into_owned()
-        + &String::from_utf8_lossy(&output.stderr);
-    assert!(
-        output.status.success(),
-        "exposure above 3.0 or an invalid unit:\n{text}"
-    );
-    let score: f64 = text
-        .lines()
-        .find_map(|l| {
-            l.split("Overall exposure level for update-center-helper.service: ")
-                .nth(1)
-        })
-        .and_then(|rest| rest.split_whitespace().next())
-        .and_then(|n| n.parse().ok())
-        .unwrap_or_else(|| panic!("no score in:\n{text}"));
-    assert!(score <= 3.0, "{score}");
 }
 
 #[test]
@@ -62,5 +37,178 @@ fn the_units_and_the_activation_file_agree() {
             !text.contains("Unknown key") && !text.contains("Failed to parse"),
             "{unit}: {text}"
         );
+    }
+}
+
+/// The values of `key=` lines in the unit's `[Service]` section, split on whitespace.
+fn directive(unit: &str, key: &str) -> Vec<String> {
+    unit.lines()
+        .filter_map(|l| l.trim().strip_prefix(&format!("{key}=")))
+        .flat_map(|v| v.split_whitespace().map(str::to_string))
+        .collect()
+}
+
+/// The paths the unit lets the helper write (`ReadWritePaths=`, and the state and cache
+/// directories systemd makes writable), as (path, optional: `-` prefix).
+fn writable_paths(unit: &str) -> Vec<(String, bool)> {
+    let mut paths: Vec<(String, bool)> = directive(unit, "ReadWritePaths")
+        .into_iter()
+        .map(|p| match p.strip_prefix('-') {
+            Some(p) => (p.to_string(), true),
+            None => (p, false),
+        })
+        .collect();
+    for (key, base) in [
+        ("StateDirectory", "/var/lib"),
+        ("CacheDirectory", "/var/cache"),
+    ] {
+        paths.extend(
+            directive(unit, key)
+                .into_iter()
+                .map(|d| (format!("{base}/{d}"), false)),
+        );
+    }
+    paths
+}
+
+/// Runs `update-center-helper settings ARGS` as its unit would: a KDE Linux-shaped root is `/`,
+/// read-only (ProtectSystem=strict) but for `writable`; the helper and the libraries it links
+/// are copied into it. (bwrap stands in for systemd, which does not run here: the mounts are
+/// the same kind.)
+fn settings_in_sandbox(
+    root: &std::path::Path,
+    writable: &[String],
+    args: &[&str],
+) -> (bool, String) {
+    let mut command = Command::new("bwrap");
+    command
+        .arg("--ro-bind")
+        .arg(root)
+        .arg("/")
+        .args(["--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp"]);
+    for path in writable {
+        command
+            .arg("--bind")
+            .arg(root.join(path.trim_start_matches('/')))
+            .arg(path);
+    }
+    let output = command
+        .args(["/usr/libexec/update-center-helper", "settings"])
+        .args(args)
+        .args(["--root", "/"])
+        .env("SYSTEMD_RELAX_ESP_CHECKS", "1")
+        .output()
+        .expect("bwrap");
+    (
+        output.status.success(),
+        String::from_utf8_lossy(&output.stdout).into_owned()
+            + &String::from_utf8_lossy(&output.stderr),
+    )
+}
+
+#[test]
+fn every_setting_can_be_written_under_the_units_sandbox() {
+    use testbed::system::{Images, KdeLinuxRoot, VersionSpec};
+    let dir = tempfile::tempdir().expect("tempdir");
+    let system = KdeLinuxRoot::create(
+        &dir.path().join("root"),
+        &[VersionSpec::complete("202611150800")],
+        Some("202611150800"),
+        Images::Plain,
+    )
+    .expect("root");
+    let root = &system.root;
+    for mount_point in ["dev", "proc", "tmp"] {
+        std::fs::create_dir_all(root.join(mount_point)).expect("mkdir");
+    }
+    // The helper where the unit runs it, and what it links.
+    let helper = testbed::binary("update-center-helper").expect("helper");
+    std::fs::create_dir_all(root.join("usr/libexec")).expect("mkdir");
+    std::fs::copy(&helper, root.join("usr/libexec/update-center-helper")).expect("copy");
+    let ldd = Command::new("ldd").arg(&helper).output().expect("ldd");
+    for library in String::from_utf8_lossy(&ldd.stdout)
+        .split_whitespace()
+        .filter(|w| w.starts_with('/'))
+    {
+        let inside = root.join(library.trim_start_matches('/'));
+        std::fs::create_dir_all(inside.parent().expect("parent")).expect("mkdir");
+        std::fs::copy(library, &inside).expect("copy a library");
+    }
+    let unit = std::fs::read_to_string(data("systemd/update-center-helper.service")).expect("unit");
+    let mut writable = Vec::new();
+    for (path, optional) in writable_paths(&unit) {
+        let inside = root.join(path.trim_start_matches('/'));
+        // A required path exists on a real system (or systemd creates it: state, cache); an
+        // optional one is used only when it exists.
+        if optional && !inside.exists() {
+            continue;
+        }
+        std::fs::create_dir_all(&inside).expect("mkdir");
+        writable.push(path);
+    }
+    let paused = (chrono::Utc::now() + chrono::Duration::days(1))
+        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let values: [(&str, &str); 12] = [
+        ("Health.TimeoutSec", "5"),
+        ("Health.OnFailure", "reboot-previous"),
+        ("Updates.MaxRateBytesPerSec", "100000"),
+        ("Updates.InstancesMax", "3"),
+        ("Updates.Source", "https://mirror.example/kde-linux/"),
+        ("Updates.AutomaticCheck", "no"),
+        ("Updates.AutomaticDownload", "yes"),
+        ("Updates.PausedUntil", &paused),
+        ("Restart.Behaviour", "quiet"),
+        ("Download.StallTimeoutSec", "20"),
+        ("Download.MinRateBytesPerSec", "2048"),
+        ("Download.DeadlineSec", "7200"),
+    ];
+    let mut keys: Vec<&str> = values.iter().map(|(k, _)| *k).collect();
+    keys.sort_unstable();
+    let mut known = update_center_engine::settings::KEYS.to_vec();
+    known.sort_unstable();
+    assert_eq!(keys, known, "every setting is tried here");
+    for (key, value) in values {
+        let (ok, text) = settings_in_sandbox(root, &writable, &[key, value]);
+        assert!(ok, "{key}={value} under the unit's sandbox:\n{text}");
+        assert!(text.contains(&format!("{key}={value}")), "{text}");
+    }
+    // The sandbox is real: without /etc/sysupdate.d writable (the unit before it named it),
+    // the source cannot be set.
+    let narrower: Vec<String> = writable
+        .iter()
+        .filter(|p| p.as_str() != "/etc/sysupdate.d")
+        .cloned()
+        .collect();
+    let (ok, text) = settings_in_sandbox(root, &narrower, &["Updates.Source", ""]);
+    assert!(!ok && text.contains("Read-only file system"), "{text}");
+}
+
+#[test]
+fn every_unit_is_sandboxed_within_its_exposure_budget() {
+    // The helper: 1.8 today (network access and root are what is left: see docs/security.md);
+    // the units that only read, record or ask the helper: far less.
+    for (unit, budget) in [
+        ("update-center-helper.service", 1.8),
+        ("update-center-check.service", 1.0),
+        ("update-center-boot-record.service", 1.0),
+        ("update-center-health-check.service", 3.0),
+    ] {
+        let output = Command::new("systemd-analyze")
+            .args(["security", "--offline=yes", "--no-pager"])
+            .arg(data(&format!("systemd/{unit}")))
+            .output()
+            .expect("systemd-analyze");
+        let text = String::from_utf8_lossy(&output.stdout).into_owned()
+            + &String::from_utf8_lossy(&output.stderr);
+        let score: f64 = text
+            .lines()
+            .find_map(|l| {
+                l.split(&format!("Overall exposure level for {unit}: "))
+                    .nth(1)
+            })
+            .and_then(|rest| rest.split_whitespace().next())
+            .and_then(|n| n.parse().ok())
+            .unwrap_or_else(|| panic!("no score in:\n{text}"));
+        assert!(score <= budget, "{unit}: {score} > {budget}\n{text}");
     }
 }

@@ -54,7 +54,51 @@ impl GpgKey {
         Ok(key)
     }
 
+    /// Generates a signing key made `days` ago (valid for ten years), so that it can sign
+    /// lists dated in the past.
+    pub fn generate_days_ago(kind: KeyKind, uid: &str, days: i64) -> Result<Self> {
+        let when = chrono::Utc::now() - chrono::Duration::days(days);
+        let mut key = Self::generate_at(
+            kind,
+            uid,
+            Some(&when.format("%Y%m%dT%H%M%S").to_string()),
+            "10y",
+        )?;
+        key.faked_time = None;
+        Ok(key)
+    }
+
+    /// Writes a detached signature of `file` to `signature` dated `days` ago.
+    pub fn sign_detached_days_ago(&self, file: &Path, signature: &Path, days: i64) -> Result<()> {
+        let when = chrono::Utc::now() - chrono::Duration::days(days);
+        self.sign_at(
+            file,
+            signature,
+            Some(&when.format("%Y%m%dT%H%M%S").to_string()),
+        )
+    }
+
+    fn sign_at(&self, file: &Path, signature: &Path, faked_time: Option<&str>) -> Result<()> {
+        let (file, signature) = (file.to_string_lossy(), signature.to_string_lossy());
+        self.gpg_at(
+            &[
+                "--local-user",
+                &self.uid,
+                "--output",
+                &signature,
+                "--detach-sign",
+                &file,
+            ],
+            faked_time,
+        )?;
+        Ok(())
+    }
+
     fn gpg(&self, args: &[&str]) -> Result<Vec<u8>> {
+        self.gpg_at(args, self.faked_time.as_deref())
+    }
+
+    fn gpg_at(&self, args: &[&str], faked_time: Option<&str>) -> Result<Vec<u8>> {
         let mut command = Command::new("gpg");
         command.arg("--homedir").arg(self.home.path()).args([
             "--batch",
@@ -65,7 +109,7 @@ impl GpgKey {
             "--passphrase",
             "",
         ]);
-        if let Some(time) = &self.faked_time {
+        if let Some(time) = faked_time {
             command.arg("--faked-system-time").arg(time);
         }
         let output = command
@@ -89,16 +133,7 @@ impl GpgKey {
 
     /// Writes a detached binary signature of `file` to `signature`.
     pub fn sign_detached(&self, file: &Path, signature: &Path) -> Result<()> {
-        let (file, signature) = (file.to_string_lossy(), signature.to_string_lossy());
-        self.gpg(&[
-            "--local-user",
-            &self.uid,
-            "--output",
-            &signature,
-            "--detach-sign",
-            &file,
-        ])?;
-        Ok(())
+        self.sign_at(file, signature, self.faked_time.as_deref())
     }
 
     /// Installs the public key as the root's keyring at `/usr/lib/systemd/import-pubring.pgp`.

@@ -130,6 +130,11 @@ pub enum Fault {
     /// Announce the whole file, send this many bytes, then hold the connection open without
     /// another byte until the client gives up (once; the next request is served normally).
     StallOnceAfter(usize),
+    /// Answer `302 Found` pointing at this URL.
+    Redirect(String),
+    /// Send the file one byte at a time with this many milliseconds between bytes (a mirror
+    /// trickling bytes to hold a download open).
+    Trickle(u64),
 }
 
 type Faults = Arc<Mutex<BTreeMap<String, Fault>>>;
@@ -148,6 +153,10 @@ pub struct HttpMirror {
     pub ranges: Arc<Mutex<Vec<(String, u64)>>>,
     /// The `Authorization` header every request must carry, when set.
     auth: Arc<Mutex<Option<String>>>,
+    /// The status every HEAD request gets instead of an answer, when set (a GET-only mirror).
+    head_refused: Arc<Mutex<Option<u16>>>,
+    /// Every request seen, as (method, file name, whether it carried `Authorization`).
+    pub requests: Arc<Mutex<Vec<(String, String, bool)>>>,
 }
 
 impl HttpMirror {
@@ -159,6 +168,9 @@ impl HttpMirror {
         let faults: Faults = Arc::default();
         let ranges: Arc<Mutex<Vec<(String, u64)>>> = Arc::default();
         let auth: Arc<Mutex<Option<String>>> = Arc::default();
+        let head_refused: Arc<Mutex<Option<u16>>> = Arc::default();
+        let requests: Arc<Mutex<Vec<(String, String, bool)>>> = Arc::default();
+        let (shared_head, shared_requests) = (head_refused.clone(), requests.clone());
         let served = dir.to_path_buf();
         let dir = dir.to_path_buf();
         let (flag, shared_faults, shared_ranges) = (stop.clone(), faults.clone(), ranges.clone());
@@ -172,8 +184,14 @@ impl HttpMirror {
                 let (dir, faults, ranges) =
                     (dir.clone(), shared_faults.clone(), shared_ranges.clone());
                 let auth = shared_auth.lock().ok().and_then(|a| a.clone());
+                let head = shared_head.lock().ok().and_then(|h| *h);
+                let requests = shared_requests.clone();
                 std::thread::spawn(move || {
-                    let _ = handle(stream, &dir, &faults, &ranges, auth.as_deref());
+                    let seen = Seen {
+                        ranges: &ranges,
+                        requests: &requests,
+                    };
+                    let _ = handle(stream, &dir, &faults, seen, auth.as_deref(), head);
                 });
             }
         });
@@ -185,7 +203,17 @@ impl HttpMirror {
             faults,
             ranges,
             auth,
+            head_refused,
+            requests,
         })
+    }
+
+    /// From now on, answers every HEAD request with `status` (405 or 501, as GET-only file
+    /// servers and CDNs do).
+    pub fn refuse_head(&self, status: u16) {
+        if let Ok(mut head) = self.head_refused.lock() {
+            *head = Some(status);
+        }
     }
 
     /// From now on, answers 401 to every request without HTTP Basic credentials `user:password`.
@@ -220,17 +248,26 @@ impl Drop for HttpMirror {
     }
 }
 
+/// What a request handler records.
+struct Seen<'a> {
+    ranges: &'a Mutex<Vec<(String, u64)>>,
+    requests: &'a Mutex<Vec<(String, String, bool)>>,
+}
+
 fn handle(
     stream: TcpStream,
     dir: &Path,
     faults: &Faults,
-    ranges: &Mutex<Vec<(String, u64)>>,
+    seen: Seen<'_>,
     auth: Option<&str>,
+    head_refused: Option<u16>,
 ) -> std::io::Result<()> {
+    let ranges = seen.ranges;
     let mut reader = BufReader::new(stream.try_clone()?);
     let mut request_line = String::new();
     reader.read_line(&mut request_line)?;
     let mut range_start: Option<u64> = None;
+    let mut range_end: Option<u64> = None;
     let mut authorization: Option<String> = None;
     loop {
         let mut header = String::new();
@@ -243,7 +280,9 @@ fn handle(
             authorization = Some(value.trim().to_string());
         }
         if let Some(value) = header.to_ascii_lowercase().strip_prefix("range: bytes=") {
-            range_start = value.trim().trim_end_matches('-').parse().ok();
+            let (start, end) = value.trim().split_once('-').unwrap_or((value.trim(), ""));
+            range_start = start.parse().ok();
+            range_end = end.parse().ok();
         }
     }
     let mut parts = request_line.split_whitespace();
@@ -258,6 +297,9 @@ fn handle(
         None
     };
     let fault = faults.lock().ok().and_then(|f| f.get(&name).cloned());
+    if let Ok(mut requests) = seen.requests.lock() {
+        requests.push((method.to_string(), name.clone(), authorization.is_some()));
+    }
     if let Some(start) = range_start
         && let Ok(mut seen) = ranges.lock()
     {
@@ -280,7 +322,25 @@ fn handle(
         )?;
         return Ok(());
     }
+    if method == "HEAD"
+        && let Some(code) = head_refused
+    {
+        header(&mut out, &format!("{code} HEAD Refused"), 0, "")?;
+        return out.flush();
+    }
     match (method, length, fault) {
+        (_, _, Some(Fault::Redirect(to))) => {
+            header(&mut out, "302 Found", 0, &format!("Location: {to}\r\n"))?
+        }
+        ("GET", Some(length), Some(Fault::Trickle(millis))) => {
+            let body = std::fs::read(&path)?;
+            header(&mut out, "200 OK", usize::try_from(length).unwrap_or(0), "")?;
+            for byte in body {
+                out.write_all(&[byte])?;
+                out.flush()?;
+                std::thread::sleep(std::time::Duration::from_millis(millis));
+            }
+        }
         (_, _, Some(Fault::Status(code))) => header(&mut out, &format!("{code} Injected"), 0, "")?,
         (_, _, Some(Fault::Stall)) => {
             // Hold the connection open without a byte until the client gives up.
@@ -332,8 +392,17 @@ fn handle(
         ("GET" | "HEAD", Some(length), fault) => {
             let ranged = range_start.filter(|s| *s < length && fault != Some(Fault::NoRanges));
             let start = ranged.unwrap_or(0);
+            let last = match (ranged, range_end) {
+                (Some(_), Some(end)) => end.min(length - 1),
+                _ => length.saturating_sub(1),
+            };
+            let count = if ranged.is_some() {
+                last + 1 - start
+            } else {
+                length
+            };
             let extra = match ranged {
-                Some(start) => format!("Content-Range: bytes {start}-{}/{length}\r\n", length - 1),
+                Some(start) => format!("Content-Range: bytes {start}-{last}/{length}\r\n"),
                 None => String::new(),
             };
             let status = if ranged.is_some() {
@@ -344,7 +413,7 @@ fn handle(
             header(
                 &mut out,
                 status,
-                usize::try_from(length - start).unwrap_or(usize::MAX),
+                usize::try_from(count).unwrap_or(usize::MAX),
                 &extra,
             )?;
             if method == "GET" {
@@ -352,7 +421,7 @@ fn handle(
                 use std::io::Seek;
                 let mut file = std::fs::File::open(&path)?;
                 file.seek(std::io::SeekFrom::Start(start))?;
-                std::io::copy(&mut file, &mut out)?;
+                std::io::copy(&mut file.take(count), &mut out)?;
             }
         }
         ("GET" | "HEAD", None, _) => header(&mut out, "404 Not Found", 0, "")?,

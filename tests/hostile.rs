@@ -1,0 +1,654 @@
+//! Hostile media and hostile mirrors against the helper (its offline commands and its engine),
+//! as docs/security.md describes them:
+//! - a local folder (a USB stick) whose files are links to root-only files, FIFOs, device
+//!   nodes, or are swapped for a link between two looks: nothing outside the folder is read,
+//!   nothing is ever blocked on, and everything the helper wrote is private (0600 / 0700);
+//! - a mirror that answers GET only, replays an older signed list, redirects elsewhere (the
+//!   credentials never follow), trickles bytes, or claims sizes that would have a retained
+//!   version removed first.
+
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use testbed::gpg::{GpgKey, KeyKind};
+use testbed::mirror::{self, Fault, HttpMirror, MirrorVersion};
+use testbed::system::{Images, KdeLinuxRoot, VersionSpec};
+
+const OLD: &str = "202611010800";
+const RUNNING: &str = "202611150800";
+const NEW: &str = "202611250800";
+/// The content of the root-only file a hostile stick points at.
+const MARKER: &str = "ROOT-ONLY-SECRET-4f2a9c";
+const PAYLOAD_BYTES: usize = 256 * 1024;
+
+/// Runs the helper's offline command with a hard limit, so that a helper that blocks (on a
+/// FIFO, say) fails the test instead of hanging it: (succeeded, exit code, all it printed).
+fn helper(root: &Path, args: &[&str]) -> (bool, Option<i32>, String) {
+    // SIGTERM after 120 s, SIGKILL 10 s later (a helper blocked in open(2) on a FIFO does not
+    // end on SIGTERM).
+    let output = Command::new("timeout")
+        .args(["--kill-after=10", "120"])
+        .arg(testbed::binary("update-center-helper").expect("helper"))
+        .env("SYSTEMD_RELAX_ESP_CHECKS", "1")
+        .args(args)
+        .args(["--timeout", "5", "--esp", "/efi", "--root"])
+        .arg(root)
+        .output()
+        .expect("run the helper");
+    (
+        output.status.success(),
+        output.status.code(),
+        String::from_utf8_lossy(&output.stdout).into_owned()
+            + &String::from_utf8_lossy(&output.stderr),
+    )
+}
+
+fn image() -> String {
+    format!("kde-linux_{NEW}_root-x86-64.erofs")
+}
+
+/// A system running `RUNNING` whose update source is a folder on a "stick" inside the root,
+/// offering `NEW`, and a root-only file outside the folder.
+struct Stick {
+    _dir: tempfile::TempDir,
+    system: KdeLinuxRoot,
+    folder: PathBuf,
+    secret: PathBuf,
+}
+
+/// A root running `RUNNING`, with `OLD` installed too.
+fn running_root(dir: &Path) -> KdeLinuxRoot {
+    KdeLinuxRoot::create(
+        &dir.join("root"),
+        &[VersionSpec::complete(OLD), VersionSpec::complete(RUNNING)],
+        Some(RUNNING),
+        Images::Plain,
+    )
+    .expect("root")
+}
+
+fn stick() -> Stick {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let system = running_root(dir.path());
+    let folder = system.root.join("media/usb/kde-linux");
+    let payload: Vec<u8> = (0..PAYLOAD_BYTES).map(|i| (i % 253) as u8).collect();
+    mirror::with_payloads(&folder, NEW, &[(image(), payload)]).expect("stick");
+    system
+        .use_source("/media/usb/kde-linux", false)
+        .expect("source");
+    let secret = system.root.join("etc/shadow-of-this-root");
+    std::fs::write(&secret, format!("root:{MARKER}:20000::::::\n")).expect("secret");
+    std::fs::set_permissions(&secret, std::fs::Permissions::from_mode(0o600)).expect("chmod");
+    Stick {
+        _dir: dir,
+        system,
+        folder,
+        secret,
+    }
+}
+
+/// Every file and directory under the helper's state and cache that others could read or
+/// write.
+fn readable_by_others(root: &Path) -> Vec<String> {
+    let mut found = Vec::new();
+    let mut stack = vec![
+        root.join("var/lib/update-center"),
+        root.join("var/cache/update-center"),
+    ];
+    while let Some(path) = stack.pop() {
+        let Ok(meta) = std::fs::symlink_metadata(&path) else {
+            continue;
+        };
+        if meta.permissions().mode() & 0o077 != 0 {
+            found.push(format!(
+                "{} {:o}",
+                path.display(),
+                meta.permissions().mode() & 0o777
+            ));
+        }
+        if meta.is_dir() {
+            for entry in std::fs::read_dir(&path).expect("list").flatten() {
+                stack.push(entry.path());
+            }
+        }
+    }
+    found
+}
+
+/// The secret is in no file but itself, and the helper's own files are private.
+fn nothing_leaked(s: &Stick, text: &str) {
+    assert!(
+        !text.contains(MARKER),
+        "the helper printed the secret:\n{text}"
+    );
+    let holding = testbed::files_containing(&s.system.root, MARKER);
+    assert_eq!(
+        holding,
+        vec![s.secret.display().to_string()],
+        "the secret was copied"
+    );
+    assert_eq!(readable_by_others(&s.system.root), Vec::<String>::new());
+}
+
+/// Replaces the stick's image by `make` (a link, a FIFO, ...) and lists it in `SHA256SUMS`
+/// as a hostile stick would (its list is unsigned: `Verify=no`).
+fn plant(s: &Stick, make: impl FnOnce(&Path)) {
+    let path = s.folder.join(image());
+    std::fs::remove_file(&path).expect("remove");
+    make(&path);
+    let sums = s.folder.join("SHA256SUMS");
+    let text = std::fs::read_to_string(&sums).expect("sums");
+    let mut text: String = text
+        .lines()
+        .filter(|l| !l.ends_with(&image()))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    text.push_str(&format!("{}  {}\n", "ab".repeat(32), image()));
+    std::fs::write(&sums, text).expect("sums");
+}
+
+#[test]
+fn a_payload_that_is_a_link_to_a_root_only_file_is_never_read() {
+    type Target = Box<dyn Fn(&Stick) -> PathBuf>;
+    let links: [(&str, Target); 3] = [
+        ("absolute", Box::new(|s: &Stick| s.secret.clone())),
+        (
+            "relative",
+            Box::new(|_: &Stick| PathBuf::from("../../../etc/shadow-of-this-root")),
+        ),
+        (
+            "chain",
+            Box::new(|s: &Stick| {
+                let hop = s.folder.join("hop");
+                std::os::unix::fs::symlink(&s.secret, &hop).expect("hop");
+                PathBuf::from("hop")
+            }),
+        ),
+    ];
+    for (kind, target) in links {
+        let s = stick();
+        let target = target(&s);
+        plant(&s, |path| {
+            std::os::unix::fs::symlink(&target, path).expect("link");
+        });
+        let (ok, _, text) = helper(&s.system.root, &["update"]);
+        assert!(!ok, "{kind}: the update must fail:\n{text}");
+        assert!(
+            text.contains("symbolic link"),
+            "{kind}: the error says why:\n{text}"
+        );
+        nothing_leaked(&s, &text);
+    }
+}
+
+#[test]
+fn manifests_that_are_links_are_not_read_into_the_cache() {
+    let s = stick();
+    for version in [RUNNING, NEW] {
+        std::os::unix::fs::symlink(
+            &s.secret,
+            s.folder.join(format!("kde-linux_{version}.manifest")),
+        )
+        .expect("link");
+    }
+    let (ok, _, text) = helper(&s.system.root, &["changelog", RUNNING, NEW, "--json"]);
+    assert!(ok, "a changelog without package lists still works:\n{text}");
+    assert!(text.contains("symbolic link"), "{text}");
+    nothing_leaked(&s, &text);
+}
+
+#[test]
+fn a_fifo_or_a_device_node_is_refused_at_once() {
+    let s = stick();
+    plant(&s, |path| {
+        rustix::fs::mkfifoat(rustix::fs::CWD, path, rustix::fs::Mode::RUSR).expect("fifo");
+    });
+    let (ok, code, text) = helper(&s.system.root, &["update"]);
+    assert_ne!(code, Some(124), "the helper blocked on a FIFO:\n{text}");
+    assert!(!ok && text.contains("a FIFO"), "{text}");
+    nothing_leaked(&s, &text);
+
+    let s = stick();
+    plant(&s, |path| {
+        rustix::fs::mknodat(
+            rustix::fs::CWD,
+            path,
+            rustix::fs::FileType::CharacterDevice,
+            rustix::fs::Mode::RUSR,
+            rustix::fs::makedev(1, 3),
+        )
+        .expect("mknod (the tests run as root)");
+    });
+    let (ok, code, text) = helper(&s.system.root, &["update"]);
+    assert_ne!(code, Some(124), "{text}");
+    assert!(!ok && text.contains("a device node"), "{text}");
+    nothing_leaked(&s, &text);
+}
+
+#[test]
+fn a_source_folder_behind_a_link_is_refused() {
+    let s = stick();
+    // The stick's folder moves elsewhere; the configured path becomes a link to it.
+    let real = s.system.root.join("srv/elsewhere");
+    std::fs::create_dir_all(real.parent().expect("parent")).expect("mkdir");
+    std::fs::rename(&s.folder, &real).expect("move");
+    std::os::unix::fs::symlink(&real, &s.folder).expect("link");
+    let (ok, _, text) = helper(&s.system.root, &["check"]);
+    assert!(!ok, "{text}");
+    assert!(text.contains("symbolic link"), "{text}");
+}
+
+#[test]
+fn a_file_swapped_for_a_link_after_its_size_was_read_is_refused() {
+    use std::sync::atomic::AtomicBool;
+    use update_center_engine::fetch::{FetchError, Fetcher, Location};
+    let s = stick();
+    let location = Location::Dir {
+        root: s.system.root.clone(),
+        folder: PathBuf::from("media/usb/kde-linux"),
+        shown: "/media/usb/kde-linux".into(),
+    };
+    let fetcher = Fetcher::new();
+    let size = fetcher.size(&location, &image()).expect("size");
+    assert_eq!(size, PAYLOAD_BYTES as u64);
+    // Between the two looks, the file becomes a link to the secret.
+    let path = s.folder.join(image());
+    std::fs::remove_file(&path).expect("remove");
+    std::os::unix::fs::symlink(&s.secret, &path).expect("link");
+    let out_path = s.system.root.join("out");
+    let mut out = std::fs::File::create(&out_path).expect("out");
+    let error = fetcher
+        .download(
+            &location,
+            &image(),
+            &mut out,
+            0,
+            size,
+            &AtomicBool::new(false),
+            &mut |_| {},
+        )
+        .expect_err("refused");
+    assert!(
+        matches!(&error, FetchError::Local { reason, .. } if reason.contains("symbolic link")),
+        "{error:?}"
+    );
+    assert_eq!(std::fs::read(&out_path).expect("out").len(), 0);
+}
+
+/// A system running `RUNNING`, and an HTTP mirror offering `NEW` (unsigned).
+struct Remote {
+    _dir: tempfile::TempDir,
+    system: KdeLinuxRoot,
+    server: HttpMirror,
+}
+
+fn remote() -> Remote {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let system = running_root(dir.path());
+    let mirror_dir = dir.path().join("mirror");
+    let payload: Vec<u8> = (0..PAYLOAD_BYTES).map(|i| (i % 251) as u8).collect();
+    mirror::with_payloads(&mirror_dir, NEW, &[(image(), payload)]).expect("mirror");
+    let server = HttpMirror::serve(&mirror_dir).expect("serve");
+    system.use_source(&server.url, false).expect("source");
+    Remote {
+        _dir: dir,
+        system,
+        server,
+    }
+}
+
+#[test]
+fn a_mirror_that_answers_get_only_works() {
+    for status in [405, 501] {
+        let r = remote();
+        r.server.refuse_head(status);
+        let (ok, _, text) = helper(&r.system.root, &["update"]);
+        assert!(
+            ok && text.contains(&format!("Installed {NEW}")),
+            "HEAD answered {status}: the update must still work, as with systemd-sysupdate:\n{text}"
+        );
+        let requests = r.server.requests.lock().expect("requests").clone();
+        assert!(
+            requests
+                .iter()
+                .any(|(m, n, _)| m == "HEAD" && *n == image()),
+            "HEAD was tried first: {requests:?}"
+        );
+    }
+}
+
+#[test]
+fn a_mirror_trickling_bytes_cannot_hold_the_download() {
+    let r = remote();
+    // One byte every 20 ms: far below the minimum rate, but never a stall.
+    r.server.set_fault(&image(), Fault::Trickle(20));
+    std::fs::create_dir_all(r.system.root.join("etc/update-center")).expect("mkdir");
+    std::fs::write(
+        r.system.root.join("etc/update-center/update-center.conf"),
+        "[Download]\nStallTimeoutSec=1\nMinRateBytesPerSec=4096\n",
+    )
+    .expect("settings");
+    let (ok, code, text) = helper(&r.system.root, &["update"]);
+    assert_ne!(code, Some(124), "the trickle held the helper:\n{text}");
+    assert!(!ok, "{text}");
+    assert!(text.contains("less than the minimum"), "{text}");
+    // Healed, the same update works.
+    r.server.clear_faults();
+    let (ok, _, text) = helper(&r.system.root, &["update"]);
+    assert!(ok, "{text}");
+}
+
+#[test]
+fn credentials_never_follow_a_redirect_to_another_origin() {
+    use update_center_engine::fetch::{Fetcher, Location};
+    let dir = tempfile::tempdir().expect("tempdir");
+    for side in ["a", "b"] {
+        std::fs::create_dir_all(dir.path().join(side)).expect("mkdir");
+        std::fs::write(dir.path().join(side).join("SHA256SUMS"), side).expect("file");
+    }
+    let a = HttpMirror::serve(&dir.path().join("a")).expect("a");
+    let b = HttpMirror::serve(&dir.path().join("b")).expect("b");
+    a.set_fault(
+        "SHA256SUMS",
+        Fault::Redirect(format!("{}SHA256SUMS", b.url)),
+    );
+    let fetcher = Fetcher::new().with_credentials(&a.url, "ops", "PASSWORD");
+    let bytes = fetcher
+        .get(&Location::Http(a.url.clone()), "SHA256SUMS", 1024)
+        .expect("followed")
+        .expect("found");
+    assert_eq!(bytes, b"b");
+    let seen_a = a.requests.lock().expect("a").clone();
+    let seen_b = b.requests.lock().expect("b").clone();
+    assert!(seen_a.iter().all(|(_, _, auth)| *auth), "{seen_a:?}");
+    assert!(
+        !seen_b.is_empty() && seen_b.iter().all(|(_, _, auth)| !auth),
+        "{seen_b:?}"
+    );
+    // Credentials for plain http to another machine are never used at all.
+    let plain = Fetcher::new().with_credentials("http://mirror.example/", "ops", "PASSWORD");
+    let _ = plain.get(&Location::Http(b.url.clone()), "SHA256SUMS", 1024);
+    assert!(
+        b.requests
+            .lock()
+            .expect("b")
+            .iter()
+            .all(|(_, _, auth)| !auth)
+    );
+}
+
+/// A signed mirror whose key was made `key_age_days` ago.
+struct Signed {
+    _dir: tempfile::TempDir,
+    system: KdeLinuxRoot,
+    mirror_dir: PathBuf,
+    key: GpgKey,
+}
+
+fn signed(key_age_days: i64) -> Signed {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let key = GpgKey::generate_days_ago(
+        KeyKind::Ed25519,
+        "KDE Linux <kde@example.org>",
+        key_age_days,
+    )
+    .expect("key");
+    let system = KdeLinuxRoot::create(
+        &dir.path().join("root"),
+        &[VersionSpec::complete(RUNNING)],
+        Some(RUNNING),
+        Images::Plain,
+    )
+    .expect("root");
+    key.install_keyring(&system.root).expect("keyring");
+    let mirror_dir = dir.path().join("mirror");
+    mirror::create(
+        &mirror_dir,
+        &[
+            MirrorVersion::complete(RUNNING),
+            MirrorVersion::complete(NEW),
+        ],
+        Images::Plain,
+        Some(&key),
+    )
+    .expect("mirror");
+    let folder = system.root.join("media/usb/kde-linux");
+    std::fs::create_dir_all(folder.parent().expect("parent")).expect("mkdir");
+    std::fs::rename(&mirror_dir, &folder).expect("move");
+    system
+        .use_source("/media/usb/kde-linux", true)
+        .expect("source");
+    Signed {
+        _dir: dir,
+        system,
+        mirror_dir: folder,
+        key,
+    }
+}
+
+impl Signed {
+    fn sign_days_ago(&self, days: i64) {
+        self.key
+            .sign_detached_days_ago(
+                &self.mirror_dir.join("SHA256SUMS"),
+                &self.mirror_dir.join("SHA256SUMS.gpg"),
+                days,
+            )
+            .expect("sign");
+    }
+}
+
+#[test]
+fn a_replayed_older_signed_list_is_refused() {
+    let s = signed(20);
+    s.sign_days_ago(1);
+    let (ok, _, text) = helper(&s.system.root, &["check"]);
+    assert!(
+        ok && text.contains(&format!("Update available: {NEW}")),
+        "{text}"
+    );
+    // The mirror serves the list it signed five days ago again.
+    s.sign_days_ago(5);
+    let (ok, _, text) = helper(&s.system.root, &["check"]);
+    assert!(!ok, "a replayed list must be refused:\n{text}");
+    assert!(text.contains("older than the one seen"), "{text}");
+    // A newer list is welcome.
+    s.sign_days_ago(0);
+    let (ok, _, text) = helper(&s.system.root, &["check"]);
+    assert!(ok, "{text}");
+    let record = s.system.root.join("var/lib/update-center/freshness.json");
+    let mode = std::fs::metadata(&record)
+        .expect("record")
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o777, 0o600);
+}
+
+#[test]
+fn a_source_that_stopped_publishing_is_reported_without_blocking() {
+    let s = signed(60);
+    s.sign_days_ago(40);
+    let (ok, _, text) = helper(&s.system.root, &["check"]);
+    assert!(ok, "a stale source is reported, not refused:\n{text}");
+    assert!(text.contains("40 days old"), "{text}");
+    s.sign_days_ago(2);
+    let (ok, _, text) = helper(&s.system.root, &["check"]);
+    assert!(ok && !text.contains("days old"), "{text}");
+}
+
+#[test]
+fn the_planner_removes_no_version_first_for_a_size_only_the_mirror_vouches_for() {
+    use update_center_engine::catalog;
+    use update_center_engine::fetch::FileSizes;
+    use update_center_engine::plan::{self, Facts, PlanError};
+    let s = stick();
+    s.system.set_instances_max(2).expect("retention");
+    let layout = update_center_engine::inventory::Layout::detect(
+        &s.system.root,
+        Some(Path::new("/efi")),
+        None,
+        true,
+    );
+    let state = update_center_engine::read_system(&layout).expect("state");
+    let catalog = catalog::check(
+        &state.definitions,
+        &state.inventory,
+        &layout.root,
+        &update_center_engine::fetch::Fetcher::new(),
+    )
+    .expect("catalog");
+    let installed_image = state
+        .inventory
+        .versions
+        .iter()
+        .flat_map(|v| &v.instances)
+        .filter(|i| i.transfer == "50-root-x86-64-erofs")
+        .map(|i| i.size_bytes)
+        .max()
+        .expect("an installed image");
+    let plan_with = |claimed: u64, available: u64| {
+        let size_of = |offer: &catalog::Offer| {
+            Some(if offer.transfer == "50-root-x86-64-erofs" {
+                FileSizes {
+                    download: claimed,
+                    installed: claimed,
+                }
+            } else {
+                FileSizes {
+                    download: 100,
+                    installed: 100,
+                }
+            })
+        };
+        // One file system, with `available` bytes free; every installed file is 1 GB.
+        let file_system_of = |_: &PathBuf| Some((1, available));
+        let installed_size = |_: &PathBuf| 1_000_000_000;
+        plan::plan(
+            &state,
+            &catalog,
+            &layout,
+            None,
+            &Facts {
+                size_of: &size_of,
+                file_system_of: &file_system_of,
+                installed_size: &installed_size,
+            },
+        )
+    };
+    // A plausible size that fits only once OLD is gone: OLD goes first.
+    let plausible = installed_image + 4096;
+    let p = plan_with(plausible, plausible / 2).expect("plan");
+    assert!(p.needs_room_first());
+    assert_eq!(p.removals.len(), 1);
+    assert_eq!(p.removals[0].version, OLD);
+    // An inflated size (the mirror's HEAD is not signed): no version is removed for it.
+    let inflated = installed_image * 2 + 65 * 1024 * 1024;
+    match plan_with(inflated, inflated / 2) {
+        Err(PlanError::ImplausibleSize { claimed_bytes, .. }) => {
+            assert_eq!(claimed_bytes, inflated)
+        }
+        other => panic!("expected ImplausibleSize, got {other:?}"),
+    }
+    // With room to spare, the inflated size costs nothing up front either: the download
+    // fails on its hash or length before any removal.
+    let p = plan_with(inflated, inflated * 4).expect("plan");
+    assert!(!p.needs_room_first());
+}
+
+#[test]
+fn a_version_below_min_version_is_not_installed_even_by_name() {
+    let s = stick();
+    let definition = s
+        .system
+        .root
+        .join("usr/lib/sysupdate.d/50-root-x86-64-erofs.transfer");
+    let text = std::fs::read_to_string(&definition).expect("definition");
+    std::fs::write(
+        &definition,
+        text.replace("[Transfer]\n", "[Transfer]\nMinVersion=202611300000\n"),
+    )
+    .expect("definition");
+    let (ok, _, text) = helper(&s.system.root, &["update", NEW]);
+    assert!(!ok, "{text}");
+    assert!(text.contains("MinVersion"), "{text}");
+    assert!(
+        !s.system
+            .root
+            .join(format!("system/kde-linux_{NEW}_root-x86-64.erofs"))
+            .exists()
+    );
+}
+
+#[test]
+fn a_retired_signing_key_signs_nothing_even_with_a_backdated_signature() {
+    use openpgp::cert::prelude::*;
+    use openpgp::policy::StandardPolicy;
+    use openpgp::serialize::stream::{Message, Signer};
+    use openpgp::types::ReasonForRevocation;
+    use sequoia_openpgp as openpgp;
+    use std::io::Write;
+    use std::time::{Duration, SystemTime};
+    let day = Duration::from_secs(86_400);
+    let now = SystemTime::now();
+    let policy = StandardPolicy::new();
+    let (cert, _) = CertBuilder::new()
+        .set_creation_time(now - 20 * day)
+        .add_userid("KDE Linux <kde@example.org>")
+        .add_signing_subkey()
+        .generate()
+        .expect("cert");
+    let data = b"0123  kde-linux_1.efi\n";
+    // A signature the holder of the retired key backdates to before the retirement.
+    let sign = |cert: &Cert| {
+        let keypair = cert
+            .keys()
+            .with_policy(&policy, now - 10 * day)
+            .secret()
+            .for_signing()
+            .next()
+            .expect("signing key")
+            .key()
+            .clone()
+            .into_keypair()
+            .expect("keypair");
+        let mut sink = Vec::new();
+        let message = Message::new(&mut sink);
+        let mut signer = Signer::new(message, keypair)
+            .expect("signer")
+            .detached()
+            .creation_time(now - 10 * day)
+            .build()
+            .expect("build");
+        signer.write_all(data).expect("write");
+        signer.finalize().expect("finalize");
+        sink
+    };
+    let signature = sign(&cert);
+    let public = |cert: &Cert| vec![cert.clone().strip_secret_key_material()];
+    assert!(
+        update_center_engine::signature::verify_detached(&public(&cert), data, &signature).is_ok(),
+        "before the retirement the signature is good"
+    );
+    // The vendor retires the signing subkey a day ago.
+    let mut primary = cert
+        .primary_key()
+        .key()
+        .clone()
+        .parts_into_secret()
+        .expect("secret")
+        .into_keypair()
+        .expect("keypair");
+    let subkey = cert.keys().subkeys().next().expect("subkey");
+    let revocation = SubkeyRevocationBuilder::new()
+        .set_reason_for_revocation(ReasonForRevocation::KeyRetired, b"retired")
+        .expect("reason")
+        .set_signature_creation_time(now - day)
+        .expect("time")
+        .build(&mut primary, &cert, subkey.key(), None)
+        .expect("revocation");
+    let (retired, _) = cert.insert_packets(revocation).expect("insert");
+    let error =
+        update_center_engine::signature::verify_detached(&public(&retired), data, &signature)
+            .expect_err("a retired key signs nothing");
+    assert!(error.to_string().contains("revoked"), "{error}");
+}
