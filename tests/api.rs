@@ -560,3 +560,29 @@ async fn a_check_against_a_source_that_never_answers_is_cancelled_at_once() {
     let (success, _, message) = finished(&proxy, next.as_str()).await;
     assert!(success, "{message}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_source_that_stopped_publishing_is_a_warning_for_every_client() {
+    use testbed::gpg::{GpgKey, KeyKind};
+    let w = world(None);
+    let key = GpgKey::generate_days_ago(KeyKind::Ed25519, "KDE Linux <kde@example.org>", 60)
+        .expect("key");
+    w.sign_mirror_days_ago(&key, 40);
+    let proxy = w.proxy().await;
+    let job = proxy.check().await.expect("check");
+    let (ok, _, message) = finished(&proxy, job.as_str()).await;
+    assert!(ok, "a stale source does not block the check: {message}");
+    assert_eq!(proxy.available_update().await.expect("offer").version, NEW);
+    let listed = proxy.list_warnings().await.expect("warnings");
+    assert!(
+        listed
+            .iter()
+            .any(|w| w.message.contains("40 days old") && w.file.starts_with("http://127.0.0.1")),
+        "{listed:?}"
+    );
+    let property = proxy.warnings().await.expect("property");
+    assert!(
+        property.iter().any(|w| w.message.contains("40 days old")),
+        "{property:?}"
+    );
+}

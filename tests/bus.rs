@@ -384,3 +384,33 @@ fn an_idle_helper_exits_and_gives_its_name_back() {
     let message = update_center_client::describe_call_error(&gone.expect_err("no helper"));
     assert!(message.contains("not running"), "{message}");
 }
+
+#[test]
+fn reads_do_not_keep_an_idle_helper_alive() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let system = four_versions(dir.path());
+    let bus = PrivateBus::start().expect("bus");
+    let mut command =
+        std::process::Command::new(testbed::binary("update-center-helper").expect("helper"));
+    command.args(["serve", "--idle-exit", "2"]);
+    let mut helper =
+        Helper::start_with(command, &bus, &system.root, Some(Path::new("/efi"))).expect("helper");
+    // Anyone may read, as fast as it likes: that is no reason to stay (a read of the status or
+    // the versions costs nothing to start again on the next call).
+    let reads = runtime().block_on(async {
+        let proxy = proxy(&bus).await;
+        let mut reads = 0u64;
+        // Bounded, so that a helper that never leaves fails the test instead of hanging it.
+        while reads < 200_000 && proxy.list_versions().await.is_ok() {
+            reads += 1;
+        }
+        reads
+    });
+    assert!(reads > 0);
+    assert!(
+        helper.log.text().contains("idle, exiting"),
+        "{}",
+        helper.log.text()
+    );
+    assert!(helper.wait().expect("wait").success());
+}

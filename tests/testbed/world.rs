@@ -121,6 +121,26 @@ impl World {
         out
     }
 
+    /// Signs the mirror's list with `key`, dated `days` ago, and makes the system verify it
+    /// (the keyring installed, `Verify=yes`).
+    pub fn sign_mirror_days_ago(&self, key: &crate::gpg::GpgKey, days: i64) {
+        key.install_keyring(&self.system.root).expect("keyring");
+        for name in crate::system::TRANSFER_NAMES {
+            let file = self
+                .system
+                .root
+                .join(format!("usr/lib/sysupdate.d/{name}.transfer"));
+            let text = std::fs::read_to_string(&file).expect("definition");
+            std::fs::write(&file, text.replace("Verify=no", "Verify=yes")).expect("definition");
+        }
+        key.sign_detached_days_ago(
+            &self.server.dir.join("SHA256SUMS"),
+            &self.server.dir.join("SHA256SUMS.gpg"),
+            days,
+        )
+        .expect("sign");
+    }
+
     /// A client on a connection of its own.
     pub async fn proxy(&self) -> UpdateCenterProxy<'static> {
         let connection = zbus::connection::Builder::address(self.bus.address.as_str())

@@ -109,6 +109,8 @@ struct Shared {
     /// the person's keyring: in memory only (wiped when replaced), gone when the helper exits,
     /// never logged, and used only while the source is still their origin.
     source_credentials: Mutex<Option<SourceCredentials>>,
+    /// Warnings about the sources from the last check (a source that stopped publishing).
+    source_warnings: Mutex<Vec<DefinitionWarning>>,
     /// Slots for gathering changelogs (network requests), and how many callers wait for one.
     metadata_slots: tokio::sync::Semaphore,
     metadata_waiting: std::sync::atomic::AtomicUsize,
@@ -777,9 +779,11 @@ impl UpdateCenter {
 
     /// Warnings about the update definitions, so that no client misses them.
     async fn list_warnings(&self) -> Result<Vec<DefinitionWarning>, Error> {
-        read_system(&self.shared.options.layout)
+        let mut found = read_system(&self.shared.options.layout)
             .await
-            .map(|state| warnings(&state))
+            .map(|state| warnings(&state))?;
+        found.extend(lock(&self.shared.source_warnings).iter().cloned());
+        Ok(found)
     }
 
     /// Reads what the sources offer, as a job.
@@ -805,6 +809,21 @@ impl UpdateCenter {
                     &fetcher,
                 )
                 .map_err(|e| Error::Network(e.to_string()))?;
+                // A source that has not published for long is reported, never a reason to
+                // refuse its (still signed, still newest) list.
+                *lock(&shared.source_warnings) = catalog
+                    .sources
+                    .iter()
+                    .filter_map(|source| {
+                        source.stale_days.map(|days| DefinitionWarning {
+                            file: source.location.clone(),
+                            line: 0,
+                            message: format!(
+                                "its newest signed list is {days} days old; the source may have stopped publishing"
+                            ),
+                        })
+                    })
+                    .collect();
                 let offer = match &catalog.candidate {
                     None => UpdateOffer::default(),
                     Some(version) => {
@@ -868,6 +887,7 @@ impl UpdateCenter {
             if let Ok(emitter) = SignalEmitter::new(&conn, OBJECT_PATH) {
                 let _ = me.available_update_changed(&emitter).await;
                 let _ = me.last_check_time_changed(&emitter).await;
+                let _ = me.warnings_changed(&emitter).await;
             }
             me.finish_job(&conn, &job_path, outcome).await;
         });
@@ -1462,7 +1482,9 @@ impl UpdateCenter {
     /// Warnings about the definitions.
     #[zbus(property)]
     fn warnings(&self) -> Vec<DefinitionWarning> {
-        lock(&self.shared.snapshot).warnings.clone()
+        let mut found = lock(&self.shared.snapshot).warnings.clone();
+        found.extend(lock(&self.shared.source_warnings).iter().cloned());
+        found
     }
 
     /// The running job, or `/`.
@@ -1550,6 +1572,7 @@ pub async fn serve(options: Options) -> Result<()> {
         next_job: AtomicU64::new(0),
         activity: Mutex::new(Instant::now()),
         source_credentials: Mutex::new(None),
+        source_warnings: Mutex::new(Vec::new()),
         metadata_slots: tokio::sync::Semaphore::new(METADATA_SLOTS),
         metadata_waiting: std::sync::atomic::AtomicUsize::new(0),
     });
