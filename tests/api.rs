@@ -586,3 +586,37 @@ async fn a_source_that_stopped_publishing_is_a_warning_for_every_client() {
         "{property:?}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_session_user_may_pause_once_but_not_renew_the_pause_forever() {
+    // daemon is an active-session user here: it may check (and so pause for up to a week),
+    // but is no administrator.
+    let rules = "polkit.addRule(function(action, subject) {\n  if (action.id.indexOf(\"org.kde.updatecenter.\") == 0) {\n    if (subject.user == \"daemon\" && action.id == \"org.kde.updatecenter.check\") return polkit.Result.YES;\n    return polkit.Result.NO;\n  }\n});\n";
+    let w = testbed::world::world_with_rules(None, rules);
+    let at = |days: i64| {
+        (chrono::Utc::now() + chrono::Duration::days(days))
+            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+    };
+    let set = |value: String| {
+        call_as(
+            &w.bus,
+            ALLOWED_UID,
+            "SetSetting",
+            &["string:Updates.PausedUntil", &format!("string:{value}")],
+        )
+    };
+    let (ok, text) = set(at(1));
+    assert!(ok, "a pause of a day: {text}");
+    let (ok, text) = set(at(7));
+    assert!(
+        !ok && text.contains("NotAuthorized"),
+        "renewing a running pause: {text}"
+    );
+    let (ok, text) = set(String::new());
+    assert!(ok, "ending the pause: {text}");
+    let (ok, text) = set(at(8));
+    assert!(
+        !ok && text.contains("NotAuthorized"),
+        "more than a week: {text}"
+    );
+}

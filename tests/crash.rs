@@ -1,12 +1,15 @@
 //! Crash injection: `update-center-helper update` is killed with SIGKILL at 100 points spread
-//! over its whole run (planning, download, removal, commit). After every kill, before and after
-//! recovery, the invariants of architecture.md hold: every boot entry's version has all its
-//! files, the booted version is still there, the history is readable; and the next update
-//! succeeds.
+//! over its whole run (planning, download, removal, commit), and at every pass of every fail
+//! point (each must fire); recovery itself is killed mid-commit too. After every kill, before
+//! and after recovery, an independent judge (testbed::judge: it reads the files and hashes them
+//! against the mirror's SHA256SUMS, never asking the helper) finds every invariant of
+//! architecture.md intact and the helper's own report truthful; and after the next update the
+//! judge finds the new version installed whole.
 
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
+use testbed::judge::{Judge, Moment};
 use testbed::mirror::{self, HttpMirror};
 use testbed::system::{Images, KdeLinuxRoot, VersionSpec};
 
@@ -56,10 +59,45 @@ enum Kill {
     At(String),
 }
 
-/// Runs one update, kills it, checks the invariants before and after recovery and that the
-/// next update succeeds. Returns whether the kill landed before the update ended.
-fn round(dir: &Path, url: &str, label: &str, kill: &Kill, failures: &mut Vec<String>) -> bool {
-    let system = build(dir, url);
+/// The helper's own report of a root (`inspect --json`), for the judge to check.
+fn report(root: &Path) -> Result<serde_json::Value, String> {
+    let output = helper()
+        .args(["inspect", "--json", "--root"])
+        .arg(root)
+        .output()
+        .map_err(|e| e.to_string())?;
+    if !output.status.success() {
+        return Err(format!(
+            "inspect failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        ));
+    }
+    serde_json::from_slice(&output.stdout).map_err(|e| format!("inspect printed no JSON: {e}"))
+}
+
+/// What the judge finds wrong with `root` at `moment`, the helper's report included.
+fn judged(judge: &Judge, root: &Path, moment: Moment) -> Vec<String> {
+    let mut problems = judge.verdict(root, moment);
+    match report(root) {
+        Ok(report) => problems.extend(judge.judge_report(root, &report)),
+        Err(e) => problems.push(e),
+    }
+    problems
+}
+
+/// Runs one update, kills it, judges the root before and after recovery (recovery itself
+/// killed first when `kill_recover` says where), and that the next update installs `NEW`.
+/// Returns whether the kill landed before the update ended.
+fn round(
+    dir: &Path,
+    mirror: &Mirror,
+    label: &str,
+    kill: &Kill,
+    kill_recover: Option<&str>,
+    failures: &mut Vec<String>,
+) -> bool {
+    let system = build(dir, &mirror.url);
+    let judge = Judge::new(&system.root, &[&mirror.sums]).expect("the judge learns the bytes");
     let mut command = helper();
     command
         .args(["update", "--root"])
@@ -78,17 +116,33 @@ fn round(dir: &Path, url: &str, label: &str, kill: &Kill, failures: &mut Vec<Str
             let _ = child.wait();
             running
         }
-        Kill::At(point) => {
-            use std::os::unix::process::ExitStatusExt;
-            let status = command
-                .env("UPDATE_CENTER_FAILPOINT", point)
-                .status()
-                .expect("run");
-            status.signal() == Some(6)
-        }
+        Kill::At(point) => aborted(command.env("UPDATE_CENTER_FAILPOINT", point)),
     };
-    for problem in testbed::invariants::broken(&system.root) {
-        failures.push(format!("{label}, before recovery: {problem}"));
+    let mut note = |moment: &str, problems: Vec<String>| {
+        failures.extend(
+            problems
+                .into_iter()
+                .map(|p| format!("{label}, {moment}: {p}")),
+        );
+    };
+    note(
+        "after the kill",
+        judged(&judge, &system.root, Moment::AfterCrash),
+    );
+    if let Some(point) = kill_recover {
+        let mut recover = helper();
+        recover
+            .args(["recover", "--root"])
+            .arg(&system.root)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .env("UPDATE_CENTER_FAILPOINT", point);
+        if aborted(&mut recover) {
+            note(
+                "after recovery was killed",
+                judged(&judge, &system.root, Moment::AfterCrash),
+            );
+        }
     }
     let recovered = helper()
         .args(["recover", "--root"])
@@ -96,32 +150,42 @@ fn round(dir: &Path, url: &str, label: &str, kill: &Kill, failures: &mut Vec<Str
         .output()
         .expect("recover");
     if !recovered.status.success() {
-        failures.push(format!(
-            "{label}: recover failed: {}",
-            String::from_utf8_lossy(&recovered.stderr)
-        ));
+        note(
+            "recover",
+            vec![String::from_utf8_lossy(&recovered.stderr).into_owned()],
+        );
     }
-    for problem in testbed::invariants::broken(&system.root) {
-        failures.push(format!("{label}, after recovery: {problem}"));
-    }
-    let again = helper()
+    note(
+        "after recovery",
+        judged(&judge, &system.root, Moment::Settled),
+    );
+    let _ = helper()
         .args(["update", "--root"])
         .arg(&system.root)
         .output()
         .expect("update");
-    let text = String::from_utf8_lossy(&again.stdout).into_owned()
-        + &String::from_utf8_lossy(&again.stderr);
-    if !again.status.success()
-        && !text.contains("is installed already")
-        && !text.contains("up to date")
-    {
-        failures.push(format!("{label}: the next update failed: {text}"));
+    // Whatever the helper says of it, the judge decides whether the next update worked.
+    let mut problems = judged(&judge, &system.root, Moment::Settled);
+    match judge.complete(&system.root) {
+        Ok(complete) if complete.contains(NEW) => {}
+        Ok(complete) => problems.push(format!("{NEW} is not installed whole: {complete:?}")),
+        Err(e) => problems.push(e),
     }
-    for problem in testbed::invariants::broken(&system.root) {
-        failures.push(format!("{label}, after the next update: {problem}"));
-    }
+    note("after the next update", problems);
     let _ = std::fs::remove_dir_all(dir);
     killed
+}
+
+/// Runs `command` (with a fail point set); whether it aborted there.
+fn aborted(command: &mut Command) -> bool {
+    use std::os::unix::process::ExitStatusExt;
+    command.status().expect("run").signal() == Some(6)
+}
+
+/// The test's mirror: its URL and its `SHA256SUMS`.
+struct Mirror {
+    url: String,
+    sums: std::path::PathBuf,
 }
 
 /// Fail points of the engine (`update_center_engine::failpoint::ALL`) and how often each is
@@ -156,33 +220,58 @@ fn killing_an_update_anywhere_never_breaks_the_invariants() {
         "every fail point of the engine is exercised"
     );
 
+    let mirror = Mirror {
+        url: server.url.clone(),
+        sums: mirror_dir.join("SHA256SUMS"),
+    };
     let mut failures = Vec::new();
     // Deterministic kills at every fail point, each pass of it.
     let mut at_points = 0;
+    let mut fired = std::collections::BTreeSet::new();
     for (name, passes) in FAIL_POINTS {
         for n in 1..=passes {
             let label = format!("fail point {name}:{n}");
             if round(
                 &dir.path().join(format!("{name}-{n}")),
-                &server.url,
+                &mirror,
                 &label,
                 &Kill::At(format!("{name}:{n}")),
+                None,
                 &mut failures,
             ) {
                 at_points += 1;
+                fired.insert(name);
             }
         }
     }
+    let silent: Vec<&str> = FAIL_POINTS
+        .map(|(name, _)| name)
+        .into_iter()
+        .filter(|name| !fired.contains(name))
+        .collect();
     assert!(
-        at_points >= FAIL_POINTS.len(),
-        "only {at_points} fail points fired: build the helper with the `failpoints` feature (cargo xtask test does)"
+        silent.is_empty(),
+        "fail points that never fired: {silent:?} (build the helper with the `failpoints` feature, as cargo xtask test does)"
     );
+    // Recovery killed too: the update stops once its intent is recorded, and recovery is
+    // killed after each rename of its commit; the next recovery must still finish the job.
+    for n in 1..=3 {
+        let label = format!("recovery killed at after-rename:{n}");
+        round(
+            &dir.path().join(format!("recover-{n}")),
+            &mirror,
+            &label,
+            &Kill::At("after-journal:1".into()),
+            Some(&format!("after-rename:{n}")),
+            &mut failures,
+        );
+    }
 
     // Timed kills spread over an undisturbed update's duration (the shorter of two probes, so
     // that kills land inside the update even when the machine gets faster).
     let mut full = Duration::MAX;
     for probe_run in 0..2 {
-        let probe = build(&dir.path().join(format!("probe-{probe_run}")), &server.url);
+        let probe = build(&dir.path().join(format!("probe-{probe_run}")), &mirror.url);
         let started = Instant::now();
         let output = helper()
             .args(["update", "--root"])
@@ -206,9 +295,10 @@ fn killing_an_update_anywhere_never_breaks_the_invariants() {
         let label = format!("timed kill {n} after {delay:?}");
         if round(
             &dir.path().join(format!("timed-{n}")),
-            &server.url,
+            &mirror,
             &label,
             &Kill::After(delay),
+            None,
             &mut failures,
         ) {
             timed += 1;

@@ -9,6 +9,7 @@ pub mod bus;
 pub mod firmware;
 pub mod gpg;
 pub mod invariants;
+pub mod judge;
 pub mod keyring;
 pub mod mirror;
 pub mod mounts;

@@ -23,6 +23,11 @@ pub const PAYLOAD_BYTES: usize = 2 * 1024 * 1024;
 
 /// Builds the world; downloads are limited to `max_rate` bytes per second when given.
 pub fn world(max_rate: Option<u64>) -> World {
+    world_with_rules(max_rate, &rules_allowing(&["daemon"]))
+}
+
+/// The world with other polkit rules (JavaScript).
+pub fn world_with_rules(max_rate: Option<u64>, rules: &str) -> World {
     let dir = tempfile::tempdir().expect("tempdir");
     let system = KdeLinuxRoot::create(
         &dir.path().join("root"),
@@ -40,7 +45,7 @@ pub fn world(max_rate: Option<u64>) -> World {
     let server = HttpMirror::serve(&mirror_dir).expect("serve");
     system.use_source(&server.url, false).expect("source");
     let bus = PrivateBus::start().expect("bus");
-    let polkit = Polkit::start(&bus, &rules_allowing(&["daemon"])).expect("polkitd");
+    let polkit = Polkit::start(&bus, rules).expect("polkitd");
     let mut w = World {
         _dir: dir,
         system,
