@@ -107,3 +107,74 @@ fn install_lays_out_a_valid_tree() {
         String::from_utf8_lossy(&metainfo.stderr)
     );
 }
+
+#[test]
+fn manual_pages_render_and_bash_completes_subcommands() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let output = Command::new(testbed::binary("xtask").expect("xtask"))
+        .args(["install", "--profile", "debug", "--no-build", "--destdir"])
+        .arg(dir.path())
+        .output()
+        .expect("xtask install");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let root = dir.path();
+    for (page, words) in [
+        (
+            "usr/share/man/man1/update-center-cli.1",
+            ["update-center-cli", "rollback", "completions"],
+        ),
+        (
+            "usr/share/man/man8/update-center-helper.8",
+            ["update-center-helper", "recover", "settings"],
+        ),
+    ] {
+        let man = Command::new("man")
+            .arg("-l")
+            .arg(root.join(page))
+            .env("MANPAGER", "cat")
+            .env("MANWIDTH", "100")
+            .output()
+            .expect("man");
+        let text = String::from_utf8_lossy(&man.stdout);
+        assert!(
+            man.status.success(),
+            "{page}: {}",
+            String::from_utf8_lossy(&man.stderr)
+        );
+        for word in words {
+            assert!(text.contains(word), "{page} lacks {word}:\n{text}");
+        }
+    }
+    for file in [
+        "usr/share/zsh/site-functions/_update-center-cli",
+        "usr/share/fish/vendor_completions.d/update-center-cli.fish",
+    ] {
+        let text = std::fs::read_to_string(root.join(file)).expect(file);
+        assert!(text.contains("rollback"), "{file}");
+    }
+    // bash, as its completion would: the function the script registers for the command,
+    // called for the word "ro" after it, completes it to rollback.
+    let script = root.join("usr/share/bash-completion/completions/update-center-cli");
+    let bash = Command::new("bash")
+        .arg("-c")
+        .arg(format!(
+            "source '{}'; f=$(complete -p update-center-cli | sed 's/.*-F \\([^ ]*\\).*/\\1/'); \
+             COMP_WORDS=(update-center-cli ro); COMP_CWORD=1; \
+             COMP_LINE='update-center-cli ro'; COMP_POINT=${{#COMP_LINE}}; \
+             $f update-center-cli ro update-center-cli; echo \"${{COMPREPLY[@]}}\"",
+            script.display()
+        ))
+        .output()
+        .expect("bash");
+    let completed = String::from_utf8_lossy(&bash.stdout);
+    assert_eq!(
+        completed.trim(),
+        "rollback",
+        "{}",
+        String::from_utf8_lossy(&bash.stderr)
+    );
+}

@@ -205,6 +205,62 @@ pub fn install(checkout: &Path, o: &Options) -> Result<()> {
     for (from, to, mode) in FILES {
         copy(&checkout.join(from), &o.destdir.join(to), *mode)?;
     }
+    for (binary, args, to) in GENERATED {
+        generate(&bins.join(binary), args, &o.destdir.join(to))?;
+    }
     println!("installed into {}", o.destdir.display());
+    Ok(())
+}
+
+/// Files the binaries write about themselves, from the same argument definitions as their
+/// `--help`: (binary, its arguments, destination under DESTDIR).
+const GENERATED: &[(&str, &[&str], &str)] = &[
+    (
+        "update-center-cli",
+        &["manpage"],
+        "usr/share/man/man1/update-center-cli.1",
+    ),
+    (
+        "update-center-helper",
+        &["manpage"],
+        "usr/share/man/man8/update-center-helper.8",
+    ),
+    (
+        "update-center-cli",
+        &["completions", "bash"],
+        "usr/share/bash-completion/completions/update-center-cli",
+    ),
+    (
+        "update-center-cli",
+        &["completions", "zsh"],
+        "usr/share/zsh/site-functions/_update-center-cli",
+    ),
+    (
+        "update-center-cli",
+        &["completions", "fish"],
+        "usr/share/fish/vendor_completions.d/update-center-cli.fish",
+    ),
+];
+
+/// Runs `binary ARGS` and writes what it prints to `to` (0644).
+fn generate(binary: &Path, args: &[&str], to: &Path) -> Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    let output = std::process::Command::new(binary)
+        .args(args)
+        .output()
+        .with_context(|| format!("cannot run {}", binary.display()))?;
+    if !output.status.success() || output.stdout.is_empty() {
+        bail!(
+            "{} {} failed: {}",
+            binary.display(),
+            args.join(" "),
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+    if let Some(dir) = to.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    std::fs::write(to, &output.stdout)?;
+    std::fs::set_permissions(to, std::fs::Permissions::from_mode(0o644))?;
     Ok(())
 }

@@ -36,6 +36,14 @@ struct Cli {
 enum Command {
     /// What runs, what boots next, what is on offer, and every installed version.
     Status,
+    /// Print the completion script for SHELL (bash, zsh, fish, ...); distributions install it.
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff), as installed to man1.
+    #[command(hide = true)]
+    Manpage,
     /// Ask the update sources what they offer.
     Check {
         /// Run as the daily timer does: do nothing when automatic checks are off or paused,
@@ -145,6 +153,29 @@ impl From<zbus::Error> for Failure {
 
 fn main() {
     let cli = Cli::parse();
+    // Generated from the argument definitions themselves, so they never drift from --help.
+    match cli.command {
+        Command::Completions { shell } => {
+            use clap::CommandFactory;
+            let mut command = Cli::command();
+            clap_complete::generate(
+                shell,
+                &mut command,
+                "update-center-cli",
+                &mut std::io::stdout(),
+            );
+            return;
+        }
+        Command::Manpage => {
+            use clap::CommandFactory;
+            if let Err(e) = clap_mangen::Man::new(Cli::command()).render(&mut std::io::stdout()) {
+                eprintln!("update-center-cli: {e}");
+                std::process::exit(1);
+            }
+            return;
+        }
+        _ => {}
+    }
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -239,6 +270,8 @@ async fn run(cli: Cli) -> Result<(), Failure> {
     let proxy = connect().await?;
     let json = cli.json;
     match cli.command {
+        // Answered in main, without a bus.
+        Command::Completions { .. } | Command::Manpage => Ok(()),
         Command::Status => status(&proxy, json).await,
         Command::Check { automatic } => {
             let mut download = false;

@@ -180,6 +180,9 @@ enum Command {
         /// Its new value.
         value: Option<String>,
     },
+    /// Print the manual page (roff), as installed to man8.
+    #[command(hide = true)]
+    Manpage,
 }
 
 /// What the helper does for itself before anything else, whoever started it: everything it
@@ -334,6 +337,13 @@ fn run(cli: Cli) -> Result<()> {
         }
         Command::Changelog { from, to, json } => {
             changelog(&layout, &fetcher(&cli.system), from, to, json)
+        }
+        Command::Manpage => {
+            use clap::CommandFactory;
+            clap_mangen::Man::new(Cli::command())
+                .section("8")
+                .render(&mut std::io::stdout())?;
+            Ok(())
         }
         Command::Settings { key, value } => {
             let settings = match (key, value) {
