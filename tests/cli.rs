@@ -223,3 +223,50 @@ fn the_demo_transcript_checks_installs_and_rolls_back() {
         assert!(text.contains(line), "`{line}` in:\n{text}");
     }
 }
+
+#[test]
+fn a_server_hands_its_mirror_credentials_over_from_systemd() {
+    const PASSWORD: &str = "PASSWORD-MARKER-systemd-creds";
+    let w = world(None);
+    w.server.require_basic_auth("ops", PASSWORD);
+    let (code, _, err) = cli(&w.bus, &["settings", "Updates.Source", &w.server.url]);
+    assert_eq!(code, 0, "{err}");
+    // What systemd's ImportCredential= lays out for the check service.
+    let credentials = tempfile::tempdir().expect("tempdir");
+    std::fs::write(
+        credentials.path().join("update-center-mirror"),
+        format!("ops:{PASSWORD}\n"),
+    )
+    .expect("credential");
+    let run = |with_credentials: bool| {
+        let mut command = Command::new(testbed::binary("update-center-cli").expect("cli"));
+        command
+            .arg("check")
+            .env("DBUS_SYSTEM_BUS_ADDRESS", &w.bus.address);
+        if with_credentials {
+            command.env("CREDENTIALS_DIRECTORY", credentials.path());
+        }
+        let output = command.output().expect("run the CLI");
+        (
+            output.status.success(),
+            String::from_utf8_lossy(&output.stdout).into_owned()
+                + &String::from_utf8_lossy(&output.stderr),
+        )
+    };
+    let (ok, text) = run(false);
+    assert!(
+        !ok && text.contains("401"),
+        "without them the mirror refuses:\n{text}"
+    );
+    let (ok, text) = run(true);
+    assert!(ok, "{text}");
+    assert!(
+        text.contains(&format!("Version {NEW} is available")),
+        "{text}"
+    );
+    assert!(!text.contains(PASSWORD));
+    let log = w.helper.as_ref().map(|h| h.log.text()).unwrap_or_default();
+    assert!(!log.contains(PASSWORD), "the helper logged the password");
+    let found = testbed::files_containing(&w.system.root, PASSWORD);
+    assert!(found.is_empty(), "the password is in {found:?}");
+}

@@ -2,6 +2,8 @@
 //! privileged helper over the system bus, exactly like the GUI; polkit decides what the caller
 //! may do, and prompts on the terminal when a password is needed.
 
+mod systemd_credentials;
+
 use anyhow::Result;
 use clap::{Parser, Subcommand};
 use std::io::IsTerminal;
@@ -266,6 +268,22 @@ fn parse_time(text: Option<String>) -> Result<i64, Failure> {
     }
 }
 
+/// Hands the mirror credentials systemd gave this process (a server's check service) to the
+/// helper, for the mirror in `Updates.Source`; nothing when there are none.
+async fn hand_over_systemd_credentials(proxy: &UpdateCenterProxy<'_>) -> Result<(), Failure> {
+    let given = systemd_credentials::read()
+        .map_err(|message| Failure::from(Error::InvalidArgument(message)))?;
+    let Some((user, password)) = given else {
+        return Ok(());
+    };
+    let settings = proxy.get_settings().await?;
+    let source = settings.get("Updates.Source").cloned().unwrap_or_default();
+    proxy
+        .use_source_credentials(&source, &user, &password)
+        .await?;
+    Ok(())
+}
+
 async fn run(cli: Cli) -> Result<(), Failure> {
     let proxy = connect().await?;
     let json = cli.json;
@@ -297,6 +315,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
                 }
                 download = get("Updates.AutomaticDownload") == "yes";
             }
+            hand_over_systemd_credentials(&proxy).await?;
             let job = proxy.check().await?;
             follow(&proxy, job.as_str(), json, false).await?;
             let offer = proxy.available_update().await?;
@@ -327,6 +346,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             Ok(())
         }
         Command::Update { version } => {
+            hand_over_systemd_credentials(&proxy).await?;
             let job = proxy.install(version.as_deref().unwrap_or("")).await?;
             follow(&proxy, job.as_str(), json, true).await
         }
