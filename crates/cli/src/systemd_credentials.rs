@@ -9,8 +9,11 @@ use zeroize::Zeroizing;
 /// The credential's name: one line `USER:PASSWORD` for the mirror in `Updates.Source`.
 pub const NAME: &str = "update-center-mirror";
 
+/// A user name and password, wiped from memory when dropped.
+pub type UserPassword = (Zeroizing<String>, Zeroizing<String>);
+
 /// The user name and password systemd gave this process; none when it gave none.
-pub fn read() -> Result<Option<(Zeroizing<String>, Zeroizing<String>)>, String> {
+pub fn read() -> Result<Option<UserPassword>, String> {
     read_from(
         std::env::var_os("CREDENTIALS_DIRECTORY")
             .as_deref()
@@ -19,9 +22,7 @@ pub fn read() -> Result<Option<(Zeroizing<String>, Zeroizing<String>)>, String> 
 }
 
 /// [`read`] from the credentials directory `dir`.
-fn read_from(
-    dir: Option<&std::path::Path>,
-) -> Result<Option<(Zeroizing<String>, Zeroizing<String>)>, String> {
+fn read_from(dir: Option<&std::path::Path>) -> Result<Option<UserPassword>, String> {
     let Some(dir) = dir else {
         return Ok(None);
     };
