@@ -5,9 +5,73 @@ use anyhow::{Context, Result, bail};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-/// Debian release and mirror the root is built from.
+/// Debian release the root is built from.
 const SUITE: &str = "trixie";
-const MIRROR: &str = "http://deb.debian.org/debian";
+/// The mirror when neither the environment nor the host's apt configuration names one.
+const DEFAULT_MIRROR: &str = "http://deb.debian.org/debian";
+/// Environment variable naming the Debian mirror (a site mirror or a caching proxy's URL).
+pub const MIRROR_ENV: &str = "UPDATE_CENTER_DEBIAN_MIRROR";
+
+/// The Debian mirror to build from: `$UPDATE_CENTER_DEBIAN_MIRROR`, else the first Debian
+/// archive the host's apt sources use (a site mirror or proxy there works here too), else
+/// deb.debian.org.
+fn mirror() -> String {
+    if let Ok(url) = std::env::var(MIRROR_ENV)
+        && !url.trim().is_empty()
+    {
+        return url.trim().to_string();
+    }
+    let mut files = vec![PathBuf::from("/etc/apt/sources.list")];
+    if let Ok(entries) = std::fs::read_dir("/etc/apt/sources.list.d") {
+        let mut more: Vec<PathBuf> = entries.flatten().map(|e| e.path()).collect();
+        more.sort();
+        files.extend(more);
+    }
+    files
+        .iter()
+        .filter(|f| f.extension().is_some_and(|e| e == "list" || e == "sources"))
+        .filter_map(|f| std::fs::read_to_string(f).ok())
+        .find_map(|text| debian_archive_in(&text))
+        .unwrap_or_else(|| DEFAULT_MIRROR.to_string())
+}
+
+/// The first Debian archive URL (not the security archive) of apt sources, in the one-line
+/// (`deb [options] URL suite components`) or the deb822 (`URIs:`) format.
+fn debian_archive_in(text: &str) -> Option<String> {
+    let is_archive = |url: &str| {
+        let url = url.trim_end_matches('/');
+        (url.starts_with("http://") || url.starts_with("https://")) && url.ends_with("/debian")
+    };
+    for line in text.lines().map(str::trim) {
+        let words: Vec<&str> = if let Some(rest) = line.strip_prefix("deb ") {
+            // Skip `[options]` (which may hold spaces) to the URL.
+            let rest = match rest.trim_start().strip_prefix('[') {
+                Some(options) => options.split_once(']').map_or("", |(_, r)| r),
+                None => rest,
+            };
+            rest.split_whitespace().take(1).collect()
+        } else if let Some(uris) = line.strip_prefix("URIs:") {
+            uris.split_whitespace().collect()
+        } else {
+            continue;
+        };
+        if let Some(url) = words.into_iter().find(|u| is_archive(u)) {
+            return Some(url.trim_end_matches('/').to_string());
+        }
+    }
+    None
+}
+
+/// The HTTP proxy the host's apt uses (`Acquire::http::Proxy`), for mmdebstrap's apt.
+fn apt_proxy() -> Option<String> {
+    let output = Command::new("apt-config")
+        .args(["shell", "PROXY", "Acquire::http::Proxy"])
+        .output()
+        .ok()?;
+    let text = String::from_utf8_lossy(&output.stdout);
+    let value = text.trim().strip_prefix("PROXY=")?.trim_matches('\'');
+    (!value.is_empty()).then(|| value.to_string())
+}
 /// Bumped when the way the root is built changes (not its package list).
 const RECIPE_VERSION: &str = "1";
 /// Environment variable that moves the cache (dev root and shared target directory).
@@ -41,8 +105,9 @@ fn packages(checkout: &Path) -> Result<Vec<String>> {
 
 /// A short content hash of everything that decides what the root contains.
 fn key(packages: &[String]) -> Result<String> {
+    // The default mirror stays in the key (a root from another mirror has the same packages).
     let input = format!(
-        "{RECIPE_VERSION}\n{SUITE}\n{MIRROR}\n{}\n",
+        "{RECIPE_VERSION}\n{SUITE}\n{DEFAULT_MIRROR}\n{}\n",
         packages.join("\n")
     );
     let output = Command::new("sha256sum")
@@ -97,18 +162,25 @@ pub fn ensure(checkout: &Path) -> Result<PathBuf> {
         "xtask: building the Debian 13 dev root in {} (1-2 minutes, ~1.5 GB)",
         root.display()
     );
-    let status = Command::new("mmdebstrap")
+    let mirror = mirror();
+    let mut command = Command::new("mmdebstrap");
+    command
         .arg("--variant=apt")
         .arg("--mode=root")
         .arg(format!("--include={}", packages.join(",")))
         .arg(SUITE)
         .arg(&partial)
-        .arg(MIRROR)
-        .status()
-        .context("cannot run mmdebstrap")?;
+        .arg(&mirror);
+    if let Some(proxy) = apt_proxy()
+        && std::env::var_os("http_proxy").is_none()
+    {
+        command.env("http_proxy", proxy);
+    }
+    eprintln!("xtask: from {mirror} (set {MIRROR_ENV} to use another)");
+    let status = command.status().context("cannot run mmdebstrap")?;
     if !status.success() {
         bail!(
-            "mmdebstrap failed ({status}); the dev root needs root and access to Debian's mirror"
+            "mmdebstrap failed ({status}); the dev root needs root and access to the Debian mirror {mirror} (set {MIRROR_ENV} to use another)"
         );
     }
     std::fs::rename(&partial, &root)
@@ -168,4 +240,29 @@ pub fn install_host_tools() -> Result<()> {
 pub fn on_path(program: &str) -> bool {
     std::env::var_os("PATH")
         .is_some_and(|paths| std::env::split_paths(&paths).any(|dir| dir.join(program).is_file()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::debian_archive_in;
+
+    #[test]
+    fn the_hosts_debian_archive_is_found_in_either_format() {
+        let deb822 = "Types: deb\nURIs: http://mirror.site.example/debian/\nSuites: bookworm\n\n\
+                      Types: deb\nURIs: http://deb.debian.org/debian-security\n";
+        assert_eq!(
+            debian_archive_in(deb822).as_deref(),
+            Some("http://mirror.site.example/debian")
+        );
+        let one_line = "# comment\ndeb-src http://x/debian bookworm main\n\
+                        deb [signed-by=/a b.gpg arch=amd64] https://proxy.example:3142/debian bookworm main\n";
+        assert_eq!(
+            debian_archive_in(one_line).as_deref(),
+            Some("https://proxy.example:3142/debian")
+        );
+        assert_eq!(
+            debian_archive_in("deb https://deb.nodesource.com/node_20.x nodistro main\n"),
+            None
+        );
+    }
 }
