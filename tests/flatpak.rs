@@ -75,7 +75,10 @@ fn flatpak_builder_accepts_the_manifest() {
         "dest-filename": "config"
     }]);
     std::fs::write(flatpak.join("cargo-sources.json"), sources.to_string()).expect("sources");
+    // flatpak-builder keeps its state (.flatpak-builder/) in the working directory: the
+    // temporary one, never the checkout.
     let output = std::process::Command::new("flatpak-builder")
+        .current_dir(dir.path())
         .arg("--show-manifest")
         .arg(&manifest)
         .output()
