@@ -21,6 +21,9 @@ Kirigami.ScrollablePage {
         : status.jobPhase !== "" ? "progress"
         : status.state === "ready-to-restart" ? "restart"
         : status.availableVersion !== "" ? "available"
+        // Before the first check nothing is known about updates: say so, and offer the check
+        // (never "up to date" beside "not checked yet").
+        : status.lastCheckMs <= 0 ? "unchecked"
         : "uptodate"
 
     // Tests and screenshots read which card shows.
@@ -103,13 +106,29 @@ Kirigami.ScrollablePage {
         }
 
         StatusCard {
+            objectName: "uncheckedCard"
+            visible: page.card === "unchecked"
+            iconName: "system-software-update"
+            heading: L10n.tr("unchecked-title", {})
+            explanation: L10n.tr("unchecked-explanation", {})
+            detail: page.status.runningVersion !== ""
+                ? L10n.tr("running-version", { version: page.status.runningVersion }) : ""
+            buttons: [
+                QQC2.Button {
+                    text: L10n.tr("action-check-now", {})
+                    icon.name: "view-refresh"
+                    enabled: !page.status.busy
+                    onClicked: page.status.check()
+                }
+            ]
+        }
+
+        StatusCard {
             objectName: "upToDateCard"
             visible: page.card === "uptodate"
             iconName: "update-none"
             heading: L10n.tr("uptodate-title", {})
-            explanation: page.status.lastCheckMs > 0
-                ? L10n.tr("uptodate-checked", { time: new Date(page.status.lastCheckMs).toLocaleString(Qt.locale(L10n.locale), Locale.ShortFormat) })
-                : L10n.tr("uptodate-never-checked", {})
+            explanation: L10n.tr("uptodate-checked", { time: new Date(page.status.lastCheckMs).toLocaleString(Qt.locale(L10n.locale), Locale.ShortFormat) })
             detail: page.status.runningVersion !== ""
                 ? L10n.tr("running-version", { version: page.status.runningVersion }) : ""
             buttons: [

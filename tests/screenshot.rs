@@ -169,10 +169,11 @@ fn the_overview_shows_each_state_of_the_demo() {
     let states = [
         (&["--prepare", "check"][..], "card available"),
         (&["--prepare", "install"][..], "card restart"),
-        (&["--prepare", "fallback"][..], "card uptodate"),
+        (&["--prepare", "fallback"][..], "card unchecked"),
         (&["--prepare", "downloading"][..], "card progress"),
-        (&["--prepare", "error"][..], "card uptodate"),
-        (&[][..], "card uptodate"),
+        (&["--prepare", "error"][..], "card unchecked"),
+        // Before the first check the overview says that nothing is known yet.
+        (&[][..], "card unchecked"),
     ];
     // Every state, in English and German, wide and narrow (Kirigami's mobile layout).
     let mut runs = Vec::new();
