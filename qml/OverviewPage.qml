@@ -62,8 +62,12 @@ Kirigami.ScrollablePage {
             position: Kirigami.InlineMessage.Position.Header
             type: Kirigami.MessageType.Error
             icon.name: "dialog-warning"
-            visible: page.status.fallback !== ""
-            text: L10n.tr("fallback-message", { details: page.status.fallback })
+            visible: page.status.fallbackFailed !== ""
+            text: L10n.tr("fallback-message", { details: L10n.tr("fallback-details", {
+                failed: page.status.fallbackFailed,
+                tries: page.status.fallbackTries,
+                running: page.status.fallbackRunning
+            }) })
             actions: [
                 Kirigami.Action {
                     text: L10n.tr("action-details", {})

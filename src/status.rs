@@ -30,7 +30,9 @@ pub mod qobject {
         #[qproperty(QString, available_summary, cxx_name = "availableSummary")]
         #[qproperty(f64, last_check_ms, cxx_name = "lastCheckMs")]
         #[qproperty(QString, last_error, cxx_name = "lastError")]
-        #[qproperty(QString, fallback)]
+        #[qproperty(QString, fallback_failed, cxx_name = "fallbackFailed")]
+        #[qproperty(i32, fallback_tries, cxx_name = "fallbackTries")]
+        #[qproperty(QString, fallback_running, cxx_name = "fallbackRunning")]
         #[qproperty(QString, error_message, cxx_name = "errorMessage")]
         #[qproperty(QString, connection_error, cxx_name = "connectionError")]
         #[qproperty(QString, job_phase, cxx_name = "jobPhase")]
@@ -108,7 +110,9 @@ pub struct StatusRust {
     available_summary: QString,
     last_check_ms: f64,
     last_error: QString,
-    fallback: QString,
+    fallback_failed: QString,
+    fallback_tries: i32,
+    fallback_running: QString,
     error_message: QString,
     connection_error: QString,
     job_phase: QString,
@@ -186,7 +190,14 @@ impl qobject::StatusModel {
                 self.as_mut()
                     .set_last_check_ms(s.last_check as f64 * 1000.0);
                 self.as_mut().set_last_error(QString::from(&s.last_error));
-                self.as_mut().set_fallback(QString::from(&s.fallback));
+                // Fields, not the helper's English sentence: QML says it through Fluent.
+                let details = &s.fallback_details;
+                self.as_mut()
+                    .set_fallback_failed(QString::from(&details.failed));
+                self.as_mut()
+                    .set_fallback_tries(i32::try_from(details.tries).unwrap_or(i32::MAX));
+                self.as_mut()
+                    .set_fallback_running(QString::from(&details.running));
                 self.as_mut().set_job_phase(QString::from(&s.job_phase));
                 self.as_mut().set_job_version(QString::from(&s.job_version));
                 self.as_mut().set_done_bytes(number(s.done_bytes));

@@ -214,3 +214,64 @@ fn in_the_pseudo_locale_every_visible_text_is_marked() {
         );
     }
 }
+
+/// Units in sizes the clients format (the same in every language here).
+const UNITS: [&str; 4] = ["KiB", "MiB", "GiB", "TiB"];
+
+/// Words of three or more plain letters inside `‹…›` (an argument's value, left as it came
+/// in the pseudo-locale): a sentence passed in as data rather than said through Fluent.
+fn english_in_arguments(text: &str) -> Vec<String> {
+    let mut found = Vec::new();
+    for piece in text.split('‹').skip(1) {
+        let value = piece.split('›').next().unwrap_or_default();
+        found.extend(
+            value
+                .split(|c: char| !c.is_ascii_alphabetic())
+                .filter(|w| w.len() >= 3 && !UNITS.contains(w))
+                .map(|w| format!("{w} (in ‹{value}›)")),
+        );
+    }
+    found
+}
+
+#[test]
+fn no_sentence_from_the_helper_reaches_the_overview_untranslated() {
+    // The overview's messages take versions, sizes, counts and times as arguments, never
+    // words: a helper's English sentence inside one (the failed-boot notice once was) is found.
+    assert!(
+        !english_in_arguments("⟦Vérsíóñ ‹202611250800› rúñs⟧")
+            .iter()
+            .any(|_| true)
+    );
+    assert!(!english_in_arguments("⟦x ‹version 2 failed to boot›⟧").is_empty());
+    for prepare in ["fallback", "check", "install"] {
+        let output =
+            std::process::Command::new(testbed::binary("update-center-demo").expect("demo"))
+                .args(["--lang", "en_XA", "--prepare", prepare, "--screenshot"])
+                .arg(std::env::temp_dir().join(format!("update-center-pseudo-{prepare}.png")))
+                .output()
+                .expect("run the demo");
+        let log = String::from_utf8_lossy(&output.stderr);
+        assert!(output.status.success(), "{prepare}: {log}");
+        let texts: Vec<&str> = log
+            .lines()
+            .filter_map(|l| l.split_once("update-center: text ").map(|(_, t)| t))
+            .collect();
+        assert!(
+            texts.len() > 3,
+            "{prepare}: the window reported no texts:\n{log}"
+        );
+        if prepare == "fallback" {
+            // The notice is said through Fluent (accented), from the helper's fields.
+            assert!(
+                texts.iter().any(|t| t.contains("fáíléd tó bóót 2 tímés")),
+                "{prepare}: no failed-boot notice:\n{texts:?}"
+            );
+        }
+        let english: Vec<String> = texts.iter().flat_map(|t| english_in_arguments(t)).collect();
+        assert!(
+            english.is_empty(),
+            "{prepare}: words from outside Fluent inside a message: {english:?}"
+        );
+    }
+}

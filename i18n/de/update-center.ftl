@@ -53,6 +53,10 @@ download-progress = { $known ->
 restart-title = Neu starten, um Version { $version } zu verwenden
 restart-explanation = Bis dahin läuft Version { $running } weiter. Startet die neue Version nicht, kehrt der Rechner von selbst zu { $running } zurück.
 fallback-message = Eine neue Version ist nicht gestartet: { $details }. Es ging nichts verloren; Sie können sie später erneut versuchen.
+fallback-details = Version { $failed } ist { $tries ->
+    [one] einmal
+   *[other] { $tries } Mal
+} nicht gestartet; es läuft { $running }
 last-error = Das letzte Update ist nicht gelungen: { $details }
 
 version-actions = Aktionen für Version { $version }

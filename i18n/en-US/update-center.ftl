@@ -53,6 +53,10 @@ download-progress = { $known ->
 restart-title = Restart to start version { $version }
 restart-explanation = Version { $running } keeps running until then. If the new version does not start, the computer goes back to { $running } by itself.
 fallback-message = A new version did not start: { $details }. Nothing was lost; you can try it again later.
+fallback-details = version { $failed } failed to boot { $tries ->
+    [one] once
+   *[other] { $tries } times
+}; running { $running }
 last-error = The last update did not succeed: { $details }
 
 version-actions = Actions for version { $version }

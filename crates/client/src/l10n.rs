@@ -115,11 +115,29 @@ pub fn pseudo_locale() -> bool {
     PSEUDO.with(|p| *p)
 }
 
-/// Marks and accents `text` (placeholders' values included: they are part of the message).
+/// Where an argument's value begins and ends inside a formatted message (private-use
+/// characters, replaced before anyone sees the text).
+const ARG_START: char = '\u{E000}';
+const ARG_END: char = '\u{E001}';
+
+/// Marks and accents `text`. The values of arguments (between [`ARG_START`] and [`ARG_END`])
+/// are not accented but shown in `‹…›`: a value that is a sentence in English (a helper's
+/// message passed through as data, instead of fields for a sentence of the person's language)
+/// then stands out, and a test finds it.
 pub fn pseudo(text: &str) -> String {
+    let mut depth = 0usize;
     let accented: String = text
         .chars()
         .map(|c| match c {
+            ARG_START => {
+                depth += 1;
+                '‹'
+            }
+            ARG_END => {
+                depth = depth.saturating_sub(1);
+                '›'
+            }
+            c if depth > 0 => c,
             'a' => 'á',
             'e' => 'é',
             'i' => 'í',
@@ -136,6 +154,22 @@ pub fn pseudo(text: &str) -> String {
     format!("⟦{accented}⟧")
 }
 
+/// The arguments with every text value that is not itself a translated message (marked
+/// `⟦…⟧`) set between [`ARG_START`] and [`ARG_END`], for [`pseudo`].
+fn delimit_arguments(args: &FluentArgs<'_>) -> FluentArgs<'static> {
+    let mut out = FluentArgs::new();
+    for (key, value) in args.iter() {
+        let value = match value {
+            fluent_bundle::FluentValue::String(text) if !text.starts_with('⟦') => {
+                fluent_bundle::FluentValue::from(format!("{ARG_START}{text}{ARG_END}"))
+            }
+            other => other.clone().into_owned(),
+        };
+        out.set(key.to_string(), value);
+    }
+    out
+}
+
 /// Formats message `id` with `args`; a missing message shows its id (and says so on stderr).
 pub fn translate(id: &str, args: Option<&FluentArgs>) -> String {
     BUNDLES.with(|cell| {
@@ -146,15 +180,16 @@ pub fn translate(id: &str, args: Option<&FluentArgs>) -> String {
                 continue;
             };
             let mut errors = Vec::new();
+            if pseudo_locale() {
+                let delimited = args.map(delimit_arguments);
+                let text = bundle.format_pattern(pattern, delimited.as_ref(), &mut errors);
+                return pseudo(&text);
+            }
             let text = bundle.format_pattern(pattern, args, &mut errors);
             if !errors.is_empty() {
                 eprintln!("update-center: translation of `{id}` has errors: {errors:?}");
             }
-            return if pseudo_locale() {
-                pseudo(&text)
-            } else {
-                text.into_owned()
-            };
+            return text.into_owned();
         }
         eprintln!("update-center: no translation for `{id}`");
         id.to_string()
@@ -164,6 +199,28 @@ pub fn translate(id: &str, args: Option<&FluentArgs>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_pseudo_locale_shows_argument_values_as_they_came() {
+        let text = format!("Version {ARG_START}went back to an old one{ARG_END} runs");
+        assert_eq!(pseudo(&text), "⟦Vérsíóñ ‹went back to an old one› rúñs⟧");
+        let mut args = FluentArgs::new();
+        args.set("details", "an English sentence");
+        args.set("inner", "⟦áçç⟧");
+        args.set("count", 2);
+        let delimited = delimit_arguments(&args);
+        let get = |key: &str| match delimited.get(key) {
+            Some(fluent_bundle::FluentValue::String(s)) => s.to_string(),
+            Some(fluent_bundle::FluentValue::Number(n)) => n.value.to_string(),
+            _ => String::new(),
+        };
+        assert_eq!(
+            get("details"),
+            format!("{ARG_START}an English sentence{ARG_END}")
+        );
+        assert_eq!(get("inner"), "⟦áçç⟧", "a translated message is not data");
+        assert_eq!(get("count"), "2");
+    }
 
     #[test]
     fn plural_and_arguments() {

@@ -14,7 +14,7 @@ pub mod status;
 mod types;
 
 pub use error::{Error, describe_call_error, describe_connect_error};
-pub use types::{DefinitionWarning, InstalledFile, UpdateOffer, VersionInfo};
+pub use types::{DefinitionWarning, FallbackDetails, InstalledFile, UpdateOffer, VersionInfo};
 
 /// Object path prefix of jobs: `/org/kde/UpdateCenter1/job/N`.
 pub const JOB_PATH_PREFIX: &str = "/org/kde/UpdateCenter1/job/";
@@ -139,6 +139,11 @@ pub trait UpdateCenter {
     /// "version X failed to boot N times; running Y" until acknowledged; empty otherwise.
     #[zbus(property)]
     fn fallback(&self) -> zbus::Result<String>;
+
+    /// The automatic fallback as fields (empty `failed`: none), for a sentence in the
+    /// client's language.
+    #[zbus(property)]
+    fn fallback_details(&self) -> zbus::Result<FallbackDetails>;
 
     /// Warnings about the definitions.
     #[zbus(property)]

@@ -18,8 +18,10 @@ pub struct Status {
     pub last_check: i64,
     /// The last job's error.
     pub last_error: String,
-    /// The automatic-fallback message.
+    /// The automatic-fallback message (English).
     pub fallback: String,
+    /// The automatic fallback as fields, for a sentence in the person's language.
+    pub fallback_details: crate::FallbackDetails,
     /// The running job's phase, version and progress.
     pub job_phase: String,
     /// The version the job installs.
@@ -44,6 +46,7 @@ pub async fn read(p: &crate::UpdateCenterProxy<'_>) -> zbus::Result<Status> {
         last_check: p.last_check_time().await?,
         last_error: p.last_error().await?,
         fallback: p.fallback().await?,
+        fallback_details: p.fallback_details().await?,
         eta: -1,
         ..Status::default()
     };

@@ -41,6 +41,18 @@ pub struct UpdateOffer {
     pub summary: String,
 }
 
+/// The automatic fallback the helper found (`FallbackDetails`), as fields for a client to put
+/// into a sentence of its language; an empty `failed` when there is none.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Type, Default, Value, OwnedValue)]
+pub struct FallbackDetails {
+    /// The version that failed to boot.
+    pub failed: String,
+    /// How many times it was tried.
+    pub tries: u32,
+    /// The version running instead.
+    pub running: String,
+}
+
 /// One installed file (an instance of a transfer's target).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Type)]
 pub struct InstalledFile {

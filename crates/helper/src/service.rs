@@ -81,6 +81,7 @@ struct Snapshot {
     default: String,
     next: String,
     fallback: String,
+    fallback_details: update_center_client::FallbackDetails,
     warnings: Vec<DefinitionWarning>,
     versions: Vec<VersionInfo>,
 }
@@ -248,6 +249,16 @@ fn snapshot_of(state: &SystemState) -> Snapshot {
             .as_ref()
             .map(|f| f.message())
             .unwrap_or_default(),
+        fallback_details: state
+            .lifecycle
+            .fallback
+            .as_ref()
+            .map(|f| update_center_client::FallbackDetails {
+                failed: f.failed.clone(),
+                tries: u32::try_from(f.tries).unwrap_or(u32::MAX),
+                running: f.running.clone(),
+            })
+            .unwrap_or_default(),
         warnings: warnings(state),
         versions: versions(state),
     }
@@ -403,6 +414,7 @@ impl UpdateCenter {
         }
         if old.fallback != new.fallback {
             let _ = self.fallback_changed(emitter).await;
+            let _ = self.fallback_details_changed(emitter).await;
         }
         if old.warnings != new.warnings {
             let _ = self.warnings_changed(emitter).await;
@@ -1473,10 +1485,18 @@ impl UpdateCenter {
         lock(&self.shared.last_error).clone()
     }
 
-    /// The automatic-fallback message until acknowledged; empty otherwise.
+    /// The automatic-fallback message until acknowledged (English, for logs and scripts);
+    /// empty otherwise. Clients show `FallbackDetails` in the person's language.
     #[zbus(property)]
     fn fallback(&self) -> String {
         lock(&self.shared.snapshot).fallback.clone()
+    }
+
+    /// The automatic fallback as fields (the failed version, its tries, the version running
+    /// instead) until acknowledged; an empty `failed` otherwise.
+    #[zbus(property)]
+    fn fallback_details(&self) -> update_center_client::FallbackDetails {
+        lock(&self.shared.snapshot).fallback_details.clone()
     }
 
     /// Warnings about the definitions.

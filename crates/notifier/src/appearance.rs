@@ -22,7 +22,7 @@ pub enum Situation {
 impl Situation {
     /// From the helper's status.
     pub fn of(status: &Status) -> Self {
-        if !status.fallback.is_empty() {
+        if !status.fallback_details.failed.is_empty() {
             return Self::FellBack;
         }
         match status.state.as_str() {
@@ -74,6 +74,17 @@ fn tr(id: &str, pairs: &[(&str, String)]) -> String {
         args.set(*k, v.clone());
     }
     translate(id, Some(&args))
+}
+
+/// The fallback's fields in a sentence of the person's language (the count as a number, for
+/// Fluent's plural forms).
+fn fallback_details(status: &Status) -> String {
+    let details = &status.fallback_details;
+    let mut args = FluentArgs::new();
+    args.set("failed", details.failed.clone());
+    args.set("tries", f64::from(details.tries));
+    args.set("running", details.running.clone());
+    translate("fallback-details", Some(&args))
 }
 
 /// The version a status is about: the job's, the staged one, or the offered one.
@@ -136,7 +147,7 @@ pub fn appearance(status: &Status) -> Appearance {
         Situation::FellBack => (
             ksni::Status::NeedsAttention,
             "dialog-warning",
-            tr("tray-fell-back", &[("details", status.fallback.clone())]),
+            tr("tray-fell-back", &[("details", fallback_details(status))]),
         ),
     };
     Appearance {
@@ -193,12 +204,12 @@ pub fn notice(status: &Status, restart_quietly: bool) -> Option<Notice> {
         ),
         Situation::FellBack => (
             tr("notify-fell-back-title", &[]),
-            tr("tray-fell-back", &[("details", status.fallback.clone())]),
+            tr("tray-fell-back", &[("details", fallback_details(status))]),
             vec![view],
         ),
     };
     let version = match situation {
-        Situation::FellBack => status.fallback.clone(),
+        Situation::FellBack => status.fallback_details.failed.clone(),
         Situation::RestartDue => status.default.clone(),
         _ => status.offer.version.clone(),
     };
@@ -267,10 +278,21 @@ mod tests {
         assert_eq!(notice(&ready, true), None, "Restart.Behaviour=quiet");
 
         let mut fell_back = status("idle");
-        fell_back.fallback = "version 3 failed to boot 2 times; running 2".into();
+        fell_back.fallback_details = update_center_client::FallbackDetails {
+            failed: "3".into(),
+            tries: 2,
+            running: "2".into(),
+        };
         let f = appearance(&fell_back);
         assert_eq!(f.status, ksni::Status::NeedsAttention);
+        // The sentence is the tray's own (Fluent), from the helper's fields.
         assert!(f.description.contains("failed to boot 2 times"), "{f:?}");
+        fell_back.fallback_details.tries = 1;
+        assert!(
+            appearance(&fell_back)
+                .description
+                .contains("failed to boot once")
+        );
         assert!(
             notice(&fell_back, false)
                 .expect("notice")
