@@ -31,6 +31,26 @@ Kirigami.ScrollablePage {
         return needle === "" ? rows : rows.filter(r => r.name.toLowerCase().indexOf(needle) >= 0);
     }
 
+    // Counts of the package changes, and the kernel's and Plasma's versions when they change.
+    readonly property var packageCounts: {
+        const p = page.log.packages;
+        if (!p) return null;
+        const n = k => (p[k] || []).length;
+        return { upgraded: n("upgraded"), downgraded: n("downgraded"), added: n("added"), removed: n("removed") };
+    }
+    readonly property var highlights: {
+        const p = page.log.packages;
+        if (!p) return [];
+        const out = [];
+        for (const c of (p.upgraded || []).concat(p.downgraded || [])) {
+            if (c.name === "linux" || c.name.startsWith("linux-image"))
+                out.push(L10n.tr("whatsnew-kernel", { from: c.from, to: c.to }));
+            else if (c.name === "plasma-workspace" || c.name === "plasma-desktop")
+                out.push(L10n.tr("whatsnew-plasma", { from: c.from, to: c.to }));
+        }
+        return out;
+    }
+
     title: L10n.tr("whatsnew-page-title", {})
 
     onVisibleChanged: if (visible) page.status.loadChangelog()
@@ -44,6 +64,33 @@ Kirigami.ScrollablePage {
             level: 2
             wrapMode: Text.Wrap
             Layout.fillWidth: true
+        }
+
+        QQC2.Label {
+            objectName: "packageSummary"
+            visible: page.packageCounts !== null
+            text: page.packageCounts === null ? "" : L10n.tr("whatsnew-summary", {
+                total: page.packageCounts.upgraded + page.packageCounts.downgraded
+                    + page.packageCounts.added + page.packageCounts.removed,
+                upgraded: page.packageCounts.upgraded,
+                downgraded: page.packageCounts.downgraded,
+                added: page.packageCounts.added,
+                removed: page.packageCounts.removed
+            })
+            textFormat: Text.PlainText
+            wrapMode: Text.Wrap
+            Layout.fillWidth: true
+        }
+        Repeater {
+            model: page.highlights
+            QQC2.Label {
+                required property string modelData
+                text: modelData
+                textFormat: Text.PlainText
+                font.bold: true
+                wrapMode: Text.Wrap
+                Layout.fillWidth: true
+            }
         }
 
         Repeater {

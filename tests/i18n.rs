@@ -275,3 +275,37 @@ fn no_sentence_from_the_helper_reaches_the_overview_untranslated() {
         );
     }
 }
+
+#[test]
+fn whats_new_sums_up_the_package_changes_and_calls_out_kernel_and_plasma() {
+    // The demo's update upgrades Plasma and the kernel, adds one package and removes one.
+    let output = std::process::Command::new(testbed::binary("update-center-demo").expect("demo"))
+        .args([
+            "--lang",
+            "en_XA",
+            "--prepare",
+            "check",
+            "--page",
+            "whatsnew",
+            "--screenshot",
+        ])
+        .arg(std::env::temp_dir().join("update-center-pseudo-summary.png"))
+        .output()
+        .expect("run the demo");
+    let log = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{log}");
+    let texts: Vec<&str> = log
+        .lines()
+        .filter_map(|l| l.split_once("update-center: text ").map(|(_, t)| t))
+        .collect();
+    for expected in [
+        "⟦4 páçkágés çháñgé: 2 úpgrádéd, 1 áddéd, 1 rémóvéd⟧",
+        "⟦Kérñél ‹6.17.8-1› → ‹6.17.9-1›⟧",
+        "⟦Plásmá ‹6.5.3-1› → ‹6.6.0-1›⟧",
+    ] {
+        assert!(
+            texts.iter().any(|t| t.contains(expected)),
+            "no {expected}:\n{texts:?}"
+        );
+    }
+}

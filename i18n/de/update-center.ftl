@@ -128,6 +128,16 @@ action-restart = Jetzt neu starten …
 
 whatsnew-page-title = Neuigkeiten
 whatsnew-heading = Von Version { $from } zu { $to }
+whatsnew-summary = { $total ->
+    [0] Keine Paketänderungen
+    [one] Ein Paket ändert sich
+   *[other] { $total } Pakete ändern sich
+}: { $upgraded } aktualisiert, { $added } hinzugefügt, { $removed } entfernt{ $downgraded ->
+    [0] {""}
+   *[other] , { $downgraded } zurückgestuft
+}
+whatsnew-kernel = Kernel { $from } → { $to }
+whatsnew-plasma = Plasma { $from } → { $to }
 whatsnew-empty = Keine Versionshinweise
 release-title = Version { $version }
 release-title-dated = Version { $version } ({ $date })

@@ -128,6 +128,16 @@ action-restart = Restart Now…
 
 whatsnew-page-title = What's New
 whatsnew-heading = From version { $from } to { $to }
+whatsnew-summary = { $total ->
+    [0] No package changes
+    [one] One package changes
+   *[other] { $total } packages change
+}: { $upgraded } upgraded, { $added } added, { $removed } removed{ $downgraded ->
+    [0] {""}
+   *[other] , { $downgraded } downgraded
+}
+whatsnew-kernel = Kernel { $from } → { $to }
+whatsnew-plasma = Plasma { $from } → { $to }
 whatsnew-empty = No release notes
 release-title = Version { $version }
 release-title-dated = Version { $version } ({ $date })
