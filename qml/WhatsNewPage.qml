@@ -122,6 +122,17 @@ Kirigami.ScrollablePage {
                         Layout.fillWidth: true
                     }
                 }
+                // The release's links (http(s) only, checked by the helper), opened in the
+                // browser; buttons, so that the keyboard reaches them.
+                Repeater {
+                    model: release.modelData.urls || []
+                    QQC2.Button {
+                        required property string modelData
+                        text: L10n.tr("release-link", { url: modelData })
+                        icon.name: "internet-services"
+                        onClicked: Qt.openUrlExternally(modelData)
+                    }
+                }
             }
         }
 

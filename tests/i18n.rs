@@ -277,7 +277,7 @@ fn no_sentence_from_the_helper_reaches_the_overview_untranslated() {
 }
 
 #[test]
-fn whats_new_sums_up_the_package_changes_and_calls_out_kernel_and_plasma() {
+fn whats_new_sums_up_the_package_changes_calls_out_kernel_and_plasma_and_links_the_notes() {
     // The demo's update upgrades Plasma and the kernel, adds one package and removes one.
     let output = std::process::Command::new(testbed::binary("update-center-demo").expect("demo"))
         .args([
@@ -302,6 +302,8 @@ fn whats_new_sums_up_the_package_changes_and_calls_out_kernel_and_plasma() {
         "⟦4 páçkágés çháñgé: 2 úpgrádéd, 1 áddéd, 1 rémóvéd⟧",
         "⟦Kérñél ‹6.17.8-1› → ‹6.17.9-1›⟧",
         "⟦Plásmá ‹6.5.3-1› → ‹6.6.0-1›⟧",
+        // The release's link, as a button.
+        "⟦Ópéñ ‹https://kde.org/linux/releases/",
     ] {
         assert!(
             texts.iter().any(|t| t.contains(expected)),

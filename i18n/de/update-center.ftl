@@ -138,6 +138,7 @@ whatsnew-summary = { $total ->
 }
 whatsnew-kernel = Kernel { $from } → { $to }
 whatsnew-plasma = Plasma { $from } → { $to }
+release-link = { $url } öffnen
 whatsnew-empty = Keine Versionshinweise
 release-title = Version { $version }
 release-title-dated = Version { $version } ({ $date })

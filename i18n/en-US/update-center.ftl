@@ -138,6 +138,7 @@ whatsnew-summary = { $total ->
 }
 whatsnew-kernel = Kernel { $from } → { $to }
 whatsnew-plasma = Plasma { $from } → { $to }
+release-link = Open { $url }
 whatsnew-empty = No release notes
 release-title = Version { $version }
 release-title-dated = Version { $version } ({ $date })

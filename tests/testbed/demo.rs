@@ -351,6 +351,7 @@ fn write_release_notes(dir: &Path, running: &str) -> Result<()> {
         <p>Plasma 6.6 with a faster login and a new wallpaper.</p>
         <ul><li>Wi-Fi reconnects after resume</li><li>Kernel 6.17.9</li></ul>
       </description>
+      <url type="details">https://kde.org/linux/releases/{DEMO_UPDATE}</url>
     </release>
     <release version="{running}" date="2026-11-25"><description><p>Earlier news.</p></description></release>
   </releases>
