@@ -156,23 +156,50 @@ Kirigami.ScrollablePage {
             Accessible.name: L10n.tr("packages-search", {})
             placeholderText: L10n.tr("packages-search", {})
         }
+        // One group per kind of change, with its count; a group folds away (by mouse, or
+        // Space on its header from the keyboard).
         Repeater {
-            model: page.packageRows
-            RowLayout {
-                id: pkg
-                required property var modelData
+            model: ["upgraded", "downgraded", "added", "removed"]
+            ColumnLayout {
+                id: group
+                required property string modelData
+                readonly property var rows: page.packageRows.filter(r => r.kind === group.modelData)
+                property bool open: true
+                visible: rows.length > 0
+                spacing: Kirigami.Units.smallSpacing
                 Layout.fillWidth: true
-                spacing: Kirigami.Units.largeSpacing
-                Badge {
-                    text: L10n.tr("package-" + pkg.modelData.kind, {})
-                    kind: pkg.modelData.kind === "removed" || pkg.modelData.kind === "downgraded"
-                        ? Kirigami.MessageType.Warning : Kirigami.MessageType.Information
+                QQC2.ToolButton {
+                    objectName: "packageGroup-" + group.modelData
+                    text: L10n.tr("package-group", {
+                        kind: L10n.tr("package-" + group.modelData, {}),
+                        count: group.rows.length
+                    })
+                    icon.name: group.open ? "go-down" : "go-next"
+                    checkable: true
+                    checked: group.open
+                    onToggled: group.open = checked
+                    Accessible.name: text
                 }
-                QQC2.Label {
-                    text: pkg.modelData.text
-                    textFormat: Text.PlainText
-                    elide: Text.ElideRight
-                    Layout.fillWidth: true
+                Repeater {
+                    model: group.open ? group.rows : []
+                    RowLayout {
+                        id: pkg
+                        required property var modelData
+                        Layout.fillWidth: true
+                        Layout.leftMargin: Kirigami.Units.largeSpacing
+                        spacing: Kirigami.Units.largeSpacing
+                        Badge {
+                            text: L10n.tr("package-" + pkg.modelData.kind, {})
+                            kind: pkg.modelData.kind === "removed" || pkg.modelData.kind === "downgraded"
+                                ? Kirigami.MessageType.Warning : Kirigami.MessageType.Information
+                        }
+                        QQC2.Label {
+                            text: pkg.modelData.text
+                            textFormat: Text.PlainText
+                            elide: Text.ElideRight
+                            Layout.fillWidth: true
+                        }
+                    }
                 }
             }
         }

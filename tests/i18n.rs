@@ -304,6 +304,9 @@ fn whats_new_sums_up_the_package_changes_calls_out_kernel_and_plasma_and_links_t
         "⟦Plásmá ‹6.5.3-1› → ‹6.6.0-1›⟧",
         // The release's link, as a button.
         "⟦Ópéñ ‹https://kde.org/linux/releases/",
+        // The packages, grouped by kind with their counts.
+        "⟦⟦Upgrádéd⟧ (2)⟧",
+        "⟦⟦Rémóvéd⟧ (1)⟧",
     ] {
         assert!(
             texts.iter().any(|t| t.contains(expected)),

@@ -146,6 +146,7 @@ packages-heading = Pakete
 packages-search = Pakete durchsuchen
 package-changed = { $name }: { $from } → { $to }
 package-single = { $name } { $version }
+package-group = { $kind } ({ $count })
 package-upgraded = Aktualisiert
 package-downgraded = Zurückgestuft
 package-added = Hinzugefügt

@@ -146,6 +146,7 @@ packages-heading = Packages
 packages-search = Search packages
 package-changed = { $name }: { $from } → { $to }
 package-single = { $name } { $version }
+package-group = { $kind } ({ $count })
 package-upgraded = Upgraded
 package-downgraded = Downgraded
 package-added = Added
