@@ -314,6 +314,8 @@ fn a_mirror_that_answers_get_only_works() {
                 .any(|(m, n, _)| m == "HEAD" && *n == image()),
             "HEAD was tried first: {requests:?}"
         );
+        // A whole update leaves the helper's own files private too.
+        assert_eq!(readable_by_others(&r.system.root), Vec::<String>::new());
     }
 }
 
