@@ -143,9 +143,13 @@ impl Judge {
     /// The versions that are complete on `root`: every kind present, each with the bytes
     /// that were published for it.
     pub fn complete(&self, root: &Path) -> Result<BTreeSet<String>, String> {
-        let found = files_on(root)?;
+        Ok(self.complete_of(&files_on(root)?))
+    }
+
+    /// [`Judge::complete`] of files already found (and hashed).
+    fn complete_of(&self, found: &Files) -> BTreeSet<String> {
         let versions: BTreeSet<&String> = found.keys().map(|(v, _)| v).collect();
-        Ok(versions
+        versions
             .into_iter()
             .filter(|v| {
                 KINDS.iter().all(|kind| {
@@ -155,7 +159,7 @@ impl Judge {
                 })
             })
             .cloned()
-            .collect())
+            .collect()
     }
 
     /// Every broken invariant of `root` at `moment`; empty when all hold.
@@ -165,10 +169,7 @@ impl Judge {
             Ok(found) => found,
             Err(e) => return vec![e],
         };
-        let complete = match self.complete(root) {
-            Ok(complete) => complete,
-            Err(e) => return vec![e],
-        };
+        let complete = self.complete_of(&found);
         // Every file has bytes someone published.
         for ((version, kind), (path, sha256)) in &found {
             match self.expected.get(&(version.clone(), *kind)) {
