@@ -175,34 +175,44 @@ fn german_is_complete() {
 /// Texts Kirigami itself shows (translated by Kirigami's own catalogue, not ours).
 const KIRIGAMI_OWN: [&str; 2] = ["Close Sidebar", "Open Sidebar"];
 
+/// Runs the demo in the pseudo-locale, prepared as `prepare`, on `page`, and returns every
+/// text its settled window reported.
+fn pseudo_texts(prepare: &str, page: &str) -> Vec<String> {
+    let output = std::process::Command::new(testbed::binary("update-center-demo").expect("demo"))
+        .args([
+            "--lang",
+            "en_XA",
+            "--prepare",
+            prepare,
+            "--page",
+            page,
+            "--screenshot",
+        ])
+        .arg(std::env::temp_dir().join(format!("update-center-pseudo-{prepare}-{page}.png")))
+        .output()
+        .expect("run the demo");
+    let log = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{prepare} {page}: {log}");
+    let texts: Vec<String> = log
+        .lines()
+        .filter_map(|l| {
+            l.split_once("update-center: text ")
+                .map(|(_, t)| t.to_string())
+        })
+        .collect();
+    assert!(
+        texts.len() > 3,
+        "{prepare} {page}: the window reported no texts:\n{log}"
+    );
+    texts
+}
+
 #[test]
 fn in_the_pseudo_locale_every_visible_text_is_marked() {
     for page in ["overview", "whatsnew", "versions", "history", "settings"] {
-        let output =
-            std::process::Command::new(testbed::binary("update-center-demo").expect("demo"))
-                .args([
-                    "--lang",
-                    "en_XA",
-                    "--prepare",
-                    "check",
-                    "--page",
-                    page,
-                    "--screenshot",
-                ])
-                .arg(std::env::temp_dir().join(format!("update-center-pseudo-{page}.png")))
-                .output()
-                .expect("run the demo");
-        let log = String::from_utf8_lossy(&output.stderr);
-        assert!(output.status.success(), "{page}: {log}");
-        let texts: Vec<&str> = log
-            .lines()
-            .filter_map(|l| l.split_once("update-center: text ").map(|(_, t)| t))
-            .collect();
-        assert!(
-            texts.len() > 5,
-            "{page}: the window reported no texts:\n{log}"
-        );
-        let unmarked: Vec<&&str> = texts
+        let texts = pseudo_texts("check", page);
+        assert!(texts.len() > 5, "{page}: too few texts: {texts:?}");
+        let unmarked: Vec<&String> = texts
             .iter()
             .filter(|t| t.chars().any(char::is_alphabetic))
             .filter(|t| !t.contains('⟦'))
@@ -245,22 +255,7 @@ fn no_sentence_from_the_helper_reaches_the_overview_untranslated() {
     );
     assert!(!english_in_arguments("⟦x ‹version 2 failed to boot›⟧").is_empty());
     for prepare in ["fallback", "check", "install"] {
-        let output =
-            std::process::Command::new(testbed::binary("update-center-demo").expect("demo"))
-                .args(["--lang", "en_XA", "--prepare", prepare, "--screenshot"])
-                .arg(std::env::temp_dir().join(format!("update-center-pseudo-{prepare}.png")))
-                .output()
-                .expect("run the demo");
-        let log = String::from_utf8_lossy(&output.stderr);
-        assert!(output.status.success(), "{prepare}: {log}");
-        let texts: Vec<&str> = log
-            .lines()
-            .filter_map(|l| l.split_once("update-center: text ").map(|(_, t)| t))
-            .collect();
-        assert!(
-            texts.len() > 3,
-            "{prepare}: the window reported no texts:\n{log}"
-        );
+        let texts = pseudo_texts(prepare, "overview");
         if prepare == "fallback" {
             // The notice is said through Fluent (accented), from the helper's fields.
             assert!(
@@ -279,25 +274,7 @@ fn no_sentence_from_the_helper_reaches_the_overview_untranslated() {
 #[test]
 fn whats_new_sums_up_the_package_changes_calls_out_kernel_and_plasma_and_links_the_notes() {
     // The demo's update upgrades Plasma and the kernel, adds one package and removes one.
-    let output = std::process::Command::new(testbed::binary("update-center-demo").expect("demo"))
-        .args([
-            "--lang",
-            "en_XA",
-            "--prepare",
-            "check",
-            "--page",
-            "whatsnew",
-            "--screenshot",
-        ])
-        .arg(std::env::temp_dir().join("update-center-pseudo-summary.png"))
-        .output()
-        .expect("run the demo");
-    let log = String::from_utf8_lossy(&output.stderr);
-    assert!(output.status.success(), "{log}");
-    let texts: Vec<&str> = log
-        .lines()
-        .filter_map(|l| l.split_once("update-center: text ").map(|(_, t)| t))
-        .collect();
+    let texts = pseudo_texts("check", "whatsnew");
     for expected in [
         "⟦4 páçkágés çháñgé: 2 úpgrádéd, 1 áddéd, 1 rémóvéd⟧",
         "⟦Kérñél ‹6.17.8-1› → ‹6.17.9-1›⟧",

@@ -5,8 +5,8 @@
 use std::os::unix::fs::PermissionsExt;
 use std::process::Command;
 
-#[test]
-fn install_lays_out_a_valid_tree() {
+/// `cargo xtask install` of the debug build into a new temporary directory.
+fn installed() -> tempfile::TempDir {
     let dir = tempfile::tempdir().expect("tempdir");
     let output = Command::new(testbed::binary("xtask").expect("xtask"))
         .args(["install", "--profile", "debug", "--no-build", "--destdir"])
@@ -18,6 +18,12 @@ fn install_lays_out_a_valid_tree() {
         "{}",
         String::from_utf8_lossy(&output.stderr)
     );
+    dir
+}
+
+#[test]
+fn install_lays_out_a_valid_tree() {
+    let dir = installed();
     let root = dir.path();
     for (path, mode) in [
         ("usr/bin/update-center", 0o755),
@@ -110,17 +116,7 @@ fn install_lays_out_a_valid_tree() {
 
 #[test]
 fn manual_pages_render_and_bash_completes_subcommands() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let output = Command::new(testbed::binary("xtask").expect("xtask"))
-        .args(["install", "--profile", "debug", "--no-build", "--destdir"])
-        .arg(dir.path())
-        .output()
-        .expect("xtask install");
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    let dir = installed();
     let root = dir.path();
     for (page, words) in [
         (
