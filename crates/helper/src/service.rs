@@ -1308,7 +1308,8 @@ impl UpdateCenter {
         // choice, like checking; everything else needs an administrator. A pause that is
         // running is extended only by an administrator, so that no session user can renew it
         // week after week and keep the machine from updating forever.
-        let paused_now = {
+        let session_key = update_center_engine::settings::SESSION_KEYS.contains(&key);
+        let paused_now = session_key && {
             let root = self.shared.options.layout.root.clone();
             blocking(move || {
                 Ok(update_center_engine::settings::load(&root)
@@ -1318,7 +1319,7 @@ impl UpdateCenter {
             })
             .await?
         };
-        let session_choice = update_center_engine::settings::SESSION_KEYS.contains(&key)
+        let session_choice = session_key
             && (value.is_empty()
                 || (!paused_now
                     && chrono::DateTime::parse_from_rfc3339(value).is_ok_and(|until| {
