@@ -23,6 +23,7 @@ pub mod history;
 pub mod ini;
 pub mod inventory;
 pub mod lifecycle;
+pub mod origin;
 pub mod osrelease;
 pub mod pattern;
 pub mod plan;
