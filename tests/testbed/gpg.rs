@@ -54,6 +54,29 @@ impl GpgKey {
         Ok(key)
     }
 
+    /// The Ed25519 key kept in `dir` (its secret key exported there), generated the first time:
+    /// images signed once stay verifiable by the keyring they carry. Each use imports it into
+    /// a throw-away GnuPG home (a home that outlives its agent is not reliable).
+    pub fn kept_in(dir: &Path, uid: &str) -> Result<Self> {
+        let secret = dir.join("secret-key.asc");
+        if secret.exists() {
+            let key = Self {
+                home: tempfile::Builder::new().prefix("uc-gpg-").tempdir()?,
+                uid: uid.to_string(),
+                faked_time: None,
+            };
+            key.gpg(&["--import", &secret.to_string_lossy()])?;
+            return Ok(key);
+        }
+        let key = Self::generate(KeyKind::Ed25519, uid)?;
+        std::fs::create_dir_all(dir)?;
+        let exported = key.gpg(&["--armor", "--export-secret-keys", uid])?;
+        let partial = dir.join("secret-key.asc.partial");
+        std::fs::write(&partial, exported)?;
+        std::fs::rename(&partial, &secret)?;
+        Ok(key)
+    }
+
     /// Generates a signing key made `days` ago (valid for ten years), so that it can sign
     /// lists dated in the past.
     pub fn generate_days_ago(kind: KeyKind, uid: &str, days: i64) -> Result<Self> {

@@ -8,6 +8,7 @@
 pub mod bus;
 pub mod firmware;
 pub mod gpg;
+pub mod guest;
 pub mod invariants;
 pub mod judge;
 pub mod keyring;

@@ -12,10 +12,10 @@ use std::process::Command;
 
 /// systemd-boot, as Debian ships it.
 const SYSTEMD_BOOT: &str = "/usr/lib/systemd/boot/efi/systemd-bootx64.efi";
-const OVMF_CODE: &str = "/usr/share/OVMF/OVMF_CODE_4M.fd";
+pub(crate) const OVMF_CODE: &str = "/usr/share/OVMF/OVMF_CODE_4M.fd";
 const OVMF_VARS: &str = "/usr/share/OVMF/OVMF_VARS_4M.fd";
 
-fn run(command: &mut Command) -> Result<()> {
+pub(crate) fn run(command: &mut Command) -> Result<()> {
     let output = command
         .output()
         .with_context(|| format!("cannot run {command:?}"))?;
@@ -335,7 +335,7 @@ fn kernel() -> Result<PathBuf> {
 }
 
 /// Packs the directory `root` as a gzip'd cpio initramfs.
-fn pack(root: &Path, initrd: &Path) -> Result<()> {
+pub(crate) fn pack(root: &Path, initrd: &Path) -> Result<()> {
     run(Command::new("sh").arg("-c").arg(format!(
         "cd '{}' && find . | busybox cpio -o -H newc 2>/dev/null | gzip -1 > '{}'",
         root.display(),
@@ -391,11 +391,16 @@ impl StateDisk {
 
     /// Makes a 512 MB ext4 image holding `root`.
     pub fn create(image: &Path, root: &Path) -> Result<Self> {
+        Self::create_sized(image, root, "512M")
+    }
+
+    /// Makes an ext4 image of `size` (as mkfs.ext4 reads it: `1536M`) holding `root`.
+    pub fn create_sized(image: &Path, root: &Path, size: &str) -> Result<Self> {
         run(Command::new("mkfs.ext4")
             .args(["-q", "-F", "-L", "state", "-d"])
             .arg(root)
             .arg(image)
-            .arg("512M"))?;
+            .arg(size))?;
         Ok(Self {
             image: image.to_path_buf(),
         })
@@ -413,10 +418,13 @@ impl StateDisk {
     }
 }
 
-/// A FAT32 ESP image with systemd-boot and the given boot entries.
+/// A FAT32 ESP image with systemd-boot and the given boot entries: the whole disk, or (as on a
+/// real machine) the EFI system partition of a GPT disk.
 pub struct Esp {
     /// The image.
     pub image: PathBuf,
+    /// Where the file system starts in the image, in bytes (0: the whole image).
+    offset: u64,
 }
 
 fn mtools(command: &str) -> Command {
@@ -435,7 +443,61 @@ impl Esp {
     pub fn create_with(image: &Path, entries_dir: &Path, loader_conf: &str) -> Result<Self> {
         run(Command::new("truncate").args(["-s", "200M"]).arg(image))?;
         run(Command::new("mkfs.vfat").args(["-F", "32"]).arg(image))?;
-        let i = image.display().to_string();
+        let esp = Self {
+            image: image.to_path_buf(),
+            offset: 0,
+        };
+        esp.fill(entries_dir, loader_conf)?;
+        Ok(esp)
+    }
+
+    /// A 256 MiB GPT disk whose one partition (1 MiB to 255 MiB) is the EFI system partition,
+    /// with systemd-boot and every file of `entries_dir` in `EFI/Linux`: what systemd-boot,
+    /// systemd-bless-boot and the helper find on a real machine.
+    pub fn create_partitioned(image: &Path, entries_dir: &Path) -> Result<Self> {
+        run(Command::new("truncate").args(["-s", "256M"]).arg(image))?;
+        let mut sfdisk = Command::new("sfdisk");
+        sfdisk
+            .args(["--quiet", "--no-reread", "--no-tell-kernel"])
+            .arg(image)
+            .stdin(std::process::Stdio::piped());
+        let mut child = sfdisk.spawn().context("sfdisk (util-linux)")?;
+        {
+            use std::io::Write;
+            let mut stdin = child.stdin.take().context("sfdisk stdin")?;
+            stdin.write_all(
+                b"label: gpt
+start=2048, size=520192, type=C12A7328-F81F-11D2-BA4B-00A0C93EC93B, name=\"esp\"\n",
+            )?;
+        }
+        if !child.wait()?.success() {
+            bail!("sfdisk could not partition {}", image.display());
+        }
+        // mkfs.vfat's offset is in sectors, its size in KiB.
+        run(Command::new("mkfs.vfat")
+            .args(["-F", "32", "--offset", "2048", "-n", "ESP"])
+            .arg(image)
+            .arg("260096"))?;
+        let esp = Self {
+            image: image.to_path_buf(),
+            offset: 2048 * 512,
+        };
+        esp.fill(entries_dir, "")?;
+        Ok(esp)
+    }
+
+    /// The image as mtools names it: `IMAGE@@OFFSET` for a partition.
+    fn target(&self) -> String {
+        if self.offset == 0 {
+            self.image.display().to_string()
+        } else {
+            format!("{}@@{}", self.image.display(), self.offset)
+        }
+    }
+
+    fn fill(&self, entries_dir: &Path, loader_conf: &str) -> Result<()> {
+        let image = &self.image;
+        let i = self.target();
         run(mtools("mmd").args([
             "-i",
             &i,
@@ -458,16 +520,14 @@ impl Esp {
                 .arg(entry.path())
                 .arg(format!("::/EFI/Linux/{name}")))?;
         }
-        Ok(Self {
-            image: image.to_path_buf(),
-        })
+        Ok(())
     }
 
     /// The file names in `EFI/Linux`, as the boot loader left them.
     pub fn entries(&self) -> Result<Vec<String>> {
         let output = mtools("mdir")
             .args(["-b", "-i"])
-            .arg(&self.image)
+            .arg(self.target())
             .arg("::/EFI/Linux")
             .output()?;
         let mut names: Vec<String> = String::from_utf8_lossy(&output.stdout)
@@ -484,7 +544,7 @@ impl Esp {
     pub fn files(&self) -> Result<Vec<String>> {
         let output = mtools("mdir")
             .args(["-b", "-a", "-i"])
-            .arg(&self.image)
+            .arg(self.target())
             .arg("::/EFI/Linux")
             .output()?;
         let mut names: Vec<String> = String::from_utf8_lossy(&output.stdout)
@@ -505,7 +565,7 @@ impl Esp {
         for name in self.entries()? {
             run(mtools("mcopy")
                 .args(["-n", "-i"])
-                .arg(&self.image)
+                .arg(self.target())
                 .arg(format!("::/EFI/Linux/{name}"))
                 .arg(dir.join(&name)))?;
         }
@@ -520,7 +580,7 @@ pub fn boot(esp: &Esp, work: &Path, timeout_secs: u64) -> Result<String> {
 
 /// The machine's EFI variable store (its NVRAM): made from OVMF's template once per working
 /// directory, then kept across boots and power cuts, as on a real machine.
-fn fresh_vars(work: &Path) -> Result<PathBuf> {
+pub(crate) fn fresh_vars(work: &Path) -> Result<PathBuf> {
     let vars = work.join("vars.fd");
     if !vars.exists() {
         std::fs::copy(OVMF_VARS, &vars)?;
@@ -575,10 +635,26 @@ pub fn boot_system_and_cut(
     after: std::time::Duration,
     timeout_secs: u64,
 ) -> Result<(String, bool)> {
+    run_and_cut(
+        qemu_args(esp, Some(state), work, "stdio")?,
+        marker,
+        after,
+        timeout_secs,
+    )
+}
+
+/// Runs qemu with `args` (its serial console on standard output) and kills it `after` the
+/// console printed a line containing `marker`: the serial log, and whether the power was cut.
+pub(crate) fn run_and_cut(
+    args: Vec<String>,
+    marker: &str,
+    after: std::time::Duration,
+    timeout_secs: u64,
+) -> Result<(String, bool)> {
     use std::io::BufRead;
     use std::time::{Duration, Instant};
     let mut child = Command::new("qemu-system-x86_64")
-        .args(qemu_args(esp, Some(state), work, "stdio")?)
+        .args(args)
         .stdin(std::process::Stdio::null())
         .stdout(std::process::Stdio::piped())
         .spawn()

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 /// Debian release the root is built from.
-const SUITE: &str = "trixie";
+pub const SUITE: &str = "trixie";
 /// The mirror when neither the environment nor the host's apt configuration names one.
 const DEFAULT_MIRROR: &str = "http://deb.debian.org/debian";
 /// Environment variable naming the Debian mirror (a site mirror or a caching proxy's URL).
@@ -15,7 +15,7 @@ pub const MIRROR_ENV: &str = "UPDATE_CENTER_DEBIAN_MIRROR";
 /// The Debian mirror to build from: `$UPDATE_CENTER_DEBIAN_MIRROR`, else the first Debian
 /// archive the host's apt sources use (a site mirror or proxy there works here too), else
 /// deb.debian.org.
-fn mirror() -> String {
+pub fn mirror() -> String {
     if let Ok(url) = std::env::var(MIRROR_ENV)
         && !url.trim().is_empty()
     {
@@ -63,7 +63,7 @@ fn debian_archive_in(text: &str) -> Option<String> {
 }
 
 /// The HTTP proxy the host's apt uses (`Acquire::http::Proxy`), for mmdebstrap's apt.
-fn apt_proxy() -> Option<String> {
+pub fn apt_proxy() -> Option<String> {
     let output = Command::new("apt-config")
         .args(["shell", "PROXY", "Acquire::http::Proxy"])
         .output()
@@ -110,6 +110,11 @@ fn key(packages: &[String]) -> Result<String> {
         "{RECIPE_VERSION}\n{SUITE}\n{DEFAULT_MIRROR}\n{}\n",
         packages.join("\n")
     );
+    short_hash(&input)
+}
+
+/// The first 16 hex digits of the SHA-256 of `input` (sha256sum, which every host has).
+pub fn short_hash(input: &str) -> Result<String> {
     let output = Command::new("sha256sum")
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())

@@ -24,6 +24,11 @@ pub fn target_dir() -> Result<PathBuf> {
     Ok(devroot::cache_dir().join("target"))
 }
 
+/// Whether this runs inside the build environment already.
+pub fn inside() -> bool {
+    std::env::var_os(INSIDE_ENV).is_some()
+}
+
 /// Runs `task` here when this is already the right environment, otherwise re-runs
 /// `cargo xtask ARGS` inside it. `binds` are extra host directories the task needs (e.g. where a
 /// screenshot goes).

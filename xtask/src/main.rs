@@ -11,6 +11,7 @@
 mod devroot;
 mod env;
 mod install;
+mod vmimage;
 
 use anyhow::{Context, Result, bail};
 use std::path::{Path, PathBuf};
@@ -26,6 +27,8 @@ tasks:
   shell [COMMAND...]         run a command (default: bash) in the build environment
   bench [stage|api|gui|all] [OPTIONS]  benchmarks with ratios against their baseline (default all; stage: --runs N --image-mb N --uki-mb N)
   fuzz [SECONDS]             run every cargo-fuzz target of fuzz/ for SECONDS each (default 600)
+  vm-image                   build the systemd guest's Debian 13 OS image (cached; test and
+                             vm-test build it when needed)
   vm-test [--all]            the scenarios with the real systemd-boot in qemu (also part of
                              test); --all adds the long ones (power cuts during staging)
   install --destdir DIR [--profile release|debug] [--no-build]
@@ -52,7 +55,14 @@ fn run() -> Result<()> {
             println!("{}", root.display());
             Ok(())
         }
-        "test" => env::run_inside(&args, &[], test),
+        "test" => {
+            guest_image()?;
+            env::run_inside(&args, &[], test)
+        }
+        "vm-image" => {
+            println!("{}", vmimage::ensure(&workspace_root()?)?.display());
+            Ok(())
+        }
         "demo" => {
             let (screenshot, extra) = parse_demo_args(rest)?;
             let binds: Vec<PathBuf> = screenshot
@@ -75,25 +85,37 @@ fn run() -> Result<()> {
             };
             status(Command::new(program).args(arguments))
         }),
-        "vm-test" => env::run_inside(&args, &[], || {
-            status(cargo().args(["build", "--workspace", "--bins", "--features", DEV_FEATURES]))?;
-            let mut test = cargo();
-            test.args([
-                "test",
-                "--workspace",
-                "--features",
-                DEV_FEATURES,
-                "--test",
-                "vm",
-                "--",
-                "--nocapture",
-            ]);
-            // --all: also the long scenarios (power cuts), which `cargo xtask test` leaves out.
-            if rest.iter().any(|a| a == "--all") {
-                test.arg("--include-ignored");
-            }
-            status(&mut test)
-        }),
+        "vm-test" => {
+            guest_image()?;
+            env::run_inside(&args, &[], || {
+                status(cargo().args([
+                    "build",
+                    "--workspace",
+                    "--bins",
+                    "--features",
+                    DEV_FEATURES,
+                ]))?;
+                let mut test = cargo();
+                test.args([
+                    "test",
+                    "--workspace",
+                    "--features",
+                    DEV_FEATURES,
+                    "--test",
+                    "vm",
+                    "--test",
+                    "guest",
+                    "--",
+                    "--nocapture",
+                ]);
+                // --all: also the long scenarios (the full set of power cuts), which `cargo
+                // xtask test` leaves out.
+                if rest.iter().any(|a| a == "--all") {
+                    test.arg("--include-ignored");
+                }
+                status(&mut test)
+            })
+        }
         "fuzz" => fuzz(rest),
         "install" => {
             let options = install::options(rest)?;
@@ -210,6 +232,15 @@ fn parse_demo_args(rest: &[String]) -> Result<(Option<PathBuf>, Vec<String>)> {
         }
     }
     Ok((screenshot, extra))
+}
+
+/// The systemd guest's OS image, built on the host before the dev root is entered (mmdebstrap
+/// runs there); inside the dev root it is taken as it is.
+fn guest_image() -> Result<()> {
+    if env::inside() {
+        return Ok(());
+    }
+    vmimage::ensure(&workspace_root()?).map(|_| ())
 }
 
 /// Features of development builds: the same for tests and the demo, so that switching between
