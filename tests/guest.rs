@@ -4,7 +4,7 @@
 //! Every verdict on the disks comes from the independent judge (`testbed::judge`), which never
 //! asks the helper.
 
-use testbed::guest::{self, GuestOs, Machine, NEW, OLD};
+use testbed::guest::{self, BAD, GuestOs, Machine, NEW, OLD};
 use testbed::judge::{Judge, Moment};
 
 /// The lines of the boot that began with "booted version `version`" (the `n`th such boot).
@@ -30,7 +30,7 @@ fn judge(machine: &Machine) -> Judge {
 fn an_administrator_updates_through_polkit_and_the_new_version_boots_blessed() {
     let os = GuestOs::get().expect("guest OS");
     let dir = tempfile::tempdir().expect("tempdir");
-    let machine = os.machine(dir.path(), &[NEW]).expect("machine");
+    let machine = os.machine(dir.path(), &[OLD], &[NEW]).expect("machine");
     let source = machine.source();
     let actions = vec![
         // bob is no administrator: polkit refuses him (exit 3), with no agent to ask.
@@ -95,4 +95,160 @@ fn an_administrator_updates_through_polkit_and_the_new_version_boots_blessed() {
     let problems = judge(&machine).verdict(&after, Moment::Settled);
     assert!(problems.is_empty(), "{problems:#?}\n{log}");
     eprintln!("update, reboot and bless: {:.0} s", took.as_secs_f64());
+}
+
+#[test]
+fn a_version_whose_required_check_fails_falls_back_and_the_old_version_records_it() {
+    let os = GuestOs::get().expect("guest OS");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let machine = os.machine(dir.path(), &[OLD], &[BAD]).expect("machine");
+    let source = machine.source();
+    let actions = vec![
+        format!(
+            "as_admin update-center-cli settings Updates.Source {source} && \
+             as_admin update-center-cli update && then_reboot"
+        ),
+        // The boots of BAD consume no action: the harness reboots them unblessed.
+        "as_admin update-center-cli status; as_admin update-center-cli history".to_string(),
+    ];
+    let started = std::time::Instant::now();
+    let log = machine.boot(&actions, 1200).expect("boot");
+    let took = started.elapsed();
+    // Two tries (TriesLeft=2), then systemd-boot's fallback to the old version.
+    assert_eq!(guest::booted(&log), [OLD, BAD, BAD, OLD], "{log}");
+    for n in 0..2 {
+        let boot = boot_of(&log, BAD, n);
+        assert!(
+            boot.iter()
+                .any(|l| l.starts_with("uc: unit update-center-health-check failed")),
+            "try {n}: the required check failed:\n{log}"
+        );
+        assert!(
+            boot.iter()
+                .all(|l| !l.starts_with("uc: unit systemd-bless-boot active")),
+            "try {n}: not blessed:\n{log}"
+        );
+    }
+    assert_eq!(
+        machine.esp.entries().expect("entries"),
+        [
+            format!("kde-linux_{OLD}.efi"),
+            format!("kde-linux_{BAD}+0-2.efi")
+        ],
+        "systemd-boot counted both tries:\n{log}"
+    );
+    let last = boot_of(&log, OLD, 1);
+    assert!(
+        last.iter()
+            .any(|l| l.starts_with("uc: | Attention:") && l.contains(BAD)),
+        "the status says {BAD} failed to boot:\n{log}"
+    );
+    assert!(
+        last.iter()
+            .any(|l| l.contains("fallback-detected") && l.contains(BAD)),
+        "the history has the fallback:\n{log}"
+    );
+    let after = dir.path().join("after");
+    machine.extract(&after, OLD).expect("extract");
+    let problems = judge(&machine).verdict(&after, Moment::Settled);
+    assert!(problems.is_empty(), "{problems:#?}\n{log}");
+    eprintln!("update, two failed tries and fallback: {:.0} s", took.as_secs_f64());
+}
+
+#[test]
+fn rollback_and_boot_once_go_through_the_firmwares_variables() {
+    let os = GuestOs::get().expect("guest OS");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let machine = os.machine(dir.path(), &[OLD, NEW], &[]).expect("machine");
+    let actions: Vec<String> = [
+        format!("as_admin update-center-cli rollback {OLD} && then_reboot"),
+        format!("as_admin update-center-cli rollback --once {NEW} && then_reboot"),
+        "as_admin update-center-cli status && then_reboot".to_string(),
+        "as_admin update-center-cli status".to_string(),
+    ]
+    .to_vec();
+    let started = std::time::Instant::now();
+    let log = machine.boot(&actions, 1200).expect("boot");
+    let took = started.elapsed();
+    // The newest first; the rollback; the one boot of NEW; the default again.
+    assert_eq!(guest::booted(&log), [NEW, OLD, NEW, OLD], "{log}");
+    let once = boot_of(&log, NEW, 1);
+    assert!(
+        once.contains(&format!("uc: | Boots next:   {OLD}").as_str()),
+        "after the one boot, the default again:\n{log}"
+    );
+    let after = dir.path().join("after");
+    machine.extract(&after, OLD).expect("extract");
+    assert_eq!(
+        testbed::firmware::read_var(&after, "LoaderEntryDefault").as_deref(),
+        Some(format!("kde-linux_{OLD}.efi").as_str()),
+        "the rollback is in the firmware's variable store"
+    );
+    let problems = judge(&machine).verdict(&after, Moment::Settled);
+    assert!(problems.is_empty(), "{problems:#?}\n{log}");
+    eprintln!("rollback and boot once: {:.0} s", took.as_secs_f64());
+}
+
+/// Every key `update-center-cli settings` takes, with a value that is not its default.
+const SETTINGS: [(&str, &str); 12] = [
+    ("Health.TimeoutSec", "120"),
+    ("Health.OnFailure", "reboot-previous"),
+    ("Updates.MaxRateBytesPerSec", "1000000"),
+    ("Updates.InstancesMax", "3"),
+    ("Updates.Source", "/media/usb/kde-linux"),
+    ("Updates.AutomaticCheck", "no"),
+    ("Updates.AutomaticDownload", "yes"),
+    ("Updates.PausedUntil", "2026-12-24T09:00:00Z"),
+    ("Restart.Behaviour", "quiet"),
+    ("Download.StallTimeoutSec", "45"),
+    ("Download.MinRateBytesPerSec", "2048"),
+    ("Download.DeadlineSec", "7200"),
+];
+
+#[test]
+fn every_setting_works_under_the_shipped_unit_and_its_exposure_is_measured_inside() {
+    let os = GuestOs::get().expect("guest OS");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let machine = os.machine(dir.path(), &[OLD], &[]).expect("machine");
+    let mut action = String::new();
+    for (key, value) in SETTINGS {
+        action.push_str(&format!(
+            "as_admin update-center-cli settings {key} {value}; "
+        ));
+    }
+    action.push_str("as_admin update-center-cli settings; ");
+    for (key, _) in SETTINGS {
+        action.push_str(&format!("as_admin update-center-cli settings {key} ''; "));
+    }
+    action.push_str(
+        "for u in update-center-helper update-center-boot-record update-center-health-check update-center-check; do \
+         systemd-analyze security --no-pager $u.service | tail -n 1; done",
+    );
+    let log = machine.boot(&[action], 600).expect("boot");
+    let lines = guest::said(&log);
+    // Each key was set (exit 0), then the list shows every value, then each reset.
+    let sets = lines.iter().filter(|l| **l == "uc: | exit 0").count();
+    assert_eq!(sets, 2 * SETTINGS.len() + 1, "{log}");
+    for (key, value) in SETTINGS {
+        assert!(
+            lines.contains(&format!("uc: | {key}={value}").as_str()),
+            "{key}={value} under the unit:\n{log}"
+        );
+    }
+    // systemd-analyze on the running system, as an administrator would measure it.
+    for (unit, budget) in [
+        ("update-center-helper.service", 1.8),
+        ("update-center-boot-record.service", 1.0),
+        ("update-center-health-check.service", 3.0),
+        ("update-center-check.service", 1.0),
+    ] {
+        let score: f64 = lines
+            .iter()
+            .find_map(|l| l.split(&format!("Overall exposure level for {unit}: ")).nth(1))
+            .and_then(|rest| rest.split_whitespace().next())
+            .and_then(|n| n.parse().ok())
+            .unwrap_or_else(|| panic!("no exposure of {unit}:\n{log}"));
+        eprintln!("{unit}: exposure {score} in the guest");
+        assert!(score <= budget, "{unit}: {score} > {budget}");
+    }
 }

@@ -60,7 +60,10 @@ fail() { echo "uc: initramfs: $*"; sync; poweroff -f; }
 for m in $(cat /modules); do insmod /lib/modules/$m.ko 2>/dev/null || echo "uc: initramfs: no $m"; done
 v=$(sed 's/.*uc.version=\([^ ]*\).*/\1/' /proc/cmdline)
 mkdir -p /sysroot
-mount -t ext4 -o rw /dev/vdb /sysroot || fail "cannot mount the state disk"
+# Journal commits at most every ten minutes and no flush of renamed files' data on its own
+# (noauto_da_alloc): with the slow writeback of /etc/sysctl.d, only what the helper fsyncs
+# survives a power cut, and a missing fsync shows.
+mount -t ext4 -o rw,commit=600,noauto_da_alloc /dev/vdb /sysroot || fail "cannot mount the state disk"
 mount -t erofs -o ro,loop "/sysroot/system/kde-linux_$v.erofs" /sysroot/usr || fail "cannot mount /usr of $v"
 umount /proc /sys /dev
 exec switch_root /sysroot /usr/lib/systemd/systemd
@@ -77,6 +80,7 @@ const HARNESS: &str = r#"#!/bin/sh
 echo
 echo "uc: booted version $IMAGE_VERSION"
 echo "uc: uptime $(cut -d' ' -f1 /proc/uptime)"
+echo "uc: writeback every $(cat /proc/sys/vm/dirty_writeback_centisecs) cs, expiry $(cat /proc/sys/vm/dirty_expire_centisecs) cs; root $(awk '$2 == "/" {print $4}' /proc/mounts)"
 if systemctl -q is-active boot-complete.target; then
     echo "uc: boot-complete.target reached at $(systemctl show -P ActiveEnterTimestampMonotonic boot-complete.target) us"
 fi
@@ -100,6 +104,11 @@ if [ -n "$action" ]; then
     echo "uc: action: $action"
     ( . /etc/uc-scenario/lib.sh; eval "$action" ) 2>&1 | sed 's/^/uc: | /'
 fi
+# The boot loader's choices, for the judge on the host (it cannot read the firmware's store).
+rm -rf /uc-efivars
+mkdir -p /uc-efivars
+cp /sys/firmware/efi/efivars/LoaderEntryDefault-* /sys/firmware/efi/efivars/LoaderEntryOneShot-* /uc-efivars/ 2>/dev/null
+sync
 if [ -e /run/uc-reboot ]; then
     echo "uc: reboot"
     systemctl reboot
@@ -179,8 +188,9 @@ fn quote(path: &Path) -> String {
     format!("'{}'", path.display().to_string().replace('\'', "'\\''"))
 }
 
-/// A SHA-256 over every file under `dir` (path, mode, bytes; links by target), in path order.
-fn hash_tree(hash: &mut sha2::Sha256, dir: &Path) -> Result<()> {
+/// A SHA-256 over every file under `dir` (path below `top`, mode, bytes; links by target), in
+/// path order.
+fn hash_tree(hash: &mut sha2::Sha256, top: &Path, dir: &Path) -> Result<()> {
     use sha2::Digest;
     use std::os::unix::fs::PermissionsExt;
     let mut entries: Vec<_> = std::fs::read_dir(dir)?
@@ -190,12 +200,12 @@ fn hash_tree(hash: &mut sha2::Sha256, dir: &Path) -> Result<()> {
     entries.sort();
     for path in entries {
         let meta = std::fs::symlink_metadata(&path)?;
-        hash.update(path.as_os_str().as_encoded_bytes());
+        hash.update(path.strip_prefix(top)?.as_os_str().as_encoded_bytes());
         hash.update(meta.permissions().mode().to_le_bytes());
         if meta.is_symlink() {
             hash.update(std::fs::read_link(&path)?.as_os_str().as_encoded_bytes());
         } else if meta.is_dir() {
-            hash_tree(hash, &path)?;
+            hash_tree(hash, top, &path)?;
         } else {
             hash.update(std::fs::read(&path)?);
         }
@@ -242,7 +252,7 @@ impl GuestOs {
         hash.update(POLKIT_RULE);
         hash.update(WRITEBACK);
         hash.update(key.public_keyring()?);
-        hash_tree(&mut hash, &product)?;
+        hash_tree(&mut hash, &product, &product)?;
         let name: String = hash.finalize()[..8]
             .iter()
             .map(|b| format!("{b:02x}"))
@@ -578,28 +588,44 @@ impl GuestOs {
         Ok(())
     }
 
-    /// A machine in `work`: OLD installed and running (blessed), a signed mirror on the host
-    /// offering `offered`, the harness with no actions yet.
-    pub fn machine(&self, work: &Path, offered: &[&str]) -> Result<Machine> {
+    /// A machine in `work`: `installed` (blessed; the newest runs, as systemd-boot picks it),
+    /// a signed mirror on the host offering `offered`, the harness with no actions yet.
+    pub fn machine(&self, work: &Path, installed: &[&str], offered: &[&str]) -> Result<Machine> {
         let root = work.join("state-root");
         sh(&format!(
             "cp -a {} {}",
             quote(&self.dir.join("state")),
             quote(&root)
         ))?;
-        std::fs::copy(
-            self.dir.join(format!("kde-linux_{OLD}.erofs")),
-            root.join(format!("system/kde-linux_{OLD}.erofs")),
-        )?;
-        std::fs::write(
-            root.join(format!("system/kde-linux_{OLD}.erofs.caibx")),
-            chunk_index(OLD),
-        )?;
+        // What is installed, on the disks and (for the judge) in a root of its own.
+        let before = work.join("installed");
         let entries = work.join("entries");
-        std::fs::create_dir_all(&entries)?;
-        std::fs::copy(
-            self.dir.join(format!("kde-linux_{OLD}.efi")),
-            entries.join(format!("kde-linux_{OLD}.efi")),
+        for dir in [
+            before.join("system"),
+            before.join("efi/EFI/Linux"),
+            entries.clone(),
+        ] {
+            std::fs::create_dir_all(dir)?;
+        }
+        for version in installed {
+            let image = self.dir.join(format!("kde-linux_{version}.erofs"));
+            let uki = self.dir.join(format!("kde-linux_{version}.efi"));
+            for system in [root.join("system"), before.join("system")] {
+                std::fs::copy(&image, system.join(format!("kde-linux_{version}.erofs")))?;
+                std::fs::write(
+                    system.join(format!("kde-linux_{version}.erofs.caibx")),
+                    chunk_index(version),
+                )?;
+            }
+            for dir in [entries.clone(), before.join("efi/EFI/Linux")] {
+                std::fs::copy(&uki, dir.join(format!("kde-linux_{version}.efi")))?;
+            }
+        }
+        let running = installed.iter().max().context("nothing installed")?;
+        std::fs::create_dir_all(before.join("etc"))?;
+        std::fs::write(
+            before.join("etc/os-release"),
+            format!("ID=kde-linux\nIMAGE_ID=kde-linux\nIMAGE_VERSION={running}\n"),
         )?;
         let esp = Esp::create_partitioned(&work.join("esp.img"), &entries)?;
         let state = StateDisk::create_sized(&work.join("state.img"), &root, "1536M")?;
@@ -626,29 +652,6 @@ impl GuestOs {
             &mirror_dir.join("SHA256SUMS.gpg"),
         )?;
         let mirror = HttpMirror::serve(&mirror_dir)?;
-        // What was installed before the test, as bytes the judge knows.
-        let installed = work.join("installed");
-        std::fs::create_dir_all(installed.join("system"))?;
-        std::fs::create_dir_all(installed.join("efi/EFI/Linux"))?;
-        std::fs::hard_link(
-            self.dir.join(format!("kde-linux_{OLD}.erofs")),
-            installed.join(format!("system/kde-linux_{OLD}.erofs")),
-        )
-        .or_else(|_| {
-            std::fs::copy(
-                self.dir.join(format!("kde-linux_{OLD}.erofs")),
-                installed.join(format!("system/kde-linux_{OLD}.erofs")),
-            )
-            .map(|_| ())
-        })?;
-        std::fs::copy(
-            self.dir.join(format!("kde-linux_{OLD}.efi")),
-            installed.join(format!("efi/EFI/Linux/kde-linux_{OLD}.efi")),
-        )?;
-        std::fs::write(
-            installed.join(format!("system/kde-linux_{OLD}.erofs.caibx")),
-            chunk_index(OLD),
-        )?;
         Ok(Machine {
             work: work.to_path_buf(),
             esp,
@@ -676,8 +679,8 @@ impl Machine {
         self.mirror.url.replace("127.0.0.1", "10.0.2.2")
     }
 
-    /// A root holding what the machine had before the test (the running version's files), to
-    /// teach the judge their bytes.
+    /// A root holding what the machine had before the test (the installed versions' files),
+    /// to teach the judge their bytes.
     pub fn installed_before(&self) -> PathBuf {
         self.work.join("installed")
     }
@@ -761,6 +764,14 @@ impl Machine {
         let entries = dir.join("efi/EFI/Linux");
         std::fs::create_dir_all(&entries)?;
         self.esp.copy_entries_to(&entries)?;
+        // The boot loader's variables as the harness saw them at the end of the last boot.
+        let efivars = dir.join("sys/firmware/efi/efivars");
+        std::fs::create_dir_all(&efivars)?;
+        if let Ok(saved) = std::fs::read_dir(dir.join("uc-efivars")) {
+            for var in saved.flatten() {
+                std::fs::copy(var.path(), efivars.join(var.file_name()))?;
+            }
+        }
         let os_release = dir.join("etc/os-release");
         let _ = std::fs::remove_file(&os_release);
         std::fs::write(
