@@ -108,7 +108,8 @@ fi
 rm -rf /uc-efivars
 mkdir -p /uc-efivars
 cp /sys/firmware/efi/efivars/LoaderEntryDefault-* /sys/firmware/efi/efivars/LoaderEntryOneShot-* /uc-efivars/ 2>/dev/null
-sync
+# No sync here: what the helper promised must be on the disk by its own fsyncs (the shutdown
+# syncs later, which a power cut right after the action never reaches).
 if [ -e /run/uc-reboot ]; then
     echo "uc: reboot"
     systemctl reboot
