@@ -624,25 +624,6 @@ fn qemu_args(
     Ok(args)
 }
 
-/// Boots a system guest and cuts its power (kills qemu) `after` its serial console printed a
-/// line containing `marker`. Returns the serial log, and whether the power was cut (false: the
-/// guest powered off by itself, or never printed the marker, within `timeout_secs`).
-pub fn boot_system_and_cut(
-    esp: &Esp,
-    state: &StateDisk,
-    work: &Path,
-    marker: &str,
-    after: std::time::Duration,
-    timeout_secs: u64,
-) -> Result<(String, bool)> {
-    run_and_cut(
-        qemu_args(esp, Some(state), work, "stdio")?,
-        marker,
-        after,
-        timeout_secs,
-    )
-}
-
 /// Runs qemu with `args` (its serial console on standard output) and kills it `after` the
 /// console printed a line containing `marker`: the serial log, and whether the power was cut.
 pub(crate) fn run_and_cut(
