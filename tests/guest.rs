@@ -37,7 +37,8 @@ fn an_administrator_updates_through_polkit_and_the_new_version_boots_blessed() {
         format!(
             "as_user update-center-cli settings Updates.Source {source}; \
              as_admin update-center-cli settings Updates.Source {source} && \
-             as_admin update-center-cli check && as_admin update-center-cli update && then_reboot"
+             as_admin update-center-cli check && as_admin update-center-cli update && then_reboot; \
+             echo relay connections $(systemctl show -P NAccepted update-center-fetch.socket)"
         ),
         "as_admin update-center-cli status; as_admin update-center-cli history".to_string(),
     ];
@@ -56,6 +57,13 @@ fn an_administrator_updates_through_polkit_and_the_new_version_boots_blessed() {
         first.iter().filter(|l| **l == "uc: | exit 0").count() >= 3,
         "alice set the source, checked and updated:\n{log}"
     );
+    // The helper has no network of its own: every request went through the relay.
+    let relayed: usize = first
+        .iter()
+        .find_map(|l| l.strip_prefix("uc: | relay connections "))
+        .and_then(|n| n.trim().parse().ok())
+        .unwrap_or(0);
+    assert!(relayed >= 3, "{relayed} relay connections:\n{log}");
     let second = boot_of(&log, NEW, 0);
     for wanted in [
         "uc: unit update-center-health-check active success",
@@ -224,7 +232,7 @@ fn every_setting_works_under_the_shipped_unit_and_its_exposure_is_measured_insid
         action.push_str(&format!("as_admin update-center-cli settings {key} ''; "));
     }
     action.push_str(
-        "for u in update-center-helper update-center-boot-record update-center-health-check update-center-check; do \
+        "for u in update-center-helper update-center-fetch@0 update-center-boot-record update-center-health-check update-center-check; do \
          systemd-analyze security --no-pager $u.service | tail -n 1; done",
     );
     let log = machine.boot(&[action], 600).expect("boot");
@@ -240,7 +248,8 @@ fn every_setting_works_under_the_shipped_unit_and_its_exposure_is_measured_insid
     }
     // systemd-analyze on the running system, as an administrator would measure it.
     for (unit, budget) in [
-        ("update-center-helper.service", 1.8),
+        ("update-center-helper.service", 1.0),
+        ("update-center-fetch@.service", 1.2),
         ("update-center-boot-record.service", 1.0),
         ("update-center-health-check.service", 3.0),
         ("update-center-check.service", 1.0),
@@ -248,8 +257,14 @@ fn every_setting_works_under_the_shipped_unit_and_its_exposure_is_measured_insid
         let score: f64 = lines
             .iter()
             .find_map(|l| {
-                l.split(&format!("Overall exposure level for {unit}: "))
-                    .nth(1)
+                // A template is rated as an instance (update-center-fetch@0).
+                l.split(&format!(
+                    "Overall exposure level for {}",
+                    unit.trim_end_matches("@.service")
+                        .trim_end_matches(".service")
+                ))
+                .nth(1)
+                .and_then(|rest| rest.split_once(": ").map(|(_, score)| score))
             })
             .and_then(|rest| rest.split_whitespace().next())
             .and_then(|n| n.parse().ok())
@@ -407,11 +422,11 @@ fn boot_time_to_boot_complete_target() {
     let dir = tempfile::tempdir().expect("tempdir");
     let machine = os.machine(dir.path(), &[OLD, NEW], &[]).expect("machine");
     let retry = format!(
-        "systemd-analyze time; mv /efi/EFI/Linux/kde-linux_{NEW}.efi /efi/EFI/Linux/kde-linux_{NEW}+3-0.efi && then_reboot"
+        "mv /efi/EFI/Linux/kde-linux_{NEW}.efi /efi/EFI/Linux/kde-linux_{NEW}+3-0.efi && then_reboot"
     );
     // The first boot (of the blessed NEW) only puts the counter on.
     let mut actions = vec![retry.clone(); 5];
-    actions.push("systemd-analyze time".to_string());
+    actions.push("true".to_string());
     let started = std::time::Instant::now();
     let log = machine.boot(&actions, 1200).expect("boot");
     let mut reached: Vec<f64> = log
@@ -422,15 +437,11 @@ fn boot_time_to_boot_complete_target() {
         .map(|us| us / 1e6)
         .collect();
     assert_eq!(reached.len(), 5, "{log}");
-    let startup: Vec<&str> = log
-        .lines()
-        .filter(|l| l.contains("Startup finished in"))
-        .collect();
     reached.sort_by(f64::total_cmp);
     eprintln!(
-        "boot-complete.target after {reached:?} s of kernel uptime; median {:.1} s; six boots in {:.0} s\n{}",
+        "boot-complete.target after {reached:?} s of kernel uptime (sorted); median {:.1} s; \
+         six boots (firmware and shutdown included) in {:.0} s",
         reached[2],
-        started.elapsed().as_secs_f64(),
-        startup.join("\n")
+        started.elapsed().as_secs_f64()
     );
 }

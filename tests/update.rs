@@ -295,3 +295,70 @@ fn json_progress_has_rate_and_eta_and_the_rate_limit_holds() {
         "average rate {fastest} B/s over a limit of {limit} B/s"
     );
 }
+
+/// A download relay as systemd runs it for `update-center-fetch.socket` (`Accept=yes`): a
+/// listening socket, and for each connection a fresh `update-center-helper fetch-server` with
+/// the connection as its standard input and output. Returns how many connections it served.
+fn relay(socket: &Path) -> std::sync::Arc<std::sync::atomic::AtomicUsize> {
+    let listener = std::os::unix::net::UnixListener::bind(socket).expect("bind");
+    let served = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let count = served.clone();
+    let helper = testbed::binary("update-center-helper").expect("helper");
+    std::thread::spawn(move || {
+        for stream in listener.incoming().map_while(Result::ok) {
+            let input = stream.try_clone().expect("clone");
+            let mut child = Command::new(&helper)
+                .arg("fetch-server")
+                .stdin(std::process::Stdio::from(std::os::fd::OwnedFd::from(input)))
+                .stdout(std::process::Stdio::from(std::os::fd::OwnedFd::from(
+                    stream,
+                )))
+                .spawn()
+                .expect("fetch-server");
+            count.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            std::thread::spawn(move || child.wait());
+        }
+    });
+    served
+}
+
+#[test]
+fn an_update_through_the_download_relay_is_the_same_update() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (system, mirror_dir) = small_system(dir.path(), &[MirrorVersion::complete("202611250800")]);
+    let server = HttpMirror::serve(&mirror_dir).expect("serve");
+    system.use_source(&server.url, false).expect("source");
+    let socket = dir.path().join("fetch.socket");
+    let update = |socket: &Path| {
+        Command::new(testbed::binary("update-center-helper").expect("helper"))
+            .args(["update", "--esp", "/efi", "--root"])
+            .arg(&system.root)
+            .env(update_center_engine::relay::SOCKET_ENV, socket)
+            .output()
+            .expect("update")
+    };
+    // No relay listening: the error names it, and nothing changes.
+    let before = files(&system.root);
+    let output = update(&socket);
+    let err = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success());
+    assert!(err.contains("cannot reach the download relay"), "{err}");
+    assert_eq!(files(&system.root), before);
+    assert!(server.requests.lock().expect("lock").is_empty());
+    // With the relay every request goes through it, and the update is done.
+    let served = relay(&socket);
+    let output = update(&socket);
+    let (out, err) = (
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr),
+    );
+    assert!(output.status.success(), "{err}");
+    assert!(out.contains("Installed 202611250800"), "{out}");
+    let requests = server.requests.lock().expect("lock").len();
+    assert!(requests >= 3, "{requests} requests");
+    assert_eq!(
+        served.load(std::sync::atomic::Ordering::SeqCst),
+        requests,
+        "one relay process per request, and no request around it"
+    );
+}

@@ -49,6 +49,16 @@ const FILES: &[(&str, &str, u32)] = &[
         0o644,
     ),
     (
+        "data/systemd/update-center-fetch.socket",
+        "usr/lib/systemd/system/update-center-fetch.socket",
+        0o644,
+    ),
+    (
+        "data/systemd/update-center-fetch@.service",
+        "usr/lib/systemd/system/update-center-fetch@.service",
+        0o644,
+    ),
+    (
         "data/systemd/update-center-health-check.service",
         "usr/lib/systemd/system/update-center-health-check.service",
         0o644,

@@ -2,6 +2,7 @@
 //! mirror, or a local folder for air-gapped machines (a USB stick, an NFS share). Sizes are
 //! capped, timeouts are short, and every error names the URL or path.
 
+use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -137,6 +138,53 @@ pub struct Fetcher {
     credentials: Option<(Origin, zeroize::Zeroizing<String>)>,
     /// The rules a payload download must keep.
     limits: PayloadLimits,
+    /// Timeouts of small requests: connecting, and the whole request.
+    connect: Duration,
+    request: Duration,
+    /// The download relay's socket, when requests go through it (the helper's unit has no
+    /// network of its own: see `relay.rs`).
+    relay: Option<std::path::PathBuf>,
+}
+
+/// Which kind of request: a small file (metadata, sizes) or a payload.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Small,
+    Payload,
+}
+
+/// An answer's body: read from ureq, or from the download relay.
+enum Body {
+    Direct(ureq::Body),
+    Relayed(std::io::BufReader<std::os::unix::net::UnixStream>),
+}
+
+impl Body {
+    fn into_reader(self) -> Box<dyn Read> {
+        match self {
+            Self::Direct(body) => Box::new(body.into_reader()),
+            Self::Relayed(reader) => Box::new(reader),
+        }
+    }
+
+    /// The whole body, or `Ok(None)` when it is longer than `limit` bytes.
+    fn read_limited(self, limit: u64) -> Result<Option<Vec<u8>>, String> {
+        match self {
+            Self::Direct(mut body) => match body.with_config().limit(limit).read_to_vec() {
+                Ok(bytes) => Ok(Some(bytes)),
+                Err(ureq::Error::BodyExceedsLimit(_)) => Ok(None),
+                Err(e) => Err(e.to_string()),
+            },
+            Self::Relayed(reader) => {
+                let mut bytes = Vec::new();
+                reader
+                    .take(limit.saturating_add(1))
+                    .read_to_end(&mut bytes)
+                    .map_err(|e| e.to_string())?;
+                Ok((bytes.len() as u64 <= limit).then_some(bytes))
+            }
+        }
+    }
 }
 
 /// The rules a payload download must keep, so that a hostile or broken mirror cannot hold the
@@ -215,7 +263,16 @@ impl Fetcher {
             max_rate: None,
             credentials: None,
             limits,
+            connect,
+            request,
+            relay: None,
         }
+    }
+
+    /// Sends every HTTP request through the download relay at `socket` (none: directly).
+    pub fn with_relay(mut self, socket: Option<std::path::PathBuf>) -> Self {
+        self.relay = socket;
+        self
     }
 
     /// Applies `limits` to payload downloads (the administrator's `[Download]` settings).
@@ -274,30 +331,44 @@ impl Fetcher {
     /// go with each hop only when that hop is their origin.
     fn call(
         &self,
-        agent: &ureq::Agent,
+        kind: Kind,
         head: bool,
         url: &str,
         range: Option<&str>,
-    ) -> Result<ureq::http::Response<ureq::Body>, FetchError> {
+    ) -> Result<ureq::http::Response<Body>, FetchError> {
         let mut current = url.to_string();
         for _ in 0..=MAX_REDIRECTS {
-            let mut request = if head {
-                agent.head(&current)
-            } else {
-                agent.get(&current)
+            let authorization = self
+                .credentials
+                .as_ref()
+                .filter(|(origin, _)| Origin::of(&current).as_ref() == Some(origin))
+                .map(|(_, value)| value);
+            let response = match &self.relay {
+                None => {
+                    let agent = match kind {
+                        Kind::Small => &self.agent,
+                        Kind::Payload => &self.payload_agent,
+                    };
+                    let mut request = if head {
+                        agent.head(&current)
+                    } else {
+                        agent.get(&current)
+                    };
+                    if let Some(value) = authorization {
+                        request = request.header("Authorization", value.as_str());
+                    }
+                    if let Some(range) = range {
+                        request = request.header("Range", range);
+                    }
+                    request.call().map(|r| r.map(Body::Direct)).map_err(|e| {
+                        FetchError::Unreachable {
+                            url: current.clone(),
+                            reason: e.to_string(),
+                        }
+                    })?
+                }
+                Some(socket) => self.relayed(socket, kind, head, &current, authorization, range)?,
             };
-            if let Some((origin, value)) = &self.credentials
-                && Origin::of(&current).as_ref() == Some(origin)
-            {
-                request = request.header("Authorization", value.as_str());
-            }
-            if let Some(range) = range {
-                request = request.header("Range", range);
-            }
-            let response = request.call().map_err(|e| FetchError::Unreachable {
-                url: current.clone(),
-                reason: e.to_string(),
-            })?;
             if !matches!(response.status().as_u16(), 301 | 302 | 303 | 307 | 308) {
                 return Ok(response);
             }
@@ -323,6 +394,63 @@ impl Fetcher {
         })
     }
 
+    /// One hop through the download relay, with the timeouts of `kind`.
+    fn relayed(
+        &self,
+        socket: &std::path::Path,
+        kind: Kind,
+        head: bool,
+        url: &str,
+        authorization: Option<&zeroize::Zeroizing<String>>,
+        range: Option<&str>,
+    ) -> Result<ureq::http::Response<Body>, FetchError> {
+        use zeroize::Zeroize;
+        let millis = |d: Duration| u64::try_from(d.as_millis()).unwrap_or(u64::MAX);
+        let (stall, total) = match kind {
+            Kind::Small => (self.request, self.request),
+            Kind::Payload => (
+                self.limits.stall,
+                self.limits
+                    .deadline
+                    .saturating_duration_since(std::time::Instant::now())
+                    .max(Duration::from_secs(1)),
+            ),
+        };
+        let mut headers = Vec::new();
+        if let Some(value) = authorization {
+            headers.push(("Authorization".to_string(), value.to_string()));
+        }
+        if let Some(range) = range {
+            headers.push(("Range".to_string(), range.to_string()));
+        }
+        let mut request = crate::relay::Request {
+            method: if head { "HEAD" } else { "GET" }.to_string(),
+            url: url.to_string(),
+            headers,
+            connect_ms: millis(self.connect),
+            stall_ms: millis(stall),
+            total_ms: millis(total),
+        };
+        let answer = crate::relay::send(socket, &request);
+        for (_, value) in &mut request.headers {
+            value.zeroize();
+        }
+        let relayed = answer.map_err(|reason| FetchError::Unreachable {
+            url: url.to_string(),
+            reason,
+        })?;
+        let mut builder = ureq::http::Response::builder().status(relayed.status);
+        for (name, value) in &relayed.headers {
+            builder = builder.header(name.as_str(), value.as_str());
+        }
+        builder
+            .body(Body::Relayed(relayed.body))
+            .map_err(|e| FetchError::Unreachable {
+                url: url.to_string(),
+                reason: format!("the download relay's answer: {e}"),
+            })
+    }
+
     /// Reads `name` from `location`: `Ok(None)` when it does not exist (HTTP 404/410, no file).
     pub fn get(
         &self,
@@ -339,11 +467,7 @@ impl Fetcher {
     }
 
     fn get_http(&self, url: &str, max_bytes: usize) -> Result<Option<Vec<u8>>, FetchError> {
-        let unreachable = |e: ureq::Error| FetchError::Unreachable {
-            url: url.to_string(),
-            reason: e.to_string(),
-        };
-        let mut response = self.call(&self.agent, false, url, None)?;
+        let response = self.call(Kind::Small, false, url, None)?;
         let status = response.status().as_u16();
         if status == 404 || status == 410 {
             return Ok(None);
@@ -355,13 +479,16 @@ impl Fetcher {
             });
         }
         let limit = u64::try_from(max_bytes).unwrap_or(u64::MAX);
-        match response.body_mut().with_config().limit(limit).read_to_vec() {
-            Ok(bytes) => Ok(Some(bytes)),
-            Err(ureq::Error::BodyExceedsLimit(_)) => Err(FetchError::TooLarge {
+        match response.into_body().read_limited(limit) {
+            Ok(Some(bytes)) => Ok(Some(bytes)),
+            Ok(None) => Err(FetchError::TooLarge {
                 url: url.to_string(),
                 max_bytes,
             }),
-            Err(e) => Err(unreachable(e)),
+            Err(reason) => Err(FetchError::Unreachable {
+                url: url.to_string(),
+                reason,
+            }),
         }
     }
 }
@@ -520,7 +647,7 @@ impl Fetcher {
         let mut reader: Box<dyn Read> = match location {
             Location::Http(_) => {
                 let range = (offset > 0).then(|| format!("bytes={offset}-"));
-                let response = match self.call(&self.payload_agent, false, url, range.as_deref()) {
+                let response = match self.call(Kind::Payload, false, url, range.as_deref()) {
                     Ok(response) => response,
                     Err(FetchError::Unreachable { reason, .. }) => return Err(transient(reason)),
                     Err(other) => return Err(Interrupted::Fatal(other)),
@@ -554,7 +681,7 @@ impl Fetcher {
                         }));
                     }
                 }
-                Box::new(response.into_body().into_reader())
+                response.into_body().into_reader()
             }
             Location::Dir { root, folder, .. } => Box::new(
                 crate::fsutil::open_beneath(root, folder, name).map_err(|e| {
@@ -628,7 +755,7 @@ impl Fetcher {
         let url = location.display(name);
         match location {
             Location::Http(_) => {
-                let response = self.call(&self.agent, true, &url, None)?;
+                let response = self.call(Kind::Small, true, &url, None)?;
                 let status = response.status().as_u16();
                 // Some mirrors answer GET only (as systemd-sysupdate, which never sends HEAD,
                 // needs): ask for the first byte instead and read the size from the answer.
@@ -663,7 +790,7 @@ impl Fetcher {
     /// `Content-Range` of a 206, or the `Content-Length` of a 200 from a mirror that ignores
     /// ranges (its body is not read).
     fn size_by_get(&self, url: &str) -> Result<u64, FetchError> {
-        let response = self.call(&self.agent, false, url, Some("bytes=0-0"))?;
+        let response = self.call(Kind::Small, false, url, Some("bytes=0-0"))?;
         let status = response.status().as_u16();
         let size = match status {
             206 => response
@@ -709,7 +836,7 @@ impl Fetcher {
         match location {
             Location::Http(_) => {
                 let range = format!("bytes={start}-");
-                let response = self.call(&self.agent, false, &url, Some(&range))?;
+                let response = self.call(Kind::Small, false, &url, Some(&range))?;
                 let status = response.status().as_u16();
                 if status == 200 && start > 0 {
                     return Err(FetchError::Compressed {

@@ -27,6 +27,7 @@ pub mod origin;
 pub mod osrelease;
 pub mod pattern;
 pub mod plan;
+pub mod relay;
 pub mod settings;
 pub mod signature;
 pub mod sums;

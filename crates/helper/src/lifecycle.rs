@@ -473,12 +473,11 @@ pub fn fall_back_now(layout: &Layout, system: &SystemState) -> Result<String, Li
             0,
             entry.tries_done.unwrap_or(0),
         ));
-        std::fs::rename(layout.on_disk(&entry.path), layout.on_disk(&bad)).map_err(|source| {
-            LifecycleError::Io {
+        crate::fsutil::rename_durably(&layout.on_disk(&entry.path), &layout.on_disk(&bad))
+            .map_err(|source| LifecycleError::Io {
                 path: entry.path.clone(),
                 source,
-            }
-        })?;
+            })?;
     }
     if system.boot.efivars {
         let once = rollback(layout, system, &previous, true)?;

@@ -183,6 +183,11 @@ enum Command {
     /// Print the manual page (roff), as installed to man8.
     #[command(hide = true)]
     Manpage,
+    /// The download relay: make one HTTP request read from standard input and write the answer
+    /// to standard output (started by update-center-fetch.socket for each connection of the
+    /// helper, as an unprivileged user with network access).
+    #[command(hide = true)]
+    FetchServer,
 }
 
 /// What the helper does for itself before anything else, whoever started it: everything it
@@ -337,6 +342,10 @@ fn run(cli: Cli) -> Result<()> {
         }
         Command::Changelog { from, to, json } => {
             changelog(&layout, &fetcher(&cli.system), from, to, json)
+        }
+        Command::FetchServer => {
+            update_center_engine::relay::serve(std::io::stdin().lock(), std::io::stdout().lock())?;
+            Ok(())
         }
         Command::Manpage => {
             use clap::CommandFactory;

@@ -126,6 +126,8 @@ impl Settings {
         crate::fetch::Fetcher::with_timeouts(connect, request)
             .with_max_rate(rate)
             .with_limits(connect, limits)
+            // Under its unit the helper has no network: the relay makes its requests.
+            .with_relay(std::env::var_os(crate::relay::SOCKET_ENV).map(std::path::PathBuf::from))
     }
 
     /// Whether automatic updates are paused at `now`.

@@ -515,10 +515,7 @@ fn commit(journal: &Journal, layout: &Layout) -> Result<(), TransactionError> {
         if !from.exists() && to.exists() {
             continue;
         }
-        std::fs::rename(&from, &to).map_err(io("cannot rename", temp))?;
-        if let Some(dir) = to.parent() {
-            sync_dir(dir).map_err(io("cannot sync", target))?;
-        }
+        crate::fsutil::rename_durably(&from, &to).map_err(io("cannot rename", temp))?;
         failpoint::hit("after-rename");
     }
     Ok(())

@@ -1,0 +1,336 @@
+//! The download relay: the helper's only way to the network when it runs under its unit.
+//!
+//! The helper runs as root without a network (`PrivateNetwork=yes`); each HTTP request it
+//! makes goes over a Unix socket (`update-center-fetch.socket`, root only) to a fresh
+//! `update-center-helper fetch-server` process that systemd starts per connection as an
+//! unprivileged dynamic user without capabilities. The relay sends exactly one request (no
+//! redirects: the helper follows them itself, by its own rules) and streams the answer back.
+//! A flaw in the HTTP or TLS code then gives an attacker on the network a sandboxed nobody,
+//! not root; and everything the relay returns is checked by the helper as before (sizes,
+//! hashes, signatures).
+//!
+//! The protocol, on one connection: the helper writes one JSON line ([`Request`]); the relay
+//! answers one JSON line ([`Answer`]) and then, for a GET, the body's bytes until it closes
+//! the connection.
+
+use std::io::{BufRead, Read, Write};
+use std::path::Path;
+use std::time::Duration;
+
+/// The environment variable naming the relay's socket (set by the helper's unit). Without it
+/// the helper makes its requests itself.
+pub const SOCKET_ENV: &str = "UPDATE_CENTER_FETCH_SOCKET";
+
+/// The longest request line the relay reads.
+const MAX_REQUEST_BYTES: u64 = 64 * 1024;
+/// The longest answer line the helper reads (status and headers).
+const MAX_ANSWER_BYTES: u64 = 256 * 1024;
+
+/// One HTTP request.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Request {
+    /// `GET` or `HEAD`.
+    pub method: String,
+    /// An `http://` or `https://` URL.
+    pub url: String,
+    /// Headers to send (`Authorization`, `Range`).
+    pub headers: Vec<(String, String)>,
+    /// Connection timeout, in milliseconds.
+    pub connect_ms: u64,
+    /// Longest wait for the answer and between two reads of the body, in milliseconds.
+    pub stall_ms: u64,
+    /// The whole exchange, in milliseconds.
+    pub total_ms: u64,
+}
+
+/// The answer's head, or why there is none.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum Answer {
+    /// The status and the headers (names in lower case).
+    Response {
+        /// HTTP status.
+        status: u16,
+        /// Headers of the answer.
+        headers: Vec<(String, String)>,
+    },
+    /// The request could not be made (refused URL, DNS, connection, TLS, timeout).
+    Failed(String),
+}
+
+/// Serves one request from `input` and writes the answer to `output` (the relay process: its
+/// standard input and output are the socket systemd accepted).
+pub fn serve(input: impl Read, mut output: impl Write) -> std::io::Result<()> {
+    let mut line = String::new();
+    std::io::BufReader::new(input.take(MAX_REQUEST_BYTES)).read_line(&mut line)?;
+    let answer_failed = |output: &mut dyn Write, why: String| -> std::io::Result<()> {
+        write_line(output, &Answer::Failed(why))
+    };
+    let request: Request = match serde_json::from_str(&line) {
+        Ok(request) => request,
+        Err(e) => return answer_failed(&mut output, format!("not a relay request: {e}")),
+    };
+    if let Err(why) = check(&request) {
+        return answer_failed(&mut output, why);
+    }
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .timeout_connect(Some(Duration::from_millis(request.connect_ms)))
+        .timeout_recv_response(Some(Duration::from_millis(request.stall_ms)))
+        .timeout_per_read(Some(Duration::from_millis(request.stall_ms)))
+        .timeout_global(Some(Duration::from_millis(request.total_ms)))
+        .max_redirects(0)
+        .max_redirects_will_error(false)
+        .http_status_as_error(false)
+        .user_agent(concat!("update-center/", env!("CARGO_PKG_VERSION")))
+        .tls_config(
+            ureq::tls::TlsConfig::builder()
+                .root_certs(ureq::tls::RootCerts::PlatformVerifier)
+                .build(),
+        )
+        .build()
+        .into();
+    let head = request.method == "HEAD";
+    let mut builder = if head {
+        agent.head(&request.url)
+    } else {
+        agent.get(&request.url)
+    };
+    for (name, value) in &request.headers {
+        builder = builder.header(name.as_str(), value.as_str());
+    }
+    let response = match builder.call() {
+        Ok(response) => response,
+        Err(e) => return answer_failed(&mut output, e.to_string()),
+    };
+    let headers = response
+        .headers()
+        .iter()
+        .filter_map(|(name, value)| {
+            value
+                .to_str()
+                .ok()
+                .map(|v| (name.as_str().to_ascii_lowercase(), v.to_string()))
+        })
+        .collect();
+    write_line(
+        &mut output,
+        &Answer::Response {
+            status: response.status().as_u16(),
+            headers,
+        },
+    )?;
+    if !head {
+        // The body as it comes; the helper counts, limits and hashes it.
+        std::io::copy(&mut response.into_body().into_reader(), &mut output)?;
+    }
+    output.flush()
+}
+
+/// The relay makes plain HTTP(S) requests and nothing else.
+fn check(request: &Request) -> Result<(), String> {
+    if request.method != "GET" && request.method != "HEAD" {
+        return Err(format!(
+            "the relay sends GET and HEAD, not {}",
+            request.method
+        ));
+    }
+    let lower = request.url.to_ascii_lowercase();
+    if !lower.starts_with("http://") && !lower.starts_with("https://") {
+        return Err(format!(
+            "the relay fetches http(s) URLs only, not {}",
+            request.url
+        ));
+    }
+    for (name, _) in &request.headers {
+        if !name.eq_ignore_ascii_case("authorization") && !name.eq_ignore_ascii_case("range") {
+            return Err(format!("the relay sends no {name} header"));
+        }
+    }
+    Ok(())
+}
+
+fn write_line(output: &mut dyn Write, value: &impl serde::Serialize) -> std::io::Result<()> {
+    let mut line = serde_json::to_vec(value).map_err(std::io::Error::other)?;
+    line.push(b'\n');
+    output.write_all(&line)?;
+    output.flush()
+}
+
+/// The relay's answer as the helper reads it: the head, and the connection to read the body
+/// from.
+pub struct Relayed {
+    /// HTTP status.
+    pub status: u16,
+    /// Headers (names in lower case).
+    pub headers: Vec<(String, String)>,
+    /// The body.
+    pub body: std::io::BufReader<std::os::unix::net::UnixStream>,
+}
+
+impl Relayed {
+    /// The first header called `name` (lower case).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// Sends `request` through the relay at `socket`. `Err` says why no answer came (the relay is
+/// not there, or could not make the request).
+pub fn send(socket: &Path, request: &Request) -> Result<Relayed, String> {
+    let stream = std::os::unix::net::UnixStream::connect(socket).map_err(|e| {
+        format!(
+            "cannot reach the download relay {} (update-center-fetch.socket): {e}",
+            socket.display()
+        )
+    })?;
+    // A relay that stops answering is given up on like a mirror that stops sending.
+    let stall = Duration::from_millis(request.stall_ms.max(1000));
+    stream
+        .set_read_timeout(Some(stall + Duration::from_secs(5)))
+        .map_err(|e| e.to_string())?;
+    let mut writer = &stream;
+    write_line(&mut writer, request).map_err(|e| format!("the download relay: {e}"))?;
+    let mut body = std::io::BufReader::new(stream);
+    let mut line = String::new();
+    (&mut body)
+        .take(MAX_ANSWER_BYTES)
+        .read_line(&mut line)
+        .map_err(|e| format!("the download relay did not answer: {e}"))?;
+    match serde_json::from_str::<Answer>(&line) {
+        Ok(Answer::Response { status, headers }) => Ok(Relayed {
+            status,
+            headers,
+            body,
+        }),
+        Ok(Answer::Failed(why)) => Err(why),
+        Err(_) if line.is_empty() => Err("the download relay closed the connection".into()),
+        Err(e) => Err(format!("the download relay answered garbage: {e}")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::net::TcpListener;
+
+    /// A one-shot HTTP server on 127.0.0.1 answering `reply` to the first connection; the
+    /// request it saw comes back through the returned channel.
+    fn http_once(reply: &'static [u8]) -> (String, std::sync::mpsc::Receiver<String>) {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("listen");
+        let url = format!("http://{}/file", listener.local_addr().expect("addr"));
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let (mut stream, _) = listener.accept().expect("accept");
+            let mut seen = String::new();
+            let mut reader = std::io::BufReader::new(stream.try_clone().expect("clone"));
+            loop {
+                let mut line = String::new();
+                if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+                    break;
+                }
+                seen.push_str(&line);
+            }
+            let _ = tx.send(seen);
+            let _ = stream.write_all(reply);
+        });
+        (url, rx)
+    }
+
+    /// Status, headers and body of an answer the relay gave.
+    type Answered = (u16, Vec<(String, String)>, Vec<u8>);
+
+    fn relayed(request: &Request) -> Result<Answered, String> {
+        let (helper, relay) = std::os::unix::net::UnixStream::pair().expect("pair");
+        let server = std::thread::spawn(move || {
+            let input = relay.try_clone().expect("clone");
+            serve(input, relay)
+        });
+        let mut writer = &helper;
+        write_line(&mut writer, request).expect("write");
+        let mut reader = std::io::BufReader::new(helper);
+        let mut line = String::new();
+        reader.read_line(&mut line).expect("answer");
+        let mut body = Vec::new();
+        reader.read_to_end(&mut body).expect("body");
+        server.join().expect("join").expect("serve");
+        match serde_json::from_str::<Answer>(&line).expect("JSON") {
+            Answer::Response { status, headers } => Ok((status, headers, body)),
+            Answer::Failed(why) => Err(why),
+        }
+    }
+
+    fn get(url: &str, headers: &[(&str, &str)]) -> Request {
+        Request {
+            method: "GET".into(),
+            url: url.into(),
+            headers: headers
+                .iter()
+                .map(|(n, v)| (n.to_string(), v.to_string()))
+                .collect(),
+            connect_ms: 5000,
+            stall_ms: 5000,
+            total_ms: 10000,
+        }
+    }
+
+    #[test]
+    fn the_relay_makes_the_request_and_streams_the_answer_back() {
+        let (url, seen) = http_once(
+            b"HTTP/1.1 206 Partial Content\r\nContent-Range: bytes 2-4/10\r\nContent-Length: 3\r\n\r\nabc",
+        );
+        let (status, headers, body) = relayed(&get(
+            &url,
+            &[("Range", "bytes=2-"), ("Authorization", "Basic eA==")],
+        ))
+        .expect("answer");
+        assert_eq!(status, 206);
+        assert!(headers.contains(&("content-range".into(), "bytes 2-4/10".into())));
+        assert_eq!(body, b"abc");
+        let request = seen.recv().expect("request");
+        assert!(request.starts_with("GET /file HTTP/1.1"), "{request}");
+        assert!(request.contains("range: bytes=2-") || request.contains("Range: bytes=2-"));
+    }
+
+    #[test]
+    fn the_relay_refuses_anything_but_http_and_its_two_headers() {
+        for (request, why) in [
+            (get("file:///etc/shadow", &[]), "http(s) URLs only"),
+            (
+                get("http://127.0.0.1:9/", &[("Host", "elsewhere")]),
+                "no Host header",
+            ),
+            (
+                Request {
+                    method: "POST".into(),
+                    ..get("http://127.0.0.1:9/", &[])
+                },
+                "GET and HEAD",
+            ),
+        ] {
+            let error = relayed(&request).expect_err("refused");
+            assert!(error.contains(why), "{error}");
+        }
+    }
+
+    #[test]
+    fn a_redirect_comes_back_to_the_helper_unfollowed() {
+        let (url, _) = http_once(
+            b"HTTP/1.1 302 Found\r\nLocation: http://elsewhere.invalid/x\r\nContent-Length: 0\r\n\r\n",
+        );
+        let (status, headers, _) = relayed(&get(&url, &[])).expect("answer");
+        assert_eq!(status, 302);
+        assert!(headers.contains(&("location".into(), "http://elsewhere.invalid/x".into())));
+    }
+
+    #[test]
+    fn a_missing_relay_is_a_clear_error() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let error = match send(&dir.path().join("fetch.socket"), &get("http://x/", &[])) {
+            Ok(_) => panic!("no relay there"),
+            Err(e) => e,
+        };
+        assert!(error.contains("cannot reach the download relay"), "{error}");
+    }
+}
