@@ -620,3 +620,124 @@ async fn a_session_user_may_pause_once_but_not_renew_the_pause_forever() {
         "more than a week: {text}"
     );
 }
+
+/// A polkit authentication agent that declines every request and notes which action it was
+/// asked about: polkitd asks an agent only when the caller allowed interaction.
+struct DecliningAgent {
+    asked: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+}
+
+#[zbus::interface(name = "org.freedesktop.PolicyKit1.AuthenticationAgent")]
+impl DecliningAgent {
+    async fn begin_authentication(
+        &self,
+        action_id: &str,
+        _message: &str,
+        _icon_name: &str,
+        _details: std::collections::HashMap<String, String>,
+        _cookie: &str,
+        _identities: Vec<(
+            String,
+            std::collections::HashMap<String, zbus::zvariant::OwnedValue>,
+        )>,
+    ) -> zbus::fdo::Result<()> {
+        self.asked.lock().expect("lock").push(action_id.to_string());
+        Err(zbus::fdo::Error::Failed("the test's agent declines".into()))
+    }
+
+    async fn cancel_authentication(&self, _cookie: &str) {}
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_password_prompt_is_asked_for_only_when_the_callers_message_allows_one() {
+    // daemon must authenticate as an administrator to change a setting.
+    let rules = "polkit.addRule(function(action, subject) {\n  if (action.id == \"org.kde.updatecenter.settings\" && subject.user == \"daemon\") return polkit.Result.AUTH_ADMIN;\n});\n";
+    let w = testbed::world::world_with_rules(None, rules);
+    let asked = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let agent = zbus::connection::Builder::address(w.bus.address.as_str())
+        .expect("address")
+        .serve_at(
+            "/org/kde/UpdateCenterTest/Agent",
+            DecliningAgent {
+                asked: asked.clone(),
+            },
+        )
+        .expect("serve")
+        .build()
+        .await
+        .expect("connect");
+    for interactive in [false, true] {
+        // The caller waits for a line before it calls, so that the agent is registered for
+        // its process first (the process keeps its pid and start time across exec).
+        let mut caller = Command::new("setpriv")
+            .args([
+                &format!("--reuid={ALLOWED_UID}"),
+                &format!("--regid={ALLOWED_UID}"),
+                "--clear-groups",
+                "sh",
+                "-c",
+                &format!(
+                    "read go; exec busctl --address={} call --allow-interactive-authorization={interactive} \
+                     org.kde.UpdateCenter1 /org/kde/UpdateCenter1 org.kde.UpdateCenter1 SetSetting ss Health.TimeoutSec 90",
+                    w.bus.address
+                ),
+            ])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("caller");
+        let pid = caller.id();
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).expect("stat");
+        // Field 22 (start time), counted after the command name's closing parenthesis.
+        let start_time: u64 = stat
+            .rsplit_once(')')
+            .and_then(|(_, rest)| rest.split_whitespace().nth(19))
+            .and_then(|t| t.parse().ok())
+            .expect("start time");
+        let mut details = std::collections::HashMap::new();
+        details.insert("pid", zbus::zvariant::Value::U32(pid));
+        details.insert("start-time", zbus::zvariant::Value::U64(start_time));
+        details.insert("uid", zbus::zvariant::Value::I32(ALLOWED_UID as i32));
+        agent
+            .call_method(
+                Some("org.freedesktop.PolicyKit1"),
+                "/org/freedesktop/PolicyKit1/Authority",
+                Some("org.freedesktop.PolicyKit1.Authority"),
+                "RegisterAuthenticationAgent",
+                &(
+                    ("unix-process", details),
+                    "C",
+                    "/org/kde/UpdateCenterTest/Agent",
+                ),
+            )
+            .await
+            .expect("register the agent for the caller's process");
+        {
+            use std::io::Write;
+            caller
+                .stdin
+                .take()
+                .expect("stdin")
+                .write_all(b"go\n")
+                .expect("go");
+        }
+        let output = caller.wait_with_output().expect("caller");
+        let text = String::from_utf8_lossy(&output.stderr).into_owned();
+        assert!(!output.status.success(), "the agent declined: {text}");
+        let seen = asked.lock().expect("lock").clone();
+        if interactive {
+            assert_eq!(
+                seen,
+                ["org.kde.updatecenter.settings"],
+                "the caller allowed a prompt: polkit asked the agent ({text})"
+            );
+        } else {
+            assert!(
+                seen.is_empty(),
+                "the caller did not allow a prompt, yet the agent was asked: {seen:?}"
+            );
+            assert!(text.contains("not authorised"), "{text}");
+        }
+    }
+}
