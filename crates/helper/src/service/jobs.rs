@@ -1,0 +1,333 @@
+//! Jobs: one at a time, each an object at `/org/kde/UpdateCenter1/job/N` with progress
+//! properties and a `Finished` signal.
+
+use super::*;
+
+impl UpdateCenter {
+    /// Starts a job unless one runs; returns its path and cancel flag.
+    pub(super) async fn start_job(
+        &self,
+        connection: &zbus::Connection,
+        header: &zbus::message::Header<'_>,
+        kind: &'static str,
+        version: &str,
+    ) -> Result<(OwnedObjectPath, Arc<AtomicBool>), Error> {
+        let owner = header.sender().map(|s| s.to_string()).unwrap_or_default();
+        let owner_uid = caller_uid(connection, header).await;
+        let n = self.shared.next_job.fetch_add(1, Ordering::SeqCst) + 1;
+        let path = OwnedObjectPath::try_from(format!("{JOB_PATH_PREFIX}{n}"))
+            .map_err(|e| Error::Failed(e.to_string()))?;
+        let cancel = Arc::new(AtomicBool::new(false));
+        {
+            let mut job = lock(&self.shared.job);
+            if let Some(running) = job.as_ref() {
+                let what = if running.version.is_empty() {
+                    running.kind.to_string()
+                } else {
+                    format!("{} {}", running.kind, running.version)
+                };
+                return Err(Error::Busy(format!(
+                    "another job is running: {} ({what}, started by {}); wait for it to finish or cancel it",
+                    running.path.as_str(),
+                    running.owner
+                )));
+            }
+            *job = Some(RunningJob {
+                path: path.clone(),
+                kind,
+                version: version.to_string(),
+                owner,
+                owner_uid,
+                cancel: cancel.clone(),
+            });
+        }
+        *lock(&self.shared.phase) = if kind == "check" {
+            "checking".into()
+        } else {
+            "planning".into()
+        };
+        lock(&self.shared.last_error).clear();
+        let object = Job {
+            kind: kind.to_string(),
+            phase: lock(&self.shared.phase).clone(),
+            version: version.to_string(),
+            done: 0,
+            total: 0,
+            rate: 0,
+            eta: -1,
+            result: (false, String::new(), String::new()),
+        };
+        connection
+            .object_server()
+            .at(&path, object)
+            .await
+            .map_err(|e| Error::Failed(format!("cannot publish the job: {e}")))?;
+        // The previous job objects go: their results are in the history and LastError.
+        for old in 1..n {
+            if let Ok(old) = ObjectPath::try_from(format!("{JOB_PATH_PREFIX}{old}")) {
+                let _ = connection.object_server().remove::<Job, _>(old).await;
+            }
+        }
+        let emitter = SignalEmitter::new(connection, OBJECT_PATH)
+            .map_err(|e| Error::Failed(e.to_string()))?;
+        let _ = self.current_job_changed(&emitter).await;
+        let _ = self.state_changed(&emitter).await;
+        let _ = self.last_error_changed(&emitter).await;
+        Ok((path, cancel))
+    }
+}
+
+/// Resolves once `flag` is set (a job's cancel flag, set by `Cancel`).
+pub(super) async fn cancelled(flag: &AtomicBool) {
+    while !flag.load(Ordering::SeqCst) {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// Updates a job object's properties and emits their changes.
+pub(super) async fn update_job(
+    connection: &zbus::Connection,
+    path: &OwnedObjectPath,
+    change: impl FnOnce(&mut Job),
+) {
+    let Ok(iface) = connection
+        .object_server()
+        .interface::<_, Job>(path.as_ref())
+        .await
+    else {
+        return;
+    };
+    let mut job = iface.get_mut().await;
+    let before = (
+        job.phase.clone(),
+        job.version.clone(),
+        job.done,
+        job.total,
+        job.rate,
+        job.eta,
+        job.result.clone(),
+    );
+    change(&mut job);
+    let emitter = iface.signal_emitter();
+    // The result before the phase: a client that sees "finished" finds the result in place.
+    if before.6 != job.result {
+        let _ = job.result_changed(emitter).await;
+    }
+    if before.0 != job.phase {
+        let _ = job.phase_changed(emitter).await;
+    }
+    if before.1 != job.version {
+        let _ = job.version_changed(emitter).await;
+    }
+    if before.2 != job.done {
+        let _ = job.done_bytes_changed(emitter).await;
+    }
+    if before.3 != job.total {
+        let _ = job.total_bytes_changed(emitter).await;
+    }
+    if before.4 != job.rate {
+        let _ = job.rate_bytes_per_sec_changed(emitter).await;
+    }
+    if before.5 != job.eta {
+        let _ = job.eta_secs_changed(emitter).await;
+    }
+}
+
+/// Progress from the engine thread to the bus.
+pub(super) enum JobEvent {
+    Phase(&'static str),
+    Version(String),
+    Download {
+        done: u64,
+        total: u64,
+        rate: u64,
+        eta: Option<u64>,
+    },
+}
+
+#[zbus::interface(name = "org.kde.UpdateCenter1.Job")]
+impl Job {
+    /// `check` or `install`.
+    #[zbus(property)]
+    fn kind(&self) -> String {
+        self.kind.clone()
+    }
+
+    /// planning, checking, downloading, installing, finished.
+    #[zbus(property)]
+    fn phase(&self) -> String {
+        self.phase.clone()
+    }
+
+    /// The version installed (empty for a check or before the plan).
+    #[zbus(property)]
+    fn version(&self) -> String {
+        self.version.clone()
+    }
+
+    /// Bytes downloaded so far.
+    #[zbus(property)]
+    fn done_bytes(&self) -> u64 {
+        self.done
+    }
+
+    /// Bytes to download in all.
+    #[zbus(property)]
+    fn total_bytes(&self) -> u64 {
+        self.total
+    }
+
+    /// Bytes per second.
+    #[zbus(property)]
+    fn rate_bytes_per_sec(&self) -> u64 {
+        self.rate
+    }
+
+    /// Seconds left, -1 while unknown.
+    #[zbus(property)]
+    fn eta_secs(&self) -> i64 {
+        self.eta
+    }
+
+    /// (success, error name, message) once finished.
+    #[zbus(property)]
+    fn result(&self) -> (bool, String, String) {
+        self.result.clone()
+    }
+
+    /// Sent once when the job ends.
+    #[zbus(signal)]
+    async fn finished(
+        emitter: &SignalEmitter<'_>,
+        success: bool,
+        error: &str,
+        message: &str,
+    ) -> zbus::Result<()>;
+}
+
+impl UpdateCenter {
+    /// Ends the job at `path`: result, signal, status.
+    pub(super) async fn finish_job(
+        &self,
+        connection: &zbus::Connection,
+        path: &OwnedObjectPath,
+        outcome: Result<String, Error>,
+    ) {
+        let (success, name, message) = match &outcome {
+            Ok(message) => (true, String::new(), message.clone()),
+            Err(error) => (
+                false,
+                error_name(error),
+                update_center_client::describe_call_error(error),
+            ),
+        };
+        let version = lock(&self.shared.job)
+            .as_ref()
+            .map(|j| j.version.clone())
+            .unwrap_or_default();
+        crate::journal::log(
+            if success {
+                crate::journal::Priority::Info
+            } else {
+                crate::journal::Priority::Error
+            },
+            &format!(
+                "job {} {}: {message}",
+                path.as_str(),
+                if success { "finished" } else { "failed" }
+            ),
+            &[
+                ("UPDATE_CENTER_JOB", path.as_str()),
+                ("UPDATE_CENTER_VERSION", &version),
+                ("UPDATE_CENTER_ERROR", &name),
+            ],
+        );
+        update_job(connection, path, |job| {
+            job.phase = "finished".into();
+            job.result = (success, name.clone(), message.clone());
+        })
+        .await;
+        *lock(&self.shared.last_error) = if success {
+            String::new()
+        } else {
+            message.clone()
+        };
+        *lock(&self.shared.job) = None;
+        self.shared.touch();
+        // The status is brought up to date first, so that a client reacting to `Finished`
+        // reads the new state.
+        if let Ok(emitter) = SignalEmitter::new(connection, OBJECT_PATH) {
+            self.refresh(&emitter).await;
+            let _ = self.current_job_changed(&emitter).await;
+            let _ = self.last_error_changed(&emitter).await;
+        }
+        if let Ok(emitter) = SignalEmitter::new(connection, path.as_ref()) {
+            let _ = Job::finished(&emitter, success, &name, &message).await;
+        }
+    }
+
+    pub(super) fn clone_handle(&self) -> Self {
+        Self {
+            shared: self.shared.clone(),
+        }
+    }
+}
+
+/// Forwards job events to the job object, at most every [`PROGRESS_INTERVAL`] for downloads.
+pub(super) async fn pump(
+    connection: zbus::Connection,
+    path: OwnedObjectPath,
+    shared: Arc<Shared>,
+    mut events: tokio::sync::mpsc::UnboundedReceiver<JobEvent>,
+) {
+    let mut last = Instant::now() - PROGRESS_INTERVAL;
+    let mut pending: Option<JobEvent> = None;
+    loop {
+        let event = match pending.take() {
+            Some(event) => Some(event),
+            None => events.recv().await,
+        };
+        let Some(event) = event else { break };
+        match event {
+            JobEvent::Phase(phase) => {
+                *lock(&shared.phase) = phase.to_string();
+                update_job(&connection, &path, |job| job.phase = phase.to_string()).await;
+                if let Ok(emitter) = SignalEmitter::new(&connection, OBJECT_PATH) {
+                    let main = UpdateCenter {
+                        shared: shared.clone(),
+                    };
+                    let _ = main.state_changed(&emitter).await;
+                }
+            }
+            JobEvent::Version(version) => {
+                update_job(&connection, &path, |job| job.version = version).await;
+            }
+            JobEvent::Download {
+                done,
+                total,
+                rate,
+                eta,
+            } => {
+                // Only the newest of a burst is published.
+                while let Ok(next) = events.try_recv() {
+                    if matches!(next, JobEvent::Download { .. }) {
+                        continue;
+                    }
+                    pending = Some(next);
+                    break;
+                }
+                if last.elapsed() < PROGRESS_INTERVAL && done < total && pending.is_none() {
+                    continue;
+                }
+                last = Instant::now();
+                update_job(&connection, &path, |job| {
+                    job.done = done;
+                    job.total = total;
+                    job.rate = rate;
+                    job.eta = eta.and_then(|e| i64::try_from(e).ok()).unwrap_or(-1);
+                })
+                .await;
+            }
+        }
+    }
+}

@@ -1,0 +1,107 @@
+//! What the service shows of the system: the versions, the warnings, the state word, and the
+//! snapshot the properties are read from.
+
+use super::*;
+
+pub(super) fn versions(state: &SystemState) -> Vec<VersionInfo> {
+    state
+        .inventory
+        .versions
+        .iter()
+        .map(|v| VersionInfo {
+            version: v.version.clone(),
+            complete: v.complete,
+            booted: v.booted,
+            files: v
+                .instances
+                .iter()
+                .map(|i| InstalledFile {
+                    transfer: i.transfer.clone(),
+                    path: i.path.display().to_string(),
+                    size_bytes: i.size_bytes,
+                })
+                .collect(),
+            missing_transfers: v.missing_transfers.clone(),
+            states: lifecycle::states(state, v)
+                .iter()
+                .map(|s| (s.name().to_string(), s.describe()))
+                .collect(),
+        })
+        .collect()
+}
+
+pub(super) fn warnings(state: &SystemState) -> Vec<DefinitionWarning> {
+    state
+        .definitions
+        .warnings
+        .iter()
+        .map(|w| DefinitionWarning {
+            file: w.file.display().to_string(),
+            line: w.line.and_then(|l| u32::try_from(l).ok()).unwrap_or(0),
+            message: w.message.clone(),
+        })
+        .collect()
+}
+
+pub(super) fn snapshot_of(state: &SystemState) -> Snapshot {
+    Snapshot {
+        running: state.inventory.booted.clone().unwrap_or_default(),
+        default: state.boot.default_version().unwrap_or_default().to_string(),
+        next: state.boot.next_version().unwrap_or_default().to_string(),
+        fallback: state
+            .lifecycle
+            .fallback
+            .as_ref()
+            .map(|f| f.message())
+            .unwrap_or_default(),
+        fallback_details: state
+            .lifecycle
+            .fallback
+            .as_ref()
+            .map(|f| update_center_client::FallbackDetails {
+                failed: f.failed.clone(),
+                tries: u32::try_from(f.tries).unwrap_or(u32::MAX),
+                running: f.running.clone(),
+            })
+            .unwrap_or_default(),
+        warnings: warnings(state),
+        versions: versions(state),
+    }
+}
+
+impl Shared {
+    pub(super) fn touch(&self) {
+        *lock(&self.activity) = Instant::now();
+    }
+
+    pub(super) fn fetcher(&self) -> update_center_engine::fetch::Fetcher {
+        let settings = update_center_engine::settings::load(&self.options.layout.root).ok();
+        let mut fetcher = settings
+            .clone()
+            .unwrap_or_default()
+            .fetcher(self.options.timeout, self.options.max_rate);
+        if let Some(source) = settings.and_then(|s| s.source)
+            && let Some(c) = lock(&self.source_credentials).as_ref()
+            && update_center_engine::fetch::Origin::of(&source).as_ref() == Some(&c.origin)
+        {
+            fetcher = fetcher.with_credentials(&source, &c.user, &c.password);
+        }
+        fetcher
+    }
+
+    /// The state property, from the job, the last error and the boot choice.
+    pub(super) fn state(&self) -> String {
+        if lock(&self.job).is_some() {
+            return lock(&self.phase).clone();
+        }
+        if !lock(&self.last_error).is_empty() {
+            return "error".into();
+        }
+        let s = lock(&self.snapshot);
+        // A newer version staged, or another one chosen by a rollback: a restart brings it.
+        if !s.next.is_empty() && !s.running.is_empty() && s.next != s.running {
+            return "ready-to-restart".into();
+        }
+        "idle".into()
+    }
+}
