@@ -281,7 +281,7 @@ pub fn check(
                 .map(|t| t.name.clone())
                 .collect();
             AvailableVersion {
-                obsolete: is_obsolete(&active, &version),
+                obsolete: crate::definitions::is_obsolete(&active, &version),
                 complete: missing_transfers.is_empty(),
                 version,
                 files,
@@ -298,14 +298,6 @@ pub fn check(
         newest_installed,
         candidate,
     })
-}
-
-/// Older than some active transfer's `MinVersion=`.
-pub fn is_obsolete(active: &[&Transfer], version: &str) -> bool {
-    active
-        .iter()
-        .filter_map(|t| t.min_version.as_deref())
-        .any(|min| version::compare(min, version).is_gt())
 }
 
 /// systemd-sysupdate's rule: the newest version every transfer offers is the candidate when it

@@ -294,6 +294,7 @@ pub fn load(root: &Path, specifiers: &Specifiers) -> Result<Definitions, EngineE
     if files.is_empty() {
         return Err(EngineError::NoDefinitions {
             root: root.to_path_buf(),
+            searched: SEARCH_DIRS.map(|d| format!("/{d}")).join(", "),
         });
     }
     let mut transfers = Vec::new();
@@ -674,4 +675,12 @@ fn parse_transfer(
         },
         enabled: true,
     })
+}
+
+/// Older than some active transfer's `MinVersion=`.
+pub fn is_obsolete(active: &[&Transfer], version: &str) -> bool {
+    active
+        .iter()
+        .filter_map(|t| t.min_version.as_deref())
+        .any(|min| crate::version::compare(min, version).is_gt())
 }

@@ -10,11 +10,13 @@ pub enum EngineError {
     #[error(
         "no update definitions found under {}: looked for *.transfer and *.conf files in {}",
         root.display(),
-        crate::definitions::SEARCH_DIRS.map(|d| format!("/{d}")).join(", ")
+        searched
     )]
     NoDefinitions {
         /// The system root.
         root: PathBuf,
+        /// The directories searched, as the message lists them.
+        searched: String,
     },
     /// A definition file has a syntax error.
     #[error("{0}")]
@@ -64,13 +66,15 @@ pub enum EngineError {
         "{}: the target is on the EFI system partition, but none was found under {} (looked for a FAT file system at {}); mount it, or name it with --esp",
         file.display(),
         root.display(),
-        crate::inventory::ESP_CANDIDATES.join(", ")
+        looked
     )]
     NoBootPartition {
         /// The transfer that needs it.
         file: PathBuf,
         /// The system root.
         root: PathBuf,
+        /// Where it was looked for, as the message lists them.
+        looked: String,
     },
     /// Reading installed files or system state failed.
     #[error("cannot read {}: {source}", path.display())]
@@ -82,7 +86,7 @@ pub enum EngineError {
     },
     /// The helper's own state cannot be read.
     #[error("{0}")]
-    State(#[from] crate::lifecycle::LifecycleError),
+    State(#[from] crate::statefile::LifecycleError),
 }
 
 impl EngineError {

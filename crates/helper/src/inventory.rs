@@ -4,65 +4,14 @@
 
 use crate::definitions::{Definitions, PathRelativeTo, TargetType, Transfer};
 use crate::error::EngineError;
+pub use crate::layout::{ESP_CANDIDATES, Layout};
 use crate::osrelease::OsRelease;
 use crate::version;
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-/// Where a root keeps its boot partitions. Paths are inside the root (`/efi`).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Layout {
-    /// The system root.
-    pub root: PathBuf,
-    /// Mount point of the EFI system partition inside the root, if found.
-    pub esp: Option<PathBuf>,
-    /// Mount point of the XBOOTLDR partition inside the root, if any.
-    pub xbootldr: Option<PathBuf>,
-}
-
-/// File system types an EFI system partition (or XBOOTLDR) may have: FAT, directly or through
-/// FUSE (fusefat).
-const BOOT_FS_TYPES: [&str; 3] = ["vfat", "msdos", "fuse.fusefat"];
-
-/// Where systemd looks for the ESP, inside the root, in order.
-pub const ESP_CANDIDATES: [&str; 3] = ["/efi", "/boot", "/boot/efi"];
-
 impl Layout {
-    /// Finds the ESP at `/efi`, `/boot` or `/boot/efi`: the first that is a FAT file system, as
-    /// systemd checks it. `esp` names it instead (no check: the caller knows). With `relax`
-    /// (`SYSTEMD_RELAX_ESP_CHECKS=1` in systemd), a plain directory that holds `EFI/` or
-    /// `loader/` counts, for roots that are not real systems (tests, images being built).
-    pub fn detect(root: &Path, esp: Option<&Path>, xbootldr: Option<&Path>, relax: bool) -> Self {
-        let acceptable = |candidate: &str| {
-            let dir = root.join(candidate.trim_start_matches('/'));
-            if relax {
-                dir.join("EFI").is_dir() || dir.join("loader").is_dir()
-            } else {
-                dir.is_dir() && fs_type(&dir).is_some_and(|t| BOOT_FS_TYPES.contains(&t.as_str()))
-            }
-        };
-        let esp = esp.map(Path::to_path_buf).or_else(|| {
-            ESP_CANDIDATES
-                .into_iter()
-                .find(|p| acceptable(p))
-                .map(PathBuf::from)
-        });
-        // XBOOTLDR lives at /boot when the ESP is at /efi (the layout the Boot Loader
-        // Specification recommends when both exist). systemd also reads the GPT partition type;
-        // here a second boot file system at /boot beside an ESP at /efi is taken as XBOOTLDR.
-        let xbootldr = xbootldr.map(Path::to_path_buf).or_else(|| {
-            let esp_at_efi = esp.as_deref() == Some(Path::new("/efi"));
-            (esp_at_efi && acceptable("/boot") && !same_file_system(root, "/efi", "/boot"))
-                .then(|| PathBuf::from("/boot"))
-        });
-        Self {
-            root: root.to_path_buf(),
-            esp,
-            xbootldr,
-        }
-    }
-
     /// The directory a target's `Path=` names, inside the root (`None` when the partition it is
     /// relative to was not found).
     pub fn target_dir(&self, transfer: &Transfer) -> Option<PathBuf> {
@@ -75,16 +24,6 @@ impl Layout {
             PathRelativeTo::Boot => self.xbootldr.clone().or_else(|| self.esp.clone())?,
         };
         Some(base.join(relative))
-    }
-
-    /// A path inside the root as a path on disk.
-    pub fn on_disk(&self, in_root: &Path) -> PathBuf {
-        self.root.join(in_root.strip_prefix("/").unwrap_or(in_root))
-    }
-
-    /// The helper's state directory (history, journal, pins), on disk.
-    pub fn state_dir(&self) -> PathBuf {
-        self.root.join(crate::transaction::STATE_DIR)
     }
 }
 
@@ -141,51 +80,13 @@ pub struct Inventory {
     pub booted: Option<String>,
 }
 
-/// Whether two directories of the root are on the same file system (device).
-fn same_file_system(root: &Path, a: &str, b: &str) -> bool {
-    use std::os::unix::fs::MetadataExt;
-    let device = |p: &str| {
-        std::fs::metadata(root.join(p.trim_start_matches('/')))
-            .map(|m| m.dev())
-            .ok()
-    };
-    device(a).is_some() && device(a) == device(b)
-}
-
-/// The file system type of the mount that holds `path`, from `/proc/self/mountinfo`
-/// (`fuse.fusefat` for a FUSE mount, unlike statfs).
-fn fs_type(path: &Path) -> Option<String> {
-    let path = std::fs::canonicalize(path).ok()?;
-    let mountinfo = std::fs::read_to_string("/proc/self/mountinfo").ok()?;
-    let mut best: Option<(usize, String)> = None;
-    for line in mountinfo.lines() {
-        let fields: Vec<&str> = line.split(' ').collect();
-        let Some(separator) = fields.iter().position(|f| *f == "-") else {
-            continue;
-        };
-        let (Some(mount_point), Some(fs)) = (fields.get(4), fields.get(separator + 1)) else {
-            continue;
-        };
-        let mount_point = mount_point
-            .replace("\\040", " ")
-            .replace("\\011", "\t")
-            .replace("\\134", "\\");
-        if path.starts_with(&mount_point) {
-            let depth = mount_point.len();
-            if best.as_ref().is_none_or(|(d, _)| depth >= *d) {
-                best = Some((depth, (*fs).to_string()));
-            }
-        }
-    }
-    best.map(|(_, fs)| fs)
-}
-
 /// Instances of one transfer under its target directory. A missing directory has none.
 pub fn instances(layout: &Layout, transfer: &Transfer) -> Result<Vec<Instance>, EngineError> {
     let Some(dir_in_root) = layout.target_dir(transfer) else {
         return Err(EngineError::NoBootPartition {
             file: transfer.file.clone(),
             root: layout.root.clone(),
+            looked: ESP_CANDIDATES.join(", "),
         });
     };
     let dir = layout.on_disk(&dir_in_root);
@@ -268,7 +169,7 @@ pub fn inventory(
                 complete: missing_transfers.is_empty(),
                 booted: booted.as_deref() == Some(version.as_str()),
                 protected: active.iter().any(|t| t.protect_versions.contains(&version)),
-                obsolete: crate::catalog::is_obsolete(&active, &version),
+                obsolete: crate::definitions::is_obsolete(&active, &version),
                 pinned: false,
                 default: false,
                 tries_left: counted.and_then(|i| i.tries_left),

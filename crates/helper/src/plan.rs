@@ -394,7 +394,7 @@ fn room(
 ) -> Result<Vec<Room>, PlanError> {
     let mut rooms: Vec<(u64, Room)> = Vec::new();
     // Each file on its target; a compressed one also in the download cache until unpacked.
-    let cache = std::path::Path::new("/").join(crate::transaction::PARTIAL_DIR);
+    let cache = std::path::Path::new("/").join(crate::layout::PARTIAL_DIR);
     let needs = files.iter().flat_map(|file| {
         let download = file
             .compression

@@ -14,8 +14,7 @@ use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
 
-/// The helper's state directory inside the root.
-pub const STATE_DIR: &str = "var/lib/update-center";
+pub use crate::layout::{PARTIAL_DIR, STATE_DIR};
 /// The intent record of a transaction being committed.
 const JOURNAL: &str = "transaction.json";
 
@@ -463,10 +462,6 @@ pub fn sha256_of(path: &Path) -> std::io::Result<String> {
     std::io::copy(&mut File::open(path)?, &mut hasher)?;
     Ok(hex(sha2::Digest::finalize(hasher).as_slice()))
 }
-
-/// Where partial downloads (and compressed downloads until they are unpacked) are kept,
-/// inside the root.
-pub const PARTIAL_DIR: &str = "var/lib/update-center/partial";
 
 /// Where partial downloads are kept between runs, on the disk.
 fn partial_dir(layout: &Layout) -> PathBuf {
