@@ -724,12 +724,13 @@ async fn follow(
 }
 
 fn describe_phase(phase: &str, version: &str) -> String {
-    match phase {
-        "checking" => "Checking the update sources…".into(),
-        "planning" => "Planning…".into(),
-        "downloading" => format!("Downloading {version}…"),
-        "installing" => format!("Installing {version}…"),
-        other => other.to_string(),
+    use update_center_client::state::ServiceState;
+    match ServiceState::parse(phase) {
+        Some(ServiceState::Checking) => "Checking the update sources…".into(),
+        Some(ServiceState::Planning) => "Planning…".into(),
+        Some(ServiceState::Downloading) => format!("Downloading {version}…"),
+        Some(ServiceState::Installing) => format!("Installing {version}…"),
+        _ => phase.to_string(),
     }
 }
 

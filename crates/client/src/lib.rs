@@ -10,6 +10,7 @@ mod error;
 #[cfg(feature = "l10n")]
 pub mod l10n;
 pub mod launch;
+pub mod state;
 pub mod status;
 mod types;
 

@@ -25,9 +25,10 @@ impl Situation {
         if !status.fallback_details.failed.is_empty() {
             return Self::FellBack;
         }
-        match status.state.as_str() {
-            "ready-to-restart" => Self::RestartDue,
-            "planning" | "downloading" | "installing" => Self::Working,
+        use update_center_client::state::ServiceState;
+        match ServiceState::parse(&status.state) {
+            Some(ServiceState::ReadyToRestart) => Self::RestartDue,
+            Some(state) if state.is_installing() => Self::Working,
             _ if !status.offer.version.is_empty() => Self::Available,
             _ => Self::UpToDate,
         }
@@ -120,7 +121,9 @@ pub fn appearance(status: &Status) -> Appearance {
             let percent = (status.done_bytes * 100)
                 .checked_div(status.total_bytes)
                 .unwrap_or(0);
-            let id = if status.job_phase == "installing" {
+            let installing = update_center_client::state::ServiceState::parse(&status.job_phase)
+                == Some(update_center_client::state::ServiceState::Installing);
+            let id = if installing {
                 "tray-installing"
             } else {
                 "tray-downloading"

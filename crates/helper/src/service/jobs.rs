@@ -41,15 +41,15 @@ impl UpdateCenter {
                 cancel: cancel.clone(),
             });
         }
-        *lock(&self.shared.phase) = if kind == "check" {
-            "checking".into()
+        let phase = lock(&self.shared.machine).apply(if kind == "check" {
+            StateEvent::CheckStarted
         } else {
-            "planning".into()
-        };
+            StateEvent::InstallStarted
+        });
         lock(&self.shared.last_error).clear();
         let object = Job {
             kind: kind.to_string(),
-            phase: lock(&self.shared.phase).clone(),
+            phase: phase.as_str().to_string(),
             version: version.to_string(),
             done: 0,
             total: 0,
@@ -135,7 +135,7 @@ pub(super) async fn update_job(
 
 /// Progress from the engine thread to the bus.
 pub(super) enum JobEvent {
-    Phase(&'static str),
+    Phase(StateEvent),
     Version(String),
     Download {
         done: u64,
@@ -252,6 +252,11 @@ impl UpdateCenter {
         } else {
             message.clone()
         };
+        lock(&self.shared.machine).apply(if success {
+            StateEvent::JobSucceeded
+        } else {
+            StateEvent::JobFailed
+        });
         *lock(&self.shared.job) = None;
         self.shared.touch();
         // The status is brought up to date first, so that a client reacting to `Finished`
@@ -289,8 +294,8 @@ pub(super) async fn pump(
         };
         let Some(event) = event else { break };
         match event {
-            JobEvent::Phase(phase) => {
-                *lock(&shared.phase) = phase.to_string();
+            JobEvent::Phase(event) => {
+                let phase = lock(&shared.machine).apply(event).as_str();
                 update_job(&connection, &path, |job| job.phase = phase.to_string()).await;
                 if let Ok(emitter) = SignalEmitter::new(&connection, OBJECT_PATH) {
                     let main = UpdateCenter {

@@ -13,6 +13,7 @@ use anyhow::{Context, Result};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+use update_center_client::state::{Event as StateEvent, Machine};
 use update_center_client::{
     BUS_NAME, DefinitionWarning, Error, InstalledFile, JOB_PATH_PREFIX, OBJECT_PATH, UpdateOffer,
     VersionInfo,
@@ -110,7 +111,8 @@ struct Shared {
     options: Options,
     snapshot: Mutex<Snapshot>,
     job: Mutex<Option<RunningJob>>,
-    phase: Mutex<String>,
+    /// The service state (`State`), driven by the jobs and by each read of the system.
+    machine: Mutex<Machine>,
     available: Mutex<UpdateOffer>,
     last_check: Mutex<i64>,
     last_error: Mutex<String>,
@@ -194,6 +196,9 @@ impl UpdateCenter {
         };
         let new = snapshot_of(&state);
         let old = std::mem::replace(&mut *lock(&self.shared.snapshot), new.clone());
+        lock(&self.shared.machine).apply(StateEvent::SystemRead {
+            restart_pending: restart_pending(&new),
+        });
         if old.versions != new.versions {
             let _ = Self::versions_changed(emitter).await;
         }
@@ -385,7 +390,9 @@ impl UpdateCenter {
                             }
                             stage::Event::Planned(plan) => tx
                                 .send(JobEvent::Version(plan.version.clone()))
-                                .and_then(|()| tx.send(JobEvent::Phase("downloading"))),
+                                .and_then(|()| {
+                                    tx.send(JobEvent::Phase(StateEvent::DownloadStarted))
+                                }),
                             stage::Event::Progress(
                                 update_center_engine::transaction::Progress::Downloading {
                                     done,
@@ -401,7 +408,7 @@ impl UpdateCenter {
                             }),
                             stage::Event::Progress(
                                 update_center_engine::transaction::Progress::Committing,
-                            ) => tx.send(JobEvent::Phase("installing")),
+                            ) => tx.send(JobEvent::Phase(StateEvent::InstallingStarted)),
                         };
                     },
                 )
@@ -1020,7 +1027,12 @@ pub async fn serve(options: Options) -> Result<()> {
         options: options.clone(),
         snapshot: Mutex::new(state.as_ref().map(snapshot_of).unwrap_or_default()),
         job: Mutex::new(None),
-        phase: Mutex::new(String::new()),
+        machine: Mutex::new(Machine::new(
+            !notice.is_empty(),
+            state
+                .as_ref()
+                .is_some_and(|s| restart_pending(&snapshot_of(s))),
+        )),
         available: Mutex::new(UpdateOffer::default()),
         last_check: Mutex::new(0),
         last_error: Mutex::new(notice),

@@ -91,17 +91,12 @@ impl Shared {
 
     /// The state property, from the job, the last error and the boot choice.
     pub(super) fn state(&self) -> String {
-        if lock(&self.job).is_some() {
-            return lock(&self.phase).clone();
-        }
-        if !lock(&self.last_error).is_empty() {
-            return "error".into();
-        }
-        let s = lock(&self.snapshot);
-        // A newer version staged, or another one chosen by a rollback: a restart brings it.
-        if !s.next.is_empty() && !s.running.is_empty() && s.next != s.running {
-            return "ready-to-restart".into();
-        }
-        "idle".into()
+        lock(&self.machine).state().as_str().to_string()
     }
+}
+
+/// Whether another version boots next than runs (staged, or chosen by a rollback): a restart
+/// brings it.
+pub(super) fn restart_pending(snapshot: &Snapshot) -> bool {
+    !snapshot.next.is_empty() && !snapshot.running.is_empty() && snapshot.next != snapshot.running
 }
