@@ -525,7 +525,7 @@ fn the_planner_removes_no_version_first_for_a_size_only_the_mirror_vouches_for()
         // One file system, with `available` bytes free; every installed file is 1 GB.
         let file_system_of = |_: &PathBuf| Some((1, available));
         let installed_size = |_: &PathBuf| 1_000_000_000;
-        plan::plan(
+        plan::make(
             &state,
             &catalog,
             &layout,

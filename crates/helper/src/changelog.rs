@@ -362,7 +362,7 @@ fn split_url(url: &str) -> Option<(Location, String)> {
 }
 
 /// Gathers the changelog between `from` and `to` (either order).
-pub fn changelog(
+pub fn between(
     definitions: &Definitions,
     root: &Path,
     fetcher: &Fetcher,

@@ -138,7 +138,7 @@ pub fn instances(layout: &Layout, transfer: &Transfer) -> Result<Vec<Instance>, 
 }
 
 /// Groups the instances of every active transfer into versions.
-pub fn inventory(
+pub fn read(
     definitions: &Definitions,
     layout: &Layout,
     os: &OsRelease,

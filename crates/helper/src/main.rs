@@ -410,7 +410,7 @@ fn update(
         signal_hook::flag::register(signal, std::sync::Arc::clone(&cancel))?;
     }
     let mut last_percent = u64::MAX;
-    let plan = stage::stage(
+    let plan = stage::run(
         layout,
         fetcher,
         version,
@@ -643,7 +643,7 @@ fn changelog(
                 .ok_or_else(|| anyhow::anyhow!("no newer version is known: name TO"))?
         }
     };
-    let log = changelog::changelog(&state.definitions, &layout.root, fetcher, &from, &to);
+    let log = changelog::between(&state.definitions, &layout.root, fetcher, &from, &to);
     if json {
         println!("{}", serde_json::to_string_pretty(&log)?);
         return Ok(());

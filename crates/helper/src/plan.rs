@@ -189,7 +189,7 @@ fn human(bytes: u64) -> String {
 }
 
 /// Plans the installation of `wanted` (or the candidate).
-pub fn plan(
+pub fn make(
     state: &SystemState,
     catalog: &Catalog,
     layout: &Layout,

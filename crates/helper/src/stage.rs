@@ -59,7 +59,7 @@ pub fn recover(layout: &Layout) -> Result<Recovery, StageError> {
 }
 
 /// Stages the candidate (or `version`).
-pub fn stage(
+pub fn run(
     layout: &Layout,
     fetcher: &update_center_engine::fetch::Fetcher,
     version: Option<&str>,
@@ -83,7 +83,7 @@ pub fn stage(
         .collect();
     let sizes = bin_facts::sizes(fetcher, &offers)?;
     let plan = bin_facts::with_facts(layout, &sizes, |facts| {
-        plan::plan(&state, &catalog, layout, version, facts)
+        plan::make(&state, &catalog, layout, version, facts)
     })?;
     on(Event::Planned(&plan));
     transaction::execute(&plan, layout, fetcher, cancel, &mut |p| {

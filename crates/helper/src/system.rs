@@ -27,7 +27,7 @@ pub fn read_system(layout: &crate::layout::Layout) -> Result<SystemState, Engine
     })?;
     let specifiers = osrelease::Specifiers::for_root(root, os.clone());
     let definitions = definitions::load(root, &specifiers)?;
-    let mut inventory = inventory::inventory(&definitions, layout, &os)?;
+    let mut inventory = inventory::read(&definitions, layout, &os)?;
     let boot = boot::read(layout, &inventory);
     let lifecycle = statefile::load(layout)?;
     for v in &mut inventory.versions {

@@ -292,7 +292,7 @@ impl UpdateCenter {
                             .booted
                             .as_deref()
                             .map(|running| {
-                                update_center_engine::changelog::changelog(
+                                update_center_engine::changelog::between(
                                     &state.definitions,
                                     &layout.root,
                                     &fetcher,
@@ -377,7 +377,7 @@ impl UpdateCenter {
             let shared = me.shared.clone();
             let outcome = blocking(move || {
                 let fetcher = shared.fetcher();
-                let plan = stage::stage(
+                let plan = stage::run(
                     &shared.options.layout,
                     &fetcher,
                     wanted.as_deref(),
@@ -647,7 +647,7 @@ impl UpdateCenter {
             } else {
                 to
             };
-            let log = update_center_engine::changelog::changelog(
+            let log = update_center_engine::changelog::between(
                 &state.definitions,
                 &layout.root,
                 &shared.fetcher(),
