@@ -1,0 +1,184 @@
+//! The helper's command line: its subcommands and the options that say which system it works
+//! on (clap definitions; `main.rs` runs them).
+
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+use update_center_engine::inventory::Layout;
+
+/// The Update Center helper.
+#[derive(Parser)]
+#[command(name = "update-center-helper", version, about)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    #[command(flatten)]
+    pub system: SystemArgs,
+}
+
+/// Which system to work on.
+#[derive(clap::Args, Clone)]
+pub struct SystemArgs {
+    /// Root directory of the system.
+    #[arg(long, global = true, default_value = "/")]
+    pub root: PathBuf,
+    /// Mount point of the EFI system partition inside the root (default: found at /efi, /boot
+    /// or /boot/efi).
+    #[arg(long, global = true)]
+    pub esp: Option<PathBuf>,
+    /// Mount point of the XBOOTLDR partition inside the root.
+    #[arg(long, global = true)]
+    pub xbootldr: Option<PathBuf>,
+    /// Limit downloads to this many bytes per second (default: no limit).
+    #[arg(long, global = true)]
+    pub max_rate: Option<u64>,
+    /// Network timeout in seconds for connecting to a mirror and for each answer.
+    #[arg(long, global = true, default_value_t = update_center_engine::fetch::REQUEST_TIMEOUT_SECS)]
+    pub timeout: u64,
+    /// Accept a plain directory holding EFI/ or loader/ as the ESP (for roots that are not
+    /// real systems); also set by SYSTEMD_RELAX_ESP_CHECKS=1, as for systemd-sysupdate.
+    #[arg(long, global = true)]
+    pub relax_esp_checks: bool,
+}
+
+impl SystemArgs {
+    pub fn layout(&self) -> Layout {
+        let relax = self.relax_esp_checks
+            || std::env::var("SYSTEMD_RELAX_ESP_CHECKS")
+                .is_ok_and(|v| matches!(v.as_str(), "1" | "yes" | "true"));
+        Layout::detect(
+            &self.root,
+            self.esp.as_deref(),
+            self.xbootldr.as_deref(),
+            relax,
+        )
+    }
+}
+
+#[derive(Subcommand, Clone)]
+pub enum Command {
+    /// Serve the D-Bus API on the system bus (the default).
+    Serve {
+        /// Exit after this many seconds without a call or a job (0: never); the bus starts
+        /// the helper again when it is needed.
+        #[arg(long, default_value_t = 300)]
+        idle_exit: u64,
+    },
+    /// Print the definitions, warnings and installed versions of a root, without D-Bus.
+    Inspect {
+        /// Print JSON (stable, documented in docs/json.md) instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Install the newest version the sources offer (or VERSION): plan, check room, download,
+    /// verify, commit; removes old versions beyond InstancesMax first.
+    Update {
+        /// The version to install (default: the candidate).
+        version: Option<String>,
+        /// Print progress and the result as JSON lines.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Finish or undo an update that was interrupted (power cut, killed process); `update`
+    /// does this by itself first.
+    Recover,
+    /// Remove the oldest versions beyond InstancesMax (never the running or a protected one).
+    Vacuum {
+        /// Print the result as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Read what the update sources offer (verified by signature) and print the candidate,
+    /// without D-Bus and without changing anything on disk.
+    Check {
+        /// Print JSON (stable, documented in docs/json.md) instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Make an installed version the default boot entry (roll back, or forward); newer
+    /// versions stay installed but are held back from automatic updates.
+    Rollback {
+        /// The version.
+        version: String,
+        /// Boot it once, next time only (needs EFI variables).
+        #[arg(long)]
+        once: bool,
+        /// Print the result as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Pin a version: it is never removed by updates or vacuum.
+    Pin {
+        /// The version.
+        version: String,
+    },
+    /// Unpin a version.
+    Unpin {
+        /// The version.
+        version: String,
+    },
+    /// Print the deployment history, newest first.
+    History {
+        /// Only records at or after this time (RFC 3339, e.g. 2026-11-01T00:00:00Z).
+        #[arg(long)]
+        since: Option<String>,
+        /// Only records before this time (RFC 3339).
+        #[arg(long)]
+        until: Option<String>,
+        /// Only records of this kind (started, committed, failed, removed, recovered, pinned,
+        /// unpinned, rolled-back, booted, fallback-detected, fallback-acknowledged,
+        /// health-checked); may be given more than once.
+        #[arg(long = "kind")]
+        kinds: Vec<String>,
+        /// At most this many records.
+        #[arg(long)]
+        limit: Option<usize>,
+        /// Export as a JSON array.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Run the health checks of this boot (health.d); fails when a required check fails.
+    HealthCheck {
+        /// The command that reboots, for `OnFailure=reboot-previous`.
+        #[arg(long, default_value = "systemctl reboot")]
+        reboot_command: String,
+        /// Print the results as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Record this boot in the history and detect an automatic fallback (run at every boot).
+    BootRecord {
+        /// Print the result as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Clear the flag that says a version failed to boot.
+    AcknowledgeFallback,
+    /// What changes between two versions: release notes, links, package diff. FROM defaults
+    /// to the running version, TO to the update on offer (or the newest installed version).
+    Changelog {
+        /// The older version.
+        from: Option<String>,
+        /// The newer version.
+        to: Option<String>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print every setting, or set KEY to VALUE (empty: the default), without D-Bus: the same
+    /// files and checks as the SetSetting method (for servers without a bus, and images being
+    /// built).
+    Settings {
+        /// The setting, as Section.Key.
+        key: Option<String>,
+        /// Its new value.
+        value: Option<String>,
+    },
+    /// Print the manual page (roff), as installed to man8.
+    #[command(hide = true)]
+    Manpage,
+    /// The download relay: make one HTTP request read from standard input and write the answer
+    /// to standard output (started by update-center-fetch.socket for each connection of the
+    /// helper, as an unprivileged user with network access).
+    #[command(hide = true)]
+    FetchServer,
+}
