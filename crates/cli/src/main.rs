@@ -2,117 +2,18 @@
 //! privileged helper over the system bus, exactly like the GUI; polkit decides what the caller
 //! may do, and prompts on the terminal when a password is needed.
 
+mod args;
+mod render;
 mod systemd_credentials;
+
+use args::{Cli, Command};
+use render::*;
 
 use anyhow::Result;
 use clap::{Parser, Subcommand};
 use std::io::IsTerminal;
 use std::time::Duration;
 use update_center_client::{Error, JobProxy, UpdateCenterProxy, describe_call_error};
-
-const EXIT_CODES: &str = "\
-Exit status:
-  0    success
-  1    the operation failed (the message says why)
-  2    wrong usage
-  3    not authorised (polkit refused)
-  4    busy: another job is running
-  5    the Update Center service or the system bus cannot be reached
-  6    refused as the system is (unknown or incomplete version, nothing to update, ...) or
-       an invalid argument
-  7    no room on a file system
-  130  cancelled";
-
-/// Keeps an image-based system up to date and gets it back when an update goes wrong.
-#[derive(Parser)]
-#[command(name = "update-center-cli", version, about, after_help = EXIT_CODES)]
-struct Cli {
-    #[command(subcommand)]
-    command: Command,
-    /// Print JSON instead of text (one object per line for `update` and `check` progress).
-    #[arg(long, global = true)]
-    json: bool,
-}
-
-#[derive(Subcommand)]
-enum Command {
-    /// What runs, what boots next, what is on offer, and every installed version.
-    Status,
-    /// Print the completion script for SHELL (bash, zsh, fish, ...); distributions install it.
-    Completions {
-        /// The shell.
-        shell: clap_complete::Shell,
-    },
-    /// Print the manual page (roff), as installed to man1.
-    #[command(hide = true)]
-    Manpage,
-    /// Ask the update sources what they offer.
-    Check {
-        /// Run as the daily timer does: do nothing when automatic checks are off or paused,
-        /// and download and stage what is found when automatic download is on.
-        #[arg(long)]
-        automatic: bool,
-    },
-    /// Install the newest version, or VERSION; Ctrl+C cancels and leaves nothing behind.
-    Update {
-        /// The version to install (default: the newest on offer).
-        version: Option<String>,
-    },
-    /// Make VERSION the version that boots (roll back, or forward again).
-    Rollback {
-        /// An installed, complete version.
-        version: String,
-        /// Boot it once, next time only.
-        #[arg(long)]
-        once: bool,
-    },
-    /// Never remove VERSION.
-    Pin {
-        /// An installed version.
-        version: String,
-    },
-    /// Allow VERSION to be removed again.
-    Unpin {
-        /// A pinned version.
-        version: String,
-    },
-    /// Remove an installed version (never the running, default or a pinned one).
-    Remove {
-        /// The version.
-        version: String,
-    },
-    /// Remove the oldest versions beyond the configured number of instances.
-    Vacuum,
-    /// What happened: installs, failures, rollbacks, boots, health checks; newest first.
-    History {
-        /// Only records at or after this time (RFC 3339, e.g. 2026-11-01T00:00:00Z).
-        #[arg(long)]
-        since: Option<String>,
-        /// Only records before this time (RFC 3339).
-        #[arg(long)]
-        until: Option<String>,
-        /// At most this many records.
-        #[arg(long, default_value_t = 50)]
-        limit: u32,
-    },
-    /// Release notes and package changes between two versions (default: the running one and
-    /// the update on offer).
-    Changelog {
-        /// The older version.
-        from: Option<String>,
-        /// The newer version.
-        to: Option<String>,
-    },
-    /// Show the settings, or one; set one with KEY VALUE (an empty VALUE restores the default).
-    Settings {
-        /// Section.Key, e.g. Health.TimeoutSec.
-        key: Option<String>,
-        /// The new value.
-        value: Option<String>,
-    },
-    /// Dismiss the notice that a version failed to boot.
-    AcknowledgeFallback,
-}
 
 /// An error with the exit status it maps to.
 struct Failure {
@@ -250,10 +151,6 @@ async fn connect() -> Result<UpdateCenterProxy<'static>, Failure> {
         message: update_center_client::describe_connect_error(&Error::ZBus(e)),
     })?;
     Ok(UpdateCenterProxy::new(&connection).await?)
-}
-
-fn print_json(value: &serde_json::Value) {
-    println!("{value}");
 }
 
 fn parse_time(text: Option<String>) -> Result<i64, Failure> {
@@ -457,23 +354,6 @@ async fn run(cli: Cli) -> Result<(), Failure> {
     }
 }
 
-fn done(json: bool, message: &str) {
-    if json {
-        print_json(&serde_json::json!({ "ok": true, "message": message }));
-    } else {
-        println!("{message}");
-    }
-}
-
-fn megabytes(bytes: u64) -> String {
-    match bytes {
-        0..1_000 => format!("{bytes} bytes"),
-        1_000..1_000_000 => format!("{:.1} kB", bytes as f64 / 1e3),
-        1_000_000..1_000_000_000 => format!("{:.1} MB", bytes as f64 / 1e6),
-        _ => format!("{:.2} GB", bytes as f64 / 1e9),
-    }
-}
-
 async fn status(proxy: &UpdateCenterProxy<'static>, json: bool) -> Result<(), Failure> {
     let versions = proxy.list_versions().await?;
     let offer = proxy.available_update().await?;
@@ -544,68 +424,6 @@ async fn status(proxy: &UpdateCenterProxy<'static>, json: bool) -> Result<(), Fa
         println!("Warning: {}:{}: {}", w.file, w.line, w.message);
     }
     Ok(())
-}
-
-fn or_unknown(text: &str) -> &str {
-    if text.is_empty() { "(unknown)" } else { text }
-}
-
-fn print_changelog(log: &serde_json::Value) {
-    println!(
-        "Changes from {} to {}",
-        log["from"].as_str().unwrap_or_default(),
-        log["to"].as_str().unwrap_or_default()
-    );
-    for release in log["releases"].as_array().into_iter().flatten() {
-        println!();
-        println!(
-            "{}{}",
-            release["version"].as_str().unwrap_or_default(),
-            release["date"]
-                .as_str()
-                .map(|d| format!(" ({d})"))
-                .unwrap_or_default()
-        );
-        for line in release["description"].as_array().into_iter().flatten() {
-            println!("  {}", line.as_str().unwrap_or_default());
-        }
-    }
-    for link in log["links"].as_array().into_iter().flatten() {
-        println!("\nFull changelog: {}", link.as_str().unwrap_or_default());
-    }
-    let packages = &log["packages"];
-    if packages.is_object() {
-        let count = |k: &str| packages[k].as_array().map_or(0, Vec::len);
-        println!(
-            "\nPackages: {} upgraded, {} downgraded, {} added, {} removed",
-            count("upgraded"),
-            count("downgraded"),
-            count("added"),
-            count("removed")
-        );
-        for (kind, mark) in [("upgraded", "↑"), ("downgraded", "↓")] {
-            for c in packages[kind].as_array().into_iter().flatten() {
-                println!(
-                    "  {mark} {} {} → {}",
-                    c["name"].as_str().unwrap_or_default(),
-                    c["from"].as_str().unwrap_or_default(),
-                    c["to"].as_str().unwrap_or_default()
-                );
-            }
-        }
-        for (kind, mark) in [("added", "+"), ("removed", "-")] {
-            for p in packages[kind].as_array().into_iter().flatten() {
-                println!(
-                    "  {mark} {} {}",
-                    p["name"].as_str().unwrap_or_default(),
-                    p["version"].as_str().unwrap_or_default()
-                );
-            }
-        }
-    }
-    for note in log["notes"].as_array().into_iter().flatten() {
-        println!("\nNote: {}", note.as_str().unwrap_or_default());
-    }
 }
 
 /// Follows a job to its end: a progress bar on a terminal (or JSON lines), Ctrl+C cancels it.
@@ -721,47 +539,4 @@ async fn follow(
         code,
         message: if json { String::new() } else { message },
     })
-}
-
-fn describe_phase(phase: &str, version: &str) -> String {
-    use update_center_client::state::ServiceState;
-    match ServiceState::parse(phase) {
-        Some(ServiceState::Checking) => "Checking the update sources…".into(),
-        Some(ServiceState::Planning) => "Planning…".into(),
-        Some(ServiceState::Downloading) => format!("Downloading {version}…"),
-        Some(ServiceState::Installing) => format!("Installing {version}…"),
-        _ => phase.to_string(),
-    }
-}
-
-/// `[#########           ]  45%  12.3 MB/s  30 s left`
-fn bar(done: u64, total: u64, rate: u64, eta: i64) -> String {
-    let width = 30u64;
-    let filled = (done * width).checked_div(total).unwrap_or(0).min(width);
-    let percent = (done * 100).checked_div(total).unwrap_or(0);
-    let eta = if eta >= 0 {
-        format!(
-            "  {}",
-            format_duration(Duration::from_secs(eta.unsigned_abs()))
-        )
-    } else {
-        String::new()
-    };
-    format!(
-        "[{}{}] {percent:3}%  {:.1} MB/s{eta}",
-        "#".repeat(filled as usize),
-        " ".repeat((width - filled) as usize),
-        rate as f64 / 1e6
-    )
-}
-
-fn format_duration(d: Duration) -> String {
-    let s = d.as_secs();
-    if s >= 3600 {
-        format!("{} h {} min left", s / 3600, (s % 3600) / 60)
-    } else if s >= 60 {
-        format!("{} min {} s left", s / 60, s % 60)
-    } else {
-        format!("{s} s left")
-    }
 }
