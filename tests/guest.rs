@@ -247,27 +247,8 @@ fn every_setting_works_under_the_shipped_unit_and_its_exposure_is_measured_insid
         );
     }
     // systemd-analyze on the running system, as an administrator would measure it.
-    for (unit, budget) in [
-        ("update-center-helper.service", 1.0),
-        ("update-center-fetch@.service", 1.2),
-        ("update-center-boot-record.service", 1.0),
-        ("update-center-health-check.service", 3.0),
-        ("update-center-check.service", 1.0),
-    ] {
-        let score: f64 = lines
-            .iter()
-            .find_map(|l| {
-                // A template is rated as an instance (update-center-fetch@0).
-                l.split(&format!(
-                    "Overall exposure level for {}",
-                    unit.trim_end_matches("@.service")
-                        .trim_end_matches(".service")
-                ))
-                .nth(1)
-                .and_then(|rest| rest.split_once(": ").map(|(_, score)| score))
-            })
-            .and_then(|rest| rest.split_whitespace().next())
-            .and_then(|n| n.parse().ok())
+    for (unit, budget) in testbed::EXPOSURE_BUDGETS {
+        let score = testbed::exposure_score(&lines.join("\n"), unit)
             .unwrap_or_else(|| panic!("no exposure of {unit}:\n{log}"));
         eprintln!("{unit}: exposure {score} in the guest");
         assert!(score <= budget, "{unit}: {score} > {budget}");

@@ -187,16 +187,7 @@ fn every_setting_can_be_written_under_the_units_sandbox() {
 
 #[test]
 fn every_unit_is_sandboxed_within_its_exposure_budget() {
-    // The helper: root, but no network (its requests go through the relay, which has the
-    // network but is nobody without capabilities); the units that only read, record or ask the
-    // helper: far less.
-    for (unit, budget) in [
-        ("update-center-helper.service", 1.0),
-        ("update-center-fetch@.service", 1.2),
-        ("update-center-check.service", 1.0),
-        ("update-center-boot-record.service", 1.0),
-        ("update-center-health-check.service", 3.0),
-    ] {
+    for (unit, budget) in testbed::EXPOSURE_BUDGETS {
         let output = Command::new("systemd-analyze")
             .args(["security", "--offline=yes", "--no-pager"])
             .arg(data(&format!("systemd/{unit}")))
@@ -204,21 +195,8 @@ fn every_unit_is_sandboxed_within_its_exposure_budget() {
             .expect("systemd-analyze");
         let text = String::from_utf8_lossy(&output.stdout).into_owned()
             + &String::from_utf8_lossy(&output.stderr);
-        let score: f64 = text
-            .lines()
-            .find_map(|l| {
-                // A template is rated as an instance (update-center-fetch@test_instance).
-                l.split(&format!(
-                    "Overall exposure level for {}",
-                    unit.trim_end_matches("@.service")
-                        .trim_end_matches(".service")
-                ))
-                .nth(1)
-                .and_then(|rest| rest.split_once(": ").map(|(_, score)| score))
-            })
-            .and_then(|rest| rest.split_whitespace().next())
-            .and_then(|n| n.parse().ok())
-            .unwrap_or_else(|| panic!("no score in:\n{text}"));
+        let score =
+            testbed::exposure_score(&text, unit).unwrap_or_else(|| panic!("no score in:\n{text}"));
         assert!(score <= budget, "{unit}: {score} > {budget}\n{text}");
     }
 }

@@ -106,3 +106,32 @@ pub fn files_containing(dir: &std::path::Path, needle: &str) -> Vec<String> {
     }
     found
 }
+
+/// Each unit's exposure budget as `systemd-analyze security` rates it: the helper is root but
+/// without a network (its requests go through the relay, which has the network but is nobody
+/// without capabilities); the units that only read, record or ask the helper are far below;
+/// the health checks must see the system as it is. Checked offline (`tests/units.rs`) and
+/// inside the systemd guest (`tests/guest.rs`).
+pub const EXPOSURE_BUDGETS: [(&str, f64); 5] = [
+    ("update-center-helper.service", 1.0),
+    ("update-center-fetch@.service", 1.2),
+    ("update-center-check.service", 1.0),
+    ("update-center-boot-record.service", 1.0),
+    ("update-center-health-check.service", 3.0),
+];
+
+/// The overall exposure `systemd-analyze security` printed for `unit` in `text` (a template
+/// is rated as one of its instances).
+pub fn exposure_score(text: &str, unit: &str) -> Option<f64> {
+    let name = unit
+        .trim_end_matches("@.service")
+        .trim_end_matches(".service");
+    text.lines()
+        .find_map(|l| {
+            l.split(&format!("Overall exposure level for {name}"))
+                .nth(1)
+                .and_then(|rest| rest.split_once(": ").map(|(_, score)| score))
+        })
+        .and_then(|rest| rest.split_whitespace().next())
+        .and_then(|n| n.parse().ok())
+}

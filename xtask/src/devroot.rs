@@ -87,7 +87,13 @@ pub fn cache_dir() -> PathBuf {
 
 /// Packages listed in `devroot/packages.txt` (comments and blank lines dropped), sorted.
 fn packages(checkout: &Path) -> Result<Vec<String>> {
-    let list = checkout.join("devroot").join("packages.txt");
+    package_list(checkout, "packages.txt")
+}
+
+/// Packages listed in `devroot/FILE` (one per line, `#` starts a comment), sorted and without
+/// duplicates; an error when there are none.
+pub fn package_list(checkout: &Path, file: &str) -> Result<Vec<String>> {
+    let list = checkout.join("devroot").join(file);
     let text = std::fs::read_to_string(&list)
         .with_context(|| format!("cannot read the package list {}", list.display()))?;
     let mut packages: Vec<String> = text

@@ -24,23 +24,6 @@ const RECIPE_VERSION: &str = "1";
 /// later versions, so that versions differ by a few packages.
 const EXTRA_DEBS: [&str; 2] = ["hello", "tree"];
 
-fn packages(checkout: &Path) -> Result<Vec<String>> {
-    let list = checkout.join("devroot").join("vm-packages.txt");
-    let text = std::fs::read_to_string(&list)
-        .with_context(|| format!("cannot read the package list {}", list.display()))?;
-    let mut packages: Vec<String> = text
-        .lines()
-        .map(|line| line.split('#').next().unwrap_or("").trim().to_string())
-        .filter(|line| !line.is_empty())
-        .collect();
-    packages.sort();
-    packages.dedup();
-    if packages.is_empty() {
-        bail!("{} lists no packages", list.display());
-    }
-    Ok(packages)
-}
-
 fn key(packages: &[String]) -> Result<String> {
     let input = format!(
         "{RECIPE_VERSION}\n{}\n{}\n{}\n",
@@ -60,7 +43,7 @@ fn image_dir() -> Result<PathBuf> {
 /// Builds the base image unless the cached one has the current key. Runs on the host (mmdebstrap
 /// needs root and the network), before the dev root is entered.
 pub fn ensure(checkout: &Path) -> Result<PathBuf> {
-    let packages = packages(checkout)?;
+    let packages = devroot::package_list(checkout, "vm-packages.txt")?;
     let key = key(&packages)?;
     let dir = image_dir()?;
     let tar = dir.join("base.tar");

@@ -72,22 +72,11 @@ pub fn serve(input: impl Read, mut output: impl Write) -> std::io::Result<()> {
     if let Err(why) = check(&request) {
         return answer_failed(&mut output, why);
     }
-    let agent: ureq::Agent = ureq::Agent::config_builder()
-        .timeout_connect(Some(Duration::from_millis(request.connect_ms)))
-        .timeout_recv_response(Some(Duration::from_millis(request.stall_ms)))
-        .timeout_per_read(Some(Duration::from_millis(request.stall_ms)))
-        .timeout_global(Some(Duration::from_millis(request.total_ms)))
-        .max_redirects(0)
-        .max_redirects_will_error(false)
-        .http_status_as_error(false)
-        .user_agent(concat!("update-center/", env!("CARGO_PKG_VERSION")))
-        .tls_config(
-            ureq::tls::TlsConfig::builder()
-                .root_certs(ureq::tls::RootCerts::PlatformVerifier)
-                .build(),
-        )
-        .build()
-        .into();
+    let agent = agent(
+        Duration::from_millis(request.connect_ms),
+        Some(Duration::from_millis(request.stall_ms)),
+        Duration::from_millis(request.total_ms),
+    );
     let head = request.method == "HEAD";
     let mut builder = if head {
         agent.head(&request.url)
@@ -123,6 +112,30 @@ pub fn serve(input: impl Read, mut output: impl Write) -> std::io::Result<()> {
         std::io::copy(&mut response.into_body().into_reader(), &mut output)?;
     }
     output.flush()
+}
+
+/// The HTTP agent of every request, made directly or by the relay: no redirects followed (the
+/// helper follows them by its own rules), every status an answer rather than an error, TLS
+/// checked against the system's trust store (so that private mirrors with an in-house CA work),
+/// `connect` to connect, `stall` (when given) as the longest wait for the answer and between
+/// two reads, `total` for the whole exchange.
+pub fn agent(connect: Duration, stall: Option<Duration>, total: Duration) -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .timeout_connect(Some(connect))
+        .timeout_recv_response(stall)
+        .timeout_per_read(stall)
+        .timeout_global(Some(total))
+        .max_redirects(0)
+        .max_redirects_will_error(false)
+        .http_status_as_error(false)
+        .user_agent(concat!("update-center/", env!("CARGO_PKG_VERSION")))
+        .tls_config(
+            ureq::tls::TlsConfig::builder()
+                .root_certs(ureq::tls::RootCerts::PlatformVerifier)
+                .build(),
+        )
+        .build()
+        .into()
 }
 
 /// The relay makes plain HTTP(S) requests and nothing else.

@@ -203,23 +203,6 @@ start=2048, size=520192, type=C12A7328-F81F-11D2-BA4B-00A0C93EC93B, name=\"esp\"
         Ok(names)
     }
 
-    /// Every file name in `EFI/Linux`, boot entries or not (a half-written temporary too).
-    pub fn files(&self) -> Result<Vec<String>> {
-        let output = mtools("mdir")
-            .args(["-b", "-a", "-i"])
-            .arg(self.target())
-            .arg("::/EFI/Linux")
-            .output()?;
-        let mut names: Vec<String> = String::from_utf8_lossy(&output.stdout)
-            .lines()
-            .filter_map(|l| l.rsplit('/').next())
-            .filter(|n| !n.is_empty() && *n != "." && *n != "..")
-            .map(str::to_string)
-            .collect();
-        names.sort();
-        Ok(names)
-    }
-
     /// Copies `EFI/Linux` back into `dir` (emptied first).
     pub fn copy_entries_to(&self, dir: &Path) -> Result<()> {
         for entry in std::fs::read_dir(dir)?.flatten() {

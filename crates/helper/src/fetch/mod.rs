@@ -224,21 +224,7 @@ impl Fetcher {
 
     /// A fetcher with other timeouts (tests, slow links).
     pub fn with_timeouts(connect: Duration, request: Duration) -> Self {
-        let tls = || {
-            ureq::tls::TlsConfig::builder()
-                .root_certs(ureq::tls::RootCerts::PlatformVerifier)
-                .build()
-        };
-        let agent = ureq::Agent::config_builder()
-            .timeout_connect(Some(connect))
-            .timeout_global(Some(request))
-            .max_redirects(0)
-            .max_redirects_will_error(false)
-            .http_status_as_error(false)
-            .user_agent(concat!("update-center/", env!("CARGO_PKG_VERSION")))
-            .tls_config(tls())
-            .build()
-            .into();
+        let agent = crate::relay::agent(connect, None, request);
         let limits = PayloadLimits {
             stall: request,
             min_rate: 0,
@@ -270,29 +256,13 @@ impl Fetcher {
     }
 
     fn payload_agent(connect: Duration, stall: Duration, limits: PayloadLimits) -> ureq::Agent {
-        let tls = || {
-            ureq::tls::TlsConfig::builder()
-                .root_certs(ureq::tls::RootCerts::PlatformVerifier)
-                .build()
-        };
         let left = limits
             .deadline
             .saturating_duration_since(std::time::Instant::now())
             .max(Duration::from_secs(1));
-        ureq::Agent::config_builder()
-            .timeout_connect(Some(connect))
-            .timeout_recv_response(Some(stall))
-            // A mirror that stops sending mid-file is given up on after this long without a
-            // byte, and the download resumes; the whole may take hours on a slow link.
-            .timeout_per_read(Some(stall))
-            .timeout_global(Some(left))
-            .max_redirects(0)
-            .max_redirects_will_error(false)
-            .http_status_as_error(false)
-            .user_agent(concat!("update-center/", env!("CARGO_PKG_VERSION")))
-            .tls_config(tls())
-            .build()
-            .into()
+        // A mirror that stops sending mid-file is given up on after `stall` without a byte, and
+        // the download resumes; the whole may take hours on a slow link.
+        crate::relay::agent(connect, Some(stall), left)
     }
 
     /// Sends HTTP Basic credentials with every request to the origin of `url` (scheme, host
