@@ -7,7 +7,7 @@ use std::process::Command;
 use testbed::gpg::{GpgKey, KeyKind};
 use testbed::mirror::{self, HttpMirror, MirrorVersion};
 use testbed::system::{Images, KdeLinuxRoot, VersionSpec};
-use update_center_engine::signature::{SignatureError, parse_keyring, verify_detached};
+use update_center_engine::source::signature::{SignatureError, parse_keyring, verify_detached};
 
 struct Signed {
     _dir: tempfile::TempDir,
@@ -251,7 +251,7 @@ fn a_local_folder_works_for_air_gapped_machines() {
 
 #[test]
 fn a_mirror_that_never_answers_times_out_with_its_url() {
-    use update_center_engine::fetch::{FetchError, Fetcher, Location};
+    use update_center_engine::source::fetch::{FetchError, Fetcher, Location};
     // Accepts connections and never answers a byte.
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("listen");
     let url = format!(
@@ -284,7 +284,7 @@ fn a_mirror_that_never_answers_times_out_with_its_url() {
 
 #[test]
 fn an_oversized_list_is_refused_with_its_url() {
-    use update_center_engine::fetch::{FetchError, Fetcher, Location};
+    use update_center_engine::source::fetch::{FetchError, Fetcher, Location};
     let dir = tempfile::tempdir().expect("tempdir");
     std::fs::write(dir.path().join("SHA256SUMS"), vec![b'a'; 5000]).expect("write");
     let server = HttpMirror::serve(dir.path()).expect("serve");

@@ -333,7 +333,7 @@ fn an_update_through_the_download_relay_is_the_same_update() {
         Command::new(testbed::binary("update-center-helper").expect("helper"))
             .args(["update", "--esp", "/efi", "--root"])
             .arg(&system.root)
-            .env(update_center_engine::relay::SOCKET_ENV, socket)
+            .env(update_center_engine::source::relay::SOCKET_ENV, socket)
             .output()
             .expect("update")
     };

@@ -4,7 +4,7 @@
 
 use std::cmp::Ordering;
 use std::process::Command;
-use update_center_engine::version::compare;
+use update_center_engine::format::version::compare;
 
 /// Pairs compared per run.
 const PAIRS: usize = 4000;

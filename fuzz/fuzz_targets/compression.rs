@@ -7,7 +7,7 @@
 
 use libfuzzer_sys::fuzz_target;
 use std::io::Read;
-use update_center_engine::compression::{Compression, HEAD_BYTES, TAIL_BYTES};
+use update_center_engine::source::compression::{Compression, HEAD_BYTES, TAIL_BYTES};
 
 /// Most bytes unpacked per input (a small input can claim, and unpack to, gigabytes).
 const UNPACK_CAP: u64 = 1 << 20;

@@ -10,8 +10,8 @@ use libfuzzer_sys::fuzz_target;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 use update_center_engine::definitions::{TargetType, load};
-use update_center_engine::osrelease::{OsRelease, Specifiers};
-use update_center_engine::pattern::Wildcard;
+use update_center_engine::format::osrelease::{OsRelease, Specifiers};
+use update_center_engine::format::pattern::Wildcard;
 
 const DIR: &str = "etc/sysupdate.d";
 const FILES: [&str; 3] = ["a.transfer", "a.transfer.d/b.conf", "f.feature"];

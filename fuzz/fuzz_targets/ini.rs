@@ -7,7 +7,7 @@ use std::path::Path;
 
 fuzz_target!(|data: &[u8]| {
     if let Ok(text) = std::str::from_utf8(data)
-        && let Ok(assignments) = update_center_engine::ini::parse(Path::new("f.transfer"), text)
+        && let Ok(assignments) = update_center_engine::format::ini::parse(Path::new("f.transfer"), text)
     {
         for a in assignments {
             assert!(!a.key.is_empty());

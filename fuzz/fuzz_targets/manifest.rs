@@ -5,8 +5,8 @@
 
 use libfuzzer_sys::fuzz_target;
 use std::collections::BTreeMap;
-use update_center_engine::changelog::{Package, diff, parse_manifest};
-use update_center_engine::version::compare;
+use update_center_engine::source::changelog::{Package, diff, parse_manifest};
+use update_center_engine::format::version::compare;
 
 /// The version a list gives each name (the last one wins, as in the diff).
 fn index(list: &[Package]) -> BTreeMap<&str, &str> {

@@ -6,8 +6,8 @@
 
 use libfuzzer_sys::fuzz_target;
 use std::cmp::Ordering;
-use update_center_engine::changelog::releases_between;
-use update_center_engine::version::compare;
+use update_center_engine::source::changelog::releases_between;
+use update_center_engine::format::version::compare;
 
 fn normalised(text: &str) -> bool {
     text == text.split_whitespace().collect::<Vec<_>>().join(" ")

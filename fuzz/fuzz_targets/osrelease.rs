@@ -4,7 +4,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use update_center_engine::osrelease::OsRelease;
+use update_center_engine::format::osrelease::OsRelease;
 
 fn well_formed(key: &str) -> bool {
     !key.is_empty() && key.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'_')

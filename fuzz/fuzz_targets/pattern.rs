@@ -3,7 +3,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use update_center_engine::pattern::{Pattern, is_valid_version};
+use update_center_engine::format::pattern::{Pattern, is_valid_version};
 
 fuzz_target!(|data: &[u8]| {
     let text = String::from_utf8_lossy(data);

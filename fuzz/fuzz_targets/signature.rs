@@ -8,7 +8,7 @@
 use libfuzzer_sys::fuzz_target;
 use sequoia_openpgp::Cert;
 use std::sync::OnceLock;
-use update_center_engine::signature::{parse_keyring, verify_detached};
+use update_center_engine::source::signature::{parse_keyring, verify_detached};
 
 /// A throw-away Ed25519 key made with GnuPG for this target (no expiry).
 const KEYRING: &str = "\

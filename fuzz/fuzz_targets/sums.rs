@@ -4,7 +4,7 @@
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    if let Ok(entries) = update_center_engine::sums::parse(data) {
+    if let Ok(entries) = update_center_engine::format::sums::parse(data) {
         for entry in entries {
             assert!(!entry.name.contains('/'));
             assert!(entry.name != "." && entry.name != "..");

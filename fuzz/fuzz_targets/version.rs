@@ -3,7 +3,7 @@
 
 use libfuzzer_sys::fuzz_target;
 use std::cmp::Ordering;
-use update_center_engine::version::compare;
+use update_center_engine::format::version::compare;
 
 fuzz_target!(|data: &[u8]| {
     let text = String::from_utf8_lossy(data);

@@ -344,8 +344,9 @@ async fn a_flood_of_reads_from_many_users_stalls_neither_the_status_nor_a_job() 
     assert!(p99 < Duration::from_millis(50), "State p99 {p99:?}");
     assert!(peak_kb < 64 * 1024, "helper peak RSS {peak_kb} kB");
     assert!(
-        cached.len() <= update_center_engine::changelog::CACHE_MAX_FILES
-            && cached.iter().sum::<u64>() <= update_center_engine::changelog::CACHE_MAX_BYTES
+        cached.len() <= update_center_engine::source::changelog::CACHE_MAX_FILES
+            && cached.iter().sum::<u64>()
+                <= update_center_engine::source::changelog::CACHE_MAX_BYTES
     );
 }
 

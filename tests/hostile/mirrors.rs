@@ -70,7 +70,7 @@ fn a_mirror_trickling_bytes_cannot_hold_the_download() {
 
 #[test]
 fn credentials_never_follow_a_redirect_to_another_origin() {
-    use update_center_engine::fetch::{Fetcher, Location};
+    use update_center_engine::source::fetch::{Fetcher, Location};
     let dir = tempfile::tempdir().expect("tempdir");
     for side in ["a", "b"] {
         std::fs::create_dir_all(dir.path().join(side)).expect("mkdir");
@@ -208,12 +208,12 @@ fn a_source_that_stopped_publishing_is_reported_without_blocking() {
 
 #[test]
 fn the_planner_removes_no_version_first_for_a_size_only_the_mirror_vouches_for() {
-    use update_center_engine::catalog;
-    use update_center_engine::fetch::FileSizes;
-    use update_center_engine::plan::{self, Facts, PlanError};
+    use update_center_engine::source::catalog;
+    use update_center_engine::source::fetch::FileSizes;
+    use update_center_engine::update::plan::{self, Facts, PlanError};
     let s = stick();
     s.system.set_instances_max(2).expect("retention");
-    let layout = update_center_engine::inventory::Layout::detect(
+    let layout = update_center_engine::installed::inventory::Layout::detect(
         &s.system.root,
         Some(Path::new("/efi")),
         None,
@@ -224,7 +224,7 @@ fn the_planner_removes_no_version_first_for_a_size_only_the_mirror_vouches_for()
         &state.definitions,
         &state.inventory,
         &layout.root,
-        &update_center_engine::fetch::Fetcher::new(),
+        &update_center_engine::source::fetch::Fetcher::new(),
     )
     .expect("catalog");
     let installed_image = state
@@ -356,7 +356,8 @@ fn a_retired_signing_key_signs_nothing_even_with_a_backdated_signature() {
     let signature = sign(&cert);
     let public = |cert: &Cert| vec![cert.clone().strip_secret_key_material()];
     assert!(
-        update_center_engine::signature::verify_detached(&public(&cert), data, &signature).is_ok(),
+        update_center_engine::source::signature::verify_detached(&public(&cert), data, &signature)
+            .is_ok(),
         "before the retirement the signature is good"
     );
     // The vendor retires the signing subkey a day ago.
@@ -377,8 +378,11 @@ fn a_retired_signing_key_signs_nothing_even_with_a_backdated_signature() {
         .build(&mut primary, &cert, subkey.key(), None)
         .expect("revocation");
     let (retired, _) = cert.insert_packets(revocation).expect("insert");
-    let error =
-        update_center_engine::signature::verify_detached(&public(&retired), data, &signature)
-            .expect_err("a retired key signs nothing");
+    let error = update_center_engine::source::signature::verify_detached(
+        &public(&retired),
+        data,
+        &signature,
+    )
+    .expect_err("a retired key signs nothing");
     assert!(error.to_string().contains("revoked"), "{error}");
 }

@@ -177,7 +177,7 @@ fn a_source_folder_behind_a_link_is_refused() {
 #[test]
 fn a_file_swapped_for_a_link_after_its_size_was_read_is_refused() {
     use std::sync::atomic::AtomicBool;
-    use update_center_engine::fetch::{FetchError, Fetcher, Location};
+    use update_center_engine::source::fetch::{FetchError, Fetcher, Location};
     let s = stick();
     let location = Location::Dir {
         root: s.system.root.clone(),

@@ -375,7 +375,7 @@ fn pins_made_at_the_same_time_are_all_kept() {
     // change state.json at once; each change reads, changes and writes the file under its
     // lock, so none is lost to another's older copy.
     let (_dir, system) = retained(false);
-    let layout = update_center_engine::inventory::Layout::detect(
+    let layout = update_center_engine::installed::inventory::Layout::detect(
         &system.root,
         Some(Path::new("/efi")),
         None,

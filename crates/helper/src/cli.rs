@@ -3,7 +3,7 @@
 
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
-use update_center_engine::inventory::Layout;
+use update_center_engine::installed::inventory::Layout;
 
 /// The Update Center helper.
 #[derive(Parser)]
@@ -32,7 +32,7 @@ pub struct SystemArgs {
     #[arg(long, global = true)]
     pub max_rate: Option<u64>,
     /// Network timeout in seconds for connecting to a mirror and for each answer.
-    #[arg(long, global = true, default_value_t = update_center_engine::fetch::REQUEST_TIMEOUT_SECS)]
+    #[arg(long, global = true, default_value_t = update_center_engine::source::fetch::REQUEST_TIMEOUT_SECS)]
     pub timeout: u64,
     /// Accept a plain directory holding EFI/ or loader/ as the ESP (for roots that are not
     /// real systems); also set by SYSTEMD_RELAX_ESP_CHECKS=1, as for systemd-sysupdate.

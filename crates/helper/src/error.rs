@@ -20,7 +20,7 @@ pub enum EngineError {
     },
     /// A definition file has a syntax error.
     #[error("{0}")]
-    Syntax(#[from] crate::ini::SyntaxError),
+    Syntax(#[from] crate::format::ini::SyntaxError),
     /// A key has a value that cannot be used.
     #[error("{}:{line}: {key}=: {message}", file.display())]
     InvalidValue {
@@ -86,7 +86,7 @@ pub enum EngineError {
     },
     /// The helper's own state cannot be read.
     #[error("{0}")]
-    State(#[from] crate::statefile::LifecycleError),
+    State(#[from] crate::record::statefile::LifecycleError),
 }
 
 impl EngineError {

@@ -4,38 +4,37 @@
 //! It knows nothing about D-Bus or who calls it, and it works on any root directory: the running
 //! system (`/`), a mounted system from a rescue shell, or a temporary directory in a test.
 //!
-//! Data flows one way: files under a root -> [`definitions::Definitions`] ->
-//! [`inventory::Inventory`] -> [`catalog::Catalog`] (what the sources offer, verified by
-//! signature). Every step is a value that can be printed and tested.
+//! Data flows one way, and the folders follow it (the `architecture` test below checks every
+//! import against this order):
+//!
+//! - [`layout`], [`fsutil`]: where things are, and writing them durably;
+//! - [`format`]: the file formats, pure and fuzzed;
+//! - [`record`]: what the helper keeps (history, the state file);
+//! - [`definitions`]: the sysupdate.d transfers, read as systemd-sysupdate reads them;
+//! - [`installed`]: the installed versions and the boot entries;
+//! - [`system`]: all of the above read together, one snapshot;
+//! - [`source`]: what the mirrors offer, fetched and verified ([`source::catalog::Catalog`]);
+//! - [`update`]: the plan (a value made from facts) and the atomic transaction;
+//! - [`lifecycle`]: trial boots, blessing, fallback, rollback, pins;
+//! - [`ops`]: each operation written once, called by the CLI and the D-Bus service alike.
+//!
+//! Every step is a value that can be printed and tested.
 
-pub mod boot;
-pub mod catalog;
-pub mod changelog;
-pub mod compression;
 pub mod definitions;
 pub mod error;
 pub mod failpoint;
-pub mod fetch;
-pub mod freshness;
+pub mod format;
 pub mod fsutil;
 pub mod health;
-pub mod history;
-pub mod ini;
-pub mod inventory;
+pub mod installed;
 pub mod layout;
 pub mod lifecycle;
-pub mod origin;
-pub mod osrelease;
-pub mod pattern;
-pub mod plan;
-pub mod relay;
+pub mod ops;
+pub mod record;
 pub mod settings;
-pub mod signature;
-pub mod statefile;
-pub mod sums;
+pub mod source;
 pub mod system;
-pub mod transaction;
-pub mod version;
+pub mod update;
 
 pub use error::EngineError;
 
@@ -47,6 +46,9 @@ mod architecture {
     //! modules before it in its own layer), so the pipeline reads one way, from the file
     //! system up to the lifecycle operations. A new module must be given its place here.
 
+    /// Folders that only group modules: `crate::format::ini` is the module `format::ini`.
+    const GROUPS: &[&str] = &["format", "record", "installed", "source", "update", "ops"];
+
     /// The layers, lowest first; in a layer, a module may use the modules listed before it.
     const LAYERS: &[(&str, &[&str])] = &[
         (
@@ -54,32 +56,55 @@ mod architecture {
             &[
                 "fsutil",
                 "failpoint",
-                "journal",
-                "origin",
-                "relay",
-                "compression",
-                "ini",
-                "pattern",
-                "version",
-                "sums",
-                "osrelease",
-                "signature",
+                "source::origin",
+                "source::relay",
+                "source::compression",
+                "format::ini",
+                "format::pattern",
+                "format::version",
+                "format::sums",
+                "format::osrelease",
+                "source::signature",
                 "health",
             ],
         ),
         ("where things are", &["layout"]),
-        ("the helper's records", &["history", "statefile"]),
+        (
+            "the helper's records",
+            &["record::history", "record::statefile"],
+        ),
         ("errors", &["error"]),
         ("definitions", &["definitions"]),
-        ("what is installed", &["inventory", "boot"]),
+        (
+            "what is installed",
+            &["installed::inventory", "installed::boot"],
+        ),
         ("the system snapshot", &["system"]),
         (
             "sources",
-            &["fetch", "freshness", "settings", "catalog", "changelog"],
+            &[
+                "source::fetch",
+                "source::freshness",
+                "settings",
+                "source::catalog",
+                "source::changelog",
+            ],
         ),
-        ("the plan", &["plan"]),
-        ("the transaction", &["transaction"]),
+        ("the plan", &["update::plan"]),
+        ("the transaction", &["update::transaction"]),
         ("the lifecycle", &["lifecycle"]),
+        (
+            "operations",
+            &[
+                "ops::error",
+                "ops::facts",
+                "ops::check",
+                "ops::install",
+                "ops::versions",
+                "ops::read",
+                "ops::health",
+            ],
+        ),
     ];
 
     /// Items the crate root re-exports, by the module that defines them.
@@ -103,6 +128,59 @@ mod architecture {
         None
     }
 
+    /// A path below `crate::` (`format::ini::Section`, `lifecycle`) as the module it names.
+    fn module_of(path: &str) -> Option<String> {
+        let mut parts = path.split("::").map(str::trim).filter(|p| !p.is_empty());
+        let first = parts.next()?;
+        if first == "self" {
+            return None;
+        }
+        if GROUPS.contains(&first) {
+            return Some(format!("{first}::{}", parts.next()?));
+        }
+        Some(
+            ROOT_ITEMS
+                .iter()
+                .find(|(item, _)| *item == first)
+                .map_or(first, |(_, module)| *module)
+                .to_string(),
+        )
+    }
+
+    /// Splits `a, b::{c, d}, e` at the commas outside braces.
+    fn split_top(list: &str) -> Vec<&str> {
+        let (mut parts, mut depth, mut start) = (Vec::new(), 0, 0);
+        for (i, c) in list.char_indices() {
+            match c {
+                '{' => depth += 1,
+                '}' => depth -= 1,
+                ',' if depth == 0 => {
+                    parts.push(&list[start..i]);
+                    start = i + 1;
+                }
+                _ => {}
+            }
+        }
+        parts.push(&list[start..]);
+        parts
+    }
+
+    /// `prefix::{a, b::c}` (or a plain path) as the paths it names.
+    fn expand(path: &str) -> Vec<String> {
+        match path.find('{') {
+            None => vec![path.trim().to_string()],
+            Some(open) => {
+                let close = path.rfind('}').unwrap_or(path.len());
+                let prefix = &path[..open];
+                split_top(&path[open + 1..close])
+                    .into_iter()
+                    .flat_map(expand)
+                    .map(|p| format!("{prefix}{p}"))
+                    .collect()
+            }
+        }
+    }
+
     /// The modules a source file names through `crate::`, outside comments and tests.
     fn imports(source: &str) -> std::collections::BTreeSet<String> {
         let code: String = source
@@ -117,26 +195,26 @@ mod architecture {
         let mut rest = code.as_str();
         while let Some(at) = rest.find("crate::") {
             rest = &rest[at + "crate::".len()..];
-            let names: Vec<&str> = match rest.strip_prefix('{') {
-                Some(group) => group
-                    .split('}')
-                    .next()
-                    .unwrap_or_default()
-                    .split(',')
-                    .map(|p| p.trim().split("::").next().unwrap_or_default().trim())
-                    .collect(),
-                None => vec![
-                    rest.split(|c: char| !(c.is_alphanumeric() || c == '_'))
-                        .next()
-                        .unwrap_or_default(),
-                ],
-            };
-            for name in names.into_iter().filter(|n| !n.is_empty() && *n != "self") {
-                let module = ROOT_ITEMS
-                    .iter()
-                    .find(|(item, _)| *item == name)
-                    .map_or(name, |(_, module)| *module);
-                found.insert(module.to_string());
+            // The path runs to the end of its braces, or to the first character no path has.
+            let mut depth = 0;
+            let end = rest
+                .char_indices()
+                .find(|&(_, c)| {
+                    match c {
+                        '{' => depth += 1,
+                        '}' if depth > 0 => depth -= 1,
+                        _ if depth > 0 => {}
+                        c if c.is_alphanumeric() || c == '_' || c == ':' => {}
+                        _ => return true,
+                    }
+                    false
+                })
+                .map_or(rest.len(), |(i, _)| i);
+            let path: String = rest[..end].split_whitespace().collect();
+            for named in expand(&path) {
+                if let Some(module) = module_of(&named) {
+                    found.insert(module);
+                }
             }
         }
         found
@@ -170,34 +248,54 @@ mod architecture {
         problems
     }
 
-    /// The library's modules and their sources (a folder module with its files).
+    /// The library's modules and their sources: a file is the module of its path, a folder
+    /// module with its files one module, a group folder's `mod.rs` (declarations only) none.
     fn library() -> Vec<(String, String)> {
+        fn walk(dir: &std::path::Path, files: &mut Vec<std::path::PathBuf>) {
+            for entry in std::fs::read_dir(dir).expect("folder").flatten() {
+                let path = entry.path();
+                if path.is_dir() {
+                    walk(&path, files);
+                } else if path.extension().is_some_and(|e| e == "rs") {
+                    files.push(path);
+                }
+            }
+        }
         let src = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
         let lib = std::fs::read_to_string(src.join("lib.rs")).expect("lib.rs");
-        lib.lines()
+        let top: Vec<String> = lib
+            .lines()
             .filter_map(|l| l.trim().strip_prefix("pub mod "))
             .map(|m| m.trim_end_matches(';').to_string())
-            .map(|module| {
-                let file = src.join(format!("{module}.rs"));
-                let text = if file.exists() {
-                    std::fs::read_to_string(&file).expect("module")
-                } else {
-                    let mut all = String::new();
-                    let mut files: Vec<_> = std::fs::read_dir(src.join(&module))
-                        .expect("module folder")
-                        .flatten()
-                        .map(|e| e.path())
-                        .collect();
-                    files.sort();
-                    for f in files {
-                        all.push_str(&std::fs::read_to_string(f).expect("file"));
-                        all.push('\n');
-                    }
-                    all
-                };
-                (module, text)
-            })
-            .collect()
+            .collect();
+        let mut files = Vec::new();
+        walk(&src, &mut files);
+        files.sort();
+        let mut modules: std::collections::BTreeMap<String, String> = Default::default();
+        for file in files {
+            let relative = file.strip_prefix(&src).expect("inside src");
+            let parts: Vec<String> = relative
+                .with_extension("")
+                .iter()
+                .map(|p| p.to_string_lossy().into_owned())
+                .collect();
+            if !top.contains(&parts[0]) {
+                continue; // the binary's modules
+            }
+            let id = if GROUPS.contains(&parts[0].as_str()) {
+                match parts.get(1) {
+                    Some(name) if name != "mod" => format!("{}::{name}", parts[0]),
+                    _ => continue,
+                }
+            } else {
+                parts[0].clone()
+            };
+            let text = std::fs::read_to_string(&file).expect("module");
+            let entry = modules.entry(id).or_default();
+            entry.push_str(&text);
+            entry.push('\n');
+        }
+        modules.into_iter().collect()
     }
 
     #[test]
@@ -215,24 +313,24 @@ mod architecture {
         let sources = vec![
             (
                 "definitions".to_string(),
-                "use crate::error::EngineError;\nfn f() { crate::transaction::STATE_DIR; }\n"
+                "use crate::error::EngineError;\nfn f() { crate::update::transaction::STATE_DIR; }\n"
                     .to_string(),
             ),
             (
-                "boot".to_string(),
-                "use crate::{fsutil, inventory::Layout, lifecycle};\n".to_string(),
+                "installed::boot".to_string(),
+                "use crate::{fsutil, installed::{inventory::Layout}, lifecycle};\n".to_string(),
             ),
             ("newcomer".to_string(), String::new()),
             (
-                "inventory".to_string(),
+                "installed::inventory".to_string(),
                 "// crate::lifecycle in a comment is no import\n".to_string(),
             ),
         ];
         assert_eq!(
             violations(&sources),
             [
-                "definitions (definitions) uses transaction (the transaction), a later layer",
-                "boot (what is installed) uses lifecycle (the lifecycle), a later layer",
+                "definitions (definitions) uses update::transaction (the transaction), a later layer",
+                "installed::boot (what is installed) uses lifecycle (the lifecycle), a later layer",
                 "newcomer has no place in LAYERS",
             ]
         );

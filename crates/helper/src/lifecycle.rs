@@ -13,20 +13,20 @@
 //!   the new version boots on trial and falls back by itself if it fails.
 
 use crate::SystemState;
-use crate::boot::{self, Boot, Var};
-use crate::history::{self, Event};
-use crate::inventory::Layout;
+use crate::installed::boot::{self, Boot, Var};
+use crate::installed::inventory::Layout;
+use crate::record::history::{self, Event};
 use serde::Serialize;
 use std::path::PathBuf;
 
-pub use crate::statefile::{
+pub use crate::record::statefile::{
     Fallback, LifecycleError, LifecycleState, STATE_FILE, StateLock, load, lock_state, save,
 };
 
 fn installed<'a>(
     system: &'a SystemState,
     version: &str,
-) -> Result<&'a crate::inventory::InstalledVersion, LifecycleError> {
+) -> Result<&'a crate::installed::inventory::InstalledVersion, LifecycleError> {
     system
         .inventory
         .versions
@@ -129,7 +129,7 @@ pub fn rollback(
         .inventory
         .versions
         .iter()
-        .filter(|v| crate::version::compare(&v.version, version).is_gt())
+        .filter(|v| crate::format::version::compare(&v.version, version).is_gt())
         .map(|v| v.version.clone())
         .collect();
     if !once {
@@ -137,7 +137,7 @@ pub fn rollback(
         // Rolling forward releases what is no longer newer than the choice.
         state
             .held_back
-            .retain(|v| crate::version::compare(v, version).is_gt());
+            .retain(|v| crate::format::version::compare(v, version).is_gt());
         state.held_back.extend(newer.iter().cloned());
     }
     save(layout, &state)?;
@@ -238,8 +238,8 @@ pub fn record_boot(layout: &Layout, system: &SystemState) -> Result<BootReport, 
             .iter()
             .filter(|e| e.bad())
             .filter_map(|e| Some((e.version.clone()?, e.tries_done.unwrap_or(0))))
-            .filter(|(v, _)| crate::version::compare(v, running).is_gt())
-            .max_by(|a, b| crate::version::compare(&a.0, &b.0));
+            .filter(|(v, _)| crate::format::version::compare(v, running).is_gt())
+            .max_by(|a, b| crate::format::version::compare(&a.0, &b.0));
         if let Some((failed, tries)) = failed
             && state.fallback.as_ref().map(|f| &f.failed) != Some(&failed)
         {
@@ -303,7 +303,7 @@ pub fn fall_back_now(layout: &Layout, system: &SystemState) -> Result<String, Li
         .inventory
         .versions
         .iter()
-        .filter(|v| v.complete && crate::version::compare(&v.version, &running).is_lt())
+        .filter(|v| v.complete && crate::format::version::compare(&v.version, &running).is_lt())
         .find(|v| system.boot.entry_of(&v.version).is_some_and(|e| !e.bad()))
         .ok_or_else(|| LifecycleError::NotInstalled("an older complete version".into()))?
         .version
@@ -406,7 +406,10 @@ impl VersionState {
 
 /// The states of an installed version, derived from the inventory (files and names), the boot
 /// loader's settings and the helper's state file.
-pub fn states(system: &SystemState, v: &crate::inventory::InstalledVersion) -> Vec<VersionState> {
+pub fn states(
+    system: &SystemState,
+    v: &crate::installed::inventory::InstalledVersion,
+) -> Vec<VersionState> {
     let mut out = Vec::new();
     if v.booted {
         out.push(VersionState::Running);

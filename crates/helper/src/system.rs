@@ -1,8 +1,11 @@
 //! A snapshot of the system: the definitions, what is installed, the boot menu and the
 //! lifecycle state, read together.
 
+use crate::definitions;
 use crate::error::EngineError;
-use crate::{boot, definitions, inventory, osrelease, statefile};
+use crate::format::osrelease;
+use crate::installed::{boot, inventory};
+use crate::record::statefile;
 use std::path::Path;
 
 /// A system as the engine sees it: its definitions and what is installed.

@@ -2,7 +2,7 @@
 
 use std::path::Path;
 use testbed::system::{Images, KdeLinuxRoot, VersionSpec};
-use update_center_engine::inventory::Layout;
+use update_center_engine::installed::inventory::Layout;
 use update_center_engine::{EngineError, SystemState, read_system};
 
 fn read(root: &Path) -> SystemState {

@@ -3,7 +3,7 @@
 use proptest::prelude::*;
 use std::cmp::Ordering;
 use std::path::Path;
-use update_center_engine::{ini, pattern::Pattern, sums, version};
+use update_center_engine::format::{ini, pattern::Pattern, sums, version};
 
 /// Version-like strings, including characters systemd skips.
 fn version_text() -> impl Strategy<Value = String> {

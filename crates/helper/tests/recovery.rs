@@ -3,8 +3,8 @@
 
 use std::path::{Path, PathBuf};
 use update_center_engine::fsutil::write_atomically;
-use update_center_engine::inventory::Layout;
-use update_center_engine::transaction::{Journal, Recovery, STATE_DIR, recover};
+use update_center_engine::installed::inventory::Layout;
+use update_center_engine::update::transaction::{Journal, Recovery, STATE_DIR, recover};
 
 fn sha256(bytes: &[u8]) -> String {
     use sha2::Digest;

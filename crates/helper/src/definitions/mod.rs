@@ -7,9 +7,9 @@ mod keys;
 use keys::*;
 
 use crate::error::EngineError;
-use crate::ini::{self, Assignment};
-use crate::osrelease::Specifiers;
-use crate::pattern::Pattern;
+use crate::format::ini::{self, Assignment};
+use crate::format::osrelease::Specifiers;
+use crate::format::pattern::Pattern;
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -356,5 +356,5 @@ pub fn is_obsolete(active: &[&Transfer], version: &str) -> bool {
     active
         .iter()
         .filter_map(|t| t.min_version.as_deref())
-        .any(|min| crate::version::compare(min, version).is_gt())
+        .any(|min| crate::format::version::compare(min, version).is_gt())
 }

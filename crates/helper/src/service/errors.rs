@@ -11,21 +11,27 @@ pub(super) fn engine_error(error: EngineError) -> Error {
     }
 }
 
-pub(super) fn stage_error(error: StageError) -> Error {
-    use update_center_engine::fetch::FetchError;
-    use update_center_engine::plan::PlanError;
-    use update_center_engine::transaction::TransactionError;
+/// An operation's failure as the D-Bus error a client sees.
+pub(super) fn op_error(error: OpError) -> Error {
+    use update_center_engine::source::fetch::FetchError;
+    use update_center_engine::update::plan::PlanError;
+    use update_center_engine::update::transaction::TransactionError;
     let message = error.to_string();
     match error {
-        StageError::Engine(e) => engine_error(e),
-        StageError::Plan(PlanError::NoRoom(_)) => Error::NoRoom(message),
-        StageError::Plan(_) | StageError::Lifecycle(_) => Error::Refused(message),
-        StageError::Transaction(TransactionError::Fetch(FetchError::Cancelled { .. })) => {
+        OpError::Engine(e) => engine_error(e),
+        OpError::Lifecycle(e) => lifecycle_error(e),
+        OpError::Plan(PlanError::NoRoom(_)) => Error::NoRoom(message),
+        OpError::Plan(_) | OpError::Refused(_) => Error::Refused(message),
+        OpError::InvalidArgument(_) => Error::InvalidArgument(message),
+        OpError::Cancelled(_)
+        | OpError::Transaction(TransactionError::Fetch(FetchError::Cancelled { .. })) => {
             Error::Cancelled(message)
         }
-        StageError::Transaction(TransactionError::Fetch(FetchError::Write { .. }))
-        | StageError::Transaction(TransactionError::Io { .. }) => Error::Io(message),
-        StageError::Transaction(_) | StageError::Catalog(_) | StageError::Fetch(_) => {
+        OpError::Transaction(TransactionError::Fetch(FetchError::Write { .. }))
+        | OpError::Transaction(TransactionError::Io { .. })
+        | OpError::Removal(_)
+        | OpError::Settings(_) => Error::Io(message),
+        OpError::Transaction(_) | OpError::Catalog(_) | OpError::Fetch(_) => {
             Error::Network(message)
         }
     }
@@ -48,7 +54,8 @@ pub(super) fn error_name(error: &Error) -> String {
 }
 
 pub(super) fn valid_version(version: &str) -> Result<(), Error> {
-    if version.len() > MAX_VERSION_LEN || !update_center_engine::pattern::is_valid_version(version)
+    if version.len() > MAX_VERSION_LEN
+        || !update_center_engine::format::pattern::is_valid_version(version)
     {
         let shown: String = version.chars().take(40).collect();
         return Err(Error::InvalidArgument(format!(

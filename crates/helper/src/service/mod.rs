@@ -8,7 +8,6 @@
 //! the installed versions emits `VersionsChanged`, and the status properties emit
 //! `PropertiesChanged`, so that clients never poll.
 
-use crate::stage::{self, StageError};
 use anyhow::{Context, Result};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -18,7 +17,8 @@ use update_center_client::{
     BUS_NAME, DefinitionWarning, Error, InstalledFile, JOB_PATH_PREFIX, OBJECT_PATH, UpdateOffer,
     VersionInfo,
 };
-use update_center_engine::inventory::Layout;
+use update_center_engine::installed::inventory::Layout;
+use update_center_engine::ops::{self, OpError};
 use update_center_engine::{EngineError, SystemState, lifecycle};
 use zbus::object_server::SignalEmitter;
 use zbus::zvariant::{ObjectPath, OwnedObjectPath};
@@ -86,7 +86,7 @@ pub struct Options {
     /// Network timeout.
     pub timeout: Duration,
     /// Bandwidth limit from the command line (the settings file's wins when set).
-    pub max_rate: Option<u64>,
+    pub max_rate_bytes_per_sec: Option<u64>,
     /// Exit after this long without a call or a job (None: never).
     pub idle_exit: Option<Duration>,
 }
@@ -137,7 +137,7 @@ struct Shared {
 
 /// Credentials for one mirror origin, and who handed them over.
 struct SourceCredentials {
-    origin: update_center_engine::fetch::Origin,
+    origin: update_center_engine::source::fetch::Origin,
     user: zeroize::Zeroizing<String>,
     password: zeroize::Zeroizing<String>,
     owner_uid: Option<u32>,
@@ -519,28 +519,5 @@ impl UpdateCenter {
             ))),
             None => Ok(()),
         }
-    }
-
-    async fn set_pinned(
-        &self,
-        header: &zbus::message::Header<'_>,
-        connection: &zbus::Connection,
-        emitter: &SignalEmitter<'_>,
-        version: &str,
-        pinned: bool,
-    ) -> Result<(), Error> {
-        valid_version(version)?;
-        self.authorize(connection, header, action::PIN).await?;
-        let layout = self.shared.options.layout.clone();
-        let version = version.to_string();
-        blocking(move || {
-            let state = update_center_engine::read_system(&layout).map_err(engine_error)?;
-            lifecycle::set_pinned(&layout, &state, &version, pinned)
-                .map(|_| ())
-                .map_err(lifecycle_error)
-        })
-        .await?;
-        self.refresh(emitter).await;
-        Ok(())
     }
 }

@@ -31,37 +31,19 @@ impl UpdateCenter {
         let shared = self.shared.clone();
         let (from, to) = (from.to_string(), to.to_string());
         blocking(move || {
-            let layout = &shared.options.layout;
-            let state = update_center_engine::read_system(layout).map_err(engine_error)?;
-            let from = if from.is_empty() {
-                state.inventory.booted.clone().ok_or_else(|| {
-                    Error::InvalidArgument("the running version is unknown: name FROM".into())
-                })?
-            } else {
-                from
-            };
-            let to = if to.is_empty() {
+            let offered = || {
                 let offered = lock(&shared.available).version.clone();
-                if offered.is_empty() {
-                    state
-                        .inventory
-                        .versions
-                        .first()
-                        .map(|v| v.version.clone())
-                        .ok_or_else(|| Error::InvalidArgument("name TO".into()))?
-                } else {
-                    offered
-                }
-            } else {
-                to
+                (!offered.is_empty()).then_some(offered)
             };
-            let log = update_center_engine::changelog::between(
-                &state.definitions,
-                &layout.root,
+            let known = |v: &str| (!v.is_empty()).then(|| v.to_string());
+            let log = ops::changelog(
+                &shared.options.layout,
                 &shared.fetcher(),
-                &from,
-                &to,
-            );
+                known(&from).as_deref(),
+                known(&to).as_deref(),
+                offered,
+            )
+            .map_err(op_error)?;
             serde_json::to_string(&log).map_err(|e| Error::Failed(e.to_string()))
         })
         .await
@@ -84,7 +66,7 @@ impl UpdateCenter {
                 .map(Some)
                 .ok_or_else(|| Error::InvalidArgument(format!("{t} is not a time")))
         };
-        let query = update_center_engine::history::Query {
+        let query = update_center_engine::record::history::Query {
             since: time(since)?,
             until: time(until)?,
             kinds: Vec::new(),
@@ -92,11 +74,8 @@ impl UpdateCenter {
         };
         let layout = self.shared.options.layout.clone();
         blocking(move || {
-            serde_json::to_string(&update_center_engine::history::query(
-                &layout.state_dir(),
-                &query,
-            ))
-            .map_err(|e| Error::Failed(e.to_string()))
+            serde_json::to_string(&ops::history(&layout, &query))
+                .map_err(|e| Error::Failed(e.to_string()))
         })
         .await
     }

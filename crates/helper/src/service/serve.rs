@@ -9,14 +9,14 @@ pub async fn serve(options: Options) -> Result<()> {
     // An update cut short by a crash or a power cut is finished or undone before anything else.
     let recovery = {
         let layout = layout.clone();
-        tokio::task::spawn_blocking(move || stage::recover(&layout)).await?
+        tokio::task::spawn_blocking(move || ops::recover(&layout)).await?
     };
     let notice = match &recovery {
-        Ok(update_center_engine::transaction::Recovery::Clean) => String::new(),
-        Ok(update_center_engine::transaction::Recovery::Completed(version)) => format!(
+        Ok(update_center_engine::update::transaction::Recovery::Clean) => String::new(),
+        Ok(update_center_engine::update::transaction::Recovery::Completed(version)) => format!(
             "The helper stopped while installing version {version}; it finished the installation on start-up."
         ),
-        Ok(update_center_engine::transaction::Recovery::Discarded(files)) => format!(
+        Ok(update_center_engine::update::transaction::Recovery::Discarded(files)) => format!(
             "The helper stopped during an update; on start-up it removed its {} unfinished file(s). Nothing installed changed.",
             files.len()
         ),

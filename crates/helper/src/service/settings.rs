@@ -105,7 +105,7 @@ impl UpdateCenter {
         user: &str,
         password: &str,
     ) -> Result<(), Error> {
-        use update_center_engine::fetch::Origin;
+        use update_center_engine::source::fetch::Origin;
         if user.len() > 256 || password.len() > 1024 || user.contains([':', '\n', '\r']) {
             return Err(Error::InvalidArgument(
                 "a user name has no colon or line break and at most 256 bytes; a password at most 1024 bytes"

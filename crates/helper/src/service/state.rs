@@ -74,15 +74,15 @@ impl Shared {
         *lock(&self.activity) = Instant::now();
     }
 
-    pub(super) fn fetcher(&self) -> update_center_engine::fetch::Fetcher {
+    pub(super) fn fetcher(&self) -> update_center_engine::source::fetch::Fetcher {
         let settings = update_center_engine::settings::load(&self.options.layout.root).ok();
         let mut fetcher = settings
             .clone()
             .unwrap_or_default()
-            .fetcher(self.options.timeout, self.options.max_rate);
+            .fetcher(self.options.timeout, self.options.max_rate_bytes_per_sec);
         if let Some(source) = settings.and_then(|s| s.source)
             && let Some(c) = lock(&self.source_credentials).as_ref()
-            && update_center_engine::fetch::Origin::of(&source).as_ref() == Some(&c.origin)
+            && update_center_engine::source::fetch::Origin::of(&source).as_ref() == Some(&c.origin)
         {
             fetcher = fetcher.with_credentials(&source, &c.user, &c.password);
         }

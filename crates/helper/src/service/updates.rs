@@ -15,19 +15,12 @@ impl UpdateCenter {
             let shared = me.shared.clone();
             let flag = cancel.clone();
             let work = blocking(move || {
-                let layout = &shared.options.layout;
-                let fetcher = shared.fetcher();
-                let state = update_center_engine::read_system(layout).map_err(engine_error)?;
-                let catalog = update_center_engine::catalog::check(
-                    &state.definitions,
-                    &state.inventory,
-                    &layout.root,
-                    &fetcher,
-                )
-                .map_err(|e| Error::Network(e.to_string()))?;
+                let check = ops::check(&shared.options.layout, &shared.fetcher(), &flag)
+                    .map_err(op_error)?;
                 // A source that has not published for long is reported, never a reason to
                 // refuse its (still signed, still newest) list.
-                *lock(&shared.source_warnings) = catalog
+                *lock(&shared.source_warnings) = check
+                    .catalog
                     .sources
                     .iter()
                     .filter_map(|source| {
@@ -40,53 +33,16 @@ impl UpdateCenter {
                         })
                     })
                     .collect();
-                let offer = match &catalog.candidate {
-                    None => UpdateOffer::default(),
-                    Some(version) => {
-                        let offers: Vec<_> = catalog
-                            .versions
-                            .iter()
-                            .filter(|v| &v.version == version)
-                            .flat_map(|v| v.files.clone())
-                            .collect();
-                        let download_bytes = crate::bin_facts::sizes(&fetcher, &offers)
-                            .map(|s| s.iter().map(|(_, s)| s.download).sum())
-                            .unwrap_or(0);
-                        let summary = state
-                            .inventory
-                            .booted
-                            .as_deref()
-                            .map(|running| {
-                                update_center_engine::changelog::between(
-                                    &state.definitions,
-                                    &layout.root,
-                                    &fetcher,
-                                    running,
-                                    version,
-                                )
-                            })
-                            .and_then(|log| log.releases.first().cloned())
-                            .and_then(|r| r.description.first().cloned())
-                            .unwrap_or_default();
-                        UpdateOffer {
-                            version: version.clone(),
-                            download_bytes,
-                            summary,
-                        }
-                    }
-                };
-                // A cancelled check has been reported already: it changes nothing.
-                if flag.load(Ordering::SeqCst) {
-                    return Err(Error::Cancelled("the check was cancelled".into()));
-                }
+                let offer = check
+                    .offer
+                    .map(|o| UpdateOffer {
+                        version: o.version,
+                        download_bytes: o.download_bytes,
+                        summary: o.summary,
+                    })
+                    .unwrap_or_default();
                 *lock(&shared.available) = offer.clone();
                 *lock(&shared.last_check) = chrono::Utc::now().timestamp();
-                update_center_engine::history::append(
-                    &layout.state_dir(),
-                    &update_center_engine::history::Event::Checked {
-                        candidate: offer.version.clone(),
-                    },
-                );
                 Ok(if offer.version.is_empty() {
                     "The system is up to date.".to_string()
                 } else {
@@ -141,42 +97,42 @@ impl UpdateCenter {
             let shared = me.shared.clone();
             let outcome = blocking(move || {
                 let fetcher = shared.fetcher();
-                let plan = stage::run(
+                let plan = ops::install(
                     &shared.options.layout,
                     &fetcher,
                     wanted.as_deref(),
                     &cancel,
                     &mut |event| {
                         let _ = match event {
-                            stage::Event::Recovered(r) => {
+                            ops::Event::Recovered(r) => {
                                 eprintln!("update-center-helper: recovered: {r:?}");
                                 Ok(())
                             }
-                            stage::Event::Planned(plan) => tx
+                            ops::Event::Planned(plan) => tx
                                 .send(JobEvent::Version(plan.version.clone()))
                                 .and_then(|()| {
                                     tx.send(JobEvent::Phase(StateEvent::DownloadStarted))
                                 }),
-                            stage::Event::Progress(
-                                update_center_engine::transaction::Progress::Downloading {
-                                    done,
-                                    total,
+                            ops::Event::Progress(
+                                update_center_engine::update::transaction::Progress::Downloading {
+                                    done_bytes,
+                                    total_bytes,
                                     rate_bytes_per_sec,
                                     eta_secs,
                                 },
                             ) => tx.send(JobEvent::Download {
-                                done,
-                                total,
+                                done: done_bytes,
+                                total: total_bytes,
                                 rate: rate_bytes_per_sec,
                                 eta: eta_secs,
                             }),
-                            stage::Event::Progress(
-                                update_center_engine::transaction::Progress::Committing,
+                            ops::Event::Progress(
+                                update_center_engine::update::transaction::Progress::Committing,
                             ) => tx.send(JobEvent::Phase(StateEvent::InstallingStarted)),
                         };
                     },
                 )
-                .map_err(stage_error)?;
+                .map_err(op_error)?;
                 drop(tx);
                 Ok(format!(
                     "Version {} is installed; it boots next time, on trial until the boot is good.",

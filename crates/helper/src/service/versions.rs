@@ -1,4 +1,4 @@
-//! The installed versions: rollback, removal, vacuum, the failed-boot notice.
+//! The installed versions: rollback, pins, removal, vacuum, the failed-boot notice.
 
 use super::*;
 
@@ -18,9 +18,9 @@ impl UpdateCenter {
         let layout = self.shared.options.layout.clone();
         let version = version.to_string();
         blocking(move || {
-            let state = update_center_engine::read_system(&layout).map_err(engine_error)?;
-            lifecycle::rollback(&layout, &state, &version, once).map_err(lifecycle_error)?;
-            Ok(())
+            ops::rollback(&layout, &version, once)
+                .map(|_| ())
+                .map_err(op_error)
         })
         .await?;
         self.refresh(&emitter).await;
@@ -39,45 +39,7 @@ impl UpdateCenter {
         self.refuse_while_busy()?;
         let layout = self.shared.options.layout.clone();
         let version = version.to_string();
-        blocking(move || {
-            let state = update_center_engine::read_system(&layout).map_err(engine_error)?;
-            let v = state
-                .inventory
-                .versions
-                .iter()
-                .find(|v| v.version == version)
-                .ok_or_else(|| Error::Refused(format!("version {version} is not installed")))?;
-            let states = lifecycle::states(&state, v);
-            use lifecycle::VersionState as S;
-            let keep: Vec<&S> = states
-                .iter()
-                .filter(|s| {
-                    matches!(
-                        s,
-                        S::Running | S::Default | S::NextBootOnce | S::Pinned | S::Protected
-                    )
-                })
-                .collect();
-            if !keep.is_empty() {
-                let why: Vec<String> = keep.iter().map(|s| s.describe()).collect();
-                return Err(Error::Refused(format!(
-                    "version {version} is {}: it cannot be removed{}",
-                    why.join(" and "),
-                    if keep.iter().any(|s| matches!(s, S::Pinned)) {
-                        " (unpin it first)"
-                    } else {
-                        ""
-                    }
-                )));
-            }
-            let active: Vec<_> = state.definitions.active().collect();
-            let removal = crate::bin_facts::with_facts(&layout, &[], |facts| {
-                update_center_engine::plan::removal_of(v, &active, facts)
-            });
-            update_center_engine::transaction::remove_versions(&[removal], &layout)
-                .map_err(|e| Error::Io(e.to_string()))
-        })
-        .await?;
+        blocking(move || ops::remove(&layout, &version).map_err(op_error)).await?;
         self.refresh(&emitter).await;
         Ok(())
     }
@@ -91,16 +53,7 @@ impl UpdateCenter {
         self.authorize(connection, &header, action::VACUUM).await?;
         self.refuse_while_busy()?;
         let layout = self.shared.options.layout.clone();
-        let removed = blocking(move || {
-            let state = update_center_engine::read_system(&layout).map_err(engine_error)?;
-            let removals = crate::bin_facts::with_facts(&layout, &[], |facts| {
-                update_center_engine::plan::vacuum(&state, facts)
-            });
-            update_center_engine::transaction::remove_versions(&removals, &layout)
-                .map_err(|e| Error::Io(e.to_string()))?;
-            Ok(removals.into_iter().map(|r| r.version).collect())
-        })
-        .await?;
+        let removed = blocking(move || ops::vacuum(&layout).map_err(op_error)).await?;
         self.refresh(&emitter).await;
         Ok(removed)
     }
@@ -115,12 +68,34 @@ impl UpdateCenter {
             .await?;
         let layout = self.shared.options.layout.clone();
         blocking(move || {
-            lifecycle::acknowledge_fallback(&layout)
+            ops::acknowledge_fallback(&layout)
                 .map(|_| ())
-                .map_err(lifecycle_error)
+                .map_err(op_error)
         })
         .await?;
         self.refresh(&emitter).await;
+        Ok(())
+    }
+
+    pub(super) async fn set_pinned(
+        &self,
+        header: &zbus::message::Header<'_>,
+        connection: &zbus::Connection,
+        emitter: &SignalEmitter<'_>,
+        version: &str,
+        pinned: bool,
+    ) -> Result<(), Error> {
+        valid_version(version)?;
+        self.authorize(connection, header, action::PIN).await?;
+        let layout = self.shared.options.layout.clone();
+        let version = version.to_string();
+        blocking(move || {
+            ops::pin(&layout, &version, pinned)
+                .map(|_| ())
+                .map_err(op_error)
+        })
+        .await?;
+        self.refresh(emitter).await;
         Ok(())
     }
 }

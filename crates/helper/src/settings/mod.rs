@@ -2,7 +2,7 @@
 //! sysupdate.d definitions. Unknown keys and bad values are errors naming the file and line,
 //! so that a typo never silently falls back to a default.
 
-use crate::ini;
+use crate::format::ini;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -114,20 +114,28 @@ impl Settings {
     /// The fetcher these settings ask for: `request` as the metadata timeout (and the longest
     /// stall), the bandwidth limit (or `fallback_rate` when none is set), the `[Download]`
     /// limits. The one place a fetcher is configured, for the service and the offline commands.
-    pub fn fetcher(&self, request: Duration, fallback_rate: Option<u64>) -> crate::fetch::Fetcher {
-        let connect = request.min(Duration::from_secs(crate::fetch::CONNECT_TIMEOUT_SECS));
+    pub fn fetcher(
+        &self,
+        request: Duration,
+        fallback_rate: Option<u64>,
+    ) -> crate::source::fetch::Fetcher {
+        let connect = request.min(Duration::from_secs(
+            crate::source::fetch::CONNECT_TIMEOUT_SECS,
+        ));
         let rate = self.max_rate.or(fallback_rate);
-        let limits = crate::fetch::PayloadLimits {
+        let limits = crate::source::fetch::PayloadLimits {
             stall: self.stall_timeout.min(request),
             // A bandwidth limit below the minimum rate must not break every download off.
             min_rate: rate.map_or(self.min_rate, |r| self.min_rate.min(r / 2)),
             deadline: std::time::Instant::now() + self.deadline,
         };
-        crate::fetch::Fetcher::with_timeouts(connect, request)
+        crate::source::fetch::Fetcher::with_timeouts(connect, request)
             .with_max_rate(rate)
             .with_limits(connect, limits)
             // Under its unit the helper has no network: the relay makes its requests.
-            .with_relay(std::env::var_os(crate::relay::SOCKET_ENV).map(std::path::PathBuf::from))
+            .with_relay(
+                std::env::var_os(crate::source::relay::SOCKET_ENV).map(std::path::PathBuf::from),
+            )
     }
 
     /// Whether automatic updates are paused at `now`.
@@ -404,7 +412,7 @@ fn set_dropins(root: &Path, key: &str, value: &str) -> Result<(), SettingsError>
         }
         // A password in the URL would be shown by GetSettings, kept in a world-readable
         // definition and sent over every redirect: it belongs in the keyring.
-        if url && crate::fetch::Origin::of(v).is_none() {
+        if url && crate::source::fetch::Origin::of(v).is_none() {
             return Err(invalid(
                 "a mirror URL carries no user name or password (user:password@); set them in Update Center's settings, which keep them in the keyring",
             ));

@@ -94,8 +94,8 @@ fn retention_and_source_become_drop_ins_the_definitions_read() {
     let system = KdeLinuxRoot::demo(dir.path(), Images::Plain).expect("root");
     let root = &system.root;
     let definitions = || {
-        let os = crate::osrelease::OsRelease::load(root).expect("os-release");
-        let specifiers = crate::osrelease::Specifiers::for_root(root, os);
+        let os = crate::format::osrelease::OsRelease::load(root).expect("os-release");
+        let specifiers = crate::format::osrelease::Specifiers::for_root(root, os);
         crate::definitions::load(root, &specifiers).expect("definitions")
     };
     let s = set(root, "Updates.InstancesMax", "3").expect("set");

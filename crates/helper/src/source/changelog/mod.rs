@@ -11,10 +11,10 @@
 //! manifests never change, so a cached one is used as is; the metainfo is fetched again and
 //! the cache used only when the mirror cannot be reached.
 
-use crate::catalog;
 use crate::definitions::Definitions;
-use crate::fetch::{FetchError, Fetcher, Location};
-use crate::version::compare;
+use crate::format::version::compare;
+use crate::source::catalog;
+use crate::source::fetch::{FetchError, Fetcher, Location};
 use serde::{Deserialize, Serialize};
 use std::path::Path;
 

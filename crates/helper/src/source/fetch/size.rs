@@ -135,7 +135,7 @@ impl Fetcher {
     /// The download size of `name` and its size once installed: for a compressed file (by
     /// suffix) the unpacked size its format records, read from its first and last bytes.
     pub fn sizes(&self, location: &Location, name: &str) -> Result<FileSizes, FetchError> {
-        use crate::compression::{Compression, HEAD_BYTES, TAIL_BYTES};
+        use crate::source::compression::{Compression, HEAD_BYTES, TAIL_BYTES};
         let download = self.size(location, name)?;
         let Some(kind) = Compression::of_name(name) else {
             return Ok(FileSizes {

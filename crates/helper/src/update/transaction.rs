@@ -4,10 +4,10 @@
 //! or undone by [`recover`] on the next start. Every step leaves a history record.
 
 use crate::failpoint;
-use crate::fetch::{FetchError, Fetcher};
-use crate::history::{self, Event};
-use crate::inventory::Layout;
-use crate::plan::Plan;
+use crate::installed::inventory::Layout;
+use crate::record::history::{self, Event};
+use crate::source::fetch::{FetchError, Fetcher};
+use crate::update::plan::Plan;
 use serde::{Deserialize, Serialize};
 use std::fs::File;
 use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
@@ -88,9 +88,9 @@ pub enum Progress {
     /// Downloading: bytes of all files so far, of the total.
     Downloading {
         /// Bytes so far.
-        done: u64,
+        done_bytes: u64,
         /// Bytes in all.
-        total: u64,
+        total_bytes: u64,
         /// Average rate so far, in bytes per second.
         rate_bytes_per_sec: u64,
         /// Seconds left at that rate, once it is known.
@@ -138,7 +138,7 @@ pub fn execute(
 /// Removes whole versions, the boot entry of each first, so that no boot entry is ever left
 /// without its image; records each in the history.
 pub fn remove_versions(
-    removals: &[crate::plan::Removal],
+    removals: &[crate::update::plan::Removal],
     layout: &Layout,
 ) -> Result<(), TransactionError> {
     let state = layout.state_dir();
@@ -294,7 +294,7 @@ fn download_all(
                 .open(&download_path),
         }
         .map_err(io("cannot create", &download_in_root))?;
-        let location = crate::catalog::location_of(&file.source);
+        let location = crate::source::catalog::location_of(&file.source);
         let downloaded = fetcher.download(
             &location,
             &file.source.name,
@@ -312,8 +312,8 @@ fn download_all(
                     0
                 };
                 progress(Progress::Downloading {
-                    done,
-                    total,
+                    done_bytes: done,
+                    total_bytes: total,
                     rate_bytes_per_sec: rate,
                     eta_secs: (rate > 0).then(|| total.saturating_sub(done) / rate),
                 });
@@ -401,7 +401,7 @@ fn keeps_bytes(error: &TransactionError) -> bool {
 /// Unpacks the verified download `from` into a new `to`, which must come to exactly `size`
 /// bytes (the size the format recorded and the room check counted).
 fn unpack(
-    kind: crate::compression::Compression,
+    kind: crate::source::compression::Compression,
     from: &Path,
     to: &Path,
     size: u64,

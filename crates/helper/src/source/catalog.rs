@@ -4,11 +4,11 @@
 //! it; the candidate is chosen exactly as systemd-sysupdate chooses it.
 
 use crate::definitions::{Definitions, SourceType, Transfer};
-use crate::fetch::{FetchError, Fetcher, Location};
-use crate::inventory::Inventory;
-use crate::signature::{self, GoodSignature, SignatureError};
-use crate::sums::{self, SumsError};
-use crate::version;
+use crate::format::sums::{self, SumsError};
+use crate::format::version;
+use crate::installed::inventory::Inventory;
+use crate::source::fetch::{FetchError, Fetcher, Location};
+use crate::source::signature::{self, GoodSignature, SignatureError};
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -36,7 +36,7 @@ pub struct SourceReport {
     /// How its list was checked.
     pub verification: Verification,
     /// Days since its signed list was made, when more than
-    /// [`crate::freshness::STALE_AFTER_DAYS`]: the source may have stopped publishing.
+    /// [`crate::source::freshness::STALE_AFTER_DAYS`]: the source may have stopped publishing.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub stale_days: Option<i64>,
 }
@@ -223,13 +223,13 @@ pub fn check(
                 },
             )?;
             if let Some(created) = good.created {
-                crate::freshness::admit(root, &shown, created).map_err(|(offered, seen)| {
-                    CatalogError::Replayed {
+                crate::source::freshness::admit(root, &shown, created).map_err(
+                    |(offered, seen)| CatalogError::Replayed {
                         location: shown.clone(),
                         offered,
                         seen,
-                    }
-                })?;
+                    },
+                )?;
             }
             Verification::Verified(good)
         } else {
@@ -242,7 +242,7 @@ pub fn check(
         for transfer in members {
             for entry in &entries {
                 let Some(fields) =
-                    crate::pattern::match_first(&transfer.source.patterns, &entry.name)
+                    crate::format::pattern::match_first(&transfer.source.patterns, &entry.name)
                 else {
                     continue;
                 };
@@ -259,7 +259,7 @@ pub fn check(
             Verification::Verified(GoodSignature {
                 created: Some(created),
                 ..
-            }) => crate::freshness::stale_days(*created, chrono::Utc::now().timestamp()),
+            }) => crate::source::freshness::stale_days(*created, chrono::Utc::now().timestamp()),
             _ => None,
         };
         sources.push(SourceReport {

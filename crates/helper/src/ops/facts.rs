@@ -1,11 +1,11 @@
 //! The facts a plan needs, read from the real system: sizes at the sources, free space and
 //! identity of file systems (statvfs), sizes of installed files.
 
+use crate::layout::Layout;
+use crate::source::catalog::{Offer, location_of};
+use crate::source::fetch::{FetchError, Fetcher, FileSizes};
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
-use update_center_engine::catalog::{Offer, location_of};
-use update_center_engine::fetch::{FetchError, Fetcher, FileSizes};
-use update_center_engine::inventory::Layout;
 
 /// Sizes of every offered file of a version (download, and unpacked for compressed ones),
 /// asked once each.
@@ -47,7 +47,7 @@ pub fn installed_size(layout: &Layout, path: &Path) -> u64 {
 pub fn with_facts<R>(
     layout: &Layout,
     sizes: &[(String, FileSizes)],
-    f: impl FnOnce(&update_center_engine::plan::Facts<'_>) -> R,
+    f: impl FnOnce(&crate::update::plan::Facts<'_>) -> R,
 ) -> R {
     let size_of = |offer: &Offer| {
         sizes
@@ -57,7 +57,7 @@ pub fn with_facts<R>(
     };
     let file_system = |dir: &PathBuf| file_system_of(layout, dir);
     let installed = |path: &PathBuf| installed_size(layout, path);
-    f(&update_center_engine::plan::Facts {
+    f(&crate::update::plan::Facts {
         size_of: &size_of,
         file_system_of: &file_system,
         installed_size: &installed,

@@ -1,11 +1,14 @@
-//! Renders what `inspect` prints: text for people, JSON for scripts. Pure functions over the
-//! engine's values writing to any `impl Write`.
+//! All terminal output of the helper's commands: text for people, JSON for scripts. Pure
+//! functions over the engine's values writing to any `impl Write`; `inspect` and `check` here,
+//! the operations in [`ops`].
 
 use anyhow::Result;
 use serde_json::json;
 use std::io::Write;
 use update_center_engine::SystemState;
-use update_center_engine::catalog::{Catalog, Verification};
+use update_center_engine::source::catalog::{Catalog, Verification};
+
+pub mod ops;
 
 /// Version of the JSON layout printed by `inspect --json`; raised on incompatible changes.
 pub const JSON_FORMAT_VERSION: u32 = 1;

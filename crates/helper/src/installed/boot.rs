@@ -8,8 +8,8 @@
 //! menu order), else the first entry of the menu. The menu lists entries newest first by ID,
 //! with entries that have no tries left at the end.
 
-use crate::inventory::{Inventory, Layout};
-use crate::version::compare;
+use crate::format::version::compare;
+use crate::installed::inventory::{Inventory, Layout};
 use serde::Serialize;
 use std::path::{Path, PathBuf};
 

@@ -6,7 +6,7 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-pub use crate::origin::{MAX_REDIRECTS, Origin, follow_redirect};
+pub use crate::source::origin::{MAX_REDIRECTS, Origin, follow_redirect};
 
 /// Connecting to a mirror may take this long.
 pub const CONNECT_TIMEOUT_SECS: u64 = 15;
@@ -224,7 +224,7 @@ impl Fetcher {
 
     /// A fetcher with other timeouts (tests, slow links).
     pub fn with_timeouts(connect: Duration, request: Duration) -> Self {
-        let agent = crate::relay::agent(connect, None, request);
+        let agent = crate::source::relay::agent(connect, None, request);
         let limits = PayloadLimits {
             stall: request,
             min_rate: 0,
@@ -262,7 +262,7 @@ impl Fetcher {
             .max(Duration::from_secs(1));
         // A mirror that stops sending mid-file is given up on after `stall` without a byte, and
         // the download resumes; the whole may take hours on a slow link.
-        crate::relay::agent(connect, Some(stall), left)
+        crate::source::relay::agent(connect, Some(stall), left)
     }
 
     /// Sends HTTP Basic credentials with every request to the origin of `url` (scheme, host
@@ -380,7 +380,7 @@ impl Fetcher {
         if let Some(range) = range {
             headers.push(("Range".to_string(), range.to_string()));
         }
-        let mut request = crate::relay::Request {
+        let mut request = crate::source::relay::Request {
             method: if head { "HEAD" } else { "GET" }.to_string(),
             url: url.to_string(),
             headers,
@@ -388,7 +388,7 @@ impl Fetcher {
             stall_ms: millis(stall),
             total_ms: millis(total),
         };
-        let answer = crate::relay::send(socket, &request);
+        let answer = crate::source::relay::send(socket, &request);
         for (_, value) in &mut request.headers {
             value.zeroize();
         }

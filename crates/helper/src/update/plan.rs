@@ -4,11 +4,11 @@
 //! in as values, so that every decision can be printed and tested.
 
 use crate::SystemState;
-use crate::catalog::{Catalog, Offer};
-use crate::compression::Compression;
 use crate::definitions::Transfer;
-use crate::fetch::FileSizes;
-use crate::inventory::{InstalledVersion, Layout};
+use crate::installed::inventory::{InstalledVersion, Layout};
+use crate::source::catalog::{Catalog, Offer};
+use crate::source::compression::Compression;
+use crate::source::fetch::FileSizes;
 use serde::Serialize;
 use std::path::PathBuf;
 

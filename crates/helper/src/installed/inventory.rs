@@ -4,9 +4,9 @@
 
 use crate::definitions::{Definitions, PathRelativeTo, TargetType, Transfer};
 use crate::error::EngineError;
+use crate::format::osrelease::OsRelease;
+use crate::format::version;
 pub use crate::layout::{ESP_CANDIDATES, Layout};
-use crate::osrelease::OsRelease;
-use crate::version;
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -112,7 +112,8 @@ pub fn instances(layout: &Layout, transfer: &Transfer) -> Result<Vec<Instance>, 
         if name.starts_with('.') {
             continue;
         }
-        let Some(fields) = crate::pattern::match_first(&transfer.target.patterns, name) else {
+        let Some(fields) = crate::format::pattern::match_first(&transfer.target.patterns, name)
+        else {
             continue;
         };
         let path = dir_in_root.join(name);

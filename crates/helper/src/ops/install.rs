@@ -1,14 +1,18 @@
-//! Staging a version, shared by the offline `update` command and the D-Bus `Install` job:
-//! recover what an interrupted run left, read the sources, plan, run the transaction, hand the
-//! boot choice back to systemd-boot, and keep the new version's package manifest.
+//! Staging a version: recover what an interrupted run left, read the sources, plan, run the
+//! transaction, hand the boot choice back to systemd-boot, and keep the new version's package
+//! manifest.
 
-use crate::bin_facts;
+use crate::layout::Layout;
+use crate::lifecycle;
+use crate::ops::{error::OpError, facts};
+use crate::source::catalog;
+use crate::source::changelog;
+use crate::source::fetch::Fetcher;
+use crate::update::plan::{self, Plan};
+use crate::update::transaction::{self, Progress, Recovery};
+use crate::{SystemState, read_system};
 use std::path::PathBuf;
 use std::sync::atomic::AtomicBool;
-use update_center_engine::inventory::Layout;
-use update_center_engine::plan::Plan;
-use update_center_engine::transaction::{self, Progress, Recovery};
-use update_center_engine::{EngineError, SystemState, catalog, changelog, lifecycle, plan};
 
 /// What staging reports as it goes.
 pub enum Event<'a> {
@@ -18,29 +22,6 @@ pub enum Event<'a> {
     Planned(&'a Plan),
     /// Transaction progress.
     Progress(Progress),
-}
-
-/// Why staging failed; the typed causes are kept for named bus errors.
-#[derive(Debug, thiserror::Error)]
-pub enum StageError {
-    /// Reading the system.
-    #[error("{0}")]
-    Engine(#[from] EngineError),
-    /// Reading the sources.
-    #[error("{0}")]
-    Catalog(#[from] catalog::CatalogError),
-    /// Learning sizes.
-    #[error("{0}")]
-    Fetch(#[from] update_center_engine::fetch::FetchError),
-    /// Planning.
-    #[error("{0}")]
-    Plan(#[from] plan::PlanError),
-    /// The transaction.
-    #[error("{0}")]
-    Transaction(#[from] transaction::TransactionError),
-    /// The state file.
-    #[error("{0}")]
-    Lifecycle(#[from] lifecycle::LifecycleError),
 }
 
 /// Every directory an update may write to, inside the root.
@@ -53,24 +34,24 @@ pub fn target_dirs(state: &SystemState, layout: &Layout) -> Vec<PathBuf> {
 }
 
 /// Finishes or undoes an interrupted transaction.
-pub fn recover(layout: &Layout) -> Result<Recovery, StageError> {
-    let state = update_center_engine::read_system(layout)?;
+pub fn recover(layout: &Layout) -> Result<Recovery, OpError> {
+    let state = read_system(layout)?;
     Ok(transaction::recover(layout, &target_dirs(&state, layout))?)
 }
 
 /// Stages the candidate (or `version`).
-pub fn run(
+pub fn install(
     layout: &Layout,
-    fetcher: &update_center_engine::fetch::Fetcher,
+    fetcher: &Fetcher,
     version: Option<&str>,
     cancel: &AtomicBool,
     on: &mut dyn FnMut(Event<'_>),
-) -> Result<Plan, StageError> {
+) -> Result<Plan, OpError> {
     let recovery = recover(layout)?;
     if recovery != Recovery::Clean {
         on(Event::Recovered(&recovery));
     }
-    let state = update_center_engine::read_system(layout)?;
+    let state = read_system(layout)?;
     let catalog = catalog::check(&state.definitions, &state.inventory, &layout.root, fetcher)?;
     let wanted = version
         .map(str::to_string)
@@ -81,8 +62,8 @@ pub fn run(
         .filter(|v| Some(&v.version) == wanted.as_ref())
         .flat_map(|v| v.files.clone())
         .collect();
-    let sizes = bin_facts::sizes(fetcher, &offers)?;
-    let plan = bin_facts::with_facts(layout, &sizes, |facts| {
+    let sizes = facts::sizes(fetcher, &offers)?;
+    let plan = facts::with_facts(layout, &sizes, |facts| {
         plan::make(&state, &catalog, layout, version, facts)
     })?;
     on(Event::Planned(&plan));
