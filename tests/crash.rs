@@ -195,9 +195,9 @@ const FAIL_POINTS: [(&str, u32); 7] = [
     ("after-removing-a-file", 3),
     ("during-download", 4),
     ("after-download", 3),
-    ("after-journal", 1),
+    ("after-intent", 1),
     ("after-rename", 3),
-    ("before-journal-removal", 1),
+    ("before-intent-removal", 1),
 ];
 
 #[test]
@@ -261,7 +261,7 @@ fn killing_an_update_anywhere_never_breaks_the_invariants() {
             &dir.path().join(format!("recover-{n}")),
             &mirror,
             &label,
-            &Kill::At("after-journal:1".into()),
+            &Kill::At("after-intent:1".into()),
             Some(&format!("after-rename:{n}")),
             &mut failures,
         );

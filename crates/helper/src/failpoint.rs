@@ -30,7 +30,7 @@ pub const ALL: [&str; 7] = [
     "after-removing-a-file",
     "during-download",
     "after-download",
-    "after-journal",
+    "after-intent",
     "after-rename",
-    "before-journal-removal",
+    "before-intent-removal",
 ];

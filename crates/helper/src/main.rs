@@ -42,7 +42,8 @@ fn main() {
 
 fn run(cli: Cli) -> Result<()> {
     let layout = cli.system.layout();
-    let (mut out, mut err) = (std::io::stdout().lock(), std::io::stderr().lock());
+    // Unlocked handles: the service logs to stderr from other threads.
+    let (mut out, mut err) = (std::io::stdout(), std::io::stderr());
     match cli
         .command
         .clone()

@@ -9,6 +9,8 @@ use update_center_engine::SystemState;
 use update_center_engine::source::catalog::{Catalog, Verification};
 
 pub mod ops;
+#[cfg(test)]
+mod tests;
 
 /// Version of the JSON layout printed by `inspect --json`; raised on incompatible changes.
 pub const JSON_FORMAT_VERSION: u32 = 1;

@@ -100,3 +100,68 @@ impl Shared {
 pub(super) fn restart_pending(snapshot: &Snapshot) -> bool {
     !snapshot.next.is_empty() && !snapshot.running.is_empty() && snapshot.next != snapshot.running
 }
+
+pub(super) fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+pub(super) async fn read_system(layout: &Layout) -> Result<SystemState, Error> {
+    let layout = layout.clone();
+    let state = tokio::task::spawn_blocking(move || update_center_engine::read_system(&layout))
+        .await
+        .map_err(|e| Error::Failed(format!("the inventory task failed: {e}")))?;
+    let state = state.map_err(|error| {
+        eprintln!("update-center-helper: {error}");
+        engine_error(error)
+    })?;
+    for w in &state.definitions.warnings {
+        let place = w
+            .line
+            .map(|l| format!("{}:{l}", w.file.display()))
+            .unwrap_or_else(|| w.file.display().to_string());
+        eprintln!("update-center-helper: warning: {place}: {}", w.message);
+    }
+    Ok(state)
+}
+
+/// Runs blocking engine work off the bus thread.
+pub(super) async fn blocking<T: Send + 'static>(
+    work: impl FnOnce() -> Result<T, Error> + Send + 'static,
+) -> Result<T, Error> {
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|e| Error::Failed(format!("the helper's worker failed: {e}")))?
+}
+
+impl UpdateCenter {
+    /// Recomputes the snapshot and emits what changed.
+    pub(super) async fn refresh(&self, emitter: &SignalEmitter<'_>) {
+        let Ok(state) = read_system(&self.shared.options.layout).await else {
+            return;
+        };
+        let new = snapshot_of(&state);
+        let old = std::mem::replace(&mut *lock(&self.shared.snapshot), new.clone());
+        lock(&self.shared.machine).apply(StateEvent::SystemRead {
+            restart_pending: restart_pending(&new),
+        });
+        if old.versions != new.versions {
+            let _ = Self::versions_changed(emitter).await;
+        }
+        if old.running != new.running {
+            let _ = self.running_version_changed(emitter).await;
+        }
+        if old.default != new.default {
+            let _ = self.default_version_changed(emitter).await;
+        }
+        if old.fallback != new.fallback {
+            let _ = self.fallback_changed(emitter).await;
+            let _ = self.fallback_details_changed(emitter).await;
+        }
+        if old.warnings != new.warnings {
+            let _ = self.warnings_changed(emitter).await;
+        }
+        let _ = self.state_changed(emitter).await;
+    }
+}

@@ -16,7 +16,7 @@ use std::sync::atomic::AtomicBool;
 
 pub use crate::layout::{PARTIAL_DIR, STATE_DIR};
 /// The intent record of a transaction being committed.
-const JOURNAL: &str = "transaction.json";
+const INTENT_FILE: &str = "transaction.json";
 
 /// Why a transaction failed. Whatever it wrote has been removed again.
 #[derive(Debug, thiserror::Error)]
@@ -60,7 +60,7 @@ pub enum TransactionError {
 
 /// The intent record written before the first rename.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
-pub struct Journal {
+pub struct Intent {
     /// The version being committed.
     pub version: String,
     /// (temporary, final) paths inside the root, in rename order.
@@ -215,7 +215,7 @@ fn run(
         remove_versions(&plan.removals, layout)?;
     }
     progress(Progress::Committing);
-    let journal = Journal {
+    let intent = Intent {
         version: plan.version.clone(),
         renames: plan
             .files
@@ -229,13 +229,13 @@ fn run(
             .collect(),
         sha256: hashes,
     };
-    let journal_path = state.join(JOURNAL);
-    let bytes = serde_json::to_vec_pretty(&journal).unwrap_or_default();
-    write_atomically(&journal_path, &bytes).map_err(io("cannot write", &journal_path))?;
-    failpoint::hit("after-journal");
-    commit(&journal, layout)?;
-    failpoint::hit("before-journal-removal");
-    std::fs::remove_file(&journal_path).map_err(io("cannot remove", &journal_path))?;
+    let intent_path = state.join(INTENT_FILE);
+    let bytes = serde_json::to_vec_pretty(&intent).unwrap_or_default();
+    write_atomically(&intent_path, &bytes).map_err(io("cannot write", &intent_path))?;
+    failpoint::hit("after-intent");
+    commit(&intent, layout)?;
+    failpoint::hit("before-intent-removal");
+    std::fs::remove_file(&intent_path).map_err(io("cannot remove", &intent_path))?;
     sync_dir(state).map_err(io("cannot sync", state))?;
     Ok(())
 }
@@ -503,9 +503,9 @@ fn keep_partial(layout: &Layout, temp: &Path, sha256: &str) {
     }
 }
 
-/// Renames every temporary of `journal` into place, in order; already renamed ones are skipped.
-fn commit(journal: &Journal, layout: &Layout) -> Result<(), TransactionError> {
-    for (temp, target) in &journal.renames {
+/// Renames every temporary of `intent` into place, in order; already renamed ones are skipped.
+fn commit(intent: &Intent, layout: &Layout) -> Result<(), TransactionError> {
+    for (temp, target) in &intent.renames {
         let (from, to) = (layout.on_disk(temp), layout.on_disk(target));
         if !from.exists() && to.exists() {
             continue;
@@ -527,43 +527,43 @@ pub enum Recovery {
     Discarded(Vec<PathBuf>),
 }
 
-/// Finishes or undoes whatever an interrupted run left behind: a journal whose files are all
+/// Finishes or undoes whatever an interrupted run left behind: a intent whose files are all
 /// there is committed; any other hidden temporary of ours is removed.
 pub fn recover(layout: &Layout, target_dirs: &[PathBuf]) -> Result<Recovery, TransactionError> {
     let state = layout.state_dir();
-    let journal_path = state.join(JOURNAL);
-    if let Ok(bytes) = std::fs::read(&journal_path)
-        && let Ok(journal) = serde_json::from_slice::<Journal>(&bytes)
+    let intent_path = state.join(INTENT_FILE);
+    if let Ok(bytes) = std::fs::read(&intent_path)
+        && let Ok(intent) = serde_json::from_slice::<Intent>(&bytes)
     {
-        let complete = journal
+        let complete = intent
             .renames
             .iter()
             .all(|(temp, target)| layout.on_disk(temp).exists() || layout.on_disk(target).exists());
         // A temporary is committed only when its bytes are still the ones the intent record
         // names: a torn or altered file is discarded, never renamed into place.
-        let intact = journal.renames.len() == journal.sha256.len()
-            && journal
+        let intact = intent.renames.len() == intent.sha256.len()
+            && intent
                 .renames
                 .iter()
-                .zip(&journal.sha256)
+                .zip(&intent.sha256)
                 .all(|((temp, _), sha256)| {
                     let on_disk = layout.on_disk(temp);
                     !on_disk.exists() || sha256_of(&on_disk).is_ok_and(|h| h == *sha256)
                 });
         if complete && intact {
-            commit(&journal, layout)?;
-            std::fs::remove_file(&journal_path).map_err(io("cannot remove", &journal_path))?;
+            commit(&intent, layout)?;
+            std::fs::remove_file(&intent_path).map_err(io("cannot remove", &intent_path))?;
             history::append(
                 &state,
                 &Event::Recovered {
-                    version: journal.version.clone(),
+                    version: intent.version.clone(),
                     completed: true,
                 },
             );
-            return Ok(Recovery::Completed(journal.version));
+            return Ok(Recovery::Completed(intent.version));
         }
     }
-    let _ = std::fs::remove_file(&journal_path);
+    let _ = std::fs::remove_file(&intent_path);
     let mut removed = Vec::new();
     for dir in target_dirs {
         let Ok(entries) = std::fs::read_dir(layout.on_disk(dir)) else {
