@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 use update_center_engine::fsutil::write_atomically;
 use update_center_engine::installed::inventory::Layout;
-use update_center_engine::update::transaction::{Journal, Recovery, STATE_DIR, recover};
+use update_center_engine::update::transaction::{Intent, Recovery, STATE_DIR, recover};
 
 fn sha256(bytes: &[u8]) -> String {
     use sha2::Digest;
@@ -16,8 +16,8 @@ fn sha256(bytes: &[u8]) -> String {
 
 /// Writes the intent record of version 2 (an image, then its UKI) with these hashes of the
 /// temporaries; returns its path.
-fn write_journal(root: &Path, sha256: Vec<String>) -> PathBuf {
-    let journal = Journal {
+fn write_intent(root: &Path, sha256: Vec<String>) -> PathBuf {
+    let intent = Intent {
         version: "2".into(),
         renames: vec![
             (
@@ -32,7 +32,7 @@ fn write_journal(root: &Path, sha256: Vec<String>) -> PathBuf {
         sha256,
     };
     let path = root.join(STATE_DIR).join("transaction.json");
-    write_atomically(&path, &serde_json::to_vec(&journal).expect("json")).expect("journal");
+    write_atomically(&path, &serde_json::to_vec(&intent).expect("json")).expect("intent");
     path
 }
 
@@ -62,13 +62,13 @@ fn an_interrupted_commit_with_every_file_present_is_completed() {
     )
     .expect("write");
     // The image's temporary is gone (renamed); the UKI's is checked against its hash.
-    let journal_path = write_journal(root, vec![String::new(), sha256(b"uki")]);
+    let intent_path = write_intent(root, vec![String::new(), sha256(b"uki")]);
     assert_eq!(
         recover(&layout(root), &dirs()).expect("recover"),
         Recovery::Completed("2".into())
     );
     assert!(root.join("efi/EFI/Linux/kde-linux_2+2-0.efi").exists());
-    assert!(!journal_path.exists());
+    assert!(!intent_path.exists());
     assert_eq!(
         recover(&layout(root), &dirs()).expect("again"),
         Recovery::Clean
@@ -76,7 +76,7 @@ fn an_interrupted_commit_with_every_file_present_is_completed() {
 }
 
 #[test]
-fn temporaries_without_a_complete_journal_are_removed() {
+fn temporaries_without_a_complete_intent_are_removed() {
     let dir = tempfile::tempdir().expect("tempdir");
     let root = dir.path();
     setup(root);
@@ -103,7 +103,7 @@ fn temporaries_without_a_complete_journal_are_removed() {
 }
 
 #[test]
-fn a_temporary_that_no_longer_matches_the_journal_is_never_committed() {
+fn a_temporary_that_no_longer_matches_the_intent_record_is_never_committed() {
     let dir = tempfile::tempdir().expect("tempdir");
     let root = dir.path();
     setup(root);
@@ -112,16 +112,16 @@ fn a_temporary_that_no_longer_matches_the_journal_is_never_committed() {
         b"image",
     )
     .expect("write");
-    // The UKI's temporary was torn (or changed) after the journal was written.
+    // The UKI's temporary was torn (or changed) after the intent was written.
     std::fs::write(
         root.join("efi/EFI/Linux/.#update-center.kde-linux_2+2-0.efi"),
         b"u",
     )
     .expect("write");
-    let journal_path = write_journal(root, vec![sha256(b"image"), sha256(b"uki")]);
+    let intent_path = write_intent(root, vec![sha256(b"image"), sha256(b"uki")]);
     let recovered = recover(&layout(root), &dirs()).expect("recover");
     assert!(matches!(recovered, Recovery::Discarded(_)), "{recovered:?}");
     assert!(!root.join("efi/EFI/Linux/kde-linux_2+2-0.efi").exists());
     assert!(!root.join("system/kde-linux_2.erofs").exists());
-    assert!(!journal_path.exists());
+    assert!(!intent_path.exists());
 }

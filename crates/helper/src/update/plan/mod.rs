@@ -471,3 +471,6 @@ fn check_room(rooms: &[Room], state: &SystemState, removals: &[Removal]) -> Resu
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests;
