@@ -9,6 +9,7 @@
 //!
 //! - [`layout`], [`fsutil`]: where things are, and writing them durably;
 //! - [`format`]: the file formats, pure and fuzzed;
+//! - [`delta`]: casync chunk indexes and the chunker that makes them;
 //! - [`record`]: what the helper keeps (history, the state file);
 //! - [`definitions`]: the sysupdate.d transfers, read as systemd-sysupdate reads them;
 //! - [`installed`]: the installed versions and the boot entries;
@@ -21,6 +22,7 @@
 //! Every step is a value that can be printed and tested.
 
 pub mod definitions;
+pub mod delta;
 pub mod error;
 pub mod failpoint;
 pub mod format;
@@ -47,7 +49,15 @@ mod architecture {
     //! system up to the lifecycle operations. A new module must be given its place here.
 
     /// Folders that only group modules: `crate::format::ini` is the module `format::ini`.
-    const GROUPS: &[&str] = &["format", "record", "installed", "source", "update", "ops"];
+    const GROUPS: &[&str] = &[
+        "format",
+        "record",
+        "installed",
+        "source",
+        "update",
+        "ops",
+        "delta",
+    ];
 
     /// The layers, lowest first; in a layer, a module may use the modules listed before it.
     const LAYERS: &[(&str, &[&str])] = &[
@@ -64,6 +74,8 @@ mod architecture {
                 "format::version",
                 "format::sums",
                 "format::osrelease",
+                "delta::index",
+                "delta::chunker",
                 "source::signature",
                 "health",
             ],
