@@ -63,6 +63,23 @@ pub enum Command {
         #[arg(long, default_value_t = 300)]
         idle_exit: u64,
     },
+    /// Cut IMAGE into chunks where `casync make` cuts and write its index (and the chunks into
+    /// a store), so that a site publishes deltas of its own images; the index is byte for byte
+    /// the one casync makes.
+    Chunk {
+        /// The file to cut (an EROFS image).
+        image: PathBuf,
+        /// Where to write the index (`.caibx`).
+        #[arg(long)]
+        index: PathBuf,
+        /// A chunk store to add the chunks to (`<first 4 hex>/<id>.cacnk`, zstd).
+        #[arg(long)]
+        store: Option<PathBuf>,
+        /// Chunk sizes in bytes, MIN:AVG:MAX, or AVG alone (MIN AVG/4, MAX 4×AVG, as casync's
+        /// --chunk-size); the default is KDE Linux's 1/2/4 MiB.
+        #[arg(long, default_value = "1048576:2097152:4194304")]
+        chunk_size: String,
+    },
     /// Print the definitions, warnings and installed versions of a root, without D-Bus.
     Inspect {
         /// Print JSON (stable, documented in docs/json.md) instead of text.

@@ -76,6 +76,7 @@ mod architecture {
                 "format::osrelease",
                 "delta::index",
                 "delta::chunker",
+                "delta::store",
                 "source::signature",
                 "health",
             ],

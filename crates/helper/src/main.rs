@@ -202,6 +202,30 @@ fn run(cli: Cli) -> Result<()> {
             }
             Ok(())
         }
+        Command::Chunk {
+            image,
+            index,
+            store,
+            chunk_size,
+        } => {
+            let sizes = update_center_engine::delta::chunker::parse_sizes(&chunk_size)
+                .map_err(anyhow::Error::msg)?;
+            let made = update_center_engine::delta::store::publish(
+                &image,
+                &index,
+                store.as_deref(),
+                sizes,
+            )?;
+            writeln!(
+                out,
+                "{}: {} chunks ({} new in the store), index {}",
+                image.display(),
+                made.chunks,
+                made.stored,
+                index.display()
+            )?;
+            Ok(())
+        }
         Command::Inspect { json } => {
             let state = update_center_engine::read_system(&layout)?;
             if json {

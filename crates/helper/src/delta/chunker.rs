@@ -71,6 +71,43 @@ pub fn discriminator(sizes: ChunkSizes) -> u64 {
     raw.clamp(sizes.min, sizes.max)
 }
 
+/// Reads `MIN:AVG:MAX` (bytes), or `AVG` alone with casync's MIN = AVG/4 and MAX = 4×AVG.
+pub fn parse_sizes(text: &str) -> Result<ChunkSizes, String> {
+    let number = |t: &str| {
+        t.trim()
+            .parse::<u64>()
+            .map_err(|_| format!("`{t}` is not a number of bytes"))
+    };
+    let parts: Vec<&str> = text.split(':').collect();
+    let sizes = match parts.as_slice() {
+        [avg] => {
+            let avg = number(avg)?;
+            ChunkSizes {
+                min: avg / 4,
+                avg,
+                max: avg.saturating_mul(4),
+            }
+        }
+        [min, avg, max] => ChunkSizes {
+            min: number(min)?,
+            avg: number(avg)?,
+            max: number(max)?,
+        },
+        _ => return Err(format!("`{text}`: give MIN:AVG:MAX or AVG (bytes)")),
+    };
+    let (lowest, highest) = crate::delta::index::CHUNK_SIZE_LIMITS;
+    if !(lowest <= sizes.min
+        && sizes.min <= sizes.avg
+        && sizes.avg <= sizes.max
+        && sizes.max <= highest)
+    {
+        return Err(format!(
+            "`{text}`: chunk sizes must grow from MIN to MAX, between {lowest} and {highest} bytes"
+        ));
+    }
+    Ok(sizes)
+}
+
 /// Finds chunk boundaries in a stream fed piece by piece.
 pub struct Chunker {
     sizes: ChunkSizes,
@@ -295,6 +332,16 @@ mod tests {
         let ids: std::collections::BTreeSet<_> = a.chunks.iter().map(|c| c.id).collect();
         let new = b.chunks.iter().filter(|c| !ids.contains(&c.id)).count();
         assert!(new <= 3, "{new} of {} chunks changed", b.chunks.len());
+    }
+
+    #[test]
+    fn chunk_sizes_are_read_as_casync_reads_them() {
+        assert_eq!(parse_sizes("65536"), Ok(CASYNC_DEFAULT));
+        assert_eq!(parse_sizes("1048576:2097152:4194304"), Ok(KDE_LINUX));
+        assert!(parse_sizes("4:2:1").is_err());
+        assert!(parse_sizes("0:1:2").is_err());
+        assert!(parse_sizes("big").is_err());
+        assert!(parse_sizes("1:2").is_err());
     }
 
     #[test]

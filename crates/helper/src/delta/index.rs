@@ -26,8 +26,10 @@ const ITEM_BYTES: u64 = 40;
 const TAIL_BYTES: u64 = 40;
 /// `CA_FORMAT_SHA512_256`: chunk ids are SHA-512/256 (the only digest accepted here).
 pub const SHA512_256: u64 = 0x2000_0000_0000_0000;
-/// The flags casync itself sets on a blob index: SHA-512/256 ids, nothing else.
-pub const BLOB_FLAGS: u64 = SHA512_256;
+/// The flags `casync make` writes on a blob index: SHA-512/256 ids, and its default exclusion
+/// flags (nodump files, `.caexclude` files), which mean nothing for a blob but are part of the
+/// bytes.
+pub const BLOB_FLAGS: u64 = SHA512_256 | 0x8000_0000_0000_0000 | 0x1000_0000_0000_0000;
 /// The smallest and largest chunk sizes casync accepts (`CA_CHUNK_SIZE_LIMIT_MIN/MAX`).
 pub const CHUNK_SIZE_LIMITS: (u64, u64) = (1, 128 * 1024 * 1024);
 /// The most chunks an index may list (a 1 TiB image at the smallest KDE chunk size is far less).
@@ -174,8 +176,9 @@ impl Index {
         expect("the header size", 0, HEADER_BYTES)?;
         expect("the header type", 8, INDEX_TYPE)?;
         let flags = u64_at(bytes, 16);
-        if flags != BLOB_FLAGS {
-            // Another digest (SHA-256) or an archive's flags: ids could not be checked here.
+        if flags & SHA512_256 == 0 {
+            // SHA-256 ids: chunks could not be checked here. (The other flags say how a
+            // directory tree was encoded: nothing a blob depends on.)
             return Err(IndexError::Field {
                 field: "the feature flags",
                 at: 16,
@@ -334,9 +337,9 @@ mod tests {
         let good = sample().to_bytes();
         // No changed byte outside the ids (which only the chunk's bytes can confirm) reads
         // as the same index; one in the fixed structure (header, table header, tail) is an
-        // error. A changed size or end offset may still be a valid, different index.
+        // error. A changed flag, size or end offset may still be a valid, different index.
         let ids = |at: usize| (72..104).contains(&at) || (112..144).contains(&at);
-        let fixed = |at: usize| at < 24 || (48..64).contains(&at) || at >= 144;
+        let fixed = |at: usize| at < 16 || (48..64).contains(&at) || at >= 144;
         for at in (0..good.len()).filter(|&at| !ids(at)) {
             let mut bad = good.clone();
             bad[at] ^= 0x01;
@@ -355,7 +358,7 @@ mod tests {
             Err(IndexError::Truncated { .. })
         ));
         let mut sha256 = sample();
-        sha256.flags = 0x4000_0000_0000_0000;
+        sha256.flags = BLOB_FLAGS & !SHA512_256;
         assert!(matches!(
             Index::parse(&sha256.to_bytes()),
             Err(IndexError::Field { at: 16, .. })

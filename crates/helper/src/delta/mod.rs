@@ -4,3 +4,4 @@
 
 pub mod chunker;
 pub mod index;
+pub mod store;
