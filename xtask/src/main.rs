@@ -168,7 +168,7 @@ fn bench(rest: &[String]) -> Result<()> {
 }
 
 /// The cargo-fuzz targets in `fuzz/`.
-const FUZZ_TARGETS: [&str; 10] = [
+const FUZZ_TARGETS: [&str; 11] = [
     "ini",
     "pattern",
     "version",
@@ -179,6 +179,7 @@ const FUZZ_TARGETS: [&str; 10] = [
     "osrelease",
     "compression",
     "signature",
+    "caibx",
 ];
 
 /// Runs every fuzz target for a while. Runs on the host: the engine needs no Qt. cargo-fuzz

@@ -205,7 +205,7 @@ impl Index {
         expect("the table size", 48, u64::MAX)?;
         expect("the table type", 56, TABLE_TYPE)?;
         let items = size - minimum;
-        if items % ITEM_BYTES != 0 {
+        if !items.is_multiple_of(ITEM_BYTES) {
             return Err(IndexError::Truncated {
                 size,
                 needed: minimum + (items / ITEM_BYTES + 1) * ITEM_BYTES,
