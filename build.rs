@@ -16,7 +16,13 @@ fn main() {
             "qml/Badge.qml",
         ]))
         .qt_module("Quick")
-        .files(["src/version_model.rs", "src/status.rs", "src/platform.rs"])
+        .files([
+            "src/version_model.rs",
+            "src/history_model.rs",
+            "src/changelog_model.rs",
+            "src/status.rs",
+            "src/platform.rs",
+        ])
         .cpp_file("cpp/platform.cpp");
     if std::env::var_os("CARGO_FEATURE_QML_TESTS").is_some() {
         builder = builder

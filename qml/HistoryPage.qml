@@ -10,34 +10,31 @@ Kirigami.ScrollablePage {
     id: page
 
     required property StatusModel status
-    // An event kind to show alone, or "" for all.
-    property string filter: ""
+    // A group of records to show alone (updates, boots), or "" for all.
+    property alias filter: history.filter
 
-    readonly property var records: {
-        try {
-            const all = JSON.parse(page.status.historyJson || "[]");
-            return page.filter === "" ? all : all.filter(r => page.kindGroup(r.event) === page.filter);
-        } catch (e) {
-            return [];
-        }
+    HistoryModel {
+        id: history
+        objectName: "historyModel"
     }
 
     title: L10n.tr("history-page-title", {})
 
-    function kindGroup(event) {
-        switch (event) {
-        case "started":
-        case "committed":
-        case "failed":
-        case "removed":
-        case "recovered": return "updates";
-        case "booted":
-        case "fallback-detected":
-        case "fallback-acknowledged":
-        case "health-checked": return "boots";
-        default: return "choices";
-        }
+    header: Kirigami.InlineMessage {
+        position: Kirigami.InlineMessage.Position.Header
+        type: Kirigami.MessageType.Error
+        showCloseButton: false
+        visible: history.errorMessage !== ""
+        text: history.errorMessage
+        actions: [
+            Kirigami.Action {
+                icon.name: "view-refresh"
+                text: L10n.tr("action-try-again", {})
+                onTriggered: history.refresh()
+            }
+        ]
     }
+
     function icon(event) {
         switch (event) {
         case "committed": return "update-none";
@@ -54,12 +51,12 @@ Kirigami.ScrollablePage {
         }
     }
 
-    onVisibleChanged: if (visible) page.status.loadHistory()
-    Component.onCompleted: page.status.loadHistory()
+    onVisibleChanged: if (visible) history.refresh()
+    Component.onCompleted: history.refresh()
     Connections {
         target: page.status
         function onChangesChanged() {
-            if (page.visible) page.status.loadHistory();
+            if (page.visible) history.refresh();
         }
     }
 
@@ -86,19 +83,29 @@ Kirigami.ScrollablePage {
 
     ListView {
         id: list
-        model: page.records
+        objectName: "historyList"
+        model: history
         keyNavigationEnabled: true
         activeFocusOnTab: true
         delegate: QQC2.ItemDelegate {
             id: row
-            required property var modelData
+            required property string kind
+            required property real timeMs
+            required property string version
+            required property string running
+            required property int tries
+            required property string reason
+            required property bool passed
+            required property bool once
+            required property bool good
+            required property bool available
             width: ListView.view.width
             Accessible.name: title.text
             Accessible.description: when.text
             contentItem: RowLayout {
                 spacing: Kirigami.Units.largeSpacing
                 Kirigami.Icon {
-                    source: page.icon(row.modelData.event)
+                    source: page.icon(row.kind)
                     Layout.preferredWidth: Kirigami.Units.iconSizes.smallMedium
                     Layout.preferredHeight: Kirigami.Units.iconSizes.smallMedium
                 }
@@ -107,15 +114,15 @@ Kirigami.ScrollablePage {
                     Layout.fillWidth: true
                     QQC2.Label {
                         id: title
-                        text: L10n.tr("history-" + row.modelData.event, {
-                            version: row.modelData.version || row.modelData.failed || row.modelData.candidate || "",
-                            running: row.modelData.running || "",
-                            tries: row.modelData.tries || 0,
-                            reason: row.modelData.reason || "",
-                            passed: row.modelData.passed ? "yes" : "no",
-                            once: row.modelData.once ? "yes" : "no",
-                            good: row.modelData.good ? "yes" : "no",
-                            available: row.modelData.candidate ? "yes" : "no"
+                        text: L10n.tr("history-" + row.kind, {
+                            version: row.version,
+                            running: row.running,
+                            tries: row.tries,
+                            reason: row.reason,
+                            passed: row.passed ? "yes" : "no",
+                            once: row.once ? "yes" : "no",
+                            good: row.good ? "yes" : "no",
+                            available: row.available ? "yes" : "no"
                         })
                         wrapMode: Text.Wrap
                         Layout.fillWidth: true
@@ -124,7 +131,7 @@ Kirigami.ScrollablePage {
                         id: when
                         // A date in the person's locale: data, not a message.
                         readonly property bool fromData: true
-                        text: new Date(row.modelData.time).toLocaleString(Qt.locale(L10n.locale), Locale.ShortFormat)
+                        text: new Date(row.timeMs).toLocaleString(Qt.locale(L10n.locale), Locale.ShortFormat)
                         opacity: 0.7
                         Layout.fillWidth: true
                     }

@@ -40,7 +40,6 @@ Kirigami.ApplicationWindow {
     WhatsNewPage {
         id: whatsNewPage
         visible: false
-        status: statusModel
     }
     HistoryPage {
         id: historyPage

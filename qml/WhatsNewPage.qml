@@ -9,58 +9,50 @@ import org.kde.updatecenter.settings
 Kirigami.ScrollablePage {
     id: page
 
-    required property StatusModel status
-
-    readonly property var log: {
-        try {
-            return JSON.parse(page.status.changelogJson || "{}");
-        } catch (e) {
-            return {};
-        }
+    ChangelogModel {
+        id: changelog
+        objectName: "changelogModel"
     }
+
     // Package changes as rows: { kind, name, text }, filtered by the search field.
     readonly property var packageRows: {
-        const p = page.log.packages;
-        if (!p) return [];
-        const rows = [];
-        for (const c of p.upgraded || []) rows.push({ kind: "upgraded", name: c.name, text: L10n.tr("package-changed", { name: c.name, from: c.from, to: c.to }) });
-        for (const c of p.downgraded || []) rows.push({ kind: "downgraded", name: c.name, text: L10n.tr("package-changed", { name: c.name, from: c.from, to: c.to }) });
-        for (const a of p.added || []) rows.push({ kind: "added", name: a.name, text: L10n.tr("package-single", { name: a.name, version: a.version }) });
-        for (const r of p.removed || []) rows.push({ kind: "removed", name: r.name, text: L10n.tr("package-single", { name: r.name, version: r.version }) });
+        const rows = changelog.packageChanges.map(c => ({
+            kind: c.kind,
+            name: c.name,
+            text: c.kind === "upgraded" || c.kind === "downgraded"
+                ? L10n.tr("package-changed", { name: c.name, from: c.from, to: c.to })
+                : L10n.tr("package-single", { name: c.name, version: c.version })
+        }));
         const needle = search.text.toLowerCase();
         return needle === "" ? rows : rows.filter(r => r.name.toLowerCase().indexOf(needle) >= 0);
     }
 
-    // Counts of the package changes, and the kernel's and Plasma's versions when they change.
-    readonly property var packageCounts: {
-        const p = page.log.packages;
-        if (!p) return null;
-        const n = k => (p[k] || []).length;
-        return { upgraded: n("upgraded"), downgraded: n("downgraded"), added: n("added"), removed: n("removed") };
-    }
-    readonly property var highlights: {
-        const p = page.log.packages;
-        if (!p) return [];
-        const out = [];
-        for (const c of (p.upgraded || []).concat(p.downgraded || [])) {
-            if (c.name === "linux" || c.name.startsWith("linux-image"))
-                out.push(L10n.tr("whatsnew-kernel", { from: c.from, to: c.to }));
-            else if (c.name === "plasma-workspace" || c.name === "plasma-desktop")
-                out.push(L10n.tr("whatsnew-plasma", { from: c.from, to: c.to }));
-        }
-        return out;
-    }
-
     title: L10n.tr("whatsnew-page-title", {})
 
-    onVisibleChanged: if (visible) page.status.loadChangelog()
+    onVisibleChanged: if (visible) changelog.refresh()
+
+    header: Kirigami.InlineMessage {
+        position: Kirigami.InlineMessage.Position.Header
+        type: Kirigami.MessageType.Error
+        showCloseButton: false
+        visible: changelog.errorMessage !== ""
+        text: changelog.errorMessage
+        actions: [
+            Kirigami.Action {
+                icon.name: "view-refresh"
+                text: L10n.tr("action-try-again", {})
+                onTriggered: changelog.refresh()
+            }
+        ]
+    }
 
     ColumnLayout {
         spacing: Kirigami.Units.largeSpacing
 
         Kirigami.Heading {
-            visible: page.log.to !== undefined
-            text: L10n.tr("whatsnew-heading", { from: page.log.from || "", to: page.log.to || "" })
+            objectName: "heading"
+            visible: changelog.toVersion !== ""
+            text: L10n.tr("whatsnew-heading", { from: changelog.fromVersion, to: changelog.toVersion })
             level: 2
             wrapMode: Text.Wrap
             Layout.fillWidth: true
@@ -68,24 +60,27 @@ Kirigami.ScrollablePage {
 
         QQC2.Label {
             objectName: "packageSummary"
-            visible: page.packageCounts !== null
-            text: page.packageCounts === null ? "" : L10n.tr("whatsnew-summary", {
-                total: page.packageCounts.upgraded + page.packageCounts.downgraded
-                    + page.packageCounts.added + page.packageCounts.removed,
-                upgraded: page.packageCounts.upgraded,
-                downgraded: page.packageCounts.downgraded,
-                added: page.packageCounts.added,
-                removed: page.packageCounts.removed
+            visible: changelog.hasPackages
+            text: !changelog.hasPackages ? "" : L10n.tr("whatsnew-summary", {
+                total: changelog.upgradedCount + changelog.downgradedCount
+                    + changelog.addedCount + changelog.removedCount,
+                upgraded: changelog.upgradedCount,
+                downgraded: changelog.downgradedCount,
+                added: changelog.addedCount,
+                removed: changelog.removedCount
             })
             textFormat: Text.PlainText
             wrapMode: Text.Wrap
             Layout.fillWidth: true
         }
+        // The kernel's and Plasma's versions, when they change.
         Repeater {
-            model: page.highlights
+            model: changelog.highlights
             QQC2.Label {
-                required property string modelData
-                text: modelData
+                required property var modelData
+                text: modelData.part === "kernel"
+                    ? L10n.tr("whatsnew-kernel", { from: modelData.from, to: modelData.to })
+                    : L10n.tr("whatsnew-plasma", { from: modelData.from, to: modelData.to })
                 textFormat: Text.PlainText
                 font.bold: true
                 wrapMode: Text.Wrap
@@ -94,23 +89,26 @@ Kirigami.ScrollablePage {
         }
 
         Repeater {
-            model: page.log.releases || []
+            model: changelog
             ColumnLayout {
                 id: release
-                required property var modelData
+                required property string version
+                required property string date
+                required property var description
+                required property var urls
                 spacing: Kirigami.Units.smallSpacing
                 Layout.fillWidth: true
                 Kirigami.Heading {
                     level: 3
-                    text: release.modelData.date
-                        ? L10n.tr("release-title-dated", { version: release.modelData.version, date: release.modelData.date })
-                        : L10n.tr("release-title", { version: release.modelData.version })
+                    text: release.date !== ""
+                        ? L10n.tr("release-title-dated", { version: release.version, date: release.date })
+                        : L10n.tr("release-title", { version: release.version })
                     textFormat: Text.PlainText
                     Layout.fillWidth: true
                     wrapMode: Text.Wrap
                 }
                 Repeater {
-                    model: release.modelData.description || []
+                    model: release.description
                     QQC2.Label {
                         required property string modelData
                         // The distribution's release notes: data, not a message.
@@ -125,7 +123,7 @@ Kirigami.ScrollablePage {
                 // The release's links (http(s) only, checked by the helper), opened in the
                 // browser; buttons, so that the keyboard reaches them.
                 Repeater {
-                    model: release.modelData.urls || []
+                    model: release.urls
                     QQC2.Button {
                         required property string modelData
                         text: L10n.tr("release-link", { url: modelData })
@@ -137,21 +135,21 @@ Kirigami.ScrollablePage {
         }
 
         Kirigami.PlaceholderMessage {
-            visible: (page.log.releases || []).length === 0 && page.packageRows.length === 0 && search.text === ""
+            visible: changelog.loaded && changelog.count === 0 && page.packageRows.length === 0 && search.text === ""
             icon.name: "documentinfo"
             text: L10n.tr("whatsnew-empty", {})
-            explanation: (page.log.notes || []).join("\n")
+            explanation: changelog.notes
             Layout.fillWidth: true
         }
 
         Kirigami.Heading {
-            visible: page.log.packages !== undefined && page.log.packages !== null
+            visible: changelog.hasPackages
             level: 3
             text: L10n.tr("packages-heading", {})
         }
         Kirigami.SearchField {
             id: search
-            visible: page.log.packages !== undefined && page.log.packages !== null
+            visible: changelog.hasPackages
             Layout.fillWidth: true
             Accessible.name: L10n.tr("packages-search", {})
             placeholderText: L10n.tr("packages-search", {})

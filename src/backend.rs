@@ -119,20 +119,27 @@ pub async fn watch(mut changed: impl FnMut() + Send + 'static) -> Result<(), Str
     Ok(())
 }
 
-/// The newest history records as the helper's JSON array (docs/json.md).
-pub async fn history() -> Result<String, String> {
+/// How many history records the window shows at most.
+const HISTORY_RECORDS: u32 = 200;
+
+/// The newest history records, newest first.
+pub async fn history() -> Result<Vec<update_center_client::history::Record>, String> {
     with_timeout(async {
         let p = center().await?;
-        p.history(0, 0, 200).await.map_err(describe)
+        update_center_client::history::read(&p, 0, 0, HISTORY_RECORDS)
+            .await
+            .map_err(describe)
     })
     .await
 }
 
-/// What changes from the running version to the update on offer, as the helper's JSON.
-pub async fn changelog() -> Result<String, String> {
+/// What changes from the running version to the update on offer.
+pub async fn changelog() -> Result<update_center_client::changelog::Changelog, String> {
     with_timeout(async {
         let p = center().await?;
-        p.changelog("", "").await.map_err(describe)
+        update_center_client::changelog::read(&p, "", "")
+            .await
+            .map_err(describe)
     })
     .await
 }

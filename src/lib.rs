@@ -6,6 +6,10 @@
 mod backend;
 // The cxx-qt bridges declare `unsafe extern` blocks and exported functions by design.
 #[allow(unsafe_code)]
+mod changelog_model;
+#[allow(unsafe_code)]
+mod history_model;
+#[allow(unsafe_code)]
 mod platform;
 #[cfg(feature = "qml-tests")]
 #[allow(unsafe_code)]

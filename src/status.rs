@@ -42,8 +42,6 @@ pub mod qobject {
         #[qproperty(f64, rate_bytes_per_sec, cxx_name = "rateBytesPerSec")]
         #[qproperty(f64, eta_secs, cxx_name = "etaSecs")]
         #[qproperty(i32, changes)]
-        #[qproperty(QString, history_json, cxx_name = "historyJson")]
-        #[qproperty(QString, changelog_json, cxx_name = "changelogJson")]
         type StatusModel = super::StatusRust;
     }
 
@@ -82,14 +80,6 @@ pub mod qobject {
         #[qinvokable]
         #[cxx_name = "acknowledgeFallback"]
         fn acknowledge_fallback(self: Pin<&mut StatusModel>);
-        /// Reads the history (into `historyJson`).
-        #[qinvokable]
-        #[cxx_name = "loadHistory"]
-        fn load_history(self: Pin<&mut StatusModel>);
-        /// Reads what changes to the update on offer (into `changelogJson`).
-        #[qinvokable]
-        #[cxx_name = "loadChangelog"]
-        fn load_changelog(self: Pin<&mut StatusModel>);
         /// Clears the message of a request that failed.
         #[qinvokable]
         #[cxx_name = "clearError"]
@@ -122,8 +112,6 @@ pub struct StatusRust {
     rate_bytes_per_sec: f64,
     eta_secs: f64,
     changes: i32,
-    history_json: QString,
-    changelog_json: QString,
     watching: bool,
     reading: bool,
     read_again: bool,
@@ -275,30 +263,6 @@ impl qobject::StatusModel {
     /// See the bridge.
     pub fn acknowledge_fallback(self: Pin<&mut Self>) {
         self.send(Request::AcknowledgeFallback);
-    }
-
-    /// See the bridge.
-    pub fn load_history(self: Pin<&mut Self>) {
-        let qt_thread = self.qt_thread();
-        backend::spawn(async move {
-            let result = backend::history().await;
-            let _ = qt_thread.queue(move |model| match result {
-                Ok(json) => model.set_history_json(QString::from(&json)),
-                Err(message) => model.set_error_message(QString::from(&message)),
-            });
-        });
-    }
-
-    /// See the bridge.
-    pub fn load_changelog(self: Pin<&mut Self>) {
-        let qt_thread = self.qt_thread();
-        backend::spawn(async move {
-            let result = backend::changelog().await;
-            let _ = qt_thread.queue(move |model| match result {
-                Ok(json) => model.set_changelog_json(QString::from(&json)),
-                Err(message) => model.set_error_message(QString::from(&message)),
-            });
-        });
     }
 
     /// See the bridge.

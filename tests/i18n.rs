@@ -149,7 +149,7 @@ fn every_message_used_exists_in_every_locale() {
         assert!(missing.is_empty(), "{locale} lacks {missing:?}");
     }
     // And the event kinds above are all the helper knows.
-    let history = std::fs::read_to_string(testbed::checkout().join("crates/helper/src/history.rs"))
+    let history = std::fs::read_to_string(testbed::checkout().join("crates/client/src/history.rs"))
         .expect("history.rs");
     for kind in history
         .split("=> \"")

@@ -116,7 +116,8 @@ fn a_setting_changed_in_system_settings_reaches_the_helper_and_survives_a_reload
         log.text()
     );
     assert!(
-        log.text().contains("\"Updates.AutomaticCheck\":\"yes\""),
+        log.text()
+            .contains("update-center-kcm: loaded automaticCheck=true"),
         "{}",
         log.text()
     );
@@ -187,7 +188,8 @@ fn a_setting_changed_in_system_settings_reaches_the_helper_and_survives_a_reload
         log.text()
     );
     assert!(
-        log.text().contains("\"Updates.AutomaticCheck\":\"no\""),
+        log.text()
+            .contains("update-center-kcm: loaded automaticCheck=false"),
         "{}",
         log.text()
     );

@@ -2,6 +2,7 @@
 // tests/gui.rs): check, install with progress reaching 100 %, roll back; the history shows all
 // three.
 import QtQuick
+import QtQml.Models
 import QtTest
 import org.kde.updatecenter
 import org.kde.updatecenter.settings
@@ -17,6 +18,18 @@ TestCase {
             if (totalBytes > 0) {
                 largestFraction = Math.max(largestFraction, doneBytes / totalBytes);
             }
+        }
+    }
+
+    HistoryModel {
+        id: history
+    }
+
+    Instantiator {
+        id: historyRows
+        model: history
+        delegate: QtObject {
+            required property string kind
         }
     }
 
@@ -43,9 +56,13 @@ TestCase {
         status.rollback(running, false);
         tryCompare(status, "defaultVersion", running, 20000);
 
-        status.loadHistory();
-        tryVerify(() => status.historyJson.indexOf("rolled-back") >= 0, 20000);
-        const kinds = JSON.parse(status.historyJson).map(r => r.event);
+        history.refresh();
+        tryVerify(() => history.loaded && !history.loading, 20000, "the history arrives");
+        compare(history.errorMessage, "");
+        compare(historyRows.count, history.count);
+        const kinds = [];
+        for (let i = 0; i < historyRows.count; i++)
+            kinds.push(historyRows.objectAt(i).kind);
         verify(kinds.indexOf("checked") >= 0, kinds);
         verify(kinds.indexOf("committed") >= 0, kinds);
         compare(kinds[0], "rolled-back", "newest first");
@@ -64,7 +81,7 @@ TestCase {
         otherWindow.load();
         tryVerify(() => settings.loaded && otherWindow.loaded, 20000);
         verify(settings.isDefaults, "a fresh system has the defaults");
-        compare(JSON.parse(settings.valuesJson)["Updates.InstancesMaxOverridden"], "no");
+        compare(settings.instancesMaxOverridden, false);
 
         settings.set("Updates.InstancesMax", "3");
         settings.set("Restart.Behaviour", "quiet");
@@ -72,24 +89,24 @@ TestCase {
         verify(!settings.isDefaults);
         settings.reset();
         verify(!settings.needsSave, "reset drops the edits");
-        compare(JSON.parse(settings.valuesJson)["Restart.Behaviour"], "notify");
+        compare(settings.restartBehaviour, "notify");
 
         settings.set("Updates.InstancesMax", "3");
         settings.set("Restart.Behaviour", "quiet");
         settings.apply();
         tryVerify(() => !settings.busy && !settings.needsSave, 20000, "applied");
         compare(settings.errorMessage, "");
-        tryVerify(() => JSON.parse(settings.valuesJson)["Updates.InstancesMax"] === "3", 20000);
+        tryVerify(() => settings.instancesMax === 3, 20000);
         // The other window follows SettingsChanged without being asked.
-        tryVerify(() => JSON.parse(otherWindow.valuesJson)["Restart.Behaviour"] === "quiet", 20000, "SettingsChanged reached the other model");
-        compare(JSON.parse(otherWindow.valuesJson)["Updates.InstancesMaxOverridden"], "yes");
+        tryVerify(() => otherWindow.restartBehaviour === "quiet", 20000, "SettingsChanged reached the other model");
+        compare(otherWindow.instancesMaxOverridden, true);
 
         settings.defaults();
         verify(settings.needsSave);
         verify(settings.isDefaults, "the defaults are shown before they are applied");
         settings.apply();
         tryVerify(() => !settings.busy && !settings.needsSave, 20000);
-        tryVerify(() => JSON.parse(settings.valuesJson)["Updates.InstancesMaxOverridden"] === "no", 20000);
+        tryVerify(() => !settings.instancesMaxOverridden, 20000);
         verify(settings.isDefaults);
 
         settings.set("Updates.Source", "ftp://nowhere");

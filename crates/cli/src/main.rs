@@ -297,20 +297,13 @@ async fn run(cli: Cli) -> Result<(), Failure> {
                 println!("{text}");
                 return Ok(());
             }
-            let records: Vec<serde_json::Value> =
-                serde_json::from_str(&text).map_err(anyhow::Error::from)?;
+            let records =
+                update_center_client::history::parse(&text).map_err(anyhow::Error::from)?;
             if records.is_empty() {
                 println!("No history.");
             }
-            for mut record in records {
-                let time = record["time"].as_str().unwrap_or_default().to_string();
-                let kind = record["event"].as_str().unwrap_or_default().to_string();
-                if let Some(map) = record.as_object_mut() {
-                    map.remove("time");
-                    map.remove("event");
-                    map.remove("checks");
-                }
-                println!("{time}  {kind:<22} {record}");
+            for record in &records {
+                print_record(record);
             }
             Ok(())
         }
@@ -322,8 +315,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
                 println!("{text}");
                 return Ok(());
             }
-            let log: serde_json::Value =
-                serde_json::from_str(&text).map_err(anyhow::Error::from)?;
+            let log = update_center_client::changelog::parse(&text).map_err(anyhow::Error::from)?;
             print_changelog(&log);
             Ok(())
         }

@@ -28,62 +28,59 @@ pub fn or_unknown(text: &str) -> &str {
     if text.is_empty() { "(unknown)" } else { text }
 }
 
-pub fn print_changelog(log: &serde_json::Value) {
-    println!(
-        "Changes from {} to {}",
-        log["from"].as_str().unwrap_or_default(),
-        log["to"].as_str().unwrap_or_default()
-    );
-    for release in log["releases"].as_array().into_iter().flatten() {
+pub fn print_changelog(log: &update_center_client::changelog::Changelog) {
+    println!("Changes from {} to {}", log.from, log.to);
+    for release in &log.releases {
         println!();
         println!(
             "{}{}",
-            release["version"].as_str().unwrap_or_default(),
-            release["date"]
-                .as_str()
+            release.version,
+            release
+                .date
+                .as_ref()
                 .map(|d| format!(" ({d})"))
                 .unwrap_or_default()
         );
-        for line in release["description"].as_array().into_iter().flatten() {
-            println!("  {}", line.as_str().unwrap_or_default());
+        for line in &release.description {
+            println!("  {line}");
         }
     }
-    for link in log["links"].as_array().into_iter().flatten() {
-        println!("\nFull changelog: {}", link.as_str().unwrap_or_default());
+    for link in &log.links {
+        println!("\nFull changelog: {link}");
     }
-    let packages = &log["packages"];
-    if packages.is_object() {
-        let count = |k: &str| packages[k].as_array().map_or(0, Vec::len);
+    if let Some(packages) = &log.packages {
         println!(
             "\nPackages: {} upgraded, {} downgraded, {} added, {} removed",
-            count("upgraded"),
-            count("downgraded"),
-            count("added"),
-            count("removed")
+            packages.upgraded.len(),
+            packages.downgraded.len(),
+            packages.added.len(),
+            packages.removed.len()
         );
-        for (kind, mark) in [("upgraded", "↑"), ("downgraded", "↓")] {
-            for c in packages[kind].as_array().into_iter().flatten() {
-                println!(
-                    "  {mark} {} {} → {}",
-                    c["name"].as_str().unwrap_or_default(),
-                    c["from"].as_str().unwrap_or_default(),
-                    c["to"].as_str().unwrap_or_default()
-                );
+        for (list, mark) in [(&packages.upgraded, "↑"), (&packages.downgraded, "↓")] {
+            for c in list {
+                println!("  {mark} {} {} → {}", c.name, c.from, c.to);
             }
         }
-        for (kind, mark) in [("added", "+"), ("removed", "-")] {
-            for p in packages[kind].as_array().into_iter().flatten() {
-                println!(
-                    "  {mark} {} {}",
-                    p["name"].as_str().unwrap_or_default(),
-                    p["version"].as_str().unwrap_or_default()
-                );
+        for (list, mark) in [(&packages.added, "+"), (&packages.removed, "-")] {
+            for p in list {
+                println!("  {mark} {} {}", p.name, p.version);
             }
         }
     }
-    for note in log["notes"].as_array().into_iter().flatten() {
-        println!("\nNote: {}", note.as_str().unwrap_or_default());
+    for note in &log.notes {
+        println!("\nNote: {note}");
     }
+}
+
+/// One history record on one line: the time, the kind and the event's other fields as JSON
+/// (health-check results left out).
+pub fn print_record(record: &update_center_client::history::Record) {
+    let mut fields = serde_json::to_value(&record.event).unwrap_or_default();
+    if let Some(map) = fields.as_object_mut() {
+        map.remove("event");
+        map.remove("checks");
+    }
+    println!("{}  {:<22} {fields}", record.time, record.event.kind());
 }
 
 pub fn describe_phase(phase: &str, version: &str) -> String {

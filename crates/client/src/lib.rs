@@ -3,13 +3,20 @@
 //! Everything a person sees (GUI, tray notifier, settings module, CLI) talks to the privileged
 //! helper only through this crate: the typed proxy, the data types that travel over the bus and
 //! the named errors the helper answers with. Nothing here touches files on disk.
+//!
+//! Where the helper answers JSON (`History`, `Changelog`), the typed data and the one reader of
+//! that JSON are here too ([`history`], [`changelog`]); the helper writes the same types.
 
+pub mod changelog;
 #[cfg(feature = "keyring")]
 pub mod credentials;
 mod error;
+pub mod health;
+pub mod history;
 #[cfg(feature = "l10n")]
 pub mod l10n;
 pub mod launch;
+pub mod settings;
 pub mod state;
 pub mod status;
 mod types;
@@ -76,16 +83,17 @@ pub trait UpdateCenter {
     fn vacuum(&self) -> Result<Vec<String>, Error>;
 
     /// What changes between two versions (empty: the running version / the update on offer),
-    /// as JSON (docs/json.md).
+    /// as the JSON of a [`changelog::Changelog`]; [`changelog::read`] gives it typed.
     #[zbus(allow_interactive_auth)]
     fn changelog(&self, from: &str, to: &str) -> Result<String, Error>;
 
-    /// History records, newest first, as a JSON array (docs/json.md): `since` and `until` in
-    /// seconds since the epoch (0: unbounded), at most `limit` (0: all).
+    /// History records, newest first, as a JSON array of [`history::Record`]: `since` and
+    /// `until` in seconds since the epoch (0: unbounded), at most `limit` (0: all);
+    /// [`history::read`] gives them typed.
     #[zbus(allow_interactive_auth)]
     fn history(&self, since: i64, until: i64, limit: u32) -> Result<String, Error>;
 
-    /// Every setting as key -> value.
+    /// Every setting as key -> value; [`settings::read`] gives them typed.
     fn get_settings(&self) -> Result<std::collections::HashMap<String, String>, Error>;
 
     /// Sets one setting.

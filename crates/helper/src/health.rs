@@ -9,7 +9,6 @@
 //! `boot-complete.target` requires: systemd-bless-boot then does not mark the boot good, and
 //! systemd-boot falls back once the tries run out.
 
-use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -22,15 +21,8 @@ pub const OUTPUT_BYTES: usize = 16 * 1024;
 /// The exit status by which a check says it does not apply.
 pub const SKIP_STATUS: i32 = 77;
 
-/// Whether a failure of a check fails the boot.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Kind {
-    /// Its failure keeps the boot from being marked good.
-    Required,
-    /// Its failure is recorded and shown, nothing more.
-    Wanted,
-}
+/// The results are the client crate's types: they travel in `health-checked` history records.
+pub use update_center_client::health::{CheckResult, Kind, Outcome};
 
 /// One check found on disk.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -41,54 +33,6 @@ pub struct Check {
     pub path: PathBuf,
     /// Its kind.
     pub kind: Kind,
-}
-
-/// How a check ended.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "outcome", rename_all = "kebab-case")]
-pub enum Outcome {
-    /// Exit status 0.
-    Passed,
-    /// Exit status 77: it does not apply here.
-    Skipped,
-    /// Another exit status, or killed by a signal (`status` absent).
-    Failed {
-        /// The exit status.
-        status: Option<i32>,
-    },
-    /// Ran past its timeout and was killed.
-    TimedOut {
-        /// The timeout, in seconds.
-        after_secs: u64,
-    },
-    /// Could not be started.
-    NotRun {
-        /// Why.
-        reason: String,
-    },
-}
-
-/// The result of one check, as kept in the history.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct CheckResult {
-    /// Its file name.
-    pub name: String,
-    /// Its kind.
-    pub kind: Kind,
-    /// How it ended.
-    #[serde(flatten)]
-    pub outcome: Outcome,
-    /// Standard output and error, interleaved, cut at [`OUTPUT_BYTES`].
-    pub output: String,
-    /// How long it ran, in milliseconds.
-    pub duration_ms: u64,
-}
-
-impl CheckResult {
-    /// Whether it counts against the boot.
-    pub fn failed(&self) -> bool {
-        !matches!(self.outcome, Outcome::Passed | Outcome::Skipped)
-    }
 }
 
 /// The checks under `root`, by name; warnings for files that are not checks.

@@ -14,7 +14,7 @@ KCM.SimpleKCM {
         id: model
         Component.onCompleted: load()
         // One line in the log when the values arrived (tests wait for it).
-        onLoadedChanged: if (loaded) console.info("update-center-kcm: loaded " + valuesJson)
+        onLoadedChanged: if (loaded) console.info("update-center-kcm: loaded automaticCheck=" + automaticCheck)
         onNeedsSaveChanged: console.info("update-center-kcm: needs save " + needsSave)
     }
 

@@ -12,16 +12,9 @@ Kirigami.FormLayout {
 
     required property SettingsModel settings
 
-    readonly property var values: {
-        try {
-            return JSON.parse(form.settings.valuesJson || "{}");
-        } catch (e) {
-            return {};
-        }
-    }
-    readonly property string source: values["Updates.Source"] || ""
-    readonly property date pausedUntil: new Date(values["Updates.PausedUntil"] || 0)
-    readonly property bool paused: (values["Updates.PausedUntil"] || "") !== "" && pausedUntil > new Date()
+    readonly property string source: form.settings.source
+    readonly property date pausedUntil: new Date(form.settings.pausedUntil || 0)
+    readonly property bool paused: form.settings.pausedUntil !== "" && pausedUntil > new Date()
 
     // Automatic updates
     QQC2.CheckBox {
@@ -29,14 +22,14 @@ Kirigami.FormLayout {
         objectName: "automaticCheck"
         Kirigami.FormData.label: L10n.tr("settings-automatic-section", {})
         text: L10n.tr("settings-automatic-check", {})
-        checked: form.values["Updates.AutomaticCheck"] !== "no"
+        checked: form.settings.automaticCheck
         onToggled: form.settings.set("Updates.AutomaticCheck", checked ? "yes" : "no")
     }
     QQC2.CheckBox {
         objectName: "automaticDownload"
         text: L10n.tr("settings-automatic-download", {})
         enabled: automaticCheck.checked
-        checked: form.values["Updates.AutomaticDownload"] === "yes"
+        checked: form.settings.automaticDownload
         onToggled: form.settings.set("Updates.AutomaticDownload", checked ? "yes" : "no")
     }
     RowLayout {
@@ -59,7 +52,7 @@ Kirigami.FormLayout {
             { value: "notify", text: L10n.tr("settings-restart-notify", {}) },
             { value: "quiet", text: L10n.tr("settings-restart-quiet", {}) }
         ]
-        currentIndex: form.values["Restart.Behaviour"] === "quiet" ? 1 : 0
+        currentIndex: form.settings.restartBehaviour === "quiet" ? 1 : 0
         Accessible.name: L10n.tr("settings-restart", {})
         onActivated: form.settings.set("Restart.Behaviour", currentValue)
     }
@@ -69,7 +62,7 @@ Kirigami.FormLayout {
         Kirigami.FormData.label: L10n.tr("settings-retention", {})
         from: 2
         to: 16
-        value: parseInt(form.values["Updates.InstancesMax"] || "4")
+        value: form.settings.instancesMax || 4
         Accessible.name: L10n.tr("settings-retention", {})
         onValueModified: form.settings.set("Updates.InstancesMax", String(value))
     }
@@ -150,7 +143,7 @@ Kirigami.FormLayout {
     QQC2.TextField {
         objectName: "maxRate"
         Kirigami.FormData.label: L10n.tr("settings-max-rate", {})
-        text: form.values["Updates.MaxRateBytesPerSec"] ? String(Math.round(parseInt(form.values["Updates.MaxRateBytesPerSec"]) / 1000)) : ""
+        text: form.settings.maxRateBytesPerSec > 0 ? String(Math.round(form.settings.maxRateBytesPerSec / 1000)) : ""
         placeholderText: L10n.tr("settings-max-rate-none", {})
         validator: IntValidator { bottom: 0 }
         Accessible.name: L10n.tr("settings-max-rate", {})
@@ -171,7 +164,7 @@ Kirigami.FormLayout {
             { value: "wait", text: L10n.tr("settings-on-failure-wait", {}) },
             { value: "reboot-previous", text: L10n.tr("settings-on-failure-reboot", {}) }
         ]
-        currentIndex: form.values["Health.OnFailure"] === "reboot-previous" ? 1 : 0
+        currentIndex: form.settings.onFailure === "reboot-previous" ? 1 : 0
         Accessible.name: L10n.tr("settings-on-failure", {})
         onActivated: form.settings.set("Health.OnFailure", currentValue)
     }
@@ -180,7 +173,7 @@ Kirigami.FormLayout {
         Kirigami.FormData.label: L10n.tr("settings-health-timeout", {})
         from: 1
         to: 3600
-        value: parseInt(form.values["Health.TimeoutSec"] || "60")
+        value: form.settings.healthTimeoutSecs
         Accessible.name: L10n.tr("settings-health-timeout", {})
         onValueModified: form.settings.set("Health.TimeoutSec", String(value))
     }

@@ -4,6 +4,13 @@
 //! administrator once. Mirror credentials go to the person's keyring, never to a file. It
 //! follows the helper's `SettingsChanged` signal, so that the window and System Settings
 //! agree.
+//!
+//! Each setting the form shows is a property, read through the client crate's typed
+//! [`Settings`] from what the helper said with the pending edits over it: `automaticCheck`,
+//! `automaticDownload`, `pausedUntil` (RFC 3339, empty when not paused), `restartBehaviour`
+//! (`notify`, `quiet`), `instancesMax` (0 while unknown), `instancesMaxOverridden`, `source`
+//! (empty: the definitions' own), `maxRateBytesPerSec` (0: no limit), `onFailure` (`wait`,
+//! `reboot-previous`) and `healthTimeoutSecs`. Edits go in by key (`set`).
 
 use crate::bus;
 use core::pin::Pin;
@@ -11,6 +18,7 @@ use cxx_qt::{CxxQtType, Threading};
 use cxx_qt_lib::QString;
 use std::collections::BTreeMap;
 use update_center_client::credentials::{self, Credentials};
+use update_center_client::settings::{self as keys, Settings};
 
 /// The bridge.
 #[cxx_qt::bridge]
@@ -26,7 +34,16 @@ pub mod qobject {
         #[qml_element]
         #[qproperty(bool, loaded)]
         #[qproperty(bool, busy)]
-        #[qproperty(QString, values_json, cxx_name = "valuesJson")]
+        #[qproperty(bool, automatic_check, cxx_name = "automaticCheck")]
+        #[qproperty(bool, automatic_download, cxx_name = "automaticDownload")]
+        #[qproperty(QString, paused_until, cxx_name = "pausedUntil")]
+        #[qproperty(QString, restart_behaviour, cxx_name = "restartBehaviour")]
+        #[qproperty(i32, instances_max, cxx_name = "instancesMax")]
+        #[qproperty(bool, instances_max_overridden, cxx_name = "instancesMaxOverridden")]
+        #[qproperty(QString, source)]
+        #[qproperty(f64, max_rate_bytes_per_sec, cxx_name = "maxRateBytesPerSec")]
+        #[qproperty(QString, on_failure, cxx_name = "onFailure")]
+        #[qproperty(i32, health_timeout_secs, cxx_name = "healthTimeoutSecs")]
         #[qproperty(bool, needs_save, cxx_name = "needsSave")]
         #[qproperty(bool, is_defaults, cxx_name = "isDefaults")]
         #[qproperty(QString, error_message, cxx_name = "errorMessage")]
@@ -73,15 +90,15 @@ pub mod qobject {
 /// The default of each setting, as the helper writes it. `Updates.InstancesMax` and
 /// `Updates.Source` default to the empty value: "as the distribution's definitions say".
 pub const DEFAULTS: [(&str, &str); 9] = [
-    ("Health.TimeoutSec", "60"),
-    ("Health.OnFailure", "wait"),
-    ("Updates.MaxRateBytesPerSec", ""),
-    ("Updates.InstancesMax", ""),
-    ("Updates.Source", ""),
-    ("Updates.AutomaticCheck", "yes"),
-    ("Updates.AutomaticDownload", "no"),
-    ("Updates.PausedUntil", ""),
-    ("Restart.Behaviour", "notify"),
+    (keys::HEALTH_TIMEOUT_SEC, "60"),
+    (keys::HEALTH_ON_FAILURE, "wait"),
+    (keys::MAX_RATE_BYTES_PER_SEC, ""),
+    (keys::INSTANCES_MAX, ""),
+    (keys::SOURCE, ""),
+    (keys::AUTOMATIC_CHECK, "yes"),
+    (keys::AUTOMATIC_DOWNLOAD, "no"),
+    (keys::PAUSED_UNTIL, ""),
+    (keys::RESTART_BEHAVIOUR, "notify"),
 ];
 
 /// A pending change of the mirror credentials.
@@ -96,7 +113,16 @@ enum CredentialEdit {
 pub struct SettingsRust {
     loaded: bool,
     busy: bool,
-    values_json: QString,
+    automatic_check: bool,
+    automatic_download: bool,
+    paused_until: QString,
+    restart_behaviour: QString,
+    instances_max: i32,
+    instances_max_overridden: bool,
+    source: QString,
+    max_rate_bytes_per_sec: f64,
+    on_failure: QString,
+    health_timeout_secs: i32,
     needs_save: bool,
     is_defaults: bool,
     error_message: QString,
@@ -126,7 +152,7 @@ fn effective(
 fn are_defaults(values: &BTreeMap<String, String>, instances_overridden: bool) -> bool {
     DEFAULTS.iter().all(|(key, default)| {
         let value = values.get(*key).map(String::as_str).unwrap_or("");
-        if *key == "Updates.InstancesMax" {
+        if *key == keys::INSTANCES_MAX {
             !instances_overridden || value.is_empty()
         } else {
             value == *default
@@ -139,13 +165,12 @@ impl qobject::SettingsModel {
         let values = effective(&self.stored, &self.pending);
         let overridden = self
             .stored
-            .get("Updates.InstancesMaxOverridden")
+            .get(keys::INSTANCES_MAX_OVERRIDDEN)
             .is_some_and(|v| v == "yes")
-            || self.pending.contains_key("Updates.InstancesMax");
+            || self.pending.contains_key(keys::INSTANCES_MAX);
         let defaults = are_defaults(&values, overridden);
         let needs_save = !self.pending.is_empty() || self.credential_edit.is_some();
-        let json = serde_json::to_string(&values).unwrap_or_default();
-        self.as_mut().set_values_json(QString::from(&json));
+        self.as_mut().show_values(&values);
         self.as_mut().set_is_defaults(defaults);
         self.as_mut().set_needs_save(needs_save);
         let (user, has_password) = match &self.credential_edit {
@@ -155,6 +180,30 @@ impl qobject::SettingsModel {
         };
         self.as_mut().set_credential_user(QString::from(&user));
         self.set_has_password(has_password);
+    }
+
+    /// Sets the properties of the settings to `values` (what the helper said with the edits).
+    fn show_values(mut self: Pin<&mut Self>, values: &BTreeMap<String, String>) {
+        let typed = Settings::from_lookup(|key| values.get(key).map(String::as_str));
+        let int = |n: Option<u64>| n.map_or(0, |n| i32::try_from(n).unwrap_or(i32::MAX));
+        self.as_mut().set_automatic_check(typed.automatic_check);
+        self.as_mut()
+            .set_automatic_download(typed.automatic_download);
+        self.as_mut()
+            .set_paused_until(QString::from(&typed.paused_until));
+        self.as_mut()
+            .set_restart_behaviour(QString::from(typed.restart_behaviour.as_str()));
+        self.as_mut().set_instances_max(int(typed.instances_max));
+        self.as_mut()
+            .set_instances_max_overridden(typed.instances_max_overridden);
+        self.as_mut().set_source(QString::from(&typed.source));
+        // Bytes per second as a QML number: a double, exact far beyond any link.
+        #[allow(clippy::cast_precision_loss)]
+        self.as_mut()
+            .set_max_rate_bytes_per_sec(typed.max_rate_bytes_per_sec.unwrap_or(0) as f64);
+        self.as_mut()
+            .set_on_failure(QString::from(typed.on_failure.as_str()));
+        self.set_health_timeout_secs(int(Some(typed.health_timeout_secs)));
     }
 
     /// See the bridge.
@@ -172,7 +221,7 @@ impl qobject::SettingsModel {
             let source = result
                 .as_ref()
                 .ok()
-                .and_then(|m| m.get("Updates.Source").cloned())
+                .and_then(|m| m.get(keys::SOURCE).cloned())
                 .unwrap_or_default();
             let stored_credentials = tokio::task::spawn_blocking(move || {
                 if source.starts_with("http") {
@@ -280,10 +329,10 @@ impl qobject::SettingsModel {
     pub fn defaults(mut self: Pin<&mut Self>) {
         for (key, default) in DEFAULTS {
             let current = self.stored.get(key).cloned().unwrap_or_default();
-            let overridden = key != "Updates.InstancesMax"
+            let overridden = key != keys::INSTANCES_MAX
                 || self
                     .stored
-                    .get("Updates.InstancesMaxOverridden")
+                    .get(keys::INSTANCES_MAX_OVERRIDDEN)
                     .is_some_and(|v| v == "yes");
             let mut rust = self.as_mut().rust_mut();
             if current != default && overridden {
@@ -305,7 +354,7 @@ impl qobject::SettingsModel {
     /// What `apply` sends: the pending edits, the credential edit, and the source they are for.
     fn outgoing(&self) -> (Vec<(String, String)>, Option<CredentialEdit>, String) {
         let source = effective(&self.stored, &self.pending)
-            .get("Updates.Source")
+            .get(keys::SOURCE)
             .cloned()
             .unwrap_or_default();
         (
@@ -382,7 +431,7 @@ async fn send(
         failure: None,
     };
     let mut ordered = pending;
-    ordered.sort_by_key(|(k, _)| k != "Updates.Source");
+    ordered.sort_by_key(|(k, _)| k != keys::SOURCE);
     for (key, value) in ordered {
         let result = bus::with_timeout(async {
             let p = bus::center().await?;

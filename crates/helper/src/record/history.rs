@@ -2,136 +2,15 @@
 //! directory). Each record is written with one `write` and an fsync; a record torn by a crash
 //! is the last line, and readers skip it, so an interrupted append never hides earlier ones.
 
-use serde::{Deserialize, Serialize};
 use std::io::Write;
 use std::path::Path;
 
 /// The journal's file name in the state directory.
 pub const FILE: &str = "history.jsonl";
 
-/// What happened.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "event", rename_all = "kebab-case")]
-pub enum Event {
-    /// An update started.
-    Started {
-        /// The version.
-        version: String,
-        /// Bytes to download.
-        download_bytes: u64,
-    },
-    /// A whole version was removed to make room.
-    Removed {
-        /// The version.
-        version: String,
-    },
-    /// An update was committed: the version is installed.
-    Committed {
-        /// The version.
-        version: String,
-    },
-    /// An update failed; nothing of it is left.
-    Failed {
-        /// The version.
-        version: String,
-        /// Why.
-        reason: String,
-    },
-    /// An interrupted update was completed (`completed`) or discarded on start-up.
-    Recovered {
-        /// The version, when known.
-        version: String,
-        /// Whether it was completed.
-        completed: bool,
-    },
-    /// A version was pinned.
-    Pinned {
-        /// The version.
-        version: String,
-    },
-    /// A version was unpinned.
-    Unpinned {
-        /// The version.
-        version: String,
-    },
-    /// A version was made the default boot entry (or the entry of the next boot, `once`).
-    RolledBack {
-        /// The version.
-        version: String,
-        /// For the next boot only.
-        once: bool,
-    },
-    /// The system booted.
-    Booted {
-        /// The version running.
-        version: String,
-        /// The boot entry it came from.
-        entry: String,
-        /// Tries left of that entry, while on trial.
-        tries_left: Option<u64>,
-        /// Tries done of that entry, while on trial.
-        tries_done: Option<u64>,
-        /// The entry is blessed (no boot counter).
-        good: bool,
-    },
-    /// A newer version failed to boot and systemd-boot fell back to an older one.
-    FallbackDetected {
-        /// The version that failed.
-        failed: String,
-        /// How often it was tried.
-        tries: u64,
-        /// The version running.
-        running: String,
-    },
-    /// Somebody acknowledged the fallback.
-    FallbackAcknowledged {
-        /// The version that had failed.
-        failed: String,
-    },
-    /// The update sources were checked.
-    Checked {
-        /// The version on offer (empty when up to date).
-        candidate: String,
-    },
-    /// The health checks of this boot ran.
-    HealthChecked {
-        /// Every required check passed.
-        passed: bool,
-        /// Each check.
-        checks: Vec<crate::health::CheckResult>,
-    },
-}
-
-impl Event {
-    /// The kind, as written in the `event` field.
-    pub fn kind(&self) -> &'static str {
-        match self {
-            Self::Started { .. } => "started",
-            Self::Removed { .. } => "removed",
-            Self::Committed { .. } => "committed",
-            Self::Failed { .. } => "failed",
-            Self::Recovered { .. } => "recovered",
-            Self::Pinned { .. } => "pinned",
-            Self::Unpinned { .. } => "unpinned",
-            Self::RolledBack { .. } => "rolled-back",
-            Self::Booted { .. } => "booted",
-            Self::FallbackDetected { .. } => "fallback-detected",
-            Self::FallbackAcknowledged { .. } => "fallback-acknowledged",
-            Self::HealthChecked { .. } => "health-checked",
-            Self::Checked { .. } => "checked",
-        }
-    }
-}
-
-/// One record: when, and what.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Record {
-    /// RFC 3339 time in UTC.
-    pub time: String,
-    /// What happened.
-    #[serde(flatten)]
-    pub event: Event,
-}
+/// The records are the client crate's types: what the journal and `History` hold is what
+/// clients read.
+pub use update_center_client::history::{Event, Record};
 
 /// Appends a record. History must never stop an update: a failure is reported on stderr.
 pub fn append(state_dir: &Path, event: &Event) {
@@ -335,6 +214,89 @@ mod tests {
             },
         );
         assert_eq!(pins.len(), 1);
+    }
+
+    #[test]
+    fn the_records_the_helper_sends_are_what_the_client_reads() {
+        use crate::health::{CheckResult, Kind, Outcome};
+        let check = |name: &str, outcome| CheckResult {
+            name: name.into(),
+            kind: Kind::Required,
+            outcome,
+            output: "out".into(),
+            duration_ms: 7,
+        };
+        let v = || "202611260800".to_string();
+        let events = [
+            Event::Started {
+                version: v(),
+                download_bytes: 42,
+            },
+            Event::Removed { version: v() },
+            Event::Committed { version: v() },
+            Event::Failed {
+                version: v(),
+                reason: "no room".into(),
+            },
+            Event::Recovered {
+                version: v(),
+                completed: true,
+            },
+            Event::Pinned { version: v() },
+            Event::Unpinned { version: v() },
+            Event::RolledBack {
+                version: v(),
+                once: false,
+            },
+            Event::Booted {
+                version: v(),
+                entry: "k_202611260800+2-1.efi".into(),
+                tries_left: Some(2),
+                tries_done: None,
+                good: false,
+            },
+            Event::FallbackDetected {
+                failed: v(),
+                tries: 3,
+                running: "202611250800".into(),
+            },
+            Event::FallbackAcknowledged { failed: v() },
+            Event::Checked {
+                candidate: String::new(),
+            },
+            Event::HealthChecked {
+                passed: false,
+                checks: vec![
+                    check("a.required", Outcome::Passed),
+                    check("b.required", Outcome::Skipped),
+                    check("c.required", Outcome::Failed { status: None }),
+                    check("d.required", Outcome::TimedOut { after_secs: 60 }),
+                    check(
+                        "e.required",
+                        Outcome::NotRun {
+                            reason: "denied".into(),
+                        },
+                    ),
+                ],
+            },
+        ];
+        let dir = tempfile::tempdir().expect("tempdir");
+        for event in &events {
+            append(dir.path(), event);
+        }
+        // As the service answers `History`.
+        let sent = query(dir.path(), &Query::default());
+        let json = serde_json::to_string(&sent).expect("JSON");
+        let read = update_center_client::history::parse(&json).expect("the client reads it");
+        assert_eq!(read, sent);
+        let kinds: Vec<&str> = read.iter().rev().map(|r| r.event.kind()).collect();
+        let written: Vec<&str> = events.iter().map(Event::kind).collect();
+        assert_eq!(kinds, written, "every kind, newest first");
+        // The journal's lines are the same JSON.
+        let journal = std::fs::read_to_string(dir.path().join(FILE)).expect("journal");
+        let first: update_center_client::history::Record =
+            serde_json::from_str(journal.lines().next().expect("a line")).expect("a record");
+        assert_eq!(first.event, events[0]);
     }
 
     #[test]

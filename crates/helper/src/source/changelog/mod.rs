@@ -15,7 +15,7 @@ use crate::definitions::Definitions;
 use crate::format::version::compare;
 use crate::source::catalog;
 use crate::source::fetch::{FetchError, Fetcher, Location};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use std::path::Path;
 
 /// The metainfo may be this large.
@@ -27,18 +27,8 @@ pub const XML_NODES_LIMIT: u32 = 200_000;
 /// The metadata cache, inside the root.
 pub const CACHE_DIR: &str = "var/cache/update-center/metadata";
 
-/// One release from the metainfo.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Release {
-    /// Its version.
-    pub version: String,
-    /// Its date (`date`, or `timestamp` as a date), when given.
-    pub date: Option<String>,
-    /// Its description: paragraphs, and list items starting with "• ".
-    pub description: Vec<String>,
-    /// Its links.
-    pub urls: Vec<String>,
-}
+/// The changelog's types are the client crate's: what `Changelog` sends is what clients read.
+pub use update_center_client::changelog::{Change, Changelog, Package, PackageDiff, Release};
 
 /// Why metadata cannot be used.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -139,15 +129,6 @@ pub fn releases_between(
     Ok(releases)
 }
 
-/// One package of a manifest.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Package {
-    /// Its name.
-    pub name: String,
-    /// Its version.
-    pub version: String,
-}
-
 #[derive(Deserialize)]
 struct Manifest {
     packages: Vec<Package>,
@@ -161,30 +142,6 @@ pub fn parse_manifest(bytes: &[u8], url: &str) -> Result<Vec<Package>, Changelog
             url: url.to_string(),
             reason: e.to_string(),
         })
-}
-
-/// A package whose version changed.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Change {
-    /// Its name.
-    pub name: String,
-    /// The version in the older manifest.
-    pub from: String,
-    /// The version in the newer manifest.
-    pub to: String,
-}
-
-/// How the packages of two versions differ.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Default)]
-pub struct PackageDiff {
-    /// In the newer version only.
-    pub added: Vec<Package>,
-    /// In the older version only.
-    pub removed: Vec<Package>,
-    /// Newer in the newer version.
-    pub upgraded: Vec<Change>,
-    /// Older in the newer version.
-    pub downgraded: Vec<Change>,
 }
 
 /// Compares two package lists (versions by the UAPI version order, which sorts Debian's,
@@ -228,23 +185,6 @@ pub fn diff(old: &[Package], new: &[Package]) -> PackageDiff {
         }
     }
     out
-}
-
-/// The changelog between two versions.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Changelog {
-    /// The older version.
-    pub from: String,
-    /// The newer version.
-    pub to: String,
-    /// Release notes, newest first.
-    pub releases: Vec<Release>,
-    /// `ChangeLog=` links for the newer version.
-    pub links: Vec<String>,
-    /// The package diff, when both manifests were found.
-    pub packages: Option<PackageDiff>,
-    /// What could not be had, for a person to read.
-    pub notes: Vec<String>,
 }
 
 /// The manifest's name for `version` (see the module documentation), with where it is.

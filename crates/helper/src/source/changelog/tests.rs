@@ -140,3 +140,38 @@ fn manifests_are_mkosi_json_and_anything_else_is_an_error() {
     assert!(parse_manifest(b"{\"packages\": 3}", "u").is_err());
     assert!(parse_manifest(b"<html>", "u").is_err());
 }
+
+#[test]
+fn the_changelog_the_helper_sends_is_what_the_client_reads() {
+    let xml = r#"<component><releases>
+        <release version="3" date="2026-11-26"><description><p>Plasma 6.6</p>
+          <ul><li>Faster updates</li></ul></description>
+          <url>https://kde.org/linux/releases/3</url></release>
+        <release version="2" timestamp="1795608000"/>
+      </releases></component>"#;
+    let old = vec![package("linux", "6.17.8-1"), package("gone", "1.0-1")];
+    let new = vec![package("linux", "6.17.9-1"), package("ollama", "0.12.0-1")];
+    let sent = Changelog {
+        from: "1".into(),
+        to: "3".into(),
+        releases: releases_between(xml, "u", "1", "3").expect("releases"),
+        links: vec!["https://kde.org/linux/changelog/3".into()],
+        packages: Some(diff(&old, &new)),
+        notes: vec!["a note".into()],
+    };
+    // As the service answers `Changelog`.
+    let json = serde_json::to_string(&sent).expect("JSON");
+    let read = update_center_client::changelog::parse(&json).expect("the client reads it");
+    assert_eq!(read, sent);
+    assert_eq!(read.releases[1].date.as_deref(), Some("2026-11-25"));
+    let without = Changelog {
+        packages: None,
+        ..sent
+    };
+    let json = serde_json::to_string(&without).expect("JSON");
+    assert!(json.contains(r#""packages":null"#), "{json}");
+    assert_eq!(
+        update_center_client::changelog::parse(&json).expect("the client reads it"),
+        without
+    );
+}

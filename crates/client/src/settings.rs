@@ -1,0 +1,221 @@
+//! The settings as the helper sends them (`GetSettings`: `Section.Key` -> text, D-Bus `a{ss}`),
+//! read into typed fields. Values travel as text so that `SetSetting` takes them as an
+//! administrator writes them in `update-center.conf`; [`Settings::from_map`] is the one place
+//! where a client reads that text.
+
+use std::collections::HashMap;
+
+/// `[Health] TimeoutSec=`: seconds each health check may run.
+pub const HEALTH_TIMEOUT_SEC: &str = "Health.TimeoutSec";
+/// `[Health] OnFailure=`: `wait` or `reboot-previous`.
+pub const HEALTH_ON_FAILURE: &str = "Health.OnFailure";
+/// `[Updates] MaxRateBytesPerSec=`: the download bandwidth limit (empty: none).
+pub const MAX_RATE_BYTES_PER_SEC: &str = "Updates.MaxRateBytesPerSec";
+/// `[Updates] InstancesMax=`: how many versions to keep (the definitions' count when not set).
+pub const INSTANCES_MAX: &str = "Updates.InstancesMax";
+/// Read-only: `yes` when `Updates.InstancesMax` is this product's, `no` when the definitions'.
+pub const INSTANCES_MAX_OVERRIDDEN: &str = "Updates.InstancesMaxOverridden";
+/// `[Updates] Source=`: a mirror URL or a local folder (empty: the definitions' source).
+pub const SOURCE: &str = "Updates.Source";
+/// `[Updates] AutomaticCheck=`: `yes` or `no`.
+pub const AUTOMATIC_CHECK: &str = "Updates.AutomaticCheck";
+/// `[Updates] AutomaticDownload=`: `yes` or `no`.
+pub const AUTOMATIC_DOWNLOAD: &str = "Updates.AutomaticDownload";
+/// `[Updates] PausedUntil=`: an RFC 3339 time (empty: not paused).
+pub const PAUSED_UNTIL: &str = "Updates.PausedUntil";
+/// `[Restart] Behaviour=`: `notify` or `quiet`.
+pub const RESTART_BEHAVIOUR: &str = "Restart.Behaviour";
+/// `[Download] StallTimeoutSec=`.
+pub const STALL_TIMEOUT_SEC: &str = "Download.StallTimeoutSec";
+/// `[Download] MinRateBytesPerSec=`.
+pub const MIN_RATE_BYTES_PER_SEC: &str = "Download.MinRateBytesPerSec";
+/// `[Download] DeadlineSec=`.
+pub const DEADLINE_SEC: &str = "Download.DeadlineSec";
+
+/// What to do when a required health check fails.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum OnFailure {
+    /// Leave the boot unblessed: systemd-boot falls back once the tries run out.
+    #[default]
+    Wait,
+    /// Mark this boot's entry bad and reboot into the previous version at once.
+    RebootPrevious,
+}
+
+impl OnFailure {
+    /// The value as the settings file spells it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Wait => "wait",
+            Self::RebootPrevious => "reboot-previous",
+        }
+    }
+}
+
+/// How the desktop tells the person that a staged version waits for a restart.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum RestartBehaviour {
+    /// A notification with "Restart now", and the tray icon.
+    #[default]
+    Notify,
+    /// Only the tray icon and the window say so; no notification.
+    Quiet,
+}
+
+impl RestartBehaviour {
+    /// The value as the settings file spells it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Notify => "notify",
+            Self::Quiet => "quiet",
+        }
+    }
+}
+
+/// The settings, typed. A key that is missing or holds text this client does not read counts
+/// as its default.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Settings {
+    /// How long each health check may run, in seconds.
+    pub health_timeout_secs: u64,
+    /// What to do when a required health check fails.
+    pub on_failure: OnFailure,
+    /// The download bandwidth limit, in bytes per second (`None`: as fast as the link goes).
+    pub max_rate_bytes_per_sec: Option<u64>,
+    /// How many versions to keep (the definitions' count unless overridden; `None`: unknown).
+    pub instances_max: Option<u64>,
+    /// Whether `instances_max` is this product's setting rather than the definitions' own.
+    pub instances_max_overridden: bool,
+    /// A mirror URL or a local folder (empty: the definitions' source).
+    pub source: String,
+    /// Whether the daily timer asks the update sources.
+    pub automatic_check: bool,
+    /// Whether an automatic check that finds an update also downloads and stages it.
+    pub automatic_download: bool,
+    /// No automatic check or download before this RFC 3339 time (empty: not paused).
+    pub paused_until: String,
+    /// How the desktop tells about a staged version.
+    pub restart_behaviour: RestartBehaviour,
+    /// Seconds without a byte after which a download breaks off and resumes.
+    pub stall_timeout_secs: Option<u64>,
+    /// A download slower than this, in bytes per second, breaks off and resumes.
+    pub min_rate_bytes_per_sec: Option<u64>,
+    /// The longest one download job may take, in seconds.
+    pub deadline_secs: Option<u64>,
+}
+
+impl Default for Settings {
+    /// The defaults the helper writes.
+    fn default() -> Self {
+        Self::from_map(&HashMap::new())
+    }
+}
+
+impl Settings {
+    /// Reads a `GetSettings` map (or one with edits over it).
+    pub fn from_map<S: std::hash::BuildHasher>(map: &HashMap<String, String, S>) -> Self {
+        Self::from_lookup(|key| map.get(key).map(String::as_str))
+    }
+
+    /// Reads the settings from `lookup`, which gives the text of a key.
+    pub fn from_lookup<'a>(lookup: impl Fn(&str) -> Option<&'a str>) -> Self {
+        let text = |key: &str| lookup(key).unwrap_or_default();
+        let number = |key: &str| text(key).parse::<u64>().ok();
+        Self {
+            health_timeout_secs: number(HEALTH_TIMEOUT_SEC).unwrap_or(60),
+            on_failure: match text(HEALTH_ON_FAILURE) {
+                "reboot-previous" => OnFailure::RebootPrevious,
+                _ => OnFailure::Wait,
+            },
+            max_rate_bytes_per_sec: number(MAX_RATE_BYTES_PER_SEC).filter(|r| *r > 0),
+            instances_max: number(INSTANCES_MAX),
+            instances_max_overridden: text(INSTANCES_MAX_OVERRIDDEN) == "yes",
+            source: text(SOURCE).to_string(),
+            automatic_check: text(AUTOMATIC_CHECK) != "no",
+            automatic_download: text(AUTOMATIC_DOWNLOAD) == "yes",
+            paused_until: text(PAUSED_UNTIL).to_string(),
+            restart_behaviour: match text(RESTART_BEHAVIOUR) {
+                "quiet" => RestartBehaviour::Quiet,
+                _ => RestartBehaviour::Notify,
+            },
+            stall_timeout_secs: number(STALL_TIMEOUT_SEC),
+            min_rate_bytes_per_sec: number(MIN_RATE_BYTES_PER_SEC),
+            deadline_secs: number(DEADLINE_SEC),
+        }
+    }
+}
+
+/// Asks the helper for the settings.
+pub async fn read(proxy: &crate::UpdateCenterProxy<'_>) -> Result<Settings, crate::Error> {
+    Ok(Settings::from_map(&proxy.get_settings().await?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_helpers_map_is_read_into_fields() {
+        let map: HashMap<String, String> = [
+            (HEALTH_TIMEOUT_SEC, "90"),
+            (HEALTH_ON_FAILURE, "reboot-previous"),
+            (MAX_RATE_BYTES_PER_SEC, "500000"),
+            (INSTANCES_MAX, "3"),
+            (INSTANCES_MAX_OVERRIDDEN, "yes"),
+            (SOURCE, "https://mirror.example.org/"),
+            (AUTOMATIC_CHECK, "no"),
+            (AUTOMATIC_DOWNLOAD, "yes"),
+            (PAUSED_UNTIL, "2026-11-30T08:00:00Z"),
+            (RESTART_BEHAVIOUR, "quiet"),
+            (STALL_TIMEOUT_SEC, "30"),
+            (MIN_RATE_BYTES_PER_SEC, "1000"),
+            (DEADLINE_SEC, "21600"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+        let settings = Settings::from_map(&map);
+        assert_eq!(
+            settings,
+            Settings {
+                health_timeout_secs: 90,
+                on_failure: OnFailure::RebootPrevious,
+                max_rate_bytes_per_sec: Some(500_000),
+                instances_max: Some(3),
+                instances_max_overridden: true,
+                source: "https://mirror.example.org/".into(),
+                automatic_check: false,
+                automatic_download: true,
+                paused_until: "2026-11-30T08:00:00Z".into(),
+                restart_behaviour: RestartBehaviour::Quiet,
+                stall_timeout_secs: Some(30),
+                min_rate_bytes_per_sec: Some(1000),
+                deadline_secs: Some(21_600),
+            }
+        );
+        assert_eq!(settings.on_failure.as_str(), "reboot-previous");
+        assert_eq!(settings.restart_behaviour.as_str(), "quiet");
+    }
+
+    #[test]
+    fn missing_and_unreadable_values_are_the_defaults() {
+        let map: HashMap<String, String> = [
+            (MAX_RATE_BYTES_PER_SEC, ""),
+            (INSTANCES_MAX, "many"),
+            (RESTART_BEHAVIOUR, "loud"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+        let settings = Settings::from_map(&map);
+        assert_eq!(settings.health_timeout_secs, 60);
+        assert_eq!(settings.on_failure, OnFailure::Wait);
+        assert_eq!(settings.max_rate_bytes_per_sec, None);
+        assert_eq!(settings.instances_max, None);
+        assert!(!settings.instances_max_overridden);
+        assert!(settings.automatic_check);
+        assert!(!settings.automatic_download);
+        assert_eq!(settings.restart_behaviour, RestartBehaviour::Notify);
+        assert_eq!(settings, Settings::default());
+    }
+}
