@@ -211,7 +211,7 @@ pub struct ChangelogModelRust {
 }
 
 impl qobject::ChangelogModel {
-    /// See the bridge. Reads coalesce: while one runs, another is queued at most once.
+    /// Reads the changelog off the GUI thread. Reads coalesce: while one runs, another is queued at most once.
     pub fn refresh(mut self: Pin<&mut Self>) {
         if self.loading {
             self.as_mut().rust_mut().read_again = true;
@@ -228,7 +228,7 @@ impl qobject::ChangelogModel {
         });
     }
 
-    /// See the bridge.
+    /// Shows a `Changelog` answer (for tests).
     pub fn load_json(self: Pin<&mut Self>, json: &QString) {
         let result = update_center_client::changelog::parse(&json.to_string())
             .map_err(|e| format!("The release notes cannot be read: {e}"));

@@ -226,7 +226,7 @@ pub struct HistoryModelRust {
 }
 
 impl qobject::HistoryModel {
-    /// See the bridge. Reads coalesce: while one runs, another is queued at most once.
+    /// Reads the history off the GUI thread. Reads coalesce: while one runs, another is queued at most once.
     pub fn refresh(mut self: Pin<&mut Self>) {
         if self.loading {
             self.as_mut().rust_mut().read_again = true;
@@ -243,14 +243,14 @@ impl qobject::HistoryModel {
         });
     }
 
-    /// See the bridge.
+    /// Shows the records of a `History` answer (for tests).
     pub fn load_json(self: Pin<&mut Self>, json: &QString) {
         let result = update_center_client::history::parse(&json.to_string())
             .map_err(|e| format!("The history cannot be read: {e}"));
         self.apply(result);
     }
 
-    /// See the bridge.
+    /// Shows one group of records (`updates`, `boots`, `choices`), or all (empty).
     pub fn set_filter(mut self: Pin<&mut Self>, filter: QString) {
         if self.filter == filter {
             return;

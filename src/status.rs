@@ -124,7 +124,7 @@ fn number(value: u64) -> f64 {
 }
 
 impl qobject::StatusModel {
-    /// See the bridge.
+    /// Reads the status and starts following the helper's signals.
     pub fn start(mut self: Pin<&mut Self>) {
         self.as_mut().refresh();
         if self.watching {
@@ -147,7 +147,7 @@ impl qobject::StatusModel {
         });
     }
 
-    /// See the bridge. Reads coalesce: while one runs, another is queued at most once.
+    /// Reads the status again. Reads coalesce: while one runs, another is queued at most once.
     pub fn refresh(mut self: Pin<&mut Self>) {
         if self.reading {
             self.as_mut().rust_mut().read_again = true;
@@ -225,47 +225,47 @@ impl qobject::StatusModel {
         });
     }
 
-    /// See the bridge.
+    /// Starts a check of the sources.
     pub fn check(self: Pin<&mut Self>) {
         self.send(Request::Check);
     }
 
-    /// See the bridge.
+    /// Starts installing `version` (the candidate when empty).
     pub fn install(self: Pin<&mut Self>, version: &QString) {
         self.send(Request::Install(version.to_string()));
     }
 
-    /// See the bridge.
+    /// Cancels the running job.
     pub fn cancel(self: Pin<&mut Self>) {
         self.send(Request::Cancel);
     }
 
-    /// See the bridge.
+    /// Makes `version` the default boot entry (or the next boot's only, with `once`).
     pub fn rollback(self: Pin<&mut Self>, version: &QString, once: bool) {
         self.send(Request::Rollback(version.to_string(), once));
     }
 
-    /// See the bridge.
+    /// Pins or unpins `version`.
     pub fn set_pinned(self: Pin<&mut Self>, version: &QString, pinned: bool) {
         self.send(Request::Pin(version.to_string(), pinned));
     }
 
-    /// See the bridge.
+    /// Removes the installed `version`.
     pub fn remove(self: Pin<&mut Self>, version: &QString) {
         self.send(Request::Remove(version.to_string()));
     }
 
-    /// See the bridge.
+    /// Opens the session's restart prompt, where the person confirms.
     pub fn restart(self: Pin<&mut Self>) {
         self.send(Request::Restart);
     }
 
-    /// See the bridge.
+    /// Acknowledges the failed boot the overview shows.
     pub fn acknowledge_fallback(self: Pin<&mut Self>) {
         self.send(Request::AcknowledgeFallback);
     }
 
-    /// See the bridge.
+    /// Hides the error message.
     pub fn clear_error(self: Pin<&mut Self>) {
         self.set_error_message(QString::default());
     }

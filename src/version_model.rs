@@ -158,7 +158,7 @@ impl qobject::VersionModel {
         self.set_loading(false);
     }
 
-    /// See the bridge.
+    /// Prints `update-center: ready` once the window has settled, when `UPDATE_CENTER_REPORT_READY=1`.
     pub fn report_settled(mut self: Pin<&mut Self>) {
         let wanted = std::env::var_os("UPDATE_CENTER_REPORT_READY").is_some_and(|v| v == "1");
         if wanted && self.loaded && !self.loading && !self.announced {

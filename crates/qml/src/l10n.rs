@@ -45,7 +45,7 @@ impl Default for L10nRust {
 }
 
 impl qobject::L10n {
-    /// See the bridge.
+    /// The message `id` of the Fluent bundle in the current language, with its arguments.
     pub fn tr(&self, id: &QString, args: &QMap<QMapPair_QString_QVariant>) -> QString {
         let mut fluent_args = FluentArgs::new();
         for (key, value) in args.iter() {

@@ -206,7 +206,7 @@ impl qobject::SettingsModel {
         self.set_health_timeout_secs(int(Some(typed.health_timeout_secs)));
     }
 
-    /// See the bridge.
+    /// Reads the settings from the helper and starts watching for changes.
     pub fn load(mut self: Pin<&mut Self>) {
         self.as_mut().watch();
         let qt_thread = self.qt_thread();
@@ -290,7 +290,7 @@ impl qobject::SettingsModel {
         });
     }
 
-    /// See the bridge.
+    /// Changes one setting in the pending edits (applied by `apply`).
     pub fn set(mut self: Pin<&mut Self>, key: &QString, value: &QString) {
         let (key, value) = (key.to_string(), value.to_string());
         let mut rust = self.as_mut().rust_mut();
@@ -302,7 +302,7 @@ impl qobject::SettingsModel {
         self.publish();
     }
 
-    /// See the bridge.
+    /// Stores (or, empty, forgets) the mirror credentials in the pending edits.
     pub fn set_credentials(mut self: Pin<&mut Self>, user: &QString, password: &QString) {
         let edit = if user.is_empty() {
             CredentialEdit::Forget
@@ -316,7 +316,7 @@ impl qobject::SettingsModel {
         self.publish();
     }
 
-    /// See the bridge.
+    /// Drops the pending edits: the form shows what the helper has.
     pub fn reset(mut self: Pin<&mut Self>) {
         let mut rust = self.as_mut().rust_mut();
         rust.pending.clear();
@@ -325,7 +325,7 @@ impl qobject::SettingsModel {
         self.publish();
     }
 
-    /// See the bridge.
+    /// Fills the pending edits with every default.
     pub fn defaults(mut self: Pin<&mut Self>) {
         for (key, default) in DEFAULTS {
             let current = self.stored.get(key).cloned().unwrap_or_default();
@@ -344,7 +344,7 @@ impl qobject::SettingsModel {
         self.publish();
     }
 
-    /// See the bridge.
+    /// Opens the Update Center application.
     pub fn open_application(&self) {
         if let Err(e) = update_center_client::launch::open_application(&[]) {
             eprintln!("update-center: {e}");
@@ -384,7 +384,7 @@ impl qobject::SettingsModel {
         }
     }
 
-    /// See the bridge.
+    /// Sends the pending edits to the helper.
     pub fn apply(mut self: Pin<&mut Self>) {
         if self.busy {
             return;
@@ -399,7 +399,7 @@ impl qobject::SettingsModel {
         });
     }
 
-    /// See the bridge.
+    /// Sends the pending edits and waits for the answer (System Settings saves synchronously).
     pub fn apply_now(mut self: Pin<&mut Self>) {
         if self.busy {
             return;
