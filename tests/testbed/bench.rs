@@ -281,11 +281,8 @@ fn stage() -> Result<()> {
                         .arg(root),
                 )?,
                 1 => measure(
-                    Command::new("/usr/lib/systemd/systemd-sysupdate")
-                        .arg(format!("--root={}", root.display()))
+                    testbed::oracle::command(root)
                         .args(["update", "--no-pager"])
-                        .env("SYSTEMD_ESP_PATH", "/efi")
-                        .env("SYSTEMD_RELAX_ESP_CHECKS", "1")
                         .env("SYSTEMD_LOG_LEVEL", "warning"),
                 )?,
                 _ => {

@@ -102,9 +102,7 @@ fn run() -> Result<()> {
                     "--features",
                     DEV_FEATURES,
                     "--test",
-                    "vm",
-                    "--test",
-                    "guest",
+                    "machines",
                     "--",
                     "--nocapture",
                 ]);

@@ -11,18 +11,7 @@ use testbed::scenarios;
 use testbed::system::{Images, KdeLinuxRoot, VersionSpec, installed_files as files};
 
 fn systemd_update(root: &Path) {
-    let output = Command::new("/usr/lib/systemd/systemd-sysupdate")
-        .arg(format!("--root={}", root.display()))
-        .args(["update", "--no-pager"])
-        .env("SYSTEMD_ESP_PATH", "/efi")
-        .env("SYSTEMD_RELAX_ESP_CHECKS", "1")
-        .output()
-        .expect("run systemd-sysupdate");
-    assert!(
-        output.status.success(),
-        "systemd-sysupdate update failed:\n{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    testbed::oracle::run(root, &["update"]);
 }
 
 #[test]

@@ -33,20 +33,10 @@ struct View {
 }
 
 fn oracle_command(root: &Path, args: &[&str]) -> Value {
-    let output = Command::new("/usr/lib/systemd/systemd-sysupdate")
-        .arg(format!("--root={}", root.display()))
-        .args(args)
-        .args(["--json=short", "--no-pager"])
-        .env("SYSTEMD_ESP_PATH", "/efi")
-        .env("SYSTEMD_RELAX_ESP_CHECKS", "1")
-        .output()
-        .expect("run systemd-sysupdate");
+    let mut with_json = args.to_vec();
+    with_json.push("--json=short");
+    let output = testbed::oracle::run(root, &with_json);
     let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(
-        output.status.success(),
-        "systemd-sysupdate {args:?} failed:\n{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
     serde_json::from_str(&stdout)
         .unwrap_or_else(|e| panic!("systemd-sysupdate printed no JSON ({e}): {stdout}"))
 }
