@@ -6,8 +6,9 @@
 
 use std::path::Path;
 use std::process::Command;
-use testbed::mirror::{self, HttpMirror};
-use testbed::system::{Images, KdeLinuxRoot, VersionSpec, installed_files};
+use testbed::mirror;
+use testbed::setup::Built;
+use testbed::system::installed_files;
 
 const NEW: &str = "202611250800";
 const PAYLOAD_BYTES: usize = 3 * 1024 * 1024;
@@ -17,41 +18,27 @@ fn payload() -> Vec<u8> {
     (0..PAYLOAD_BYTES).map(|i| ((i * 7) % 253) as u8).collect()
 }
 
-struct Setup {
-    _dir: tempfile::TempDir,
-    system: KdeLinuxRoot,
-    server: HttpMirror,
-}
-
 /// A system with two versions, and a mirror offering a third whose image is compressed by
 /// `compress` (a command line, the file's name appended) into a file with `suffix`.
-fn setup(compress: &[&str], suffix: &str) -> Setup {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let system = KdeLinuxRoot::create(
-        &dir.path().join("root"),
-        &[
-            VersionSpec::complete("202611010800"),
-            VersionSpec::complete("202611150800"),
-        ],
-        Some("202611150800"),
-        Images::Plain,
-    )
-    .expect("root");
-    let mirror_dir = dir.path().join("mirror");
+fn setup(compress: &[&str], suffix: &str) -> Built {
     let image = format!("kde-linux_{NEW}_root-x86-64.erofs");
-    mirror::with_payloads(&mirror_dir, NEW, &[(image.clone(), payload())]).expect("mirror");
-    let status = Command::new(compress[0])
-        .args(&compress[1..])
-        .arg(mirror_dir.join(&image))
-        .status()
-        .expect("run the compressor");
-    assert!(status.success(), "{compress:?}");
-    let _ = std::fs::remove_file(mirror_dir.join(&image));
-    assert!(mirror_dir.join(format!("{image}{suffix}")).exists());
-    mirror::write_sums(&mirror_dir).expect("sums");
-    let server = HttpMirror::serve(&mirror_dir).expect("serve");
-    system.use_source(&server.url, false).expect("source");
-    let transfer = system.root.join(TRANSFER);
+    let compress: Vec<String> = compress.iter().map(|c| c.to_string()).collect();
+    let compressed = format!("{image}{suffix}");
+    let built = testbed::setup::Setup::new()
+        .offering(NEW, vec![(image.clone(), payload())])
+        .prepare_mirror(move |mirror_dir| {
+            let status = Command::new(&compress[0])
+                .args(&compress[1..])
+                .arg(mirror_dir.join(&image))
+                .status()
+                .expect("run the compressor");
+            assert!(status.success(), "{compress:?}");
+            let _ = std::fs::remove_file(mirror_dir.join(&image));
+            assert!(mirror_dir.join(&compressed).exists());
+            mirror::write_sums(mirror_dir).expect("sums");
+        })
+        .build();
+    let transfer = built.system.root.join(TRANSFER);
     let text = std::fs::read_to_string(&transfer).expect("transfer");
     let source = "MatchPattern=kde-linux_@v_root-x86-64.erofs\n";
     assert!(text.contains(source));
@@ -63,11 +50,7 @@ fn setup(compress: &[&str], suffix: &str) -> Setup {
         ),
     )
     .expect("write");
-    Setup {
-        _dir: dir,
-        system,
-        server,
-    }
+    built
 }
 
 /// Files left in the download cache and hidden temporaries in the target directories.
@@ -149,13 +132,13 @@ fn the_unpacked_files_equal_those_systemd_sysupdate_installs() {
 }
 
 /// Runs an update that must be refused with `expected`, leaving nothing behind.
-fn refused(s: &Setup, expected: &str) {
+fn refused(s: &Built, expected: &str) {
     let before = installed_files(&s.system.root);
     let (ok, _, err) = testbed::offline(&s.system.root, &["update"]);
     assert!(!ok, "the update must fail");
     assert!(err.contains(expected), "expected `{expected}` in:\n{err}");
     assert!(
-        err.contains(&s.server.url),
+        err.contains(&s.server().url),
         "the error names the URL:\n{err}"
     );
     assert_eq!(installed_files(&s.system.root), before, "nothing changed");
@@ -167,21 +150,21 @@ fn a_gzip_file_that_unpacks_to_more_than_it_says_is_refused() {
     // Two gzip members: the trailer of the last one records only its own size.
     let s = setup(&["gzip", "-1"], ".gz");
     let image = s
-        .server
+        .server()
         .dir
         .join(format!("kde-linux_{NEW}_root-x86-64.erofs.gz"));
     let mut bytes = std::fs::read(&image).expect("read");
     let mut small = gzip_member(b"a little more");
     bytes.append(&mut small);
     std::fs::write(&image, bytes).expect("write");
-    mirror::write_sums(&s.server.dir).expect("sums");
+    mirror::write_sums(&s.server().dir).expect("sums");
     refused(&s, "unpacks to more than");
 }
 
 #[test]
 fn a_file_named_xz_that_is_not_xz_is_refused_before_any_download() {
     let s = setup(&["gzip", "-1"], ".gz");
-    let dir = &s.server.dir;
+    let dir = &s.server().dir;
     let gz = dir.join(format!("kde-linux_{NEW}_root-x86-64.erofs.gz"));
     std::fs::rename(&gz, gz.with_extension("xz")).expect("rename");
     mirror::write_sums(dir).expect("sums");

@@ -5,43 +5,36 @@
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use testbed::mirror::{self, Fault, HttpMirror};
-use testbed::system::{Images, KdeLinuxRoot, VersionSpec};
+use testbed::mirror::{Fault, HttpMirror};
+use testbed::setup::Built;
+use testbed::system::KdeLinuxRoot;
 
 const NEW: &str = "202611250800";
 const PAYLOAD_BYTES: usize = 3 * 1024 * 1024;
 
 struct Setup {
-    _dir: tempfile::TempDir,
-    system: KdeLinuxRoot,
-    server: HttpMirror,
+    built: Built,
     image: String,
 }
 
+impl Setup {
+    fn server(&self) -> &HttpMirror {
+        self.built.server()
+    }
+
+    fn system(&self) -> &KdeLinuxRoot {
+        &self.built.system
+    }
+}
+
+/// Versions A and B installed, B running; the mirror offers NEW.
 fn setup() -> Setup {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let system = KdeLinuxRoot::create(
-        &dir.path().join("root"),
-        &[
-            VersionSpec::complete("202611010800"),
-            VersionSpec::complete("202611150800"),
-        ],
-        Some("202611150800"),
-        Images::Plain,
-    )
-    .expect("root");
-    let mirror_dir = dir.path().join("mirror");
     let image = format!("kde-linux_{NEW}_root-x86-64.erofs");
     let payload: Vec<u8> = (0..PAYLOAD_BYTES).map(|i| (i % 251) as u8).collect();
-    mirror::with_payloads(&mirror_dir, NEW, &[(image.clone(), payload)]).expect("mirror");
-    let server = HttpMirror::serve(&mirror_dir).expect("serve");
-    system.use_source(&server.url, false).expect("source");
-    Setup {
-        _dir: dir,
-        system,
-        server,
-        image,
-    }
+    let built = testbed::setup::Setup::new()
+        .offering(NEW, vec![(image.clone(), payload)])
+        .build();
+    Setup { built, image }
 }
 
 fn update(root: &Path) -> (bool, String) {
@@ -77,11 +70,11 @@ fn installed(root: &Path) -> Vec<(PathBuf, u64)> {
 /// nothing), heals the mirror, and updates again (it must succeed).
 fn refused_then_healed(fault: Fault, expected: &str) {
     let s = setup();
-    s.server.set_fault(&s.image, fault.clone());
-    let before = installed(&s.system.root);
-    let (ok, text) = update(&s.system.root);
+    s.server().set_fault(&s.image, fault.clone());
+    let before = installed(&s.system().root);
+    let (ok, text) = update(&s.system().root);
     assert!(!ok, "{fault:?}: the update must fail:\n{text}");
-    let url = format!("{}{}", s.server.url, s.image);
+    let url = format!("{}{}", s.server().url, s.image);
     assert!(
         text.contains(&url),
         "{fault:?}: the error names the URL {url}:\n{text}"
@@ -91,12 +84,12 @@ fn refused_then_healed(fault: Fault, expected: &str) {
         "{fault:?}: expected `{expected}` in:\n{text}"
     );
     assert_eq!(
-        installed(&s.system.root),
+        installed(&s.system().root),
         before,
         "{fault:?}: nothing installed may change"
     );
-    s.server.clear_faults();
-    let (ok, text) = update(&s.system.root);
+    s.server().clear_faults();
+    let (ok, text) = update(&s.system().root);
     assert!(
         ok && text.contains(&format!("Installed {NEW}")),
         "{fault:?}: the healthy mirror must work:\n{text}"
@@ -126,9 +119,9 @@ fn a_mirror_that_stalls() {
 #[test]
 fn a_mirror_that_stops_sending_mid_file_is_given_up_on_and_resumed() {
     let s = setup();
-    s.server
+    s.server()
         .set_fault(&s.image, Fault::StallOnceAfter(PAYLOAD_BYTES / 2));
-    let (ok, text) = update(&s.system.root);
+    let (ok, text) = update(&s.system().root);
     assert!(ok, "{text}");
     assert!(text.contains("resuming at byte"), "{text}");
     assert!(
@@ -139,7 +132,7 @@ fn a_mirror_that_stops_sending_mid_file_is_given_up_on_and_resumed() {
 
 /// Whether a range request asked for the image from a later byte than the first.
 fn resumed(s: &Setup) -> bool {
-    s.server
+    s.server()
         .ranges
         .lock()
         .expect("ranges")
@@ -161,7 +154,7 @@ fn temporaries(root: &Path) -> Vec<String> {
 fn an_update_cancelled_mid_download_leaves_no_trace_and_the_next_run_resumes() {
     use std::io::BufRead;
     let s = setup();
-    let before = installed(&s.system.root);
+    let before = installed(&s.system().root);
     // A slow download, so that the cancel lands in the middle of it.
     let mut child = Command::new(testbed::binary("update-center-helper").expect("helper"))
         .args([
@@ -173,7 +166,7 @@ fn an_update_cancelled_mid_download_leaves_no_trace_and_the_next_run_resumes() {
             "/efi",
             "--root",
         ])
-        .arg(&s.system.root)
+        .arg(&s.system().root)
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()
@@ -197,16 +190,16 @@ fn an_update_cancelled_mid_download_leaves_no_trace_and_the_next_run_resumes() {
     assert!(!output.status.success(), "a cancelled update fails");
     assert!(stderr.contains("was cancelled"), "{stderr}");
     assert_eq!(
-        installed(&s.system.root),
+        installed(&s.system().root),
         before,
         "nothing installed changed"
     );
-    assert!(temporaries(&s.system.root).is_empty());
+    assert!(temporaries(&s.system().root).is_empty());
     let history =
-        std::fs::read_to_string(s.system.root.join("var/lib/update-center/history.jsonl"))
+        std::fs::read_to_string(s.system().root.join("var/lib/update-center/history.jsonl"))
             .expect("history");
     assert!(history.contains("cancelled"), "{history}");
-    let (ok, text) = update(&s.system.root);
+    let (ok, text) = update(&s.system().root);
     assert!(ok, "{text}");
     assert!(resumed(&s), "the next run resumes the kept bytes");
 }
@@ -214,17 +207,20 @@ fn an_update_cancelled_mid_download_leaves_no_trace_and_the_next_run_resumes() {
 #[test]
 fn a_connection_dropped_mid_file_is_resumed_in_the_same_run() {
     let s = setup();
-    s.server
+    s.server()
         .set_fault(&s.image, Fault::DropAfter(PAYLOAD_BYTES / 2));
-    let (ok, text) = update(&s.system.root);
+    let (ok, text) = update(&s.system().root);
     assert!(ok, "{text}");
     assert!(text.contains("resuming at byte"), "{text}");
     assert!(
         resumed(&s),
         "a range request must resume the file: {:?}",
-        s.server.ranges.lock().expect("ranges")
+        s.server().ranges.lock().expect("ranges")
     );
-    let installed_image = s.system.root.join(format!("system/kde-linux_{NEW}.erofs"));
+    let installed_image = s
+        .system()
+        .root
+        .join(format!("system/kde-linux_{NEW}.erofs"));
     assert_eq!(
         std::fs::metadata(installed_image).expect("installed").len(),
         PAYLOAD_BYTES as u64
@@ -236,11 +232,14 @@ fn a_mirror_without_ranges_is_read_again_from_the_start() {
     let s = setup();
     // The resume request is answered with the whole file (200): the download must start over,
     // not append the whole file to the half it has.
-    s.server
+    s.server()
         .set_fault(&s.image, Fault::DropThenIgnoreRanges(PAYLOAD_BYTES / 2));
-    let (ok, text) = update(&s.system.root);
+    let (ok, text) = update(&s.system().root);
     assert!(ok, "{text}");
-    let installed_image = s.system.root.join(format!("system/kde-linux_{NEW}.erofs"));
+    let installed_image = s
+        .system()
+        .root
+        .join(format!("system/kde-linux_{NEW}.erofs"));
     assert_eq!(
         std::fs::metadata(installed_image).expect("installed").len(),
         PAYLOAD_BYTES as u64
@@ -250,35 +249,38 @@ fn a_mirror_without_ranges_is_read_again_from_the_start() {
 #[test]
 fn a_download_cut_off_for_good_is_resumed_by_the_next_run() {
     let s = setup();
-    s.server
+    s.server()
         .set_fault(&s.image, Fault::DropThenStatus(PAYLOAD_BYTES / 2, 503));
-    let before = installed(&s.system.root);
-    let (ok, text) = update(&s.system.root);
+    let before = installed(&s.system().root);
+    let (ok, text) = update(&s.system().root);
     assert!(!ok, "the mirror keeps failing: {text}");
     assert!(
-        text.contains(&format!("{}{}", s.server.url, s.image)) && text.contains("503"),
+        text.contains(&format!("{}{}", s.server().url, s.image)) && text.contains("503"),
         "{text}"
     );
     assert_eq!(
-        installed(&s.system.root),
+        installed(&s.system().root),
         before,
         "nothing installed changed"
     );
-    let kept: Vec<u64> = std::fs::read_dir(s.system.root.join("var/lib/update-center/partial"))
+    let kept: Vec<u64> = std::fs::read_dir(s.system().root.join("var/lib/update-center/partial"))
         .expect("a partial download is kept")
         .flatten()
         .map(|e| e.metadata().expect("metadata").len())
         .collect();
     assert!(kept.contains(&((PAYLOAD_BYTES / 2) as u64)), "{kept:?}");
-    s.server.clear_faults();
-    let (ok, text) = update(&s.system.root);
+    s.server().clear_faults();
+    let (ok, text) = update(&s.system().root);
     assert!(ok, "{text}");
-    let ranges = s.server.ranges.lock().expect("ranges").clone();
+    let ranges = s.server().ranges.lock().expect("ranges").clone();
     assert!(
         ranges.contains(&(s.image.clone(), (PAYLOAD_BYTES / 2) as u64)),
         "the second run asks only for the rest: {ranges:?}"
     );
-    let installed_image = s.system.root.join(format!("system/kde-linux_{NEW}.erofs"));
+    let installed_image = s
+        .system()
+        .root
+        .join(format!("system/kde-linux_{NEW}.erofs"));
     let expected: Vec<u8> = (0..PAYLOAD_BYTES).map(|i| (i % 251) as u8).collect();
     assert_eq!(std::fs::read(installed_image).expect("installed"), expected);
 }

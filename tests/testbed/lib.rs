@@ -18,6 +18,7 @@ pub mod oracle;
 pub mod polkit;
 pub mod process;
 pub mod scenarios;
+pub mod setup;
 pub mod system;
 pub mod vm;
 pub mod world;

@@ -4,10 +4,10 @@
 //! does) and refuse everybody else, and the helper serving the root on that bus.
 
 use crate::bus::PrivateBus;
-use crate::mirror::{self, HttpMirror};
+use crate::mirror::HttpMirror;
 use crate::polkit::{Polkit, rules_allowing};
 use crate::process::Helper;
-use crate::system::{Images, KdeLinuxRoot, VersionSpec, installed_files};
+use crate::system::{KdeLinuxRoot, installed_files};
 use std::path::Path;
 use std::process::Command;
 use update_center_client::UpdateCenterProxy;
@@ -28,22 +28,14 @@ pub fn world(max_rate: Option<u64>) -> World {
 
 /// The world with other polkit rules (JavaScript).
 pub fn world_with_rules(max_rate: Option<u64>, rules: &str) -> World {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let system = KdeLinuxRoot::create(
-        &dir.path().join("root"),
-        &[VersionSpec::complete(A), VersionSpec::complete(B)],
-        Some(B),
-        Images::Plain,
-    )
-    .expect("root");
-    crate::firmware::enable_efivars(&system.root).expect("efivars");
-    crate::firmware::running(&system.root, B).expect("running");
-    let mirror_dir = dir.path().join("mirror");
     let image = format!("kde-linux_{NEW}_root-x86-64.erofs");
     let payload: Vec<u8> = (0..PAYLOAD_BYTES).map(|i| (i % 241) as u8).collect();
-    mirror::with_payloads(&mirror_dir, NEW, &[(image, payload)]).expect("mirror");
-    let server = HttpMirror::serve(&mirror_dir).expect("serve");
-    system.use_source(&server.url, false).expect("source");
+    let built = crate::setup::Setup::new()
+        .offering(NEW, vec![(image, payload)])
+        .build();
+    crate::firmware::enable_efivars(&built.system.root).expect("efivars");
+    crate::firmware::running(&built.system.root, B).expect("running");
+    let (dir, system, server) = (built.dir, built.system, built.server.expect("the mirror"));
     let bus = PrivateBus::start().expect("bus");
     let polkit = Polkit::start(&bus, rules).expect("polkitd");
     let mut w = World {
