@@ -11,13 +11,19 @@ use crate::system::{Images, KdeLinuxRoot, VersionSpec};
 use crate::world::{A, B};
 use std::path::{Path, PathBuf};
 
+/// Files a mirror offers: (name, bytes).
+pub type Files = Vec<(String, Vec<u8>)>;
+
+/// Changes made to the mirror's folder before it is served.
+type Prepare = Box<dyn FnOnce(&Path)>;
+
 /// What to build.
 pub struct Setup {
     installed: Vec<VersionSpec>,
     booted: Option<String>,
     images: Images,
-    offer: Option<(String, Vec<(String, Vec<u8>)>)>,
-    prepare_mirror: Option<Box<dyn FnOnce(&Path)>>,
+    offer: Option<(String, Files)>,
+    prepare_mirror: Option<Prepare>,
 }
 
 /// What was built; everything is removed or stopped when it is dropped.
@@ -79,7 +85,7 @@ impl Setup {
 
     /// A mirror offering `version` with these files (name, bytes) beside its UKI, signed lists
     /// written, served over HTTP and set as the system's source.
-    pub fn offering(mut self, version: &str, files: Vec<(String, Vec<u8>)>) -> Self {
+    pub fn offering(mut self, version: &str, files: Files) -> Self {
         self.offer = Some((version.to_string(), files));
         self
     }
