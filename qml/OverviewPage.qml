@@ -18,8 +18,8 @@ Kirigami.ScrollablePage {
 
     // Which card shows: the first that applies, in this order.
     readonly property string card: !status.loaded ? "loading"
-        : status.jobPhase !== "" ? "progress"
-        : status.state === "ready-to-restart" ? "restart"
+        : status.jobRunning ? "progress"
+        : status.restartPending ? "restart"
         : status.availableVersion !== "" ? "available"
         // Before the first check nothing is known about updates: say so, and offer the check
         // (never "up to date" beside "not checked yet").
@@ -33,7 +33,7 @@ Kirigami.ScrollablePage {
         Kirigami.Action {
             icon.name: "view-refresh"
             text: L10n.tr("action-check", {})
-            enabled: page.status.jobPhase === "" && !page.status.busy
+            enabled: !page.status.jobRunning && !page.status.busy
             onTriggered: page.status.check()
         }
     ]
@@ -96,7 +96,7 @@ Kirigami.ScrollablePage {
             Layout.fillWidth: true
             position: Kirigami.InlineMessage.Position.Header
             type: Kirigami.MessageType.Warning
-            visible: page.status.lastError !== "" && page.status.jobPhase === ""
+            visible: page.status.lastError !== "" && !page.status.jobRunning
             text: L10n.tr("last-error", { details: page.status.lastError })
         }
     }
@@ -174,12 +174,12 @@ Kirigami.ScrollablePage {
         StatusCard {
             objectName: "progressCard"
             visible: page.card === "progress"
-            iconName: page.status.jobPhase === "checking" ? "view-refresh" : "download"
-            heading: page.status.jobPhase === "checking" ? L10n.tr("checking-title", {})
-                : page.status.jobPhase === "installing" ? L10n.tr("installing-title", { version: page.status.jobVersion })
-                : page.status.jobPhase === "downloading" ? L10n.tr("downloading-title", { version: page.status.jobVersion })
+            iconName: page.status.checking ? "view-refresh" : "download"
+            heading: page.status.checking ? L10n.tr("checking-title", {})
+                : page.status.installing ? L10n.tr("installing-title", { version: page.status.jobVersion })
+                : page.status.downloading ? L10n.tr("downloading-title", { version: page.status.jobVersion })
                 : L10n.tr("planning-title", {})
-            explanation: page.status.jobPhase !== "downloading" ? ""
+            explanation: !page.status.downloading ? ""
                 : L10n.tr("download-progress", {
                     done: Qt.locale(L10n.locale).formattedDataSize(page.status.doneBytes),
                     total: Qt.locale(L10n.locale).formattedDataSize(page.status.totalBytes),
@@ -192,7 +192,7 @@ Kirigami.ScrollablePage {
                 QQC2.Button {
                     text: L10n.tr("action-cancel", {})
                     icon.name: "dialog-cancel"
-                    enabled: page.status.jobPhase !== "installing"
+                    enabled: !page.status.installing
                     onClicked: page.status.cancel()
                 }
             ]

@@ -23,6 +23,16 @@ pub mod qobject {
         #[qproperty(bool, loaded)]
         #[qproperty(bool, busy)]
         #[qproperty(QString, state)]
+        /// The state is ready-to-restart (read through the client's `ServiceState`).
+        #[qproperty(bool, restart_pending, cxx_name = "restartPending")]
+        /// A job runs (checking, planning, downloading or installing).
+        #[qproperty(bool, job_running, cxx_name = "jobRunning")]
+        /// The running job checks the sources.
+        #[qproperty(bool, checking)]
+        /// The running job downloads.
+        #[qproperty(bool, downloading)]
+        /// The running job writes the new version into place.
+        #[qproperty(bool, installing)]
         #[qproperty(QString, running_version, cxx_name = "runningVersion")]
         #[qproperty(QString, default_version, cxx_name = "defaultVersion")]
         #[qproperty(QString, available_version, cxx_name = "availableVersion")]
@@ -93,6 +103,11 @@ pub struct StatusRust {
     loaded: bool,
     busy: bool,
     state: QString,
+    restart_pending: bool,
+    job_running: bool,
+    checking: bool,
+    downloading: bool,
+    installing: bool,
     running_version: QString,
     default_version: QString,
     available_version: QString,
@@ -166,6 +181,20 @@ impl qobject::StatusModel {
         match result {
             Ok(s) => {
                 self.as_mut().set_state(QString::from(&s.state));
+                // QML decides on these, read as the client's state type, never on the words.
+                use update_center_client::state::ServiceState;
+                self.as_mut().set_restart_pending(
+                    ServiceState::parse(&s.state) == Some(ServiceState::ReadyToRestart),
+                );
+                let phase = ServiceState::parse(&s.job_phase);
+                self.as_mut()
+                    .set_job_running(phase.is_some_and(ServiceState::is_busy));
+                self.as_mut()
+                    .set_checking(phase == Some(ServiceState::Checking));
+                self.as_mut()
+                    .set_downloading(phase == Some(ServiceState::Downloading));
+                self.as_mut()
+                    .set_installing(phase == Some(ServiceState::Installing));
                 self.as_mut().set_running_version(QString::from(&s.running));
                 self.as_mut().set_default_version(QString::from(&s.default));
                 self.as_mut()

@@ -47,8 +47,8 @@ TestCase {
         verify(status.availableBytes > 0);
 
         status.install("");
-        tryVerify(() => status.jobPhase === "downloading", 20000, "the download starts");
-        tryCompare(status, "state", "ready-to-restart", 60000);
+        tryVerify(() => status.downloading, 20000, "the download starts");
+        tryCompare(status, "restartPending", true, 60000);
         compare(status.largestFraction, 1, "the progress reached 100 %");
         compare(status.defaultVersion, offered);
         compare(status.errorMessage, "");
