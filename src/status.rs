@@ -219,9 +219,10 @@ impl qobject::StatusModel {
                 self.as_mut().set_job_version(QString::from(&s.job_version));
                 self.as_mut().set_done_bytes(number(s.done_bytes));
                 self.as_mut().set_total_bytes(number(s.total_bytes));
-                self.as_mut().set_rate_bytes_per_sec(number(s.rate));
+                self.as_mut()
+                    .set_rate_bytes_per_sec(number(s.rate_bytes_per_sec));
                 #[allow(clippy::cast_precision_loss)]
-                self.as_mut().set_eta_secs(s.eta as f64);
+                self.as_mut().set_eta_secs(s.eta_secs as f64);
                 self.as_mut().set_connection_error(QString::default());
             }
             Err(message) => {

@@ -31,9 +31,9 @@ pub struct Status {
     /// Bytes to download.
     pub total_bytes: u64,
     /// Bytes per second.
-    pub rate: u64,
+    pub rate_bytes_per_sec: u64,
     /// Seconds left, -1 while unknown.
-    pub eta: i64,
+    pub eta_secs: i64,
 }
 
 /// Reads the status (and the running job's progress) from the helper.
@@ -47,7 +47,7 @@ pub async fn read(p: &crate::UpdateCenterProxy<'_>) -> zbus::Result<Status> {
         last_error: p.last_error().await?,
         fallback: p.fallback().await?,
         fallback_details: p.fallback_details().await?,
-        eta: -1,
+        eta_secs: -1,
         ..Status::default()
     };
     // The job seen last: when it has ended, its final progress is read once more, so that
@@ -90,8 +90,8 @@ pub async fn read(p: &crate::UpdateCenterProxy<'_>) -> zbus::Result<Status> {
             status.job_version = j.version().await.unwrap_or_default();
             status.done_bytes = j.done_bytes().await.unwrap_or(0);
             status.total_bytes = j.total_bytes().await.unwrap_or(0);
-            status.rate = j.rate_bytes_per_sec().await.unwrap_or(0);
-            status.eta = j.eta_secs().await.unwrap_or(-1);
+            status.rate_bytes_per_sec = j.rate_bytes_per_sec().await.unwrap_or(0);
+            status.eta_secs = j.eta_secs().await.unwrap_or(-1);
         }
     }
     Ok(status)

@@ -29,11 +29,11 @@ pub struct SystemArgs {
     #[arg(long, global = true)]
     pub xbootldr: Option<PathBuf>,
     /// Limit downloads to this many bytes per second (default: no limit).
-    #[arg(long, global = true)]
-    pub max_rate: Option<u64>,
+    #[arg(long = "max-rate", global = true)]
+    pub max_rate_bytes_per_sec: Option<u64>,
     /// Network timeout in seconds for connecting to a mirror and for each answer.
-    #[arg(long, global = true, default_value_t = update_center_engine::source::fetch::REQUEST_TIMEOUT_SECS)]
-    pub timeout: u64,
+    #[arg(long = "timeout", global = true, default_value_t = update_center_engine::source::fetch::REQUEST_TIMEOUT_SECS)]
+    pub timeout_secs: u64,
     /// Accept a plain directory holding EFI/ or loader/ as the ESP (for roots that are not
     /// real systems); also set by SYSTEMD_RELAX_ESP_CHECKS=1, as for systemd-sysupdate.
     #[arg(long, global = true)]

@@ -52,8 +52,8 @@ fn run(cli: Cli) -> Result<()> {
         Command::Serve { idle_exit } => {
             let options = service::Options {
                 layout: layout.clone(),
-                timeout: std::time::Duration::from_secs(cli.system.timeout.max(1)),
-                max_rate_bytes_per_sec: cli.system.max_rate,
+                timeout: std::time::Duration::from_secs(cli.system.timeout_secs.max(1)),
+                max_rate_bytes_per_sec: cli.system.max_rate_bytes_per_sec,
                 idle_exit: (idle_exit > 0).then(|| std::time::Duration::from_secs(idle_exit)),
             };
             let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -239,11 +239,11 @@ fn run(cli: Cli) -> Result<()> {
 
 /// A fetcher with the timeouts asked for.
 fn fetcher(system: &SystemArgs) -> update_center_engine::source::fetch::Fetcher {
-    let request = std::time::Duration::from_secs(system.timeout.max(1));
+    let request = std::time::Duration::from_secs(system.timeout_secs.max(1));
     // The administrator's settings apply offline too (bandwidth limit, download limits).
     update_center_engine::settings::load(&system.layout().root)
         .unwrap_or_default()
-        .fetcher(request, system.max_rate)
+        .fetcher(request, system.max_rate_bytes_per_sec)
 }
 
 fn parse_time(text: Option<String>) -> Result<Option<chrono::DateTime<chrono::Utc>>> {

@@ -235,7 +235,7 @@ mod tests {
             state: state.into(),
             running: "1".into(),
             default: "1".into(),
-            eta: -1,
+            eta_secs: -1,
             ..Status::default()
         }
     }

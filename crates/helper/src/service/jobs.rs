@@ -51,10 +51,10 @@ impl UpdateCenter {
             kind: kind.to_string(),
             phase: phase.as_str().to_string(),
             version: version.to_string(),
-            done: 0,
-            total: 0,
-            rate: 0,
-            eta: -1,
+            done_bytes: 0,
+            total_bytes: 0,
+            rate_bytes_per_sec: 0,
+            eta_secs: -1,
             result: (false, String::new(), String::new()),
         };
         connection
@@ -101,10 +101,10 @@ pub(super) async fn update_job(
     let before = (
         job.phase.clone(),
         job.version.clone(),
-        job.done,
-        job.total,
-        job.rate,
-        job.eta,
+        job.done_bytes,
+        job.total_bytes,
+        job.rate_bytes_per_sec,
+        job.eta_secs,
         job.result.clone(),
     );
     change(&mut job);
@@ -119,16 +119,16 @@ pub(super) async fn update_job(
     if before.1 != job.version {
         let _ = job.version_changed(emitter).await;
     }
-    if before.2 != job.done {
+    if before.2 != job.done_bytes {
         let _ = job.done_bytes_changed(emitter).await;
     }
-    if before.3 != job.total {
+    if before.3 != job.total_bytes {
         let _ = job.total_bytes_changed(emitter).await;
     }
-    if before.4 != job.rate {
+    if before.4 != job.rate_bytes_per_sec {
         let _ = job.rate_bytes_per_sec_changed(emitter).await;
     }
-    if before.5 != job.eta {
+    if before.5 != job.eta_secs {
         let _ = job.eta_secs_changed(emitter).await;
     }
 }
@@ -138,10 +138,10 @@ pub(super) enum JobEvent {
     Phase(StateEvent),
     Version(String),
     Download {
-        done: u64,
-        total: u64,
-        rate: u64,
-        eta: Option<u64>,
+        done_bytes: u64,
+        total_bytes: u64,
+        rate_bytes_per_sec: u64,
+        eta_secs: Option<u64>,
     },
 }
 
@@ -168,25 +168,25 @@ impl Job {
     /// Bytes downloaded so far.
     #[zbus(property)]
     fn done_bytes(&self) -> u64 {
-        self.done
+        self.done_bytes
     }
 
     /// Bytes to download in all.
     #[zbus(property)]
     fn total_bytes(&self) -> u64 {
-        self.total
+        self.total_bytes
     }
 
     /// Bytes per second.
     #[zbus(property)]
     fn rate_bytes_per_sec(&self) -> u64 {
-        self.rate
+        self.rate_bytes_per_sec
     }
 
     /// Seconds left, -1 while unknown.
     #[zbus(property)]
     fn eta_secs(&self) -> i64 {
-        self.eta
+        self.eta_secs
     }
 
     /// (success, error name, message) once finished.
@@ -308,10 +308,10 @@ pub(super) async fn pump(
                 update_job(&connection, &path, |job| job.version = version).await;
             }
             JobEvent::Download {
-                done,
-                total,
-                rate,
-                eta,
+                done_bytes,
+                total_bytes,
+                rate_bytes_per_sec,
+                eta_secs,
             } => {
                 // Only the newest of a burst is published.
                 while let Ok(next) = events.try_recv() {
@@ -321,15 +321,18 @@ pub(super) async fn pump(
                     pending = Some(next);
                     break;
                 }
-                if last.elapsed() < PROGRESS_INTERVAL && done < total && pending.is_none() {
+                if last.elapsed() < PROGRESS_INTERVAL
+                    && done_bytes < total_bytes
+                    && pending.is_none()
+                {
                     continue;
                 }
                 last = Instant::now();
                 update_job(&connection, &path, |job| {
-                    job.done = done;
-                    job.total = total;
-                    job.rate = rate;
-                    job.eta = eta.and_then(|e| i64::try_from(e).ok()).unwrap_or(-1);
+                    job.done_bytes = done_bytes;
+                    job.total_bytes = total_bytes;
+                    job.rate_bytes_per_sec = rate_bytes_per_sec;
+                    job.eta_secs = eta_secs.and_then(|e| i64::try_from(e).ok()).unwrap_or(-1);
                 })
                 .await;
             }

@@ -153,10 +153,10 @@ struct Job {
     kind: String,
     phase: String,
     version: String,
-    done: u64,
-    total: u64,
-    rate: u64,
-    eta: i64,
+    done_bytes: u64,
+    total_bytes: u64,
+    rate_bytes_per_sec: u64,
+    eta_secs: i64,
     result: (bool, String, String),
 }
 

@@ -121,10 +121,10 @@ impl UpdateCenter {
                                     eta_secs,
                                 },
                             ) => tx.send(JobEvent::Download {
-                                done: done_bytes,
-                                total: total_bytes,
-                                rate: rate_bytes_per_sec,
-                                eta: eta_secs,
+                                done_bytes,
+                                total_bytes,
+                                rate_bytes_per_sec,
+                                eta_secs,
                             }),
                             ops::Event::Progress(
                                 update_center_engine::update::transaction::Progress::Committing,

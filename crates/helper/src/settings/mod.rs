@@ -28,7 +28,7 @@ pub struct Settings {
     pub on_failure: OnFailure,
     /// `[Updates] MaxRateBytesPerSec=`: the download bandwidth limit (none: as fast as the
     /// link goes).
-    pub max_rate: Option<u64>,
+    pub max_rate_bytes_per_sec: Option<u64>,
     /// How many versions to keep (`InstancesMax=` of every transfer, through a drop-in).
     pub instances_max: Option<u64>,
     /// Where updates come from instead of the definitions' source: a mirror URL, or a local
@@ -122,7 +122,7 @@ impl Settings {
         let connect = request.min(Duration::from_secs(
             crate::source::fetch::CONNECT_TIMEOUT_SECS,
         ));
-        let rate = self.max_rate.or(fallback_rate);
+        let rate = self.max_rate_bytes_per_sec.or(fallback_rate);
         let limits = crate::source::fetch::PayloadLimits {
             stall: self.stall_timeout.min(request),
             // A bandwidth limit below the minimum rate must not break every download off.
@@ -156,7 +156,9 @@ impl Settings {
             (KEYS[1], on_failure.to_string()),
             (
                 KEYS[2],
-                self.max_rate.map(|r| r.to_string()).unwrap_or_default(),
+                self.max_rate_bytes_per_sec
+                    .map(|r| r.to_string())
+                    .unwrap_or_default(),
             ),
             (
                 KEYS[3],
@@ -267,7 +269,7 @@ impl Default for Settings {
         Self {
             health_timeout: Duration::from_secs(60),
             on_failure: OnFailure::Wait,
-            max_rate: None,
+            max_rate_bytes_per_sec: None,
             instances_max: None,
             source: None,
             automatic_check: true,
@@ -518,7 +520,7 @@ fn parse(shown: &Path, text: &str) -> Result<Settings, SettingsError> {
                 }
             }
             ("Updates", "MaxRateBytesPerSec") => {
-                settings.max_rate = match a.value.trim() {
+                settings.max_rate_bytes_per_sec = match a.value.trim() {
                     "" => None,
                     v => Some(
                         v.parse::<u64>()

@@ -70,7 +70,10 @@ fn set_keeps_other_lines_checks_values_and_resets() {
     set(dir.path(), "Updates.MaxRateBytesPerSec", "1000000").expect("set");
     let text = std::fs::read_to_string(&file).expect("read");
     assert!(text.starts_with("# ours\n[Health]\n"), "{text}");
-    assert_eq!(load(dir.path()).expect("load").max_rate, Some(1_000_000));
+    assert_eq!(
+        load(dir.path()).expect("load").max_rate_bytes_per_sec,
+        Some(1_000_000)
+    );
     let e = set(dir.path(), "Health.TimeoutSec", "forever").expect_err("value");
     assert!(e.to_string().contains("whole seconds"), "{e}");
     let e = set(dir.path(), "Health.Colour", "red").expect_err("key");

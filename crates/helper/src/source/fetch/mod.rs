@@ -131,7 +131,7 @@ pub enum FetchError {
 pub struct Fetcher {
     agent: ureq::Agent,
     payload_agent: ureq::Agent,
-    max_rate: Option<u64>,
+    max_rate_bytes_per_sec: Option<u64>,
     /// HTTP Basic credentials for one origin (the mirror the administrator set):
     /// (origin, `Authorization` header value). Held in memory only and wiped when dropped;
     /// `Debug` is not derived.
@@ -233,7 +233,7 @@ impl Fetcher {
         Self {
             agent,
             payload_agent: Self::payload_agent(connect, request, limits),
-            max_rate: None,
+            max_rate_bytes_per_sec: None,
             credentials: None,
             limits,
             connect,

@@ -29,7 +29,7 @@ pub fn throttle_delay(bytes: u64, rate: u64, elapsed: Duration) -> Duration {
 impl Fetcher {
     /// Limits payload downloads to `bytes_per_sec` (none: as fast as the link goes).
     pub fn with_max_rate(mut self, bytes_per_sec: Option<u64>) -> Self {
-        self.max_rate = bytes_per_sec.filter(|r| *r > 0);
+        self.max_rate_bytes_per_sec = bytes_per_sec.filter(|r| *r > 0);
         self
     }
 
@@ -261,7 +261,7 @@ impl Fetcher {
                 }));
             }
             hasher.update(&buffer[..n]);
-            if let Some(rate) = self.max_rate {
+            if let Some(rate) = self.max_rate_bytes_per_sec {
                 std::thread::sleep(throttle_delay(*total - first_byte, rate, started.elapsed()));
             }
             out.write_all(&buffer[..n]).map_err(|e| {
