@@ -41,7 +41,8 @@ fn main() {
 }
 
 fn run(cli: Cli) -> Result<()> {
-    let layout = cli.system.layout();
+    // Found on first use: the relay and `chunk` never look at a system.
+    let layout = std::cell::LazyCell::new(|| cli.system.layout());
     // Unlocked handles: the service logs to stderr from other threads.
     let (mut out, mut err) = (std::io::stdout(), std::io::stderr());
     match cli
@@ -51,7 +52,7 @@ fn run(cli: Cli) -> Result<()> {
     {
         Command::Serve { idle_exit } => {
             let options = service::Options {
-                layout: layout.clone(),
+                layout: (*layout).clone(),
                 timeout: std::time::Duration::from_secs(cli.system.timeout_secs.max(1)),
                 max_rate_bytes_per_sec: cli.system.max_rate_bytes_per_sec,
                 idle_exit: (idle_exit > 0).then(|| std::time::Duration::from_secs(idle_exit)),

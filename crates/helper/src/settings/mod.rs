@@ -129,9 +129,8 @@ impl Settings {
             min_rate: rate.map_or(self.min_rate, |r| self.min_rate.min(r / 2)),
             deadline: std::time::Instant::now() + self.deadline,
         };
-        crate::source::fetch::Fetcher::with_timeouts(connect, request)
+        crate::source::fetch::Fetcher::with_payload_limits(connect, request, limits)
             .with_max_rate(rate)
-            .with_limits(connect, limits)
             // Under its unit the helper has no network: the relay makes its requests.
             .with_relay(
                 std::env::var_os(crate::source::relay::SOCKET_ENV).map(std::path::PathBuf::from),

@@ -224,15 +224,24 @@ impl Fetcher {
 
     /// A fetcher with other timeouts (tests, slow links).
     pub fn with_timeouts(connect: Duration, request: Duration) -> Self {
-        let agent = crate::source::relay::agent(connect, None, request);
         let limits = PayloadLimits {
             stall: request,
             min_rate: 0,
             deadline: std::time::Instant::now() + Duration::from_secs(PAYLOAD_TIMEOUT_SECS),
         };
+        Self::with_payload_limits(connect, request, limits)
+    }
+
+    /// A fetcher with these timeouts for metadata and `limits` for payloads (the
+    /// administrator's `[Download]` settings); each HTTP agent is built once.
+    pub fn with_payload_limits(
+        connect: Duration,
+        request: Duration,
+        limits: PayloadLimits,
+    ) -> Self {
         Self {
-            agent,
-            payload_agent: Self::payload_agent(connect, request, limits),
+            agent: crate::source::relay::agent(connect, None, request),
+            payload_agent: Self::payload_agent(connect, limits),
             max_rate_bytes_per_sec: None,
             credentials: None,
             limits,
@@ -248,21 +257,14 @@ impl Fetcher {
         self
     }
 
-    /// Applies `limits` to payload downloads (the administrator's `[Download]` settings).
-    pub fn with_limits(mut self, connect: Duration, limits: PayloadLimits) -> Self {
-        self.payload_agent = Self::payload_agent(connect, limits.stall, limits);
-        self.limits = limits;
-        self
-    }
-
-    fn payload_agent(connect: Duration, stall: Duration, limits: PayloadLimits) -> ureq::Agent {
+    fn payload_agent(connect: Duration, limits: PayloadLimits) -> ureq::Agent {
         let left = limits
             .deadline
             .saturating_duration_since(std::time::Instant::now())
             .max(Duration::from_secs(1));
         // A mirror that stops sending mid-file is given up on after `stall` without a byte, and
         // the download resumes; the whole may take hours on a slow link.
-        crate::source::relay::agent(connect, Some(stall), left)
+        crate::source::relay::agent(connect, Some(limits.stall), left)
     }
 
     /// Sends HTTP Basic credentials with every request to the origin of `url` (scheme, host
