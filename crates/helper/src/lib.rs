@@ -115,6 +115,7 @@ mod architecture {
                 "ops::install",
                 "ops::versions",
                 "ops::read",
+                "ops::settings",
                 "ops::health",
             ],
         ),

@@ -183,14 +183,12 @@ fn run(cli: Cli) -> Result<()> {
             Ok(())
         }
         Command::Settings { key, value } => {
-            let settings = match (key, value) {
-                (Some(key), Some(value)) => {
-                    update_center_engine::settings::set(&layout.root, &key, &value)?
-                }
-                (None, None) => update_center_engine::settings::load(&layout.root)?,
+            match (key, value) {
+                (Some(key), Some(value)) => ops::settings::set_setting(&layout, &key, &value)?,
+                (None, None) => {}
                 _ => anyhow::bail!("give a KEY and a VALUE to set, or neither to print"),
-            };
-            for (key, value) in settings.to_map() {
+            }
+            for (key, value) in ops::settings::settings_view(&layout)? {
                 writeln!(out, "{key}={value}")?;
             }
             Ok(())

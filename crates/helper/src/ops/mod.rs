@@ -9,6 +9,7 @@ pub mod facts;
 pub mod health;
 pub mod install;
 pub mod read;
+pub mod settings;
 pub mod versions;
 
 pub use check::{Check, Offer, check};

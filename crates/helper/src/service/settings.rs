@@ -8,31 +8,9 @@ impl UpdateCenter {
     ) -> Result<std::collections::HashMap<String, String>, Error> {
         let layout = self.shared.options.layout.clone();
         blocking(move || {
-            let mut map: std::collections::HashMap<String, String> =
-                update_center_engine::settings::load(&layout.root)
-                    .map(|s| s.to_map().into_iter().collect())
-                    .map_err(|e| Error::InvalidDefinition(e.to_string()))?;
-            let overridden = map
-                .get("Updates.InstancesMax")
-                .is_some_and(|v| !v.is_empty());
-            map.insert(
-                "Updates.InstancesMaxOverridden".into(),
-                if overridden { "yes" } else { "no" }.into(),
-            );
-            // Without an override, the retention the definitions set.
-            if map
-                .get("Updates.InstancesMax")
-                .is_some_and(String::is_empty)
-                && let Ok(state) = update_center_engine::read_system(&layout)
-                && let Some(n) = state
-                    .definitions
-                    .active()
-                    .map(|t| t.target.instances_max)
-                    .min()
-            {
-                map.insert("Updates.InstancesMax".into(), n.to_string());
-            }
-            Ok(map)
+            ops::settings::settings_view(&layout)
+                .map(|view| view.into_iter().collect())
+                .map_err(|e| Error::InvalidDefinition(e.to_string()))
         })
         .await
     }
@@ -46,51 +24,28 @@ impl UpdateCenter {
         value: &str,
     ) -> Result<(), Error> {
         if !update_center_engine::settings::KEYS.contains(&key) {
-            let shown: String = key.chars().take(40).collect();
-            return Err(Error::InvalidArgument(format!(
-                "`{shown}` is not a setting; known: {}",
-                update_center_engine::settings::KEYS.join(", ")
-            )));
+            // Refused before polkit is asked.
+            return ops::settings::set_setting(&self.shared.options.layout, key, value)
+                .map_err(op_error);
         }
-        // Pausing automatic updates for up to a week (or ending a pause) is a session user's
-        // choice, like checking; everything else needs an administrator. A pause that is
-        // running is extended only by an administrator, so that no session user can renew it
-        // week after week and keep the machine from updating forever.
-        let session_key = update_center_engine::settings::SESSION_KEYS.contains(&key);
-        let paused_now = session_key && {
-            let root = self.shared.options.layout.root.clone();
-            blocking(move || {
-                Ok(update_center_engine::settings::load(&root)
-                    .ok()
-                    .and_then(|s| s.paused_until)
-                    .is_some_and(|until| chrono::Utc::now() < until))
-            })
-            .await?
-        };
-        let session_choice = session_key
-            && (value.is_empty()
-                || (!paused_now
-                    && chrono::DateTime::parse_from_rfc3339(value).is_ok_and(|until| {
-                        until.with_timezone(&chrono::Utc)
-                            <= chrono::Utc::now() + chrono::Duration::days(7)
-                    })));
-        let needed = if session_choice {
+        let layout = self.shared.options.layout.clone();
+        let now = chrono::Utc::now();
+        let paused_now = blocking(move || Ok(ops::settings::paused(&layout, now))).await?;
+        let needed = if ops::settings::session_may_set(key, value, paused_now, now) {
             action::CHECK
         } else {
             action::SETTINGS
         };
         self.authorize(connection, &header, needed).await?;
-        let root = self.shared.options.layout.root.clone();
+        let layout = self.shared.options.layout.clone();
         let (key, value) = (key.to_string(), value.to_string());
         blocking(move || {
-            update_center_engine::settings::set(&root, &key, &value)
-                .map(|_| ())
-                .map_err(|e| match e {
-                    update_center_engine::settings::SettingsError::Invalid { .. } => {
-                        Error::InvalidArgument(e.to_string())
-                    }
-                    other => Error::Io(other.to_string()),
-                })
+            ops::settings::set_setting(&layout, &key, &value).map_err(|e| match e {
+                OpError::Settings(update_center_engine::settings::SettingsError::Invalid {
+                    ..
+                }) => Error::InvalidArgument(e.to_string()),
+                other => op_error(other),
+            })
         })
         .await?;
         let _ = Self::settings_changed(&emitter).await;
