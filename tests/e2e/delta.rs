@@ -169,3 +169,109 @@ fn at_kde_linux_sizes_our_index_is_casyncs() {
     let (ours, theirs) = both_indexes(&pair, &pair.new, "1048576:2097152:4194304", "new");
     assert_eq!(ours, theirs);
 }
+
+/// `update-center-helper extract` of the new image, seeded with the old one.
+fn extract(pair: &Pair, store: &str, out: &Path) -> String {
+    run(
+        Command::new(testbed::binary("update-center-helper").expect("helper"))
+            .arg("extract")
+            .arg(pair.work.join("new.ours.caibx"))
+            .arg(out)
+            .args(["--store", store, "--seed"])
+            .arg(&pair.old),
+    )
+}
+
+/// Publishes both images of `pair` into our store, each with its index beside it.
+fn published(files: usize, sizes: &str) -> Pair {
+    let pair = pair(files);
+    both_indexes(&pair, &pair.old, sizes, "old");
+    both_indexes(&pair, &pair.new, sizes, "new");
+    std::fs::copy(
+        pair.work.join("old.ours.caibx"),
+        pair.work.join("old.erofs.caibx"),
+    )
+    .expect("the old image's index beside it");
+    pair
+}
+
+#[test]
+fn our_rebuild_from_a_local_store_and_from_nginx_equals_the_new_image() {
+    let pair = published(600, "16384:65536:262144");
+    let new = std::fs::read(&pair.new).expect("new");
+    let local = pair.work.join("from-folder.erofs");
+    let said = extract(
+        &pair,
+        &pair.work.join("our-store").display().to_string(),
+        &local,
+    );
+    assert_eq!(std::fs::read(&local).expect("rebuilt"), new, "{said}");
+    let fetched: u64 = said
+        .split(" fetched")
+        .next()
+        .and_then(|s| s.rsplit(", ").next())
+        .and_then(|s| s.split_whitespace().next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no byte count in {said:?}"));
+    assert!(
+        fetched < new.len() as u64 / 5,
+        "5 % of the files changed, {fetched} of {} bytes fetched: {said}",
+        new.len()
+    );
+    let nginx = testbed::nginx::Nginx::serve(&pair.work).expect("nginx");
+    let served = pair.work.join("from-nginx.erofs");
+    extract(&pair, &format!("{}our-store", nginx.url), &served);
+    assert_eq!(std::fs::read(&served).expect("rebuilt"), new);
+}
+
+#[test]
+fn a_missing_chunk_is_an_error_and_the_next_run_finishes_the_file() {
+    let pair = published(400, "16384:65536:262144");
+    let out = pair.work.join("partial.erofs");
+    // Hide the store's chunks the old image lacks: the first run fails, naming one.
+    let index = std::fs::read(pair.work.join("new.ours.caibx")).expect("index");
+    let old_index = std::fs::read(pair.work.join("old.ours.caibx")).expect("index");
+    let ids = |bytes: &[u8]| -> Vec<String> {
+        bytes[64..bytes.len() - 40]
+            .chunks(40)
+            .map(|item| item[8..].iter().map(|b| format!("{b:02x}")).collect())
+            .collect()
+    };
+    let old_ids = ids(&old_index);
+    let hidden = pair.work.join("hidden");
+    std::fs::create_dir_all(&hidden).expect("dir");
+    let store = pair.work.join("our-store");
+    let mut moved = 0;
+    for id in ids(&index).into_iter().filter(|id| !old_ids.contains(id)) {
+        let from = store.join(&id[..4]).join(format!("{id}.cacnk"));
+        if std::fs::rename(&from, hidden.join(&id)).is_ok() {
+            moved += 1;
+        }
+    }
+    assert!(moved > 0);
+    let output = Command::new(testbed::binary("update-center-helper").expect("helper"))
+        .arg("extract")
+        .arg(pair.work.join("new.ours.caibx"))
+        .arg(&out)
+        .args(["--store", &store.display().to_string(), "--seed"])
+        .arg(&pair.old)
+        .output()
+        .expect("runs");
+    assert!(!output.status.success());
+    let err = String::from_utf8_lossy(&output.stderr);
+    assert!(err.contains("cannot be fetched"), "{err}");
+    for entry in std::fs::read_dir(&hidden).expect("hidden").flatten() {
+        let id = entry.file_name().to_string_lossy().into_owned();
+        std::fs::rename(
+            entry.path(),
+            store.join(&id[..4]).join(format!("{id}.cacnk")),
+        )
+        .expect("back");
+    }
+    let said = extract(&pair, &store.display().to_string(), &out);
+    assert_eq!(
+        std::fs::read(&out).expect("rebuilt"),
+        std::fs::read(&pair.new).expect("new"),
+        "{said}"
+    );
+}

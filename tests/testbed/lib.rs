@@ -14,6 +14,7 @@ pub mod judge;
 pub mod keyring;
 pub mod mirror;
 pub mod mounts;
+pub mod nginx;
 pub mod oracle;
 pub mod polkit;
 pub mod process;

@@ -80,6 +80,24 @@ pub enum Command {
         #[arg(long, default_value = "1048576:2097152:4194304")]
         chunk_size: String,
     },
+    /// Rebuild the file an index describes (as `casync extract`): chunks found in the seeds or
+    /// already in OUT (an interrupted run) are copied and verified, the rest fetched from the
+    /// store, several at once.
+    Extract {
+        /// The index (`.caibx`).
+        index: PathBuf,
+        /// The file to write.
+        out: PathBuf,
+        /// The chunk store: a folder, or an http(s) URL.
+        #[arg(long)]
+        store: String,
+        /// A file to copy chunks from, with its index beside it (`FILE.caibx`); repeatable.
+        #[arg(long = "seed")]
+        seeds: Vec<PathBuf>,
+        /// Chunks fetched at once.
+        #[arg(long, default_value_t = 8)]
+        jobs: usize,
+    },
     /// Print the definitions, warnings and installed versions of a root, without D-Bus.
     Inspect {
         /// Print JSON (stable, documented in docs/json.md) instead of text.

@@ -77,6 +77,7 @@ mod architecture {
                 "delta::index",
                 "delta::chunker",
                 "delta::store",
+                "delta::rebuild",
                 "source::signature",
                 "health",
             ],

@@ -225,6 +225,40 @@ fn run(cli: Cli) -> Result<()> {
             )?;
             Ok(())
         }
+        Command::Extract {
+            index,
+            out: target,
+            store,
+            seeds,
+            jobs,
+        } => {
+            use update_center_engine::delta::{index::Index, rebuild};
+            use update_center_engine::source::fetch::Location;
+            let index = Index::parse(&std::fs::read(&index)?)
+                .map_err(|e| anyhow::anyhow!("{}: {e}", index.display()))?;
+            let seeds: Vec<rebuild::Seed> = seeds
+                .iter()
+                .filter_map(|s| rebuild::Seed::beside(s))
+                .collect();
+            let fetcher = fetcher(&cli.system);
+            let location = store
+                .starts_with("http")
+                .then(|| Location::Http(format!("{}/", store.trim_end_matches('/'))));
+            let fetch = |id: &update_center_engine::delta::index::ChunkId| match &location {
+                Some(location) => fetcher
+                    .get(location, &id.store_path(), 16 * 1024 * 1024)
+                    .map_err(|e| e.to_string())?
+                    .ok_or_else(|| "the store does not have it".to_string()),
+                None => std::fs::read(std::path::Path::new(&store).join(id.store_path()))
+                    .map_err(|e| e.to_string()),
+            };
+            let cancel = Arc::new(AtomicBool::new(false));
+            for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
+                signal_hook::flag::register(signal, Arc::clone(&cancel))?;
+            }
+            let sources = rebuild::rebuild(&index, &seeds, &target, &fetch, jobs, &cancel)?;
+            render::ops::extracted(&sources, &mut out)
+        }
         Command::Inspect { json } => {
             let state = update_center_engine::read_system(&layout)?;
             if json {

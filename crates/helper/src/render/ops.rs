@@ -310,3 +310,25 @@ pub fn changelog(log: &Changelog, json: bool, out: &mut impl Write) -> Result<()
     }
     Ok(())
 }
+
+/// Where a rebuilt file's bytes came from.
+pub fn extracted(
+    sources: &update_center_engine::delta::rebuild::Sources,
+    out: &mut impl Write,
+) -> Result<()> {
+    writeln!(
+        out,
+        "{} bytes from seeds, {} already in place, {} fetched in {} chunks ({} bytes compressed){}",
+        sources.from_seeds_bytes,
+        sources.from_target_bytes,
+        sources.fetched_bytes,
+        sources.fetched_chunks,
+        sources.fetched_compressed_bytes,
+        if sources.bad_seed_chunks > 0 {
+            format!("; {} damaged seed chunks skipped", sources.bad_seed_chunks)
+        } else {
+            String::new()
+        }
+    )?;
+    Ok(())
+}

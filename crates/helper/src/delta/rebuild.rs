@@ -1,0 +1,278 @@
+//! Rebuilding a file from its chunk index: every chunk found locally (already in the target
+//! from an interrupted run, or in a seed: an installed image with its index) is copied and
+//! verified by its id; the rest is fetched, several at once, decompressed, verified and
+//! written at its offset. A seed chunk that does not match its id is skipped, never fatal.
+//! The caller verifies the whole file (against the signed `SHA256SUMS`) before using it.
+
+use crate::delta::index::{Chunk, ChunkId, Index};
+use std::collections::HashMap;
+use std::os::unix::fs::FileExt;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+
+/// An installed image and its index, whose chunks a rebuild may copy.
+#[derive(Debug, Clone)]
+pub struct Seed {
+    /// The image.
+    pub path: PathBuf,
+    /// Its index.
+    pub index: Index,
+}
+
+impl Seed {
+    /// The seed of `image` when its index (`IMAGE.caibx`) lies beside it and reads; None
+    /// otherwise (an image without an index is no seed, and no error).
+    pub fn beside(image: &Path) -> Option<Self> {
+        let mut index_path = image.as_os_str().to_owned();
+        index_path.push(".caibx");
+        let bytes = std::fs::read(PathBuf::from(index_path)).ok()?;
+        let index = Index::parse(&bytes).ok()?;
+        let size = std::fs::metadata(image).ok()?.len();
+        (size == index.blob_size()).then(|| Self {
+            path: image.to_path_buf(),
+            index,
+        })
+    }
+}
+
+/// Where the bytes of a rebuild came from.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Sources {
+    /// Already in the target (an interrupted run's work), verified.
+    pub from_target_bytes: u64,
+    /// Copied from seeds, verified.
+    pub from_seeds_bytes: u64,
+    /// Fetched (uncompressed size).
+    pub fetched_bytes: u64,
+    /// Chunks fetched (each distinct id once).
+    pub fetched_chunks: u64,
+    /// Compressed bytes fetched.
+    pub fetched_compressed_bytes: u64,
+    /// Seed chunks that did not match their id, and were fetched instead.
+    pub bad_seed_chunks: u64,
+}
+
+/// What a rebuild will fetch, known before fetching: the chunks that are in no seed.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Prediction {
+    /// Bytes of the file.
+    pub total_bytes: u64,
+    /// Bytes found in seeds.
+    pub from_seeds_bytes: u64,
+    /// Bytes to fetch (uncompressed), each distinct chunk once.
+    pub to_fetch_bytes: u64,
+    /// Distinct chunks to fetch.
+    pub to_fetch_chunks: u64,
+}
+
+/// Why a rebuild failed.
+#[derive(Debug, thiserror::Error)]
+pub enum RebuildError {
+    /// The target cannot be written (or read back).
+    #[error("cannot write {path}: {source}")]
+    Target {
+        /// The target.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// A chunk could not be had.
+    #[error("chunk {id} cannot be fetched: {reason}")]
+    Fetch {
+        /// Its id.
+        id: String,
+        /// Why.
+        reason: String,
+    },
+    /// A fetched chunk is not what the index says.
+    #[error("chunk {id} from the store is damaged: {reason}")]
+    Damaged {
+        /// Its id.
+        id: String,
+        /// What is wrong.
+        reason: String,
+    },
+    /// Cancelled; the chunks written so far are kept for the next run.
+    #[error("the download was cancelled")]
+    Cancelled,
+}
+
+/// Where in the seeds each id is, the first place found.
+fn seed_map(seeds: &[Seed]) -> HashMap<ChunkId, (usize, Chunk)> {
+    let mut map = HashMap::new();
+    for (n, seed) in seeds.iter().enumerate() {
+        for chunk in &seed.index.chunks {
+            map.entry(chunk.id).or_insert((n, *chunk));
+        }
+    }
+    map
+}
+
+/// What rebuilding `target` from `seeds` would fetch.
+pub fn predict(target: &Index, seeds: &[Seed]) -> Prediction {
+    let map = seed_map(seeds);
+    let mut prediction = Prediction {
+        total_bytes: target.blob_size(),
+        ..Prediction::default()
+    };
+    let mut counted = std::collections::HashSet::new();
+    for chunk in &target.chunks {
+        if map.contains_key(&chunk.id) {
+            prediction.from_seeds_bytes += chunk.size;
+        } else if counted.insert(chunk.id) {
+            prediction.to_fetch_bytes += chunk.size;
+            prediction.to_fetch_chunks += 1;
+        }
+    }
+    prediction
+}
+
+/// Reads `chunk`'s bytes at `offset` of `file` when they are there and match its id.
+fn verified_at(file: &std::fs::File, offset: u64, chunk: &Chunk) -> Option<Vec<u8>> {
+    let mut bytes = vec![0; usize::try_from(chunk.size).ok()?];
+    file.read_exact_at(&mut bytes, offset).ok()?;
+    (ChunkId::of(&bytes) == chunk.id).then_some(bytes)
+}
+
+/// Rebuilds `target` into the file at `out` (created if missing, kept if partly written).
+/// `fetch` returns a chunk's stored (zstd-compressed) bytes; `workers` fetches run at once.
+pub fn rebuild(
+    target: &Index,
+    seeds: &[Seed],
+    out: &Path,
+    fetch: &(dyn Fn(&ChunkId) -> Result<Vec<u8>, String> + Sync),
+    workers: usize,
+    cancel: &AtomicBool,
+) -> Result<Sources, RebuildError> {
+    let failed = |source| RebuildError::Target {
+        path: out.to_path_buf(),
+        source,
+    };
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(out)
+        .map_err(failed)?;
+    // Only a file left by an interrupted run can hold chunks already.
+    let resumed = file.metadata().map_err(failed)?.len() > 0;
+    file.set_len(target.blob_size()).map_err(failed)?;
+    let seed_files: Vec<Option<std::fs::File>> = seeds
+        .iter()
+        .map(|s| std::fs::File::open(&s.path).ok())
+        .collect();
+    let map = seed_map(seeds);
+    let mut sources = Sources::default();
+    // Distinct ids still missing, with every offset they go to.
+    let mut missing: Vec<(Chunk, Vec<u64>)> = Vec::new();
+    let mut missing_at: HashMap<ChunkId, usize> = HashMap::new();
+    for chunk in &target.chunks {
+        if cancel.load(Ordering::SeqCst) {
+            return Err(RebuildError::Cancelled);
+        }
+        if resumed && verified_at(&file, chunk.offset, chunk).is_some() {
+            sources.from_target_bytes += chunk.size;
+            continue;
+        }
+        if let Some((n, at)) = map.get(&chunk.id) {
+            match seed_files[*n]
+                .as_ref()
+                .and_then(|f| verified_at(f, at.offset, chunk))
+            {
+                Some(bytes) => {
+                    file.write_all_at(&bytes, chunk.offset).map_err(failed)?;
+                    sources.from_seeds_bytes += chunk.size;
+                    continue;
+                }
+                None => sources.bad_seed_chunks += 1,
+            }
+        }
+        match missing_at.get(&chunk.id) {
+            Some(&i) => missing[i].1.push(chunk.offset),
+            None => {
+                missing_at.insert(chunk.id, missing.len());
+                missing.push((*chunk, vec![chunk.offset]));
+            }
+        }
+    }
+    let next = AtomicUsize::new(0);
+    let error: Mutex<Option<RebuildError>> = Mutex::new(None);
+    let totals = Mutex::new((0u64, 0u64, 0u64));
+    let stop = AtomicBool::new(false);
+    std::thread::scope(|scope| {
+        for _ in 0..workers.max(1) {
+            scope.spawn(|| {
+                loop {
+                    if stop.load(Ordering::SeqCst) || cancel.load(Ordering::SeqCst) {
+                        return;
+                    }
+                    let i = next.fetch_add(1, Ordering::SeqCst);
+                    let Some((chunk, offsets)) = missing.get(i) else {
+                        return;
+                    };
+                    let outcome = fetch(&chunk.id)
+                        .map_err(|reason| RebuildError::Fetch {
+                            id: chunk.id.to_hex(),
+                            reason,
+                        })
+                        .and_then(|stored| {
+                            let bytes = zstd::bulk::decompress(&stored, chunk.size as usize)
+                                .map_err(|e| RebuildError::Damaged {
+                                    id: chunk.id.to_hex(),
+                                    reason: format!(
+                                        "it does not unpack to {} bytes: {e}",
+                                        chunk.size
+                                    ),
+                                })?;
+                            if bytes.len() as u64 != chunk.size || ChunkId::of(&bytes) != chunk.id {
+                                return Err(RebuildError::Damaged {
+                                    id: chunk.id.to_hex(),
+                                    reason: "its bytes do not match its id".into(),
+                                });
+                            }
+                            for offset in offsets {
+                                file.write_all_at(&bytes, *offset).map_err(failed)?;
+                            }
+                            Ok(stored.len() as u64)
+                        });
+                    match outcome {
+                        Ok(compressed) => {
+                            let mut t = totals.lock().unwrap_or_else(|e| e.into_inner());
+                            t.0 += chunk.size;
+                            t.1 += 1;
+                            t.2 += compressed;
+                        }
+                        Err(e) => {
+                            stop.store(true, Ordering::SeqCst);
+                            error
+                                .lock()
+                                .unwrap_or_else(|e| e.into_inner())
+                                .get_or_insert(e);
+                            return;
+                        }
+                    }
+                }
+            });
+        }
+    });
+    let (fetched_bytes, fetched_chunks, compressed) =
+        *totals.lock().unwrap_or_else(|e| e.into_inner());
+    sources.fetched_bytes = fetched_bytes;
+    sources.fetched_chunks = fetched_chunks;
+    sources.fetched_compressed_bytes = compressed;
+    if let Some(e) = error.into_inner().unwrap_or_else(|e| e.into_inner()) {
+        let _ = file.sync_data();
+        return Err(e);
+    }
+    if cancel.load(Ordering::SeqCst) {
+        let _ = file.sync_data();
+        return Err(RebuildError::Cancelled);
+    }
+    file.sync_all().map_err(failed)?;
+    Ok(sources)
+}
+
+#[cfg(test)]
+mod tests;

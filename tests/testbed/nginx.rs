@@ -1,0 +1,72 @@
+//! nginx serving a folder on 127.0.0.1, as a site serves a mirror or a chunk store (range
+//! requests included, as nginx answers them).
+
+use anyhow::{Context, Result, bail};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// A running nginx; stopped when dropped.
+pub struct Nginx {
+    child: Child,
+    _dir: tempfile::TempDir,
+    /// `http://127.0.0.1:PORT/`.
+    pub url: String,
+}
+
+impl Nginx {
+    /// Serves `root` (read only, no listing).
+    pub fn serve(root: &Path) -> Result<Self> {
+        let dir = tempfile::tempdir()?;
+        // A free port: bound, read and let go just before nginx binds it.
+        let port = std::net::TcpListener::bind("127.0.0.1:0")?
+            .local_addr()?
+            .port();
+        let prefix = dir.path().display();
+        let config = format!(
+            "daemon off;\nmaster_process off;\npid {prefix}/nginx.pid;\nerror_log {prefix}/error.log;\n\
+             events {{}}\nhttp {{\n  access_log off;\n  client_body_temp_path {prefix}/body;\n\
+             proxy_temp_path {prefix}/proxy;\n  fastcgi_temp_path {prefix}/fastcgi;\n\
+             uwsgi_temp_path {prefix}/uwsgi;\n  scgi_temp_path {prefix}/scgi;\n\
+             server {{\n    listen 127.0.0.1:{port};\n    root {};\n  }}\n}}\n",
+            root.display()
+        );
+        let conf = dir.path().join("nginx.conf");
+        std::fs::write(&conf, config)?;
+        let child = Command::new("/usr/sbin/nginx")
+            .arg("-p")
+            .arg(dir.path())
+            .arg("-c")
+            .arg(&conf)
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .context("cannot start nginx")?;
+        let mut nginx = Self {
+            child,
+            _dir: dir,
+            url: format!("http://127.0.0.1:{port}/"),
+        };
+        // Ready when it accepts a connection.
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            if let Some(status) = nginx.child.try_wait()? {
+                let log = std::fs::read_to_string(nginx._dir.path().join("error.log"))
+                    .unwrap_or_default();
+                bail!("nginx exited ({status}): {log}");
+            }
+            if Instant::now() > deadline {
+                bail!("nginx does not listen on port {port}");
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        Ok(nginx)
+    }
+}
+
+impl Drop for Nginx {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
