@@ -275,3 +275,50 @@ fn a_missing_chunk_is_an_error_and_the_next_run_finishes_the_file() {
         "{said}"
     );
 }
+
+#[test]
+fn without_a_store_ranges_of_the_image_are_fetched_from_nginx() {
+    let pair = published(600, "16384:65536:262144");
+    let nginx = testbed::nginx::Nginx::serve(&pair.work).expect("nginx");
+    let out = pair.work.join("from-ranges.erofs");
+    let new = std::fs::read(&pair.new).expect("new");
+    nginx.take_sent().expect("log");
+    let said = run(
+        Command::new(testbed::binary("update-center-helper").expect("helper"))
+            .arg("extract")
+            .arg(pair.work.join("new.ours.caibx"))
+            .arg(&out)
+            .arg("--image-url")
+            .arg(format!("{}new.erofs", nginx.url))
+            .arg("--seed")
+            .arg(&pair.old),
+    );
+    assert_eq!(std::fs::read(&out).expect("rebuilt"), new, "{said}");
+    let (sent, requests) = nginx.take_sent().expect("log");
+    assert!(
+        sent < new.len() as u64 / 5,
+        "nginx sent {sent} of {} bytes",
+        new.len()
+    );
+    assert!(requests > 0);
+}
+
+#[test]
+fn a_server_that_ignores_ranges_is_a_clear_error() {
+    let pair = published(300, "16384:65536:262144");
+    let server = testbed::mirror::HttpMirror::serve(&pair.work).expect("serve");
+    server.set_fault("new.erofs", testbed::mirror::Fault::NoRanges);
+    let output = Command::new(testbed::binary("update-center-helper").expect("helper"))
+        .arg("extract")
+        .arg(pair.work.join("new.ours.caibx"))
+        .arg(pair.work.join("never.erofs"))
+        .arg("--image-url")
+        .arg(format!("{}new.erofs", server.url))
+        .arg("--seed")
+        .arg(&pair.old)
+        .output()
+        .expect("runs");
+    assert!(!output.status.success());
+    let err = String::from_utf8_lossy(&output.stderr);
+    assert!(err.contains("does not answer range requests"), "{err}");
+}

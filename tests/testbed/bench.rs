@@ -3,6 +3,7 @@
 //! a local HTTP server with the helper, with systemd-sysupdate 257, and with the raw limit
 //! (`curl | tee | sha256sum`, then `sync`), several times on the same fixture, and prints a
 //! table with ratios.
+//! `delta` compares delta downloads with casync (see `bench_delta.rs`).
 //! `api` times 1000 round trips of the status properties and of the version list against the
 //! bus daemon's own round trip, and reads the idle helper's resident memory.
 
@@ -29,7 +30,7 @@ fn options() -> Result<Options> {
     let mut args = std::env::args().skip(1);
     let task = args.next().unwrap_or_else(|| "stage".into());
     if task != "stage" && task != "all" {
-        bail!("unknown benchmark `{task}` (known: stage, api, gui, all)");
+        bail!("unknown benchmark `{task}` (known: stage, api, gui, delta, all)");
     }
     while let Some(arg) = args.next() {
         let mut number =
@@ -113,9 +114,12 @@ fn median(mut values: Vec<f64>) -> f64 {
     values[values.len() / 2]
 }
 
+mod bench_delta;
+
 fn main() -> Result<()> {
     match std::env::args().nth(1).as_deref() {
         Some("api") => return api(),
+        Some("delta") => return bench_delta::delta(),
         Some("gui") => return gui(),
         Some("all") | None => {
             api()?;

@@ -25,7 +25,8 @@ impl Nginx {
         let prefix = dir.path().display();
         let config = format!(
             "daemon off;\nmaster_process off;\npid {prefix}/nginx.pid;\nerror_log {prefix}/error.log;\n\
-             events {{}}\nhttp {{\n  access_log off;\n  client_body_temp_path {prefix}/body;\n\
+             events {{}}\nhttp {{\n  log_format sent '$body_bytes_sent';\n\
+             access_log {prefix}/access.log sent;\n  client_body_temp_path {prefix}/body;\n\
              proxy_temp_path {prefix}/proxy;\n  fastcgi_temp_path {prefix}/fastcgi;\n\
              uwsgi_temp_path {prefix}/uwsgi;\n  scgi_temp_path {prefix}/scgi;\n\
              server {{\n    listen 127.0.0.1:{port};\n    root {};\n  }}\n}}\n",
@@ -61,6 +62,18 @@ impl Nginx {
             std::thread::sleep(Duration::from_millis(20));
         }
         Ok(nginx)
+    }
+}
+
+impl Nginx {
+    /// Bytes of response bodies sent since the last call (as nginx counts them, from its
+    /// access log), and the number of requests.
+    pub fn take_sent(&self) -> Result<(u64, u64)> {
+        let log = self._dir.path().join("access.log");
+        let text = std::fs::read_to_string(&log).unwrap_or_default();
+        std::fs::write(&log, "")?;
+        let sizes: Vec<u64> = text.lines().filter_map(|l| l.trim().parse().ok()).collect();
+        Ok((sizes.iter().sum(), sizes.len() as u64))
     }
 }
 

@@ -82,15 +82,18 @@ pub enum Command {
     },
     /// Rebuild the file an index describes (as `casync extract`): chunks found in the seeds or
     /// already in OUT (an interrupted run) are copied and verified, the rest fetched from the
-    /// store, several at once.
+    /// store, or as range requests of the image, several at once.
     Extract {
         /// The index (`.caibx`).
         index: PathBuf,
         /// The file to write.
         out: PathBuf,
         /// The chunk store: a folder, or an http(s) URL.
-        #[arg(long)]
-        store: String,
+        #[arg(long, required_unless_present = "image_url")]
+        store: Option<String>,
+        /// Without a store: the image itself on the mirror, read by range requests.
+        #[arg(long, conflicts_with = "store")]
+        image_url: Option<String>,
         /// A file to copy chunks from, with its index beside it (`FILE.caibx`); repeatable.
         #[arg(long = "seed")]
         seeds: Vec<PathBuf>,

@@ -229,10 +229,12 @@ fn run(cli: Cli) -> Result<()> {
             index,
             out: target,
             store,
+            image_url,
             seeds,
             jobs,
         } => {
-            use update_center_engine::delta::{index::Index, rebuild};
+            use update_center_engine::delta::index::{ChunkId, Index};
+            use update_center_engine::delta::rebuild::{self, Remote};
             use update_center_engine::source::fetch::Location;
             let index = Index::parse(&std::fs::read(&index)?)
                 .map_err(|e| anyhow::anyhow!("{}: {e}", index.display()))?;
@@ -241,10 +243,11 @@ fn run(cli: Cli) -> Result<()> {
                 .filter_map(|s| rebuild::Seed::beside(s))
                 .collect();
             let fetcher = fetcher(&cli.system);
+            let store = store.unwrap_or_default();
             let location = store
                 .starts_with("http")
                 .then(|| Location::Http(format!("{}/", store.trim_end_matches('/'))));
-            let fetch = |id: &update_center_engine::delta::index::ChunkId| match &location {
+            let from_store = |id: &ChunkId| match &location {
                 Some(location) => fetcher
                     .get(location, &id.store_path(), 16 * 1024 * 1024)
                     .map_err(|e| e.to_string())?
@@ -252,11 +255,22 @@ fn run(cli: Cli) -> Result<()> {
                 None => std::fs::read(std::path::Path::new(&store).join(id.store_path()))
                     .map_err(|e| e.to_string()),
             };
+            let url = image_url.clone().unwrap_or_default();
+            let from_image = |start: u64, len: u64| {
+                fetcher
+                    .get_range(&url, start, len)
+                    .map_err(|e| e.to_string())
+            };
+            let remote = match image_url {
+                Some(_) => Remote::Ranges(&from_image),
+                None => Remote::Store(&from_store),
+            };
             let cancel = Arc::new(AtomicBool::new(false));
             for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
                 signal_hook::flag::register(signal, Arc::clone(&cancel))?;
             }
-            let sources = rebuild::rebuild(&index, &seeds, &target, &fetch, jobs, &cancel)?;
+            let sources =
+                rebuild::rebuild(&index, &seeds, &target, remote, jobs, &cancel, &|_| {})?;
             render::ops::extracted(&sources, &mut out)
         }
         Command::Inspect { json } => {

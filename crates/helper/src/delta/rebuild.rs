@@ -1,7 +1,7 @@
 //! Rebuilding a file from its chunk index: every chunk found locally (already in the target
 //! from an interrupted run, or in a seed: an installed image with its index) is copied and
-//! verified by its id; the rest is fetched, several at once, decompressed, verified and
-//! written at its offset. A seed chunk that does not match its id is skipped, never fatal.
+//! verified by its id; the rest is fetched, several requests at once, from a chunk store or as
+//! merged range requests of the image itself, verified and written at its offset. A seed chunk that does not match its id is skipped, never fatal.
 //! The caller verifies the whole file (against the signed `SHA256SUMS`) before using it.
 
 use crate::delta::index::{Chunk, ChunkId, Index};
@@ -36,6 +36,19 @@ impl Seed {
     }
 }
 
+/// Where missing chunks come from.
+#[derive(Clone, Copy)]
+pub enum Remote<'a> {
+    /// A chunk store: a chunk's stored (zstd-compressed) bytes by its id.
+    Store(&'a (dyn Fn(&ChunkId) -> Result<Vec<u8>, String> + Sync)),
+    /// The image on the mirror: `len` bytes from `start`, by a range request (None when the
+    /// server ignores ranges). Neighbouring chunks are asked for together.
+    Ranges(&'a (dyn Fn(u64, u64) -> Result<Option<Vec<u8>>, String> + Sync)),
+}
+
+/// The most bytes one range request asks for.
+pub const RANGE_BYTES: u64 = 8 * 1024 * 1024;
+
 /// Where the bytes of a rebuild came from.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct Sources {
@@ -47,8 +60,8 @@ pub struct Sources {
     pub fetched_bytes: u64,
     /// Chunks fetched (each distinct id once).
     pub fetched_chunks: u64,
-    /// Compressed bytes fetched.
-    pub fetched_compressed_bytes: u64,
+    /// Bytes on the wire (compressed chunks from a store, raw bytes of ranges).
+    pub fetched_wire_bytes: u64,
     /// Seed chunks that did not match their id, and were fetched instead.
     pub bad_seed_chunks: u64,
 }
@@ -93,6 +106,9 @@ pub enum RebuildError {
         /// What is wrong.
         reason: String,
     },
+    /// The server answers range requests with the whole file: only a full download works.
+    #[error("the server does not answer range requests")]
+    NoRanges,
     /// Cancelled; the chunks written so far are kept for the next run.
     #[error("the download was cancelled")]
     Cancelled,
@@ -135,15 +151,106 @@ fn verified_at(file: &std::fs::File, offset: u64, chunk: &Chunk) -> Option<Vec<u
     (ChunkId::of(&bytes) == chunk.id).then_some(bytes)
 }
 
-/// Rebuilds `target` into the file at `out` (created if missing, kept if partly written).
-/// `fetch` returns a chunk's stored (zstd-compressed) bytes; `workers` fetches run at once.
+/// Checks fetched bytes against a chunk: its size and its id.
+fn check(chunk: &Chunk, bytes: &[u8], from: &str) -> Result<(), RebuildError> {
+    if bytes.len() as u64 != chunk.size || ChunkId::of(bytes) != chunk.id {
+        return Err(RebuildError::Damaged {
+            id: chunk.id.to_hex(),
+            reason: format!("its bytes {from} do not match its id"),
+        });
+    }
+    Ok(())
+}
+
+/// Groups of missing chunks fetched together: one chunk each from a store; neighbours (by
+/// offset, up to [`RANGE_BYTES`]) in one range request.
+fn batches(missing: &[(Chunk, Vec<u64>)], ranges: bool) -> Vec<Vec<usize>> {
+    let mut order: Vec<usize> = (0..missing.len()).collect();
+    if !ranges {
+        return order.into_iter().map(|i| vec![i]).collect();
+    }
+    order.sort_by_key(|&i| missing[i].0.offset);
+    let mut out: Vec<Vec<usize>> = Vec::new();
+    let mut end = u64::MAX;
+    let mut bytes = 0;
+    for i in order {
+        let chunk = &missing[i].0;
+        match out.last_mut() {
+            Some(batch) if chunk.offset == end && bytes + chunk.size <= RANGE_BYTES => {
+                batch.push(i);
+                bytes += chunk.size;
+            }
+            _ => {
+                out.push(vec![i]);
+                bytes = chunk.size;
+            }
+        }
+        end = chunk.offset + chunk.size;
+    }
+    out
+}
+
+/// A fetched batch: (index in the missing list, the chunk's bytes) each, and the bytes it
+/// took on the wire.
+type Fetched = (Vec<(usize, Vec<u8>)>, u64);
+
+/// Fetches one batch.
+fn fetch_batch(
+    remote: Remote<'_>,
+    missing: &[(Chunk, Vec<u64>)],
+    batch: &[usize],
+) -> Result<Fetched, RebuildError> {
+    match remote {
+        Remote::Store(fetch) => {
+            let i = batch[0];
+            let chunk = &missing[i].0;
+            let stored = fetch(&chunk.id).map_err(|reason| RebuildError::Fetch {
+                id: chunk.id.to_hex(),
+                reason,
+            })?;
+            let bytes = zstd::bulk::decompress(&stored, chunk.size as usize).map_err(|e| {
+                RebuildError::Damaged {
+                    id: chunk.id.to_hex(),
+                    reason: format!("it does not unpack to {} bytes: {e}", chunk.size),
+                }
+            })?;
+            check(chunk, &bytes, "from the store")?;
+            Ok((vec![(i, bytes)], stored.len() as u64))
+        }
+        Remote::Ranges(fetch) => {
+            let first = &missing[batch[0]].0;
+            let len: u64 = batch.iter().map(|&i| missing[i].0.size).sum();
+            let bytes = fetch(first.offset, len)
+                .map_err(|reason| RebuildError::Fetch {
+                    id: first.id.to_hex(),
+                    reason,
+                })?
+                .ok_or(RebuildError::NoRanges)?;
+            let mut out = Vec::with_capacity(batch.len());
+            let mut at = 0usize;
+            for &i in batch {
+                let chunk = &missing[i].0;
+                let part = bytes[at..at + chunk.size as usize].to_vec();
+                check(chunk, &part, "in the image's range")?;
+                at += chunk.size as usize;
+                out.push((i, part));
+            }
+            Ok((out, len))
+        }
+    }
+}
+
+/// Rebuilds `target` into the file at `out` (created if missing, kept if partly written),
+/// fetching what no seed has from `remote`, `workers` requests at once; `progress` hears the
+/// bytes fetched so far.
 pub fn rebuild(
     target: &Index,
     seeds: &[Seed],
     out: &Path,
-    fetch: &(dyn Fn(&ChunkId) -> Result<Vec<u8>, String> + Sync),
+    remote: Remote<'_>,
     workers: usize,
     cancel: &AtomicBool,
+    progress: &(dyn Fn(u64) + Sync),
 ) -> Result<Sources, RebuildError> {
     let failed = |source| RebuildError::Target {
         path: out.to_path_buf(),
@@ -197,6 +304,7 @@ pub fn rebuild(
             }
         }
     }
+    let batches = batches(&missing, matches!(remote, Remote::Ranges(_)));
     let next = AtomicUsize::new(0);
     let error: Mutex<Option<RebuildError>> = Mutex::new(None);
     let totals = Mutex::new((0u64, 0u64, 0u64));
@@ -208,41 +316,28 @@ pub fn rebuild(
                     if stop.load(Ordering::SeqCst) || cancel.load(Ordering::SeqCst) {
                         return;
                     }
-                    let i = next.fetch_add(1, Ordering::SeqCst);
-                    let Some((chunk, offsets)) = missing.get(i) else {
+                    let Some(batch) = batches.get(next.fetch_add(1, Ordering::SeqCst)) else {
                         return;
                     };
-                    let outcome = fetch(&chunk.id)
-                        .map_err(|reason| RebuildError::Fetch {
-                            id: chunk.id.to_hex(),
-                            reason,
-                        })
-                        .and_then(|stored| {
-                            let bytes = zstd::bulk::decompress(&stored, chunk.size as usize)
-                                .map_err(|e| RebuildError::Damaged {
-                                    id: chunk.id.to_hex(),
-                                    reason: format!(
-                                        "it does not unpack to {} bytes: {e}",
-                                        chunk.size
-                                    ),
-                                })?;
-                            if bytes.len() as u64 != chunk.size || ChunkId::of(&bytes) != chunk.id {
-                                return Err(RebuildError::Damaged {
-                                    id: chunk.id.to_hex(),
-                                    reason: "its bytes do not match its id".into(),
-                                });
+                    let outcome = fetch_batch(remote, &missing, batch).and_then(|(got, wire)| {
+                        for (i, bytes) in &got {
+                            for offset in &missing[*i].1 {
+                                file.write_all_at(bytes, *offset).map_err(failed)?;
                             }
-                            for offset in offsets {
-                                file.write_all_at(&bytes, *offset).map_err(failed)?;
-                            }
-                            Ok(stored.len() as u64)
-                        });
+                        }
+                        Ok((
+                            got.iter().map(|(_, b)| b.len() as u64).sum::<u64>(),
+                            got.len(),
+                            wire,
+                        ))
+                    });
                     match outcome {
-                        Ok(compressed) => {
+                        Ok((bytes, chunks, wire)) => {
                             let mut t = totals.lock().unwrap_or_else(|e| e.into_inner());
-                            t.0 += chunk.size;
-                            t.1 += 1;
-                            t.2 += compressed;
+                            t.0 += bytes;
+                            t.1 += chunks as u64;
+                            t.2 += wire;
+                            progress(t.0);
                         }
                         Err(e) => {
                             stop.store(true, Ordering::SeqCst);
@@ -261,7 +356,7 @@ pub fn rebuild(
         *totals.lock().unwrap_or_else(|e| e.into_inner());
     sources.fetched_bytes = fetched_bytes;
     sources.fetched_chunks = fetched_chunks;
-    sources.fetched_compressed_bytes = compressed;
+    sources.fetched_wire_bytes = compressed;
     if let Some(e) = error.into_inner().unwrap_or_else(|e| e.into_inner()) {
         let _ = file.sync_data();
         return Err(e);

@@ -318,12 +318,12 @@ pub fn extracted(
 ) -> Result<()> {
     writeln!(
         out,
-        "{} bytes from seeds, {} already in place, {} fetched in {} chunks ({} bytes compressed){}",
+        "{} bytes from seeds, {} already in place, {} fetched in {} chunks ({} bytes on the wire){}",
         sources.from_seeds_bytes,
         sources.from_target_bytes,
         sources.fetched_bytes,
         sources.fetched_chunks,
-        sources.fetched_compressed_bytes,
+        sources.fetched_wire_bytes,
         if sources.bad_seed_chunks > 0 {
             format!("; {} damaged seed chunks skipped", sources.bad_seed_chunks)
         } else {

@@ -35,7 +35,7 @@ fn case() -> Case {
     let old = noise(600_000, 9);
     let mut new = old.clone();
     new.splice(100_000..100_000, noise(3000, 1));
-    new[400_000..401_000].copy_from_slice(&noise(1000, 2));
+    new[400_000..440_000].copy_from_slice(&noise(40_000, 2));
     let store_dir = dir.path().join("store");
     let index = chunker::chunk(&new[..], SIZES, |chunk, bytes| {
         store::put(&store_dir, &chunk.id, bytes).map(|_| ())
@@ -80,9 +80,10 @@ fn a_new_version_is_rebuilt_from_the_old_one_and_few_fetched_chunks() {
         &case.index,
         std::slice::from_ref(&case.seed),
         &out,
-        &fetch_from(&dir, &served),
+        Remote::Store(&fetch_from(&dir, &served)),
         4,
         &never,
+        &|_| {},
     )
     .expect("rebuilt");
     assert_eq!(std::fs::read(&out).expect("out"), case.new);
@@ -116,9 +117,10 @@ fn a_seed_chunk_that_does_not_match_is_fetched_instead() {
         &case.index,
         std::slice::from_ref(&case.seed),
         &out,
-        &fetch_from(&dir, &served),
+        Remote::Store(&fetch_from(&dir, &served)),
         2,
         &AtomicBool::new(false),
+        &|_| {},
     )
     .expect("rebuilt");
     assert_eq!(sources.bad_seed_chunks, 1);
@@ -139,15 +141,31 @@ fn an_interrupted_rebuild_resumes_and_fetches_no_chunk_twice() {
         }
         good(id)
     };
-    let first = rebuild(&case.index, &[], &out, &flaky, 1, &AtomicBool::new(false));
+    let first = rebuild(
+        &case.index,
+        &[],
+        &out,
+        Remote::Store(&flaky),
+        1,
+        &AtomicBool::new(false),
+        &|_| {},
+    );
     assert!(
         matches!(first, Err(RebuildError::Fetch { .. })),
         "{first:?}"
     );
     let fetched_before: Vec<ChunkId> = served.lock().expect("lock").keys().copied().collect();
     assert_eq!(fetched_before.len(), 2);
-    let second =
-        rebuild(&case.index, &[], &out, &good, 3, &AtomicBool::new(false)).expect("resumed");
+    let second = rebuild(
+        &case.index,
+        &[],
+        &out,
+        Remote::Store(&good),
+        3,
+        &AtomicBool::new(false),
+        &|_| {},
+    )
+    .expect("resumed");
     assert_eq!(std::fs::read(&out).expect("out"), case.new);
     assert!(second.from_target_bytes > 0);
     assert!(
@@ -173,13 +191,29 @@ fn a_damaged_or_missing_store_chunk_is_an_error_naming_it() {
     let fetch =
         |id: &ChunkId| std::fs::read(store::chunk_path(&dir, id)).map_err(|e| e.to_string());
     let seeds = std::slice::from_ref(&case.seed);
-    let damaged = rebuild(&case.index, seeds, &out, &fetch, 2, &AtomicBool::new(false));
+    let damaged = rebuild(
+        &case.index,
+        seeds,
+        &out,
+        Remote::Store(&fetch),
+        2,
+        &AtomicBool::new(false),
+        &|_| {},
+    );
     assert!(
         matches!(&damaged, Err(RebuildError::Damaged { id, .. }) if *id == victim.id.to_hex()),
         "{damaged:?}"
     );
     std::fs::remove_file(&path).expect("remove");
-    let missing = rebuild(&case.index, seeds, &out, &fetch, 2, &AtomicBool::new(false));
+    let missing = rebuild(
+        &case.index,
+        seeds,
+        &out,
+        Remote::Store(&fetch),
+        2,
+        &AtomicBool::new(false),
+        &|_| {},
+    );
     assert!(
         matches!(missing, Err(RebuildError::Fetch { .. })),
         "{missing:?}"
@@ -194,4 +228,54 @@ fn an_image_without_an_index_beside_it_is_no_seed() {
     assert!(Seed::beside(&image).is_none());
     std::fs::write(dir.path().join("a.img.caibx"), b"not an index").expect("index");
     assert!(Seed::beside(&image).is_none());
+}
+
+#[test]
+fn ranges_of_the_image_fill_what_the_seed_lacks_in_few_requests() {
+    let case = case();
+    let requests = AtomicUsize::new(0);
+    let ranges = |start: u64, len: u64| {
+        requests.fetch_add(1, Ordering::SeqCst);
+        Ok(Some(
+            case.new[start as usize..(start + len) as usize].to_vec(),
+        ))
+    };
+    let out = case.dir.path().join("new.img");
+    let prediction = predict(&case.index, std::slice::from_ref(&case.seed));
+    let sources = rebuild(
+        &case.index,
+        std::slice::from_ref(&case.seed),
+        &out,
+        Remote::Ranges(&ranges),
+        2,
+        &AtomicBool::new(false),
+        &|_| {},
+    )
+    .expect("rebuilt");
+    assert_eq!(std::fs::read(&out).expect("out"), case.new);
+    assert_eq!(sources.fetched_bytes, prediction.to_fetch_bytes);
+    assert_eq!(sources.fetched_wire_bytes, prediction.to_fetch_bytes);
+    // Two edits: neighbouring missing chunks are asked for together.
+    let asked = requests.load(Ordering::SeqCst) as u64;
+    assert!(asked < prediction.to_fetch_chunks, "{asked} requests");
+}
+
+#[test]
+fn a_server_that_ignores_ranges_is_said_so() {
+    let case = case();
+    let out = case.dir.path().join("new.img");
+    let whole = |_: u64, _: u64| Ok(None);
+    let outcome = rebuild(
+        &case.index,
+        std::slice::from_ref(&case.seed),
+        &out,
+        Remote::Ranges(&whole),
+        2,
+        &AtomicBool::new(false),
+        &|_| {},
+    );
+    assert!(
+        matches!(outcome, Err(RebuildError::NoRanges)),
+        "{outcome:?}"
+    );
 }

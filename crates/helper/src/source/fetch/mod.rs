@@ -425,6 +425,46 @@ impl Fetcher {
         }
     }
 
+    /// Reads `len` bytes of the file at `url` from `start` with a range request: None when
+    /// the server ignores `Range` (it answered with the whole file, which is not read).
+    pub fn get_range(
+        &self,
+        url: &str,
+        start: u64,
+        len: u64,
+    ) -> Result<Option<Vec<u8>>, FetchError> {
+        let range = format!("bytes={start}-{}", start + len.max(1) - 1);
+        let response = self.call(Kind::Payload, false, url, Some(&range))?;
+        let status = response.status().as_u16();
+        if status == 200 {
+            return Ok(None);
+        }
+        if status != 206 {
+            return Err(FetchError::Status {
+                url: url.to_string(),
+                status,
+            });
+        }
+        match response.into_body().read_limited(len) {
+            Ok(Some(bytes)) if bytes.len() as u64 == len => Ok(Some(bytes)),
+            Ok(Some(bytes)) => Err(FetchError::Unreachable {
+                url: url.to_string(),
+                reason: format!(
+                    "the range from byte {start} has {} bytes, not {len}",
+                    bytes.len()
+                ),
+            }),
+            Ok(None) => Err(FetchError::TooLarge {
+                url: url.to_string(),
+                max_bytes: len as usize,
+            }),
+            Err(reason) => Err(FetchError::Unreachable {
+                url: url.to_string(),
+                reason,
+            }),
+        }
+    }
+
     fn get_http(&self, url: &str, max_bytes: usize) -> Result<Option<Vec<u8>>, FetchError> {
         let response = self.call(Kind::Small, false, url, None)?;
         let status = response.status().as_u16();
