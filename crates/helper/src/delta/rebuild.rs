@@ -190,9 +190,12 @@ fn batches(missing: &[(Chunk, Vec<u64>)], ranges: bool) -> Vec<Vec<usize>> {
     out
 }
 
-/// A fetched batch: (index in the missing list, the chunk's bytes) each, and the bytes it
-/// took on the wire.
-type Fetched = (Vec<(usize, Vec<u8>)>, u64);
+/// A fetched batch: its bytes, where each chunk starts in them (with its index in the missing
+/// list), and the bytes it took on the wire.
+type Fetched = (Vec<u8>, Vec<(usize, usize)>, u64);
+
+/// Memory the fetches in flight may hold together; workers beyond it wait their turn.
+pub const IN_FLIGHT_BYTES: u64 = 32 * 1024 * 1024;
 
 /// Fetches one batch.
 fn fetch_batch(
@@ -215,7 +218,7 @@ fn fetch_batch(
                 }
             })?;
             check(chunk, &bytes, "from the store")?;
-            Ok((vec![(i, bytes)], stored.len() as u64))
+            Ok((bytes, vec![(i, 0)], stored.len() as u64))
         }
         Remote::Ranges(fetch) => {
             let first = &missing[batch[0]].0;
@@ -226,16 +229,19 @@ fn fetch_batch(
                     reason,
                 })?
                 .ok_or(RebuildError::NoRanges)?;
-            let mut out = Vec::with_capacity(batch.len());
+            let mut starts = Vec::with_capacity(batch.len());
             let mut at = 0usize;
             for &i in batch {
                 let chunk = &missing[i].0;
-                let part = bytes[at..at + chunk.size as usize].to_vec();
-                check(chunk, &part, "in the image's range")?;
+                check(
+                    chunk,
+                    &bytes[at..at + chunk.size as usize],
+                    "in the image's range",
+                )?;
+                starts.push((i, at));
                 at += chunk.size as usize;
-                out.push((i, part));
             }
-            Ok((out, len))
+            Ok((bytes, starts, len))
         }
     }
 }
@@ -304,7 +310,15 @@ pub fn rebuild(
             }
         }
     }
-    let batches = batches(&missing, matches!(remote, Remote::Ranges(_)));
+    let ranges = matches!(remote, Remote::Ranges(_));
+    let batches = batches(&missing, ranges);
+    // A worker holds a range, or a stored chunk and its unpacked bytes.
+    let per_worker = if ranges {
+        RANGE_BYTES
+    } else {
+        2 * target.sizes.max
+    };
+    let workers = workers.min(usize::try_from(IN_FLIGHT_BYTES / per_worker.max(1)).unwrap_or(1));
     let next = AtomicUsize::new(0);
     let error: Mutex<Option<RebuildError>> = Mutex::new(None);
     let totals = Mutex::new((0u64, 0u64, 0u64));
@@ -319,18 +333,19 @@ pub fn rebuild(
                     let Some(batch) = batches.get(next.fetch_add(1, Ordering::SeqCst)) else {
                         return;
                     };
-                    let outcome = fetch_batch(remote, &missing, batch).and_then(|(got, wire)| {
-                        for (i, bytes) in &got {
-                            for offset in &missing[*i].1 {
-                                file.write_all_at(bytes, *offset).map_err(failed)?;
+                    let outcome =
+                        fetch_batch(remote, &missing, batch).and_then(|(bytes, starts, wire)| {
+                            let mut written = 0;
+                            for (i, start) in &starts {
+                                let (chunk, offsets) = &missing[*i];
+                                let part = &bytes[*start..*start + chunk.size as usize];
+                                for offset in offsets {
+                                    file.write_all_at(part, *offset).map_err(failed)?;
+                                }
+                                written += chunk.size;
                             }
-                        }
-                        Ok((
-                            got.iter().map(|(_, b)| b.len() as u64).sum::<u64>(),
-                            got.len(),
-                            wire,
-                        ))
-                    });
+                            Ok((written, starts.len(), wire))
+                        });
                     match outcome {
                         Ok((bytes, chunks, wire)) => {
                             let mut t = totals.lock().unwrap_or_else(|e| e.into_inner());
