@@ -5,6 +5,7 @@ use std::path::Path;
 use std::process::Command;
 use testbed::bus::PrivateBus;
 use testbed::process::Helper;
+use testbed::setup::{Built, Setup};
 use testbed::system::{Images, KdeLinuxRoot, VersionSpec};
 use update_center_client::{Error, InstalledFile, UpdateCenterProxy, VersionInfo};
 
@@ -60,7 +61,9 @@ fn expected(system: &KdeLinuxRoot) -> Vec<VersionInfo> {
     versions
 }
 
-fn four_versions(root: &Path) -> KdeLinuxRoot {
+/// Four versions, Erofs images: a legacy name, the running one, one on trial, one without its
+/// UKI.
+fn four_versions() -> Built {
     let mut on_trial = VersionSpec::complete("202611251200");
     on_trial.counter = Some((1, 1));
     let mut legacy = VersionSpec::complete("202510010800");
@@ -73,13 +76,17 @@ fn four_versions(root: &Path) -> KdeLinuxRoot {
         on_trial,
         incomplete,
     ];
-    KdeLinuxRoot::create(root, &versions, Some("202611200930"), Images::Erofs).expect("fixture")
+    Setup::new()
+        .installed(versions)
+        .booted(Some("202611200930"))
+        .images(Images::Erofs)
+        .build()
 }
 
 #[test]
 fn list_versions_over_the_system_bus_matches_the_fixture() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let system = four_versions(dir.path());
+    let built = four_versions();
+    let system = &built.system;
     let bus = PrivateBus::start().expect("bus");
     let _helper = Helper::start(&bus, &system.root, Some(Path::new("/efi"))).expect("helper");
     let versions = runtime()
@@ -93,7 +100,7 @@ fn list_versions_over_the_system_bus_matches_the_fixture() {
             v
         })
         .collect();
-    assert_eq!(without_states, expected(&system));
+    assert_eq!(without_states, expected(system));
     assert_eq!(versions.len(), 4);
     let states = |version: &str| -> Vec<String> {
         versions
@@ -123,8 +130,8 @@ fn list_versions_over_the_system_bus_matches_the_fixture() {
 
 #[test]
 fn an_empty_system_lists_no_versions() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let system = KdeLinuxRoot::create(dir.path(), &[], None, Images::Plain).expect("fixture");
+    let built = Setup::new().empty().build();
+    let system = &built.system;
     let bus = PrivateBus::start().expect("bus");
     let _helper = Helper::start(&bus, &system.root, None).expect("helper");
     let versions = runtime()
@@ -154,14 +161,8 @@ fn a_root_without_sysupdate_d_gets_a_named_error() {
 
 #[test]
 fn a_malformed_definition_gets_a_named_error_with_file_and_line() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let system = KdeLinuxRoot::create(
-        dir.path(),
-        &[VersionSpec::complete("1")],
-        Some("1"),
-        Images::Plain,
-    )
-    .expect("fixture");
+    let built = Setup::new().only("1").build();
+    let system = &built.system;
     let file = system.root.join("usr/lib/sysupdate.d/60-esp.transfer");
     let text = std::fs::read_to_string(&file)
         .expect("read")
@@ -185,8 +186,8 @@ fn a_malformed_definition_gets_a_named_error_with_file_and_line() {
 
 #[test]
 fn an_unreadable_definition_gets_a_named_error_naming_the_file() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let system = KdeLinuxRoot::create(dir.path(), &[], None, Images::Plain).expect("fixture");
+    let built = Setup::new().empty().build();
+    let system = &built.system;
     // Tests run as root, which reads any file whatever its mode: bytes that are not text make
     // the file unreadable as a definition instead.
     let etc = system.root.join("etc/sysupdate.d");
@@ -359,8 +360,8 @@ fn definition_warnings_reach_the_api() {
 
 #[test]
 fn an_idle_helper_exits_and_gives_its_name_back() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let system = four_versions(dir.path());
+    let built = four_versions();
+    let system = &built.system;
     let bus = PrivateBus::start().expect("bus");
     let mut command =
         std::process::Command::new(testbed::binary("update-center-helper").expect("helper"));
@@ -387,8 +388,8 @@ fn an_idle_helper_exits_and_gives_its_name_back() {
 
 #[test]
 fn reads_do_not_keep_an_idle_helper_alive() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let system = four_versions(dir.path());
+    let built = four_versions();
+    let system = &built.system;
     let bus = PrivateBus::start().expect("bus");
     let mut command =
         std::process::Command::new(testbed::binary("update-center-helper").expect("helper"));

@@ -4,9 +4,10 @@
 //! gone; a metainfo that is too large is reported, not parsed.
 
 use std::path::Path;
-use testbed::mirror::{self, HttpMirror, MirrorVersion};
+use testbed::mirror::{self, MirrorVersion};
 use testbed::offline;
-use testbed::system::{Images, KdeLinuxRoot, VersionSpec};
+use testbed::setup::{Built, Setup};
+use testbed::system::{Images, VersionSpec};
 
 const A: &str = "202611010800";
 const B: &str = "202611150800";
@@ -42,56 +43,51 @@ fn manifest(packages: &[(&str, &str)]) -> String {
     )
 }
 
-fn setup(dir: &Path, metainfo_text: &str) -> (KdeLinuxRoot, HttpMirror) {
-    let system = KdeLinuxRoot::create(
-        &dir.join("root"),
-        &[VersionSpec::complete(A), VersionSpec::complete(B)],
-        Some(B),
-        Images::Plain,
-    )
-    .expect("root");
-    let mirror_dir = dir.join("mirror");
-    mirror::create(
-        &mirror_dir,
-        &[MirrorVersion::complete(C)],
-        Images::Plain,
-        None,
-    )
-    .expect("mirror");
-    std::fs::write(mirror_dir.join("org.kde.linux.metainfo.xml"), metainfo_text).expect("write");
-    std::fs::write(
-        mirror_dir.join(format!("kde-linux_{B}.manifest")),
-        manifest(&[
-            ("plasma-desktop", "6.5.3-1"),
-            ("linux", "6.17.1-1"),
-            ("gone", "1-1"),
-        ]),
-    )
-    .expect("write");
-    std::fs::write(
-        mirror_dir.join(format!("kde-linux_{C}.manifest")),
-        manifest(&[
-            ("plasma-desktop", "6.6.0-1"),
-            ("linux", "6.16.9-1"),
-            ("ollama", "0.12-1"),
-        ]),
-    )
-    .expect("write");
-    mirror::write_sums(&mirror_dir).expect("sums");
-    let server = HttpMirror::serve(&mirror_dir).expect("serve");
-    system.use_source(&server.url, false).expect("source");
-    let transfer = system
+/// A and B installed, B running; the mirror offers C with the metainfo `metainfo_text`, the
+/// manifests of B and C, and a `ChangeLog=` link in the image's transfer.
+fn setup(metainfo_text: &str) -> Built {
+    let metainfo_text = metainfo_text.to_string();
+    let built = Setup::new()
+        .installed([VersionSpec::complete(A), VersionSpec::complete(B)])
+        .booted(Some(B))
+        .offering_versions([MirrorVersion::complete(C)], Images::Plain)
+        .prepare_mirror(move |mirror_dir| {
+            std::fs::write(mirror_dir.join("org.kde.linux.metainfo.xml"), metainfo_text)
+                .expect("write");
+            std::fs::write(
+                mirror_dir.join(format!("kde-linux_{B}.manifest")),
+                manifest(&[
+                    ("plasma-desktop", "6.5.3-1"),
+                    ("linux", "6.17.1-1"),
+                    ("gone", "1-1"),
+                ]),
+            )
+            .expect("write");
+            std::fs::write(
+                mirror_dir.join(format!("kde-linux_{C}.manifest")),
+                manifest(&[
+                    ("plasma-desktop", "6.6.0-1"),
+                    ("linux", "6.16.9-1"),
+                    ("ollama", "0.12-1"),
+                ]),
+            )
+            .expect("write");
+            mirror::write_sums(mirror_dir).expect("sums");
+        })
+        .build();
+    let transfer = built
+        .system
         .root
         .join("usr/lib/sysupdate.d/50-root-x86-64-erofs.transfer");
     let text = std::fs::read_to_string(&transfer).expect("read");
     let text = text
-        .replace("https://mirror.invalid/kde-linux/", &server.url)
+        .replace("https://mirror.invalid/kde-linux/", &built.server().url)
         .replace(
             "[Source]",
             "ChangeLog=https://kde.org/linux/changes/@v\n\n[Source]",
         );
     std::fs::write(&transfer, text).expect("write");
-    (system, server)
+    built
 }
 
 fn changelog(root: &Path, args: &[&str]) -> serde_json::Value {
@@ -104,8 +100,8 @@ fn changelog(root: &Path, args: &[&str]) -> serde_json::Value {
 
 #[test]
 fn release_notes_links_and_packages_between_the_running_version_and_the_update() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let (system, server) = setup(dir.path(), &metainfo());
+    let mut built = setup(&metainfo());
+    let system = &built.system;
     let log = changelog(&system.root, &[]);
     assert_eq!(log["from"], B, "from the running version");
     assert_eq!(log["to"], C, "to the update on offer");
@@ -136,7 +132,7 @@ fn release_notes_links_and_packages_between_the_running_version_and_the_update()
     // Staging C keeps its manifest; with the mirror gone, the cache answers.
     let (ok, _, err) = offline(&system.root, &["update"]);
     assert!(ok, "{err}");
-    drop(server);
+    drop(built.server.take());
     let log = changelog(&system.root, &[C, B]);
     assert_eq!(log["from"], B, "either order");
     assert_eq!(log["releases"].as_array().map(Vec::len), Some(2), "{log}");
@@ -145,12 +141,12 @@ fn release_notes_links_and_packages_between_the_running_version_and_the_update()
 
 #[test]
 fn a_metainfo_that_is_too_large_is_reported_and_the_packages_still_shown() {
-    let dir = tempfile::tempdir().expect("tempdir");
     let huge = format!(
         "<component><releases>{}</releases></component>",
         "<release version=\"1\"/>".repeat(150_000)
     );
-    let (system, _server) = setup(dir.path(), &huge);
+    let built = setup(&huge);
+    let system = &built.system;
     let log = changelog(&system.root, &[B, C]);
     assert_eq!(log["releases"], serde_json::json!([]));
     let notes = log["notes"].to_string();

@@ -11,7 +11,8 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 use testbed::judge::{Judge, Moment};
 use testbed::mirror::{self, HttpMirror};
-use testbed::system::{Images, KdeLinuxRoot, VersionSpec};
+use testbed::setup::{Built, Setup};
+use testbed::system::VersionSpec;
 
 /// Timed kills, on top of one kill at every pass of every fail point.
 const TIMED_KILLS: usize = 90;
@@ -28,16 +29,19 @@ fn helper() -> Command {
     command
 }
 
-fn build(dir: &Path, url: &str) -> KdeLinuxRoot {
-    let versions = [
-        VersionSpec::complete("202610010800"),
-        VersionSpec::complete("202611010800"),
-        VersionSpec::complete(BOOTED),
-        VersionSpec::complete("202611200930"),
-    ];
-    let system = KdeLinuxRoot::create(dir, &versions, Some(BOOTED), Images::Plain).expect("root");
-    system.use_source(url, false).expect("source");
-    system
+/// Four versions installed, BOOTED running, the source at `url`.
+fn build(url: &str) -> Built {
+    let built = Setup::new()
+        .installed([
+            VersionSpec::complete("202610010800"),
+            VersionSpec::complete("202611010800"),
+            VersionSpec::complete(BOOTED),
+            VersionSpec::complete("202611200930"),
+        ])
+        .booted(Some(BOOTED))
+        .build();
+    built.system.use_source(url, false).expect("source");
+    built
 }
 
 struct Rng(u64);
@@ -89,14 +93,14 @@ fn judged(judge: &Judge, root: &Path, moment: Moment) -> Vec<String> {
 /// killed first when `kill_recover` says where), and that the next update installs `NEW`.
 /// Returns whether the kill landed before the update ended.
 fn round(
-    dir: &Path,
     mirror: &Mirror,
     label: &str,
     kill: &Kill,
     kill_recover: Option<&str>,
     failures: &mut Vec<String>,
 ) -> bool {
-    let system = build(dir, &mirror.url);
+    let built = build(&mirror.url);
+    let system = &built.system;
     let judge = Judge::new(&system.root, &[&mirror.sums]).expect("the judge learns the bytes");
     let mut command = helper();
     command
@@ -172,7 +176,6 @@ fn round(
         Err(e) => problems.push(e),
     }
     note("after the next update", problems);
-    let _ = std::fs::remove_dir_all(dir);
     killed
 }
 
@@ -232,7 +235,6 @@ fn killing_an_update_anywhere_never_breaks_the_invariants() {
         for n in 1..=passes {
             let label = format!("fail point {name}:{n}");
             if round(
-                &dir.path().join(format!("{name}-{n}")),
                 &mirror,
                 &label,
                 &Kill::At(format!("{name}:{n}")),
@@ -258,7 +260,6 @@ fn killing_an_update_anywhere_never_breaks_the_invariants() {
     for n in 1..=3 {
         let label = format!("recovery killed at after-rename:{n}");
         round(
-            &dir.path().join(format!("recover-{n}")),
             &mirror,
             &label,
             &Kill::At("after-intent:1".into()),
@@ -270,12 +271,12 @@ fn killing_an_update_anywhere_never_breaks_the_invariants() {
     // Timed kills spread over an undisturbed update's duration (the shorter of two probes, so
     // that kills land inside the update even when the machine gets faster).
     let mut full = Duration::MAX;
-    for probe_run in 0..2 {
-        let probe = build(&dir.path().join(format!("probe-{probe_run}")), &mirror.url);
+    for _ in 0..2 {
+        let probe = build(&mirror.url);
         let started = Instant::now();
         let output = helper()
             .args(["update", "--root"])
-            .arg(&probe.root)
+            .arg(&probe.system.root)
             .output()
             .expect("update");
         assert!(
@@ -293,14 +294,7 @@ fn killing_an_update_anywhere_never_breaks_the_invariants() {
         let delay =
             Duration::from_micros(rng.next() % u64::try_from(full.as_micros()).unwrap_or(1).max(1));
         let label = format!("timed kill {n} after {delay:?}");
-        if round(
-            &dir.path().join(format!("timed-{n}")),
-            &mirror,
-            &label,
-            &Kill::After(delay),
-            None,
-            &mut failures,
-        ) {
+        if round(&mirror, &label, &Kill::After(delay), None, &mut failures) {
             timed += 1;
         }
         n += 1;

@@ -4,9 +4,10 @@
 
 use std::path::Path;
 use std::process::Command;
-use testbed::mirror::{self, HttpMirror};
+use testbed::mirror::HttpMirror;
 use testbed::mounts::Mounted;
-use testbed::system::{Images, KdeLinuxRoot, VersionSpec};
+use testbed::setup::Built;
+use testbed::system::{KdeLinuxRoot, VersionSpec};
 
 const NEW: &str = "202611250800";
 const OLD: &str = "202611010800";
@@ -23,15 +24,19 @@ struct Setup {
 /// A system whose /efi is a 16 MB FAT file system holding two UKIs of `installed_uki_mb`, and a
 /// mirror offering a UKI of `new_uki_mb`.
 fn setup(installed_uki_mb: usize, new_uki_mb: usize, instances_max: Option<u64>) -> Setup {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let root = dir.path().join("root");
-    let system = KdeLinuxRoot::create(
-        &root,
-        &[VersionSpec::complete(OLD), VersionSpec::complete(BOOTED)],
-        Some(BOOTED),
-        Images::Plain,
-    )
-    .expect("root");
+    let uki = (format!("kde-linux_{NEW}.efi"), vec![b'N'; new_uki_mb * MB]);
+    let built = testbed::setup::Setup::new()
+        .installed([VersionSpec::complete(OLD), VersionSpec::complete(BOOTED)])
+        .booted(Some(BOOTED))
+        .offering(NEW, vec![uki])
+        .build();
+    let Built {
+        dir,
+        system,
+        server,
+        ..
+    } = built;
+    let root = &system.root;
     // The UKIs, at the asked size, on a FAT file system mounted over /efi.
     for entry in std::fs::read_dir(root.join("efi/EFI/Linux"))
         .expect("list")
@@ -45,16 +50,11 @@ fn setup(installed_uki_mb: usize, new_uki_mb: usize, instances_max: Option<u64>)
     if let Some(max) = instances_max {
         system.set_instances_max(max).expect("drop-ins");
     }
-    let mirror_dir = dir.path().join("mirror");
-    let uki = (format!("kde-linux_{NEW}.efi"), vec![b'N'; new_uki_mb * MB]);
-    mirror::with_payloads(&mirror_dir, NEW, &[uki]).expect("mirror");
-    let server = HttpMirror::serve(&mirror_dir).expect("serve");
-    system.use_source(&server.url, false).expect("source");
     Setup {
         _dir: dir,
         system,
         _esp: esp,
-        _server: server,
+        _server: server.expect("the mirror"),
     }
 }
 

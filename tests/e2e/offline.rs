@@ -4,6 +4,7 @@
 use std::path::Path;
 use std::process::Command;
 use testbed::mounts::Mounted;
+use testbed::setup::Setup;
 use testbed::system::{Images, KdeLinuxRoot, VersionSpec};
 
 fn inspect(root: &Path, json: bool) -> (bool, String, String) {
@@ -39,12 +40,13 @@ fn inspect_prints_the_demo_versions() {
 
 #[test]
 fn inspect_json_is_stable_and_complete() {
-    let dir = tempfile::tempdir().expect("tempdir");
     let mut incomplete = VersionSpec::complete("202611261000");
     incomplete.erofs = false;
-    let versions = [VersionSpec::complete("202611251200"), incomplete];
-    let system = KdeLinuxRoot::create(dir.path(), &versions, Some("202611251200"), Images::Plain)
-        .expect("fixture");
+    let built = Setup::new()
+        .installed([VersionSpec::complete("202611251200"), incomplete])
+        .booted(Some("202611251200"))
+        .build();
+    let system = &built.system;
     let (ok, text, stderr) = inspect(&system.root, true);
     assert!(ok, "{stderr}");
     let value: serde_json::Value = serde_json::from_str(&text).expect("valid JSON");
@@ -84,8 +86,8 @@ fn inspect_json_is_stable_and_complete() {
 
 #[test]
 fn inspect_reports_a_malformed_definition_and_fails() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let system = KdeLinuxRoot::create(dir.path(), &[], None, Images::Plain).expect("fixture");
+    let built = Setup::new().empty().build();
+    let system = &built.system;
     let file = system
         .root
         .join("usr/lib/sysupdate.d/50-root-x86-64-erofs.transfer");
@@ -104,16 +106,13 @@ fn inspect_reports_a_malformed_definition_and_fails() {
 
 #[test]
 fn a_separate_boot_file_system_beside_the_esp_is_xbootldr() {
-    let dir = tempfile::tempdir().expect("tempdir");
     let mut without_uki = VersionSpec::complete("202611251200");
     without_uki.uki = false;
-    let system = KdeLinuxRoot::create(
-        dir.path(),
-        &[without_uki],
-        Some("202611251200"),
-        Images::Plain,
-    )
-    .expect("fixture");
+    let built = Setup::new()
+        .installed([without_uki])
+        .booted(Some("202611251200"))
+        .build();
+    let system = &built.system;
     let boot = system.root.join("boot");
     let _mount = Mounted::tmpfs(&boot, None).expect("tmpfs");
     std::fs::create_dir_all(boot.join("loader")).expect("mkdir");

@@ -5,8 +5,9 @@
 use std::path::Path;
 use std::process::Command;
 use testbed::gpg::{GpgKey, KeyKind};
-use testbed::mirror::{self, HttpMirror, MirrorVersion};
-use testbed::system::{Images, KdeLinuxRoot, VersionSpec};
+use testbed::mirror::{HttpMirror, MirrorVersion};
+use testbed::setup::Setup;
+use testbed::system::Images;
 use update_center_engine::source::signature::{SignatureError, parse_keyring, verify_detached};
 
 struct Signed {
@@ -122,63 +123,41 @@ fn tree(dir: &Path) -> Vec<(String, u64)> {
     out
 }
 
-struct Setup {
-    _dir: tempfile::TempDir,
-    system: KdeLinuxRoot,
-    mirror_dir: std::path::PathBuf,
-    key: GpgKey,
-}
-
+/// 202611200930 installed and running, the keyring installed; the mirror offers it and
+/// 202611251200, its list signed.
 fn signed_mirror_setup() -> Setup {
-    let dir = tempfile::tempdir().expect("tempdir");
     let key = GpgKey::generate(KeyKind::Ed25519, "KDE Linux <kde-linux@example.org>").expect("key");
-    let system = KdeLinuxRoot::create(
-        &dir.path().join("root"),
-        &[VersionSpec::complete("202611200930")],
-        Some("202611200930"),
-        Images::Plain,
-    )
-    .expect("root");
-    key.install_keyring(&system.root).expect("keyring");
-    let mirror_dir = dir.path().join("mirror");
-    mirror::create(
-        &mirror_dir,
-        &[
-            MirrorVersion::complete("202611200930"),
-            MirrorVersion::complete("202611251200"),
-        ],
-        Images::Plain,
-        Some(&key),
-    )
-    .expect("mirror");
-    Setup {
-        _dir: dir,
-        system,
-        mirror_dir,
-        key,
-    }
+    Setup::new()
+        .only("202611200930")
+        .offering_versions(
+            [
+                MirrorVersion::complete("202611200930"),
+                MirrorVersion::complete("202611251200"),
+            ],
+            Images::Plain,
+        )
+        .signed_by(key)
 }
 
 #[test]
 fn check_over_http_finds_the_signed_candidate() {
-    let setup = signed_mirror_setup();
-    let server = HttpMirror::serve(&setup.mirror_dir).expect("serve");
-    setup.system.use_source(&server.url, true).expect("source");
+    let setup = signed_mirror_setup().build();
     let (ok, out, err) = helper_check(&setup.system.root);
     assert!(ok, "{err}");
     assert!(out.contains("Update available: 202611251200"), "{out}");
     assert!(out.contains("signed by"), "{out}");
-    drop(setup.key);
 }
 
 #[test]
 fn check_refuses_a_tampered_list_and_changes_nothing() {
-    let setup = signed_mirror_setup();
-    let sums = setup.mirror_dir.join("SHA256SUMS");
-    let text = std::fs::read_to_string(&sums).expect("read");
-    std::fs::write(&sums, text.replacen('0', "1", 1)).expect("tamper");
-    let server = HttpMirror::serve(&setup.mirror_dir).expect("serve");
-    setup.system.use_source(&server.url, true).expect("source");
+    let setup = signed_mirror_setup()
+        .prepare_mirror(|mirror_dir| {
+            let sums = mirror_dir.join("SHA256SUMS");
+            let text = std::fs::read_to_string(&sums).expect("read");
+            std::fs::write(&sums, text.replacen('0', "1", 1)).expect("tamper");
+        })
+        .build();
+    let server = setup.server();
     let before = tree(&setup.system.root);
     let (ok, _, err) = helper_check(&setup.system.root);
     assert!(!ok);
@@ -189,12 +168,14 @@ fn check_refuses_a_tampered_list_and_changes_nothing() {
     assert_eq!(tree(&setup.system.root), before);
 }
 
+/// Removes the list's signature from the mirror.
+fn unsign(mirror_dir: &Path) {
+    std::fs::remove_file(mirror_dir.join("SHA256SUMS.gpg")).expect("remove");
+}
+
 #[test]
 fn check_refuses_a_mirror_without_signature() {
-    let setup = signed_mirror_setup();
-    std::fs::remove_file(setup.mirror_dir.join("SHA256SUMS.gpg")).expect("remove");
-    let server = HttpMirror::serve(&setup.mirror_dir).expect("serve");
-    setup.system.use_source(&server.url, true).expect("source");
+    let setup = signed_mirror_setup().prepare_mirror(unsign).build();
     let (ok, _, err) = helper_check(&setup.system.root);
     assert!(!ok);
     assert!(
@@ -205,10 +186,10 @@ fn check_refuses_a_mirror_without_signature() {
 
 #[test]
 fn verify_no_is_reported_as_unverified() {
-    let setup = signed_mirror_setup();
-    std::fs::remove_file(setup.mirror_dir.join("SHA256SUMS.gpg")).expect("remove");
-    let server = HttpMirror::serve(&setup.mirror_dir).expect("serve");
-    setup.system.use_source(&server.url, false).expect("source");
+    let setup = signed_mirror_setup()
+        .prepare_mirror(unsign)
+        .verify(false)
+        .build();
     let (ok, out, err) = helper_check(&setup.system.root);
     assert!(ok, "{err}");
     assert!(out.contains("UNVERIFIED (Verify=no)"), "{out}");
@@ -216,13 +197,10 @@ fn verify_no_is_reported_as_unverified() {
 
 #[test]
 fn a_mirror_that_is_down_gives_an_error_with_its_url() {
-    let setup = signed_mirror_setup();
-    let url = {
-        let server = HttpMirror::serve(&setup.mirror_dir).expect("serve");
-        server.url.clone()
-    };
+    let mut setup = signed_mirror_setup().build();
+    let url = setup.server().url.clone();
     // The server is gone: nothing listens on its port any more.
-    setup.system.use_source(&url, true).expect("source");
+    drop(setup.server.take());
     let before = tree(&setup.system.root);
     let (ok, _, err) = helper_check(&setup.system.root);
     assert!(!ok);
@@ -235,14 +213,9 @@ fn a_mirror_that_is_down_gives_an_error_with_its_url() {
 
 #[test]
 fn a_local_folder_works_for_air_gapped_machines() {
-    let setup = signed_mirror_setup();
-    let usb = setup.system.root.join("media/usb/kde-linux");
-    std::fs::create_dir_all(usb.parent().expect("parent")).expect("mkdir");
-    std::fs::rename(&setup.mirror_dir, &usb).expect("move");
-    setup
-        .system
-        .use_source("/media/usb/kde-linux", true)
-        .expect("source");
+    let setup = signed_mirror_setup()
+        .local_source("/media/usb/kde-linux")
+        .build();
     let (ok, out, err) = helper_check(&setup.system.root);
     assert!(ok, "{err}");
     assert!(out.contains("/media/usb/kde-linux  signed by"), "{out}");

@@ -110,16 +110,8 @@ fn settings_in_sandbox(
 
 #[test]
 fn every_setting_can_be_written_under_the_units_sandbox() {
-    use testbed::system::{Images, KdeLinuxRoot, VersionSpec};
-    let dir = tempfile::tempdir().expect("tempdir");
-    let system = KdeLinuxRoot::create(
-        &dir.path().join("root"),
-        &[VersionSpec::complete("202611150800")],
-        Some("202611150800"),
-        Images::Plain,
-    )
-    .expect("root");
-    let root = &system.root;
+    let built = testbed::setup::Setup::new().only("202611150800").build();
+    let root = &built.system.root;
     for mount_point in ["dev", "proc", "tmp"] {
         std::fs::create_dir_all(root.join(mount_point)).expect("mkdir");
     }

@@ -8,7 +8,8 @@ use std::process::Command;
 use testbed::mirror::{self, HttpMirror, MirrorVersion};
 use testbed::mounts::Mounted;
 use testbed::scenarios;
-use testbed::system::{Images, KdeLinuxRoot, VersionSpec, installed_files as files};
+use testbed::setup::Setup;
+use testbed::system::{Images, VersionSpec, installed_files as files};
 
 fn systemd_update(root: &Path) {
     testbed::oracle::run(root, &["update"]);
@@ -99,31 +100,22 @@ fn update_leaves_the_same_files_as_systemd_sysupdate() {
     }
 }
 
-fn small_system(
-    dir: &Path,
-    mirror_versions: &[MirrorVersion],
-) -> (KdeLinuxRoot, std::path::PathBuf) {
-    let system = KdeLinuxRoot::create(
-        &dir.join("root"),
-        &[
+/// Two versions installed, the newer one running; a mirror offering `mirror_versions` (to be
+/// built).
+fn small_system(mirror_versions: impl Into<Vec<MirrorVersion>>) -> Setup {
+    Setup::new()
+        .installed([
             VersionSpec::complete("202611010800"),
             VersionSpec::complete("202611150800"),
-        ],
-        Some("202611150800"),
-        Images::Plain,
-    )
-    .expect("root");
-    let mirror_dir = dir.join("mirror");
-    mirror::create(&mirror_dir, mirror_versions, Images::Plain, None).expect("mirror");
-    (system, mirror_dir)
+        ])
+        .booted(Some("202611150800"))
+        .offering_versions(mirror_versions, Images::Plain)
 }
 
 #[test]
 fn wrong_bytes_from_the_mirror_change_nothing_and_a_healthy_mirror_then_works() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let (system, mirror_dir) = small_system(dir.path(), &[MirrorVersion::complete("202611250800")]);
-    let server = HttpMirror::serve(&mirror_dir).expect("serve");
-    system.use_source(&server.url, false).expect("source");
+    let built = small_system([MirrorVersion::complete("202611250800")]).build();
+    let (system, mirror_dir, server) = (&built.system, &built.mirror_dir, built.server());
     // Same length, other bytes: only the hash can tell.
     let uki = mirror_dir.join("kde-linux_202611250800.efi");
     let original = std::fs::read(&uki).expect("read");
@@ -149,14 +141,12 @@ fn wrong_bytes_from_the_mirror_change_nothing_and_a_healthy_mirror_then_works() 
 
 #[test]
 fn a_version_offered_in_part_is_refused_by_name() {
-    let dir = tempfile::tempdir().expect("tempdir");
     let partial = MirrorVersion {
         erofs: false,
         ..MirrorVersion::complete("202611250800")
     };
-    let (system, mirror_dir) = small_system(dir.path(), &[partial]);
-    let server = HttpMirror::serve(&mirror_dir).expect("serve");
-    system.use_source(&server.url, false).expect("source");
+    let built = small_system([partial]).build();
+    let system = &built.system;
     let (ok, _, err) = testbed::offline(&system.root, &["update", "202611250800"]);
     assert!(!ok);
     assert!(
@@ -170,21 +160,22 @@ fn a_version_offered_in_part_is_refused_by_name() {
 
 #[test]
 fn a_full_esp_is_refused_before_any_write_with_what_to_do() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let (system, mirror_dir) = small_system(dir.path(), &[MirrorVersion::complete("202611250800")]);
     // A 3 MB UKI for an ESP of 2 MB that holds the two installed ones.
-    std::fs::write(
-        mirror_dir.join("kde-linux_202611250800.efi"),
-        vec![b'U'; 3_000_000],
-    )
-    .expect("write");
-    mirror::write_sums(&mirror_dir).expect("sums");
+    let built = small_system([MirrorVersion::complete("202611250800")])
+        .prepare_mirror(|mirror_dir| {
+            std::fs::write(
+                mirror_dir.join("kde-linux_202611250800.efi"),
+                vec![b'U'; 3_000_000],
+            )
+            .expect("write");
+            mirror::write_sums(mirror_dir).expect("sums");
+        })
+        .build();
+    let system = &built.system;
     let _fs = Mounted::keeping_contents(&system.root.join("efi"), |at| {
         Mounted::tmpfs(at, Some("2m"))
     })
     .expect("a 2 MB tmpfs ESP");
-    let server = HttpMirror::serve(&mirror_dir).expect("serve");
-    system.use_source(&server.url, false).expect("source");
     let before = files(&system.root);
     let (ok, _, err) = testbed::offline(&system.root, &["update"]);
     assert!(!ok);
@@ -198,15 +189,16 @@ fn a_full_esp_is_refused_before_any_write_with_what_to_do() {
 
 #[test]
 fn vacuum_removes_whole_old_versions_but_never_the_running_one() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let versions = [
-        VersionSpec::complete("202610010800"),
-        VersionSpec::complete("202610150800"),
-        VersionSpec::complete("202611010800"),
-        VersionSpec::complete("202611150800"),
-    ];
-    let system = KdeLinuxRoot::create(dir.path(), &versions, Some("202610150800"), Images::Plain)
-        .expect("root");
+    let built = Setup::new()
+        .installed([
+            VersionSpec::complete("202610010800"),
+            VersionSpec::complete("202610150800"),
+            VersionSpec::complete("202611010800"),
+            VersionSpec::complete("202611150800"),
+        ])
+        .booted(Some("202610150800"))
+        .build();
+    let system = &built.system;
     system.set_instances_max(2).expect("drop-ins");
     let (ok, out, err) = testbed::offline(&system.root, &["vacuum"]);
     assert!(ok, "{err}");
@@ -233,16 +225,17 @@ fn vacuum_removes_whole_old_versions_but_never_the_running_one() {
 
 #[test]
 fn json_progress_has_rate_and_eta_and_the_rate_limit_holds() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let (system, mirror_dir) = small_system(dir.path(), &[MirrorVersion::complete("202611250800")]);
-    std::fs::write(
-        mirror_dir.join("kde-linux_202611250800_root-x86-64.erofs"),
-        vec![3u8; 4 * 1024 * 1024],
-    )
-    .expect("payload");
-    mirror::write_sums(&mirror_dir).expect("sums");
-    let server = HttpMirror::serve(&mirror_dir).expect("serve");
-    system.use_source(&server.url, false).expect("source");
+    let built = small_system([MirrorVersion::complete("202611250800")])
+        .prepare_mirror(|mirror_dir| {
+            std::fs::write(
+                mirror_dir.join("kde-linux_202611250800_root-x86-64.erofs"),
+                vec![3u8; 4 * 1024 * 1024],
+            )
+            .expect("payload");
+            mirror::write_sums(mirror_dir).expect("sums");
+        })
+        .build();
+    let system = &built.system;
     let limit: u64 = 8_000_000;
     let (ok, out, err) = testbed::offline(
         &system.root,
@@ -313,11 +306,9 @@ fn relay(socket: &Path) -> std::sync::Arc<std::sync::atomic::AtomicUsize> {
 
 #[test]
 fn an_update_through_the_download_relay_is_the_same_update() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let (system, mirror_dir) = small_system(dir.path(), &[MirrorVersion::complete("202611250800")]);
-    let server = HttpMirror::serve(&mirror_dir).expect("serve");
-    system.use_source(&server.url, false).expect("source");
-    let socket = dir.path().join("fetch.socket");
+    let built = small_system([MirrorVersion::complete("202611250800")]).build();
+    let (system, server) = (&built.system, built.server());
+    let socket = built.dir.path().join("fetch.socket");
     let update = |socket: &Path| {
         Command::new(testbed::binary("update-center-helper").expect("helper"))
             .args(["update", "--esp", "/efi", "--root"])

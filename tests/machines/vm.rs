@@ -8,8 +8,8 @@
 //! blessed on the FAT ESP (the helper's health checks gate systemd-bless-boot). Run alone with
 //! `cargo xtask vm-test`.
 
-use testbed::mirror;
-use testbed::system::{Images, KdeLinuxRoot, VersionSpec};
+use testbed::setup::{Built, Setup};
+use testbed::system::VersionSpec;
 use testbed::vm::{Esp, Guests, StateDisk, boot, boot_system};
 
 const OLD: &str = "202611010800";
@@ -17,16 +17,18 @@ const NEW: &str = "202611250800";
 
 #[test]
 fn a_failed_update_falls_back_through_the_real_systemd_boot_and_is_recorded() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let guests = Guests::new(dir.path()).expect("guest parts");
-    let system = KdeLinuxRoot::create(
-        &dir.path().join("root"),
-        &[VersionSpec::complete(OLD)],
-        Some(OLD),
-        Images::Plain,
-    )
-    .expect("root");
-    let root = &system.root;
+    // The guest parts first: the new version's UKI is what the mirror offers.
+    let parts = tempfile::tempdir().expect("tempdir");
+    let guests = Guests::new(parts.path()).expect("guest parts");
+    // A local folder inside the root (as a USB stick would be) offers a new version whose
+    // health check fails.
+    let bad = std::fs::read(guests.uki(NEW, false).expect("uki")).expect("read");
+    let built = Setup::new()
+        .only(OLD)
+        .offering(NEW, vec![(format!("kde-linux_{NEW}.efi"), bad)])
+        .local_source("/srv/mirror/")
+        .build();
+    let (dir, root) = (&built.dir, &built.system.root);
     let entries = root.join("efi/EFI/Linux");
     // The installed version's boot entry is a real, healthy UKI.
     std::fs::copy(
@@ -34,13 +36,6 @@ fn a_failed_update_falls_back_through_the_real_systemd_boot_and_is_recorded() {
         entries.join(format!("kde-linux_{OLD}.efi")),
     )
     .expect("copy");
-    // A local folder inside the root (as a USB stick would be) offers a new version whose
-    // health check fails.
-    let mirror_dir = root.join("srv/mirror");
-    let bad = std::fs::read(guests.uki(NEW, false).expect("uki")).expect("read");
-    mirror::with_payloads(&mirror_dir, NEW, &[(format!("kde-linux_{NEW}.efi"), bad)])
-        .expect("mirror");
-    system.use_source("/srv/mirror/", false).expect("source");
     let (ok, out, err) = testbed::offline(root, &["update"]);
     assert!(ok, "{out}{err}");
     assert!(
@@ -96,16 +91,9 @@ fn a_failed_update_falls_back_through_the_real_systemd_boot_and_is_recorded() {
 
 #[test]
 fn a_rollback_is_what_the_real_systemd_boot_boots() {
-    let dir = tempfile::tempdir().expect("tempdir");
+    let built = both_installed();
+    let (dir, root) = (&built.dir, &built.system.root);
     let guests = Guests::new(dir.path()).expect("guest parts");
-    let system = KdeLinuxRoot::create(
-        &dir.path().join("root"),
-        &[VersionSpec::complete(OLD), VersionSpec::complete(NEW)],
-        Some(NEW),
-        Images::Plain,
-    )
-    .expect("root");
-    let root = &system.root;
     let entries = root.join("efi/EFI/Linux");
     for version in [OLD, NEW] {
         std::fs::copy(
@@ -143,47 +131,45 @@ fn a_rollback_is_what_the_real_systemd_boot_boots() {
 /// A system guest's disks on the host, before it boots: OLD installed and running (a real,
 /// healthy UKI on the ESP), NEW offered by a local mirror inside the root (as a USB stick would
 /// be), and one required health check `check` with the shell script `script`.
-fn prepared_system(check: &str, script: &str) -> (tempfile::TempDir, KdeLinuxRoot) {
-    let dir = tempfile::tempdir().expect("tempdir");
+fn prepared_system(check: &str, script: &str) -> Built {
     let guests = Guests::system().expect("guest parts");
-    let system = KdeLinuxRoot::create(
-        &dir.path().join("root"),
-        &[VersionSpec::complete(OLD)],
-        Some(OLD),
-        Images::Plain,
-    )
-    .expect("root");
-    let root = &system.root;
+    let next = std::fs::read(guests.uki(NEW, true).expect("uki")).expect("read");
+    let built = Setup::new()
+        .only(OLD)
+        .offering(NEW, vec![(format!("kde-linux_{NEW}.efi"), next)])
+        .local_source("/srv/mirror/")
+        .build();
+    let root = &built.system.root;
     std::fs::copy(
         guests.uki(OLD, true).expect("uki"),
         root.join(format!("efi/EFI/Linux/kde-linux_{OLD}.efi")),
     )
     .expect("copy");
-    let next = std::fs::read(guests.uki(NEW, true).expect("uki")).expect("read");
-    mirror::with_payloads(
-        &root.join("srv/mirror"),
-        NEW,
-        &[(format!("kde-linux_{NEW}.efi"), next)],
-    )
-    .expect("mirror");
-    system.use_source("/srv/mirror/", false).expect("source");
     let checks = root.join("usr/lib/update-center/health.d");
     std::fs::create_dir_all(&checks).expect("mkdir");
     let check = checks.join(check);
     std::fs::write(&check, script).expect("check");
     std::fs::set_permissions(&check, std::os::unix::fs::PermissionsExt::from_mode(0o755))
         .expect("chmod");
-    (dir, system)
+    built
+}
+
+/// OLD and NEW installed, NEW running.
+fn both_installed() -> Built {
+    Setup::new()
+        .installed([VersionSpec::complete(OLD), VersionSpec::complete(NEW)])
+        .booted(Some(NEW))
+        .build()
 }
 
 #[test]
 fn the_helper_in_the_guest_stages_an_update_that_boots_and_is_blessed() {
     // A required health check that passes, run by the helper in the guest.
-    let (dir, system) = prepared_system(
+    let built = prepared_system(
         "10-boots.required",
         "#!/bin/sh\necho the system came up\nexit 0\n",
     );
-    let root = &system.root;
+    let (dir, root) = (&built.dir, &built.system.root);
     let entries = root.join("efi/EFI/Linux");
     std::fs::write(root.join("uc-actions"), "stage\n").expect("actions");
 
@@ -263,16 +249,9 @@ fn the_helper_in_the_guest_stages_an_update_that_boots_and_is_blessed() {
 
 #[test]
 fn rollback_and_boot_once_through_ovmf_efi_variables_with_the_helper_in_the_guest() {
-    let dir = tempfile::tempdir().expect("tempdir");
     let guests = Guests::system().expect("guest parts");
-    let system = KdeLinuxRoot::create(
-        &dir.path().join("root"),
-        &[VersionSpec::complete(OLD), VersionSpec::complete(NEW)],
-        Some(NEW),
-        Images::Plain,
-    )
-    .expect("root");
-    let root = &system.root;
+    let built = both_installed();
+    let (dir, root) = (&built.dir, &built.system.root);
     let entries = root.join("efi/EFI/Linux");
     for version in [OLD, NEW] {
         std::fs::copy(
@@ -352,13 +331,13 @@ fn rollback_and_boot_once_through_ovmf_efi_variables_with_the_helper_in_the_gues
 fn a_failed_update_falls_back_and_the_helper_in_the_guest_records_it() {
     // A required check that fails on the new version (it reads the booted image's command
     // line), as when a new version's services do not come up.
-    let (dir, system) = prepared_system(
+    let built = prepared_system(
         "10-services.required",
         &format!(
             "#!/bin/sh\nif grep -q uc.version={NEW} /proc/cmdline; then echo the services did not start; exit 1; fi\nexit 0\n"
         ),
     );
-    let root = &system.root;
+    let (dir, root) = (&built.dir, &built.system.root);
     let entries = root.join("efi/EFI/Linux");
     std::fs::write(root.join("uc-actions"), "stage\n").expect("actions");
 

@@ -11,17 +11,19 @@ struct Remote {
 }
 
 fn remote() -> Remote {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let system = running_root(dir.path());
-    let mirror_dir = dir.path().join("mirror");
     let payload: Vec<u8> = (0..PAYLOAD_BYTES).map(|i| (i % 251) as u8).collect();
-    mirror::with_payloads(&mirror_dir, NEW, &[(image(), payload)]).expect("mirror");
-    let server = HttpMirror::serve(&mirror_dir).expect("serve");
-    system.use_source(&server.url, false).expect("source");
+    let Built {
+        dir,
+        system,
+        server,
+        ..
+    } = running_root()
+        .offering(NEW, vec![(image(), payload)])
+        .build();
     Remote {
         _dir: dir,
         system,
-        server,
+        server: server.expect("the mirror"),
     }
 }
 
@@ -116,43 +118,35 @@ struct Signed {
 }
 
 fn signed(key_age_days: i64) -> Signed {
-    let dir = tempfile::tempdir().expect("tempdir");
     let key = GpgKey::generate_days_ago(
         KeyKind::Ed25519,
         "KDE Linux <kde@example.org>",
         key_age_days,
     )
     .expect("key");
-    let system = KdeLinuxRoot::create(
-        &dir.path().join("root"),
-        &[VersionSpec::complete(RUNNING)],
-        Some(RUNNING),
-        Images::Plain,
-    )
-    .expect("root");
-    key.install_keyring(&system.root).expect("keyring");
-    let mirror_dir = dir.path().join("mirror");
-    mirror::create(
-        &mirror_dir,
-        &[
-            MirrorVersion::complete(RUNNING),
-            MirrorVersion::complete(NEW),
-        ],
-        Images::Plain,
-        Some(&key),
-    )
-    .expect("mirror");
-    let folder = system.root.join("media/usb/kde-linux");
-    std::fs::create_dir_all(folder.parent().expect("parent")).expect("mkdir");
-    std::fs::rename(&mirror_dir, &folder).expect("move");
-    system
-        .use_source("/media/usb/kde-linux", true)
-        .expect("source");
+    let Built {
+        dir,
+        system,
+        mirror_dir,
+        key,
+        ..
+    } = Setup::new()
+        .only(RUNNING)
+        .offering_versions(
+            [
+                MirrorVersion::complete(RUNNING),
+                MirrorVersion::complete(NEW),
+            ],
+            Images::Plain,
+        )
+        .signed_by(key)
+        .local_source("/media/usb/kde-linux")
+        .build();
     Signed {
         _dir: dir,
         system,
-        mirror_dir: folder,
-        key,
+        mirror_dir,
+        key: key.expect("the key"),
     }
 }
 

@@ -11,7 +11,8 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use testbed::gpg::{GpgKey, KeyKind};
-use testbed::mirror::{self, Fault, HttpMirror, MirrorVersion};
+use testbed::mirror::{Fault, HttpMirror, MirrorVersion};
+use testbed::setup::{Built, Setup};
 use testbed::system::{Images, KdeLinuxRoot, VersionSpec};
 
 const OLD: &str = "202611010800";
@@ -61,13 +62,9 @@ struct Stick {
     secret: PathBuf,
 }
 
-/// A root running `RUNNING`, with `OLD` installed too.
-fn running_root(dir: &Path) -> KdeLinuxRoot {
-    KdeLinuxRoot::create(
-        &dir.join("root"),
-        &[VersionSpec::complete(OLD), VersionSpec::complete(RUNNING)],
-        Some(RUNNING),
-        Images::Plain,
-    )
-    .expect("root")
+/// A root running `RUNNING`, with `OLD` installed too (to be built).
+fn running_root() -> Setup {
+    Setup::new()
+        .installed([VersionSpec::complete(OLD), VersionSpec::complete(RUNNING)])
+        .booted(Some(RUNNING))
 }

@@ -4,14 +4,16 @@
 use super::*;
 
 pub(super) fn stick() -> Stick {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let system = running_root(dir.path());
-    let folder = system.root.join("media/usb/kde-linux");
     let payload: Vec<u8> = (0..PAYLOAD_BYTES).map(|i| (i % 253) as u8).collect();
-    mirror::with_payloads(&folder, NEW, &[(image(), payload)]).expect("stick");
-    system
-        .use_source("/media/usb/kde-linux", false)
-        .expect("source");
+    let Built {
+        dir,
+        system,
+        mirror_dir: folder,
+        ..
+    } = running_root()
+        .offering(NEW, vec![(image(), payload)])
+        .local_source("/media/usb/kde-linux")
+        .build();
     let secret = system.root.join("etc/shadow-of-this-root");
     std::fs::write(&secret, format!("root:{MARKER}:20000::::::\n")).expect("secret");
     std::fs::set_permissions(&secret, std::fs::Permissions::from_mode(0o600)).expect("chmod");

@@ -114,19 +114,17 @@ fn health_checks_pass_fail_skip_hang_and_are_overridden_from_etc() {
 
 #[test]
 fn a_failed_required_check_can_reboot_into_the_previous_version_at_once() {
-    let dir = tempfile::tempdir().expect("tempdir");
     let mut on_trial = VersionSpec::complete(C);
     on_trial.counter = Some((1, 1));
-    let system = KdeLinuxRoot::create(
-        &dir.path().join("root"),
-        &[VersionSpec::complete(B), on_trial],
-        Some(C),
-        Images::Plain,
-    )
-    .expect("root");
-    let root = &system.root;
-    firmware::enable_efivars(root).expect("efivars");
-    running(root, C).expect("running");
+    let built = Setup::new()
+        .installed([VersionSpec::complete(B), on_trial])
+        .booted(Some(C))
+        .prepare_system(|system| {
+            firmware::enable_efivars(&system.root).expect("efivars");
+            running(&system.root, C).expect("running");
+        })
+        .build();
+    let (dir, root) = (&built.dir, &built.system.root);
     script(
         &root.join("etc/update-center/health.d/10-fails.required"),
         "echo the database did not start; exit 1",

@@ -10,6 +10,7 @@
 use std::path::Path;
 use testbed::firmware::{self, bless, counter, read_var, running, try_boot};
 use testbed::mirror::{self, HttpMirror, MirrorVersion};
+use testbed::setup::{Built, Setup};
 use testbed::system::{Images, KdeLinuxRoot, VersionSpec};
 use testbed::{inspect, offline};
 
@@ -50,33 +51,27 @@ struct Staged {
 
 /// A and B installed, B running (with EFI variables), and C staged from a mirror.
 fn staged() -> Staged {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let system = KdeLinuxRoot::create(
-        &dir.path().join("root"),
-        &[VersionSpec::complete(A), VersionSpec::complete(B)],
-        Some(B),
-        Images::Plain,
-    )
-    .expect("root");
-    firmware::enable_efivars(&system.root).expect("efivars");
-    running(&system.root, B).expect("running");
-    let mirror_dir = dir.path().join("mirror");
-    mirror::create(
-        &mirror_dir,
-        &[MirrorVersion::complete(C)],
-        Images::Plain,
-        None,
-    )
-    .expect("mirror");
-    let server = HttpMirror::serve(&mirror_dir).expect("serve");
-    system.use_source(&server.url, false).expect("source");
+    let Built {
+        dir,
+        system,
+        server,
+        ..
+    } = Setup::new()
+        .installed([VersionSpec::complete(A), VersionSpec::complete(B)])
+        .booted(Some(B))
+        .prepare_system(|system| {
+            firmware::enable_efivars(&system.root).expect("efivars");
+            running(&system.root, B).expect("running");
+        })
+        .offering_versions([MirrorVersion::complete(C)], Images::Plain)
+        .build();
     let (ok, _, err) = offline(&system.root, &["update"]);
     assert!(ok, "{err}");
     assert_eq!(counter(&system.root, C), Some((2, 0)), "staged on trial");
     Staged {
         _dir: dir,
         system,
-        _server: server,
+        _server: server.expect("the mirror"),
     }
 }
 
@@ -188,27 +183,25 @@ fn a_blessed_boot_is_recorded_as_good() {
 
 /// A, B, C complete, D without its image, C running.
 fn retained(efivars: bool) -> (tempfile::TempDir, KdeLinuxRoot) {
-    let dir = tempfile::tempdir().expect("tempdir");
     let mut incomplete = VersionSpec::complete(D);
     incomplete.erofs = false;
     incomplete.uki = false;
-    let system = KdeLinuxRoot::create(
-        &dir.path().join("root"),
-        &[
+    let built = Setup::new()
+        .installed([
             VersionSpec::complete(A),
             VersionSpec::complete(B),
             VersionSpec::complete(C),
             incomplete,
-        ],
-        Some(C),
-        Images::Plain,
-    )
-    .expect("root");
-    if efivars {
-        firmware::enable_efivars(&system.root).expect("efivars");
-    }
-    running(&system.root, C).expect("running");
-    (dir, system)
+        ])
+        .booted(Some(C))
+        .prepare_system(move |system| {
+            if efivars {
+                firmware::enable_efivars(&system.root).expect("efivars");
+            }
+            running(&system.root, C).expect("running");
+        })
+        .build();
+    (built.dir, built.system)
 }
 
 #[test]
@@ -321,14 +314,11 @@ fn pinned_and_default_versions_survive_vacuum() {
 
 #[test]
 fn without_efi_variables_rollback_writes_loader_conf_and_an_update_hands_the_choice_back() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let system = KdeLinuxRoot::create(
-        &dir.path().join("root"),
-        &[VersionSpec::complete(A), VersionSpec::complete(B)],
-        Some(B),
-        Images::Plain,
-    )
-    .expect("root");
+    let built = Setup::new()
+        .installed([VersionSpec::complete(A), VersionSpec::complete(B)])
+        .booted(Some(B))
+        .build();
+    let system = &built.system;
     let root = &system.root;
     let conf = root.join("efi/loader/loader.conf");
     std::fs::write(&conf, "timeout 3\n").expect("loader.conf");
@@ -344,7 +334,8 @@ fn without_efi_variables_rollback_writes_loader_conf_and_an_update_hands_the_cho
     assert!(!ok && err.contains("needs EFI variables"), "{err}");
     assert_invariants(root, "rolling back through loader.conf");
 
-    let mirror_dir = dir.path().join("mirror");
+    // The mirror comes only now: the rollbacks above ran with the unreachable default source.
+    let mirror_dir = built.dir.path().join("mirror");
     mirror::create(
         &mirror_dir,
         &[MirrorVersion::complete(C)],
