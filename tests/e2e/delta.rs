@@ -322,3 +322,83 @@ fn a_server_that_ignores_ranges_is_a_clear_error() {
     let err = String::from_utf8_lossy(&output.stderr);
     assert!(err.contains("does not answer range requests"), "{err}");
 }
+
+/// Chunks fetched more than once (complete answers only) in one rebuild's requests.
+fn fetched_again(requests: &[(u64, u16, String)]) -> usize {
+    let mut seen = std::collections::BTreeMap::new();
+    for (bytes, status, path) in requests {
+        if *status == 200 && *bytes > 0 {
+            *seen.entry(path.as_str()).or_insert(0usize) += 1;
+        }
+    }
+    seen.values().map(|n| n - 1).sum()
+}
+
+#[test]
+fn fifty_kills_during_a_delta_lose_at_most_the_chunks_in_flight() {
+    const KILLS: usize = 50;
+    const JOBS: usize = 2;
+    let pair = published(400, "16384:65536:262144");
+    let new = std::fs::read(&pair.new).expect("new");
+    // A slow store: each chunk takes a while, so that kills land mid-run.
+    let nginx = testbed::nginx::Nginx::serve_limited(&pair.work, Some("1m")).expect("nginx");
+    let out = pair.work.join("killed.erofs");
+    let extract = || {
+        let mut command = Command::new(testbed::binary("update-center-helper").expect("helper"));
+        command
+            .arg("extract")
+            .arg(pair.work.join("new.ours.caibx"))
+            .arg(&out)
+            .args(["--jobs", &JOBS.to_string()])
+            .args(["--store", &format!("{}our-store", nginx.url), "--seed"])
+            .arg(&pair.old)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null());
+        command
+    };
+    // Kill the rebuild at random moments. When one gets to the end between kills, the file
+    // must be whole; it is removed and the next round starts from nothing.
+    let mut state = 0x9e37_79b9_7f4a_7c15_u64;
+    let (mut kills, mut kills_this_round, mut whole_rounds) = (0, 0, 0);
+    let check_round = |kills_this_round: usize| {
+        let again = fetched_again(&nginx.take_requests().expect("log"));
+        assert!(
+            again <= kills_this_round * JOBS,
+            "{again} chunks fetched again after {kills_this_round} kills"
+        );
+        assert_eq!(std::fs::read(&out).expect("rebuilt"), new);
+        std::fs::remove_file(&out).expect("start over");
+    };
+    while kills < KILLS {
+        let mut child = extract().spawn().expect("extract");
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        let after = std::time::Duration::from_millis(20 + state % 300);
+        let started = std::time::Instant::now();
+        loop {
+            if let Some(status) = child.try_wait().expect("wait") {
+                assert!(status.success(), "a run between kills failed");
+                check_round(kills_this_round);
+                kills_this_round = 0;
+                whole_rounds += 1;
+                break;
+            }
+            if started.elapsed() >= after {
+                child.kill().expect("kill -9");
+                child.wait().expect("reaped");
+                kills += 1;
+                kills_this_round += 1;
+                break;
+            }
+            std::thread::yield_now();
+        }
+    }
+    let status = extract().status().expect("the last run");
+    assert!(status.success());
+    check_round(kills_this_round);
+    assert!(
+        whole_rounds < KILLS / 2,
+        "{whole_rounds} rounds ended between kills"
+    );
+}

@@ -17,6 +17,12 @@ pub struct Nginx {
 impl Nginx {
     /// Serves `root` (read only, no listing).
     pub fn serve(root: &Path) -> Result<Self> {
+        Self::serve_limited(root, None)
+    }
+
+    /// Serves `root`, sending each response at most `rate` fast (nginx's `limit_rate`, e.g.
+    /// `1m`): a slow mirror whose downloads take long enough to be interrupted.
+    pub fn serve_limited(root: &Path, rate: Option<&str>) -> Result<Self> {
         let dir = tempfile::tempdir()?;
         // A free port: bound, read and let go just before nginx binds it.
         let port = std::net::TcpListener::bind("127.0.0.1:0")?
@@ -25,12 +31,13 @@ impl Nginx {
         let prefix = dir.path().display();
         let config = format!(
             "daemon off;\nmaster_process off;\npid {prefix}/nginx.pid;\nerror_log {prefix}/error.log;\n\
-             events {{}}\nhttp {{\n  log_format sent '$body_bytes_sent';\n\
+             events {{}}\nhttp {{\n  log_format sent '$body_bytes_sent $status $uri';\n\
              access_log {prefix}/access.log sent;\n  client_body_temp_path {prefix}/body;\n\
              proxy_temp_path {prefix}/proxy;\n  fastcgi_temp_path {prefix}/fastcgi;\n\
              uwsgi_temp_path {prefix}/uwsgi;\n  scgi_temp_path {prefix}/scgi;\n\
-             server {{\n    listen 127.0.0.1:{port};\n    root {};\n  }}\n}}\n",
-            root.display()
+             server {{\n    listen 127.0.0.1:{port};\n    root {};\n    {}\n  }}\n}}\n",
+            root.display(),
+            rate.map(|r| format!("limit_rate {r};")).unwrap_or_default()
         );
         let conf = dir.path().join("nginx.conf");
         std::fs::write(&conf, config)?;
@@ -69,11 +76,26 @@ impl Nginx {
     /// Bytes of response bodies sent since the last call (as nginx counts them, from its
     /// access log), and the number of requests.
     pub fn take_sent(&self) -> Result<(u64, u64)> {
+        let requests = self.take_requests()?;
+        Ok((requests.iter().map(|r| r.0).sum(), requests.len() as u64))
+    }
+
+    /// Every request answered since the last call: (body bytes sent, status, path).
+    pub fn take_requests(&self) -> Result<Vec<(u64, u16, String)>> {
         let log = self._dir.path().join("access.log");
         let text = std::fs::read_to_string(&log).unwrap_or_default();
         std::fs::write(&log, "")?;
-        let sizes: Vec<u64> = text.lines().filter_map(|l| l.trim().parse().ok()).collect();
-        Ok((sizes.iter().sum(), sizes.len() as u64))
+        Ok(text
+            .lines()
+            .filter_map(|line| {
+                let mut fields = line.split_whitespace();
+                Some((
+                    fields.next()?.parse().ok()?,
+                    fields.next()?.parse().ok()?,
+                    fields.next()?.to_string(),
+                ))
+            })
+            .collect())
     }
 }
 

@@ -2,7 +2,7 @@
 //! offers (served on 127.0.0.1 or as a folder inside the root, signed or not), in one chain
 //! instead of a hand-made set-up per suite.
 //!
-//! ```ignore
+//! ```text
 //! let t = Setup::new().offering(NEW, vec![(image, payload)]).build();
 //! // t.system: versions A and B installed, B running; t.server: NEW offered, the source set.
 //! let t = Setup::new()
