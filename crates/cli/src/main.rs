@@ -173,8 +173,7 @@ async fn hand_over_systemd_credentials(proxy: &UpdateCenterProxy<'_>) -> Result<
     let Some((user, password)) = given else {
         return Ok(());
     };
-    let settings = proxy.get_settings().await?;
-    let source = settings.get("Updates.Source").cloned().unwrap_or_default();
+    let source = update_center_client::settings::read(proxy).await?.source;
     proxy
         .use_source_credentials(&source, &user, &password)
         .await?;
@@ -191,26 +190,25 @@ async fn run(cli: Cli) -> Result<(), Failure> {
         Command::Check { automatic } => {
             let mut download = false;
             if automatic {
-                let settings = proxy.get_settings().await?;
-                let get = |k: &str| settings.get(k).map(String::as_str).unwrap_or("");
-                if get("Updates.AutomaticCheck") == "no" {
+                let settings = update_center_client::settings::read(&proxy).await?;
+                if !settings.automatic_check {
                     done(
                         json,
                         "Automatic checks are off (Updates.AutomaticCheck=no).",
                     );
                     return Ok(());
                 }
-                let paused = get("Updates.PausedUntil");
-                if chrono::DateTime::parse_from_rfc3339(paused)
-                    .is_ok_and(|until| chrono::Utc::now() < until)
-                {
+                if settings.paused_at(chrono::Utc::now()) {
                     done(
                         json,
-                        &format!("Automatic updates are paused until {paused}."),
+                        &format!(
+                            "Automatic updates are paused until {}.",
+                            settings.paused_until
+                        ),
                     );
                     return Ok(());
                 }
-                download = get("Updates.AutomaticDownload") == "yes";
+                download = settings.automatic_download;
             }
             hand_over_systemd_credentials(&proxy).await?;
             let job = proxy.check().await?;

@@ -143,6 +143,11 @@ impl Settings {
             deadline_secs: number(DEADLINE_SEC),
         }
     }
+
+    /// Whether automatic updates are paused at `now`.
+    pub fn paused_at(&self, now: chrono::DateTime<chrono::Utc>) -> bool {
+        chrono::DateTime::parse_from_rfc3339(&self.paused_until).is_ok_and(|until| now < until)
+    }
 }
 
 /// Asks the helper for the settings.
@@ -153,6 +158,27 @@ pub async fn read(proxy: &crate::UpdateCenterProxy<'_>) -> Result<Settings, crat
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_pause_holds_until_its_time_and_an_unreadable_one_is_none() {
+        let at = |t: &str| {
+            chrono::DateTime::parse_from_rfc3339(t)
+                .expect("time")
+                .with_timezone(&chrono::Utc)
+        };
+        let paused = Settings {
+            paused_until: "2026-11-30T08:00:00Z".into(),
+            ..Settings::default()
+        };
+        assert!(paused.paused_at(at("2026-11-30T07:59:59Z")));
+        assert!(!paused.paused_at(at("2026-11-30T08:00:00Z")));
+        assert!(!Settings::default().paused_at(at("2026-11-30T07:00:00Z")));
+        let garbled = Settings {
+            paused_until: "tomorrow".into(),
+            ..Settings::default()
+        };
+        assert!(!garbled.paused_at(at("2026-11-30T07:00:00Z")));
+    }
 
     #[test]
     fn the_helpers_map_is_read_into_fields() {

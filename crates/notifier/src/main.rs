@@ -255,11 +255,12 @@ async fn run(options: Options) -> Result<(), String> {
         if read_now {
             read_now = false;
             if let Ok(status) = update_center_client::status::read(&center).await {
-                let settings = center.get_settings().await.unwrap_or_default();
-                let get = |k: &str| settings.get(k).cloned().unwrap_or_default();
-                let paused = chrono::DateTime::parse_from_rfc3339(&get("Updates.PausedUntil"))
-                    .is_ok_and(|until| chrono::Utc::now() < until);
-                let quiet = get("Restart.Behaviour") == "quiet";
+                let settings = update_center_client::settings::read(&center)
+                    .await
+                    .unwrap_or_default();
+                let paused = settings.paused_at(chrono::Utc::now());
+                let quiet = settings.restart_behaviour
+                    == update_center_client::settings::RestartBehaviour::Quiet;
                 let look = appearance(&status);
                 tray.update(move |t| {
                     t.look = look;

@@ -289,7 +289,8 @@ impl UpdateCenter {
         self.do_vacuum(header, connection, emitter).await
     }
 
-    /// What changes between two versions, as JSON (docs/json.md).
+    /// What changes between two versions: JSON of `update_center_client::changelog::Changelog`
+    /// (docs/json.md), which clients read with `update_center_client::changelog::read`.
     async fn changelog(
         &self,
         #[zbus(header)] header: zbus::message::Header<'_>,
@@ -300,7 +301,8 @@ impl UpdateCenter {
         self.do_changelog(header, connection, from, to).await
     }
 
-    /// History records, newest first, as a JSON array.
+    /// History records, newest first: a JSON array of `update_center_client::history::Record`,
+    /// which clients read with `update_center_client::history::read`.
     async fn history(
         &self,
         #[zbus(header)] header: zbus::message::Header<'_>,
