@@ -41,29 +41,6 @@ fn tree(dir: &Path, files: usize, changed: &[usize]) {
     }
 }
 
-/// An EROFS image of `tree`, made as KDE Linux makes its images.
-fn erofs(tree: &Path, image: &Path) {
-    let status = Command::new("mkfs.erofs")
-        .args([
-            "-zzstd",
-            "-C",
-            "65536",
-            "--chunksize",
-            "65536",
-            "-T0",
-            "--ignore-mtime",
-        ])
-        .arg(image)
-        .arg(tree)
-        .output()
-        .expect("mkfs.erofs");
-    assert!(
-        status.status.success(),
-        "{}",
-        String::from_utf8_lossy(&status.stderr)
-    );
-}
-
 fn run(command: &mut Command) -> String {
     let output = command.output().expect("runs");
     assert!(
@@ -91,8 +68,8 @@ fn pair(files: usize) -> Pair {
     let changed: Vec<usize> = (0..files).filter(|i| i % 20 == 3).collect();
     tree(&new_tree, files, &changed);
     let (old, new) = (work.join("old.erofs"), work.join("new.erofs"));
-    erofs(&old_tree, &old);
-    erofs(&new_tree, &new);
+    testbed::system::kde_linux_erofs(&old_tree, &old).expect("old image");
+    testbed::system::kde_linux_erofs(&new_tree, &new).expect("new image");
     Pair {
         _dir: dir,
         old,

@@ -131,18 +131,7 @@ pub fn delta() -> Result<()> {
         changed / 1_000_000
     );
     for name in ["old", "new"] {
-        run(Command::new("mkfs.erofs")
-            .args([
-                "-zzstd",
-                "-C",
-                "65536",
-                "--chunksize",
-                "65536",
-                "-T0",
-                "--ignore-mtime",
-            ])
-            .arg(w.join(format!("{name}.erofs")))
-            .arg(w.join(name)))?;
+        testbed::system::kde_linux_erofs(&w.join(name), &w.join(format!("{name}.erofs")))?;
     }
     let image_bytes = std::fs::metadata(w.join("new.erofs"))?.len();
     println!("image: {} MB", image_bytes / 1_000_000);

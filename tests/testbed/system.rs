@@ -334,3 +334,32 @@ pub fn installed_files(root: &Path) -> Vec<(String, u64, String, u32)> {
     out.sort();
     out
 }
+
+/// Makes an EROFS image of `tree` as KDE Linux makes its images: zstd, 64 KiB clusters and
+/// chunks, reproducible (time 0, mtimes ignored), so that unchanged files land in the same
+/// chunks from one build to the next.
+pub fn kde_linux_erofs(tree: &Path, image: &Path) -> Result<()> {
+    let output = Command::new("mkfs.erofs")
+        .args([
+            "-zzstd",
+            "-C",
+            "65536",
+            "--chunksize",
+            "65536",
+            "-T0",
+            "--ignore-mtime",
+        ])
+        .arg("--quiet")
+        .arg(image)
+        .arg(tree)
+        .output()
+        .context("cannot run mkfs.erofs (install erofs-utils, or run through `cargo xtask`)")?;
+    if !output.status.success() {
+        bail!(
+            "mkfs.erofs failed for {}: {}",
+            image.display(),
+            String::from_utf8_lossy(&output.stderr).trim()
+        );
+    }
+    Ok(())
+}

@@ -263,19 +263,7 @@ impl GuestOs {
                     std::os::unix::fs::PermissionsExt::from_mode(0o755),
                 )?;
             }
-            run(Command::new("mkfs.erofs")
-                .args([
-                    "-zzstd",
-                    "-C",
-                    "65536",
-                    "--chunksize",
-                    "65536",
-                    "-T0",
-                    "--ignore-mtime",
-                    "--quiet",
-                ])
-                .arg(out.join(format!("kde-linux_{version}.erofs")))
-                .arg(&usr))?;
+            crate::system::kde_linux_erofs(&usr, &out.join(format!("kde-linux_{version}.erofs")))?;
             run(Command::new("ukify")
                 .arg("build")
                 .arg("--linux")
