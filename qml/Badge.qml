@@ -1,12 +1,15 @@
-// A small coloured label that marks a state (running, incomplete, ...).
+// A small coloured label that marks a state (running, incomplete, ...): its words and an icon
+// say it, the colour only adds to them (never told by colour alone).
 import QtQuick
 import QtQuick.Controls as QQC2
+import QtQuick.Layouts
 import org.kde.kirigami as Kirigami
 
 QQC2.Control {
     id: badge
 
     property string text
+    property string iconName
     property int kind: Kirigami.MessageType.Information
 
     readonly property color tint: kind === Kirigami.MessageType.Positive ? Kirigami.Theme.positiveTextColor
@@ -28,9 +31,23 @@ QQC2.Control {
         border.color: Qt.alpha(badge.tint, 0.6)
         border.width: 1
     }
-    contentItem: QQC2.Label {
-        text: badge.text
-        color: badge.tint
-        font.bold: true
+    contentItem: RowLayout {
+        spacing: Kirigami.Units.smallSpacing
+        Kirigami.Icon {
+            objectName: "badgeIcon"
+            visible: badge.iconName !== ""
+            source: badge.iconName
+            color: badge.tint
+            isMask: true
+            Layout.preferredWidth: Kirigami.Units.iconSizes.small
+            Layout.preferredHeight: Kirigami.Units.iconSizes.small
+            Layout.alignment: Qt.AlignVCenter
+        }
+        QQC2.Label {
+            text: badge.text
+            color: badge.tint
+            font.bold: true
+            Layout.alignment: Qt.AlignVCenter
+        }
     }
 }

@@ -46,6 +46,8 @@ Kirigami.ScrollablePage {
         case "pinned":
         case "unpinned": return "window-pin";
         case "checked": return "view-refresh";
+        case "fetched":
+        case "downloaded": return "download";
         case "health-checked": return "checkmark";
         default: return "documentinfo";
         }
@@ -87,6 +89,7 @@ Kirigami.ScrollablePage {
         model: history
         keyNavigationEnabled: true
         activeFocusOnTab: true
+        Accessible.name: L10n.tr("history-page-title", {})
         delegate: QQC2.ItemDelegate {
             id: row
             required property string kind
@@ -99,6 +102,11 @@ Kirigami.ScrollablePage {
             required property bool once
             required property bool good
             required property bool available
+            required property string file
+            required property bool delta
+            required property real fetchedBytes
+            required property real reusedBytes
+            required property real fullBytes
             width: ListView.view.width
             Accessible.name: title.text
             Accessible.description: when.text
@@ -114,7 +122,15 @@ Kirigami.ScrollablePage {
                     Layout.fillWidth: true
                     QQC2.Label {
                         id: title
-                        text: L10n.tr("history-" + row.kind, {
+                        // How an image came has its own fields (sizes, said in the locale).
+                        text: row.kind === "fetched" ? L10n.tr("history-fetched", {
+                            file: row.file,
+                            delta: row.delta ? "yes" : "no",
+                            fetched: Qt.locale(L10n.locale).formattedDataSize(row.fetchedBytes),
+                            reused: Qt.locale(L10n.locale).formattedDataSize(row.reusedBytes),
+                            size: Qt.locale(L10n.locale).formattedDataSize(row.fullBytes),
+                            reason: row.reason
+                        }) : L10n.tr("history-" + row.kind, {
                             version: row.version,
                             running: row.running,
                             tries: row.tries,

@@ -57,6 +57,7 @@ Kirigami.ApplicationWindow {
     }
     function show(name) {
         pageStack.replace(page(name));
+        console.info("update-center: page " + name);
     }
 
     // `--page NAME` (for screenshots and tests) opens another page first.
@@ -120,7 +121,41 @@ Kirigami.ApplicationWindow {
                 root.reportTexts(root.contentItem);
                 if (root.globalDrawer) root.reportTexts(root.globalDrawer.contentItem);
             }
+            if (root.reportFocus) root.reportTabbable();
             versionModel.reportSettled();
+        }
+    }
+
+    // Keyboard tests (`--report-focus`, tests/testbed/keyboard.rs): every change of the item
+    // with the keyboard focus, and, whenever they change, the controls the Tab key should
+    // reach, each by the name a screen reader says, its checked state, and `#` and its address
+    // (two controls may have the same name).
+    readonly property bool reportFocus: Qt.application.arguments.indexOf("--report-focus") >= 0
+    onActiveFocusItemChanged: {
+        if (reportFocus && activeFocusItem) console.info("update-center: focus " + describeItem(activeFocusItem));
+    }
+    property string reportedTabbable: ""
+    function describeItem(item) {
+        let name = item.Accessible.name;
+        if (!name && typeof item.text === "string") name = item.text;
+        if (!name) name = "<unnamed " + String(item).replace(/\(0x[0-9a-f]+.*\)$/, "") + ">";
+        if (item.checkable === true) name += item.checked ? " [checked]" : " [unchecked]";
+        const address = String(item).match(/0x[0-9a-f]+/);
+        return name + " #" + (address ? address[0] : "");
+    }
+    function tabbable(item, out) {
+        if (!item || !item.visible) return out;
+        if (item.activeFocusOnTab && item.enabled && item.width > 0 && item.height > 0) out.push(describeItem(item));
+        for (let i = 0; i < item.children.length; ++i) root.tabbable(item.children[i], out);
+        return out;
+    }
+    function reportTabbable() {
+        let top = root.contentItem;
+        while (top.parent) top = top.parent;
+        const names = JSON.stringify(root.tabbable(top, []));
+        if (names !== reportedTabbable) {
+            reportedTabbable = names;
+            console.info("update-center: tabbable " + names);
         }
     }
 

@@ -13,6 +13,8 @@ ColumnLayout {
     // Whether the explanation is data (the distribution's release notes), not a message.
     property bool explanationIsData: false
     property string detail
+    // A line or two more (What's New of an update on offer), from messages.
+    property string note
     // 0..1, or -1 for no progress bar.
     property real progress: -1
     property list<QQC2.Button> buttons
@@ -49,6 +51,15 @@ ColumnLayout {
         horizontalAlignment: Text.AlignHCenter
         Layout.fillWidth: true
     }
+    QQC2.Label {
+        objectName: "note"
+        visible: text !== ""
+        text: card.note
+        textFormat: Text.PlainText
+        wrapMode: Text.Wrap
+        horizontalAlignment: Text.AlignHCenter
+        Layout.fillWidth: true
+    }
     QQC2.ProgressBar {
         visible: card.progress >= 0
         from: 0
@@ -59,8 +70,10 @@ ColumnLayout {
         Layout.preferredWidth: Kirigami.Units.gridUnit * 20
         Layout.maximumWidth: card.width
         Accessible.name: card.heading
+        Accessible.description: card.detail
     }
     QQC2.Label {
+        objectName: "detail"
         visible: text !== ""
         text: card.detail
         textFormat: Text.PlainText

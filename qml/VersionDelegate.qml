@@ -40,6 +40,22 @@ QQC2.ItemDelegate {
         default: return L10n.tr("badge-" + state, {});
         }
     }
+    // Each state has its own icon beside its words, so that no state is told by colour alone.
+    function badgeIcon(state) {
+        switch (state) {
+        case "running": return "checkmark";
+        case "default": return "system-reboot";
+        case "next-boot-once": return "go-next";
+        case "on-trial": return "chronometer";
+        case "failed": return "dialog-error";
+        case "pinned": return "window-pin";
+        case "protected": return "security-high";
+        case "held-back": return "media-playback-pause";
+        case "incomplete": return "data-warning";
+        case "obsolete": return "dialog-cancel";
+        default: return "documentinfo";
+        }
+    }
     function badgeKind(state) {
         switch (state) {
         case "running": return Kirigami.MessageType.Positive;
@@ -92,6 +108,7 @@ QQC2.ItemDelegate {
                         required property string modelData
                         objectName: modelData + "Badge"
                         text: delegate.badgeText(modelData)
+                        iconName: delegate.badgeIcon(modelData)
                         kind: delegate.badgeKind(modelData)
                     }
                 }
@@ -106,7 +123,16 @@ QQC2.ItemDelegate {
             QQC2.ToolTip.text: text
             QQC2.ToolTip.visible: hovered
             visible: delegate.complete
-            onClicked: menu.popup()
+            onClicked: {
+                // Opened from the keyboard, the first choice has the focus: Enter or Space
+                // takes it, the arrows move on.
+                const fromKeyboard = visualFocus;
+                menu.popup();
+                if (fromKeyboard) {
+                    menu.currentIndex = 0;
+                    menu.itemAt(0).forceActiveFocus(Qt.TabFocusReason);
+                }
+            }
 
             QQC2.Menu {
                 id: menu

@@ -61,8 +61,14 @@ Kirigami.ScrollablePage {
         id: list
         model: page.versions
         currentIndex: -1
+        // Tab goes from one version's actions to the next (each names its version), not to the
+        // list: a list that took the focus would hand it back to the row it last had, and the
+        // rows before that one could not be reached with Tab. (ScrollablePage makes its
+        // flickable a tab stop when it is completed.)
         keyNavigationEnabled: true
-        activeFocusOnTab: true
+        activeFocusOnTab: false
+        onActiveFocusOnTabChanged: if (activeFocusOnTab) activeFocusOnTab = false
+        Accessible.name: L10n.tr("versions-page-title", {})
         delegate: VersionDelegate {
             width: ListView.view.width
             onRequested: (what, version) => confirm.ask(what, version)
@@ -103,8 +109,19 @@ Kirigami.ScrollablePage {
         }
 
         title: L10n.tr("confirm-" + what + "-title", { version: version })
-        subtitle: L10n.tr("confirm-" + what + "-text", { version: version, running: page.status.runningVersion })
+        // "boot": instead of the version that boots by default now.
+        subtitle: L10n.tr("confirm-" + what + "-text", {
+            version: version,
+            running: page.status.runningVersion,
+            default: page.status.defaultVersion
+        })
         standardButtons: Kirigami.Dialog.Cancel
+        // The keyboard starts on the safe choice; Tab goes on to the other.
+        onOpened: {
+            standardButton(Kirigami.Dialog.Cancel).forceActiveFocus(Qt.TabFocusReason);
+            console.info("update-center: dialog " + what);
+        }
+        onClosed: console.info("update-center: dialog closed")
         customFooterActions: [
             Kirigami.Action {
                 text: L10n.tr("confirm-" + confirm.what + "-button", {})

@@ -188,6 +188,9 @@ Kirigami.ScrollablePage {
                         spacing: Kirigami.Units.largeSpacing
                         Badge {
                             text: L10n.tr("package-" + pkg.modelData.kind, {})
+                            iconName: pkg.modelData.kind === "upgraded" ? "go-up"
+                                : pkg.modelData.kind === "downgraded" ? "go-down"
+                                : pkg.modelData.kind === "added" ? "list-add" : "list-remove"
                             kind: pkg.modelData.kind === "removed" || pkg.modelData.kind === "downgraded"
                                 ? Kirigami.MessageType.Warning : Kirigami.MessageType.Information
                         }

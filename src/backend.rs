@@ -73,24 +73,46 @@ pub enum Request {
     Restart,
 }
 
-/// Sends a request; `Err` is a sentence for the person (not authorised, busy, refused, ...).
-pub async fn request(request: Request) -> Result<(), String> {
+/// A request that failed: a sentence in English and, where the error names it, its kind
+/// (`update_center_client::ErrorDetails`: not authorised, busy, no service), which the window
+/// says in the person's language.
+#[derive(Debug, Clone, Default)]
+pub struct Refusal {
+    /// The sentence (English).
+    pub message: String,
+    /// The kind, or "" when the error names none.
+    pub kind: String,
+}
+
+impl From<String> for Refusal {
+    fn from(message: String) -> Self {
+        Self {
+            message,
+            kind: String::new(),
+        }
+    }
+}
+
+/// Sends a request; `Err` says why it failed (not authorised, busy, refused, ...).
+pub async fn request(request: Request) -> Result<(), Refusal> {
     if matches!(request, Request::Restart) {
-        return with_timeout(update_center_client::launch::restart_prompt()).await;
+        return with_timeout(update_center_client::launch::restart_prompt())
+            .await
+            .map_err(Refusal::from);
     }
     let call = async {
         let p = center().await?;
         if matches!(request, Request::Check | Request::Install(_)) {
             update_center_client::credentials::hand_over(&p).await;
         }
-        let result = match request {
-            Request::Restart => return Ok(()),
+        Ok(match request {
+            Request::Restart => Ok(()),
             Request::Check => p.check().await.map(drop),
             Request::Install(version) => p.install(&version).await.map(drop),
             Request::Cancel => {
                 let job = p.current_job().await.map_err(|e| describe(e.into()))?;
                 if job.as_str() == "/" {
-                    return Ok(());
+                    return Ok(Ok(()));
                 }
                 p.cancel(&job.as_ref()).await
             }
@@ -99,10 +121,16 @@ pub async fn request(request: Request) -> Result<(), String> {
             Request::Pin(version, false) => p.unpin(&version).await,
             Request::Remove(version) => p.remove_version(&version).await,
             Request::AcknowledgeFallback => p.acknowledge_fallback().await,
-        };
-        result.map_err(describe)
+        })
     };
-    with_timeout(call).await
+    match with_timeout(call).await {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(error)) => Err(Refusal {
+            kind: update_center_client::ErrorDetails::of_call_error(&error).kind,
+            message: describe(error),
+        }),
+        Err(message) => Err(Refusal::from(message)),
+    }
 }
 
 /// Calls `changed` whenever the helper signals anything (a property, a job's progress, the

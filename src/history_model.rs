@@ -93,7 +93,7 @@ pub mod qobject {
 }
 
 /// Roles of the model, in the order of their numbers from Qt::UserRole on.
-const ROLE_NAMES: [&str; 12] = [
+const ROLE_NAMES: [&str; 17] = [
     "kind",
     "group",
     "timeMs",
@@ -106,6 +106,11 @@ const ROLE_NAMES: [&str; 12] = [
     "good",
     "completed",
     "available",
+    "file",
+    "delta",
+    "fetchedBytes",
+    "reusedBytes",
+    "fullBytes",
 ];
 /// Qt::UserRole.
 const FIRST_ROLE: i32 = 0x0100;
@@ -125,7 +130,7 @@ pub struct Row {
     pub running: String,
     /// How often a version was tried before the fallback.
     pub tries: i32,
-    /// Why an update failed.
+    /// Why an update failed, or why an image came whole instead of as a delta.
     pub reason: String,
     /// Every required health check passed.
     pub passed: bool,
@@ -137,6 +142,16 @@ pub struct Row {
     pub completed: bool,
     /// A check found an update.
     pub available: bool,
+    /// The file an image came as (by its installed name).
+    pub file: String,
+    /// The image came as a delta (rather than whole).
+    pub delta: bool,
+    /// Bytes of a delta that came over the network (from a chunk store or range requests).
+    pub fetched_bytes: u64,
+    /// Bytes of a delta reused from the installed versions.
+    pub reused_bytes: u64,
+    /// Bytes of an image that came whole.
+    pub full_bytes: u64,
 }
 
 impl Row {
@@ -152,6 +167,7 @@ impl Row {
         };
         match event {
             Event::Started { version, .. }
+            | Event::Downloaded { version }
             | Event::Removed { version }
             | Event::Committed { version }
             | Event::Pinned { version }
@@ -187,6 +203,23 @@ impl Row {
                 row.available = !candidate.is_empty();
             }
             Event::HealthChecked { passed, .. } => row.passed = *passed,
+            Event::Fetched {
+                version,
+                file,
+                seed_bytes,
+                store_bytes,
+                range_bytes,
+                full_bytes,
+                fallback,
+            } => {
+                row.version.clone_from(version);
+                row.file.clone_from(file);
+                row.delta = *full_bytes == 0;
+                row.fetched_bytes = store_bytes.saturating_add(*range_bytes);
+                row.reused_bytes = *seed_bytes;
+                row.full_bytes = *full_bytes;
+                row.reason.clone_from(fallback);
+            }
         }
         row
     }
@@ -195,7 +228,9 @@ impl Row {
 /// The group of an event kind: updates, boots, or a person's choices (pins, rollbacks, checks).
 fn group_of(kind: &str) -> &'static str {
     match kind {
-        "started" | "committed" | "failed" | "removed" | "recovered" => "updates",
+        "started" | "downloaded" | "fetched" | "committed" | "failed" | "removed" | "recovered" => {
+            "updates"
+        }
         "booted" | "fallback-detected" | "fallback-acknowledged" | "health-checked" => "boots",
         _ => "choices",
     }
@@ -207,6 +242,12 @@ fn time_ms(time: &str) -> Option<f64> {
     // Milliseconds since 1970 fit a double exactly for millions of years.
     #[allow(clippy::cast_precision_loss)]
     Some(time.timestamp_millis() as f64)
+}
+
+/// Bytes as a QML number (a double: exact far beyond any disk).
+#[allow(clippy::cast_precision_loss)]
+fn number(bytes: u64) -> f64 {
+    bytes as f64
 }
 
 /// The state behind the QObject.
@@ -327,6 +368,11 @@ impl qobject::HistoryModel {
             "good" => QVariant::from(&row.good),
             "completed" => QVariant::from(&row.completed),
             "available" => QVariant::from(&row.available),
+            "file" => QVariant::from(&QString::from(&row.file)),
+            "delta" => QVariant::from(&row.delta),
+            "fetchedBytes" => QVariant::from(&number(row.fetched_bytes)),
+            "reusedBytes" => QVariant::from(&number(row.reused_bytes)),
+            "fullBytes" => QVariant::from(&number(row.full_bytes)),
             _ => QVariant::default(),
         }
     }
@@ -403,6 +449,47 @@ mod tests {
             ("updates", "no room")
         );
         assert_eq!(failed.time_ms, 1_795_676_400_000.0, "the offset counts");
+        let delta = Row::of(&record(
+            "2026-11-26T08:00:00Z",
+            Event::Fetched {
+                version: "3".into(),
+                file: "kde-linux_3.erofs".into(),
+                seed_bytes: 4_000,
+                store_bytes: 300,
+                range_bytes: 200,
+                full_bytes: 0,
+                fallback: String::new(),
+            },
+        ));
+        assert_eq!(
+            delta,
+            Row {
+                kind: "fetched",
+                group: "updates",
+                time_ms: 1_795_680_000_000.0,
+                version: "3".into(),
+                file: "kde-linux_3.erofs".into(),
+                delta: true,
+                fetched_bytes: 500,
+                reused_bytes: 4_000,
+                ..Row::default()
+            }
+        );
+        let whole = Row::of(&record(
+            "2026-11-26T08:00:00Z",
+            Event::Fetched {
+                version: "3".into(),
+                file: "kde-linux_3.erofs".into(),
+                seed_bytes: 0,
+                store_bytes: 0,
+                range_bytes: 0,
+                full_bytes: 4_500,
+                fallback: "deltas are off ([Delta] Store=off)".into(),
+            },
+        ));
+        assert!(!whole.delta);
+        assert_eq!(whole.full_bytes, 4_500);
+        assert_eq!(whole.reason, "deltas are off ([Delta] Store=off)");
         let torn = Row::of(&record(
             "yesterday",
             Event::Pinned {
@@ -416,7 +503,9 @@ mod tests {
     fn every_kind_has_a_group() {
         for (kind, group) in [
             ("started", "updates"),
+            ("fetched", "updates"),
             ("removed", "updates"),
+            ("downloaded", "updates"),
             ("recovered", "updates"),
             ("booted", "boots"),
             ("health-checked", "boots"),

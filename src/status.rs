@@ -15,6 +15,9 @@ pub mod qobject {
         include!("cxx-qt-lib/qstring.h");
         /// A string.
         type QString = cxx_qt_lib::QString;
+        include!("cxx-qt-lib/qstringlist.h");
+        /// A list of strings.
+        type QStringList = cxx_qt_lib::QStringList;
     }
 
     extern "RustQt" {
@@ -36,14 +39,25 @@ pub mod qobject {
         #[qproperty(QString, running_version, cxx_name = "runningVersion")]
         #[qproperty(QString, default_version, cxx_name = "defaultVersion")]
         #[qproperty(QString, available_version, cxx_name = "availableVersion")]
+        /// Bytes the update on offer downloads (less than its image with a delta).
         #[qproperty(f64, available_bytes, cxx_name = "availableBytes")]
+        /// Bytes of the update on offer's files (the whole image).
+        #[qproperty(f64, available_image_bytes, cxx_name = "availableImageBytes")]
         #[qproperty(QString, available_summary, cxx_name = "availableSummary")]
         #[qproperty(f64, last_check_ms, cxx_name = "lastCheckMs")]
+        /// The last job's error (the helper's English: for kinds this client does not know).
         #[qproperty(QString, last_error, cxx_name = "lastError")]
+        /// The last job's error as fields, which QML says through Fluent: the JSON of an
+        /// `update_center_client::ErrorDetails` (`kind`, and `fields` by name), in one
+        /// property, so that a kind never meets another kind's fields.
+        #[qproperty(QString, last_error_details, cxx_name = "lastErrorDetails")]
         #[qproperty(QString, fallback_failed, cxx_name = "fallbackFailed")]
         #[qproperty(i32, fallback_tries, cxx_name = "fallbackTries")]
         #[qproperty(QString, fallback_running, cxx_name = "fallbackRunning")]
+        /// Why the last request failed (English) ...
         #[qproperty(QString, error_message, cxx_name = "errorMessage")]
+        /// ... and its kind, when the error names one (not authorised, busy, no service).
+        #[qproperty(QString, error_kind, cxx_name = "errorKind")]
         #[qproperty(QString, connection_error, cxx_name = "connectionError")]
         #[qproperty(QString, job_phase, cxx_name = "jobPhase")]
         #[qproperty(QString, job_version, cxx_name = "jobVersion")]
@@ -51,6 +65,19 @@ pub mod qobject {
         #[qproperty(f64, total_bytes, cxx_name = "totalBytes")]
         #[qproperty(f64, rate_bytes_per_sec, cxx_name = "rateBytesPerSec")]
         #[qproperty(f64, eta_secs, cxx_name = "etaSecs")]
+        /// How the running job's image comes: `delta`, `full`, or empty while unknown.
+        #[qproperty(QString, download_method, cxx_name = "downloadMethod")]
+        /// Why the running job downloads the whole image (the helper's English; empty
+        /// otherwise).
+        #[qproperty(QString, download_fallback, cxx_name = "downloadFallback")]
+        /// What the machine waits for before it goes on by itself, one line each in the
+        /// person's language (`Waiting`, said through Fluent; empty: nothing).
+        #[qproperty(QStringList, waiting)]
+        /// One of those holds an automatic download that a person's own may go past (a
+        /// metered connection, a low battery, a captive portal): "Download anyway".
+        #[qproperty(bool, waiting_download, cxx_name = "waitingDownload")]
+        /// A staged version has waited longer than `Policy.MaxPostponeHours`: said loudly.
+        #[qproperty(bool, overdue)]
         #[qproperty(i32, changes)]
         type StatusModel = super::StatusRust;
     }
@@ -112,13 +139,16 @@ pub struct StatusRust {
     default_version: QString,
     available_version: QString,
     available_bytes: f64,
+    available_image_bytes: f64,
     available_summary: QString,
     last_check_ms: f64,
     last_error: QString,
+    last_error_details: QString,
     fallback_failed: QString,
     fallback_tries: i32,
     fallback_running: QString,
     error_message: QString,
+    error_kind: QString,
     connection_error: QString,
     job_phase: QString,
     job_version: QString,
@@ -126,6 +156,11 @@ pub struct StatusRust {
     total_bytes: f64,
     rate_bytes_per_sec: f64,
     eta_secs: f64,
+    download_method: QString,
+    download_fallback: QString,
+    waiting: cxx_qt_lib::QStringList,
+    waiting_download: bool,
+    overdue: bool,
     changes: i32,
     watching: bool,
     reading: bool,
@@ -202,11 +237,17 @@ impl qobject::StatusModel {
                 self.as_mut()
                     .set_available_bytes(number(s.offer.download_bytes));
                 self.as_mut()
+                    .set_available_image_bytes(number(s.offer.image_bytes));
+                self.as_mut()
                     .set_available_summary(QString::from(&s.offer.summary));
                 #[allow(clippy::cast_precision_loss)]
                 self.as_mut()
                     .set_last_check_ms(s.last_check as f64 * 1000.0);
                 self.as_mut().set_last_error(QString::from(&s.last_error));
+                // Fields, which QML says through Fluent; the English above for other kinds.
+                self.as_mut().set_last_error_details(QString::from(
+                    &serde_json::to_string(&s.last_error_details).unwrap_or_default(),
+                ));
                 // Fields, not the helper's English sentence: QML says it through Fluent.
                 let details = &s.fallback_details;
                 self.as_mut()
@@ -223,6 +264,21 @@ impl qobject::StatusModel {
                     .set_rate_bytes_per_sec(number(s.rate_bytes_per_sec));
                 #[allow(clippy::cast_precision_loss)]
                 self.as_mut().set_eta_secs(s.eta_secs as f64);
+                self.as_mut().set_download_method(QString::from(&s.method));
+                self.as_mut()
+                    .set_download_fallback(QString::from(&s.method_fallback));
+                // Said here, on the GUI thread (Fluent's bundles live there), in the local time.
+                use update_center_client::waiting;
+                let lines: cxx_qt_lib::QList<QString> = waiting::lines(&s.waiting)
+                    .iter()
+                    .map(QString::from)
+                    .collect();
+                self.as_mut()
+                    .set_waiting(cxx_qt_lib::QStringList::from(&lines));
+                self.as_mut()
+                    .set_waiting_download(waiting::download_overridable(&s.waiting));
+                self.as_mut()
+                    .set_overdue(s.waiting.iter().any(|(kind, _)| kind == "overdue"));
                 self.as_mut().set_connection_error(QString::default());
             }
             Err(message) => {
@@ -241,14 +297,18 @@ impl qobject::StatusModel {
     fn send(mut self: Pin<&mut Self>, request: Request) {
         self.as_mut().set_busy(true);
         self.as_mut().set_error_message(QString::default());
+        self.as_mut().set_error_kind(QString::default());
         let qt_thread = self.qt_thread();
         backend::spawn(async move {
             let result = backend::request(request).await;
             let _ = qt_thread.queue(move |mut model| {
                 model.as_mut().set_busy(false);
-                if let Err(message) = result {
-                    eprintln!("update-center: {message}");
-                    model.as_mut().set_error_message(QString::from(&message));
+                if let Err(refusal) = result {
+                    eprintln!("update-center: {}", refusal.message);
+                    model.as_mut().set_error_kind(QString::from(&refusal.kind));
+                    model
+                        .as_mut()
+                        .set_error_message(QString::from(&refusal.message));
                 }
                 model.refresh();
             });
@@ -296,7 +356,8 @@ impl qobject::StatusModel {
     }
 
     /// Hides the error message.
-    pub fn clear_error(self: Pin<&mut Self>) {
+    pub fn clear_error(mut self: Pin<&mut Self>) {
+        self.as_mut().set_error_kind(QString::default());
         self.set_error_message(QString::default());
     }
 }

@@ -28,6 +28,7 @@ overview-page-title = Übersicht
 action-check = Nach Updates suchen
 action-check-now = Jetzt suchen
 action-install = Herunterladen und installieren
+action-whatsnew = Neuigkeiten …
 action-cancel = Abbrechen
 action-details = Details
 action-dismiss = Schließen
@@ -38,7 +39,10 @@ uptodate-checked = Zuletzt gesucht: { $time }.
 unchecked-title = Noch nicht nach Aktualisierungen gesucht
 unchecked-explanation = Über neuere Versionen ist noch nichts bekannt. Die Suche fragt die Update-Quellen, was sie anbieten; dabei wird nichts heruntergeladen.
 available-title = Version { $version } ist verfügbar
-available-detail = { $size } herunterzuladen. Sie verwenden Version { $running }; sie bleibt installiert, sodass Sie zu ihr zurückkehren können.
+available-detail = { $delta ->
+    [yes] { $size } herunterzuladen (ein Abbild von { $image }).
+   *[no] { $size } herunterzuladen.
+} Sie verwenden Version { $running }; sie bleibt installiert, sodass Sie zu ihr zurückkehren können.
 checking-title = Update-Quellen werden abgefragt …
 planning-title = Update wird vorbereitet …
 downloading-title = Version { $version } wird heruntergeladen …
@@ -50,6 +54,8 @@ download-progress = { $known ->
     }
    *[no] { $done } von { $total }
 }
+download-method-delta = Nur das Geänderte wird heruntergeladen
+download-method-full = Das ganze Abbild wird heruntergeladen: { $reason }
 restart-title = Neu starten, um Version { $version } zu verwenden
 restart-explanation = Bis dahin läuft Version { $running } weiter. Startet die neue Version nicht, kehrt der Rechner von selbst zu { $running } zurück.
 fallback-message = Eine neue Version ist nicht gestartet: { $details }. Es ging nichts verloren; Sie können sie später erneut versuchen.
@@ -57,7 +63,61 @@ fallback-details = Version { $failed } ist { $tries ->
     [one] einmal
    *[other] { $tries } Mal
 } nicht gestartet; es läuft { $running }
-last-error = Das letzte Update ist nicht gelungen: { $details }
+last-error = { $job ->
+    [check] Die letzte Suche nach Updates ist nicht gelungen: { $details }
+   *[other] Das letzte Update ist nicht gelungen: { $details }
+}
+request-failed = Das hat nicht geklappt: { $details }
+# Fehler, aus den Feldern des Helfers gesagt (update_center_client::ERROR_KINDS); jeder folgt
+# „last-error“ oder „request-failed“ nach einem Doppelpunkt.
+error-no-room = { $boot ->
+    [yes] der EFI-Systempartition ({ $dir }) fehlen { $missing } Platz
+   *[other] dem Dateisystem von { $dir } fehlen { $missing } Platz
+}: { $can_remove ->
+    [yes] Version { $remove } entfernen oder die Partition vergrößern
+   *[other] die Partition vergrößern (jede andere Version wird gebraucht oder ist geschützt)
+}
+error-room-unknown = wie viel Platz { $dir } hat, lässt sich nicht feststellen
+error-no-boot-partition = { $file } installiert auf die EFI-Systempartition, aber keine ist eingehängt
+error-unreachable = der Spiegelserver { $url } ist nicht erreichbar; bitte die Netzwerkverbindung prüfen
+error-http-status = { $status ->
+    [401] { $url } verlangt Benutzername und Passwort; sie lassen sich in den Einstellungen eintragen (sie bleiben in Ihrem Schlüsselbund)
+    [403] { $url } verlangt Benutzername und Passwort; sie lassen sich in den Einstellungen eintragen (sie bleiben in Ihrem Schlüsselbund)
+   *[other] { $url } antwortete mit dem HTTP-Fehler { $status }
+}
+error-too-large = { $url } ist größer als { $max } und wurde abgelehnt
+error-unknown-size = der Spiegelserver nennt die Größe von { $url } nicht, und der Platz wird geprüft, bevor etwas geschrieben wird
+error-truncated = { $url } endete nach { $got } von { $expected }
+error-hash-mismatch = { $url } passt nicht zu seiner Prüfsumme in der signierten Liste: der Spiegelserver lieferte falsche Daten, und nichts davon wurde installiert
+error-signature = { $problem ->
+    [no-keyring] es ist kein OpenPGP-Schlüsselbund installiert, daher lassen sich die Versionen von { $source } nicht prüfen
+    [bad-keyring] der installierte OpenPGP-Schlüsselbund ist nicht lesbar, daher lassen sich die Versionen von { $source } nicht prüfen
+    [missing] { $source } bietet keine Signatur für seine Versionsliste an
+    [corrupt] die Signatur der Versionsliste von { $source } ist beschädigt
+    [unknown-key] die Versionsliste von { $source } wurde mit einem Schlüssel signiert, der nicht im installierten Schlüsselbund ist ({ $key })
+    [expired-key] der Schlüssel { $key }, mit dem die Versionsliste von { $source } signiert wurde, ist abgelaufen
+    [bad-key] der Schlüssel { $key }, mit dem die Versionsliste von { $source } signiert wurde, ist nicht annehmbar
+   *[mismatch] die Versionsliste von { $source } passt nicht zu ihrer Signatur: sie wurde verändert
+}
+error-replayed = { $source } bietet eine signierte Versionsliste an, die älter ist als eine schon gesehene (erstellt { $offered }, gesehen { $seen }): ein veralteter Spiegelserver oder ein Versuch, diesen Rechner auf alten Versionen zu halten; sie wurde abgelehnt
+error-no-sums = { $source } bietet keine Versionsliste (SHA256SUMS) an; es ist keine Update-Quelle
+error-write-failed = der Download von { $url } ließ sich nicht auf die Festplatte schreiben
+error-file-system = das Schreiben von { $path } ist fehlgeschlagen
+error-up-to-date = das System ist aktuell: keine neuere Version wird angeboten
+error-not-offered = Version { $version } wird von den Update-Quellen nicht angeboten
+error-offered-in-part = Version { $version } wird ohne { $missing } angeboten und lässt sich daher nicht installieren
+error-already-installed = Version { $version } ist bereits installiert
+error-held-back = Version { $version } wird zurückgehalten, weil das System von ihr zurückgekehrt ist oder sie nicht gestartet ist; mit ihrem Namen installiert, wird sie wieder genommen
+error-obsolete = Version { $version } ist älter, als die Update-Definitionen erlauben, und wird nicht installiert
+error-recovered-completed = der Helfer wurde während der Installation von Version { $version } beendet und hat sie beim nächsten Start abgeschlossen
+error-recovered-discarded = der Helfer wurde während eines Updates beendet und hat beim nächsten Start { $files ->
+    [one] seine unfertige Datei
+   *[other] seine { $files } unfertigen Dateien
+} entfernt; nichts Installiertes hat sich geändert
+error-cancelled = es wurde abgebrochen; nichts davon ist geblieben
+error-busy = ein anderer Update-Auftrag läuft; bitte warten, bis er fertig ist, oder ihn abbrechen
+error-not-authorized = Sie dürfen das nicht tun (die Regeln des Administrators, oder das Passwort wurde nicht eingegeben)
+error-no-service = der Update-Center-Dienst läuft nicht auf dem Systembus; mit „systemctl start update-center-helper“ starten oder den Administrator fragen
 
 version-actions = Aktionen für Version { $version }
 action-boot-this = Diese Version starten
@@ -79,7 +139,7 @@ badge-held-back = Zurückgehalten
 badge-obsolete = Veraltet
 
 confirm-boot-title = Version { $version } starten?
-confirm-boot-text = Ab dem nächsten Neustart startet der Rechner Version { $version } statt { $running }. Es wird nichts gelöscht: Alle installierten Versionen bleiben, und Sie können auf demselben Weg zurückwechseln.
+confirm-boot-text = Ab dem nächsten Neustart startet der Rechner Version { $version } statt { $default }. Es wird nichts gelöscht: Alle installierten Versionen bleiben, und Sie können auf demselben Weg zurückwechseln.
 confirm-boot-button = Diese Version starten
 confirm-once-title = Version { $version } einmal starten?
 confirm-once-text = Der nächste Neustart startet Version { $version }; der Neustart danach startet wieder die übliche Version. Es wird nichts gelöscht.
@@ -103,6 +163,7 @@ history-started = Installation von Version { $version } begonnen
 history-committed = Version { $version } installiert
 history-failed = Installation von Version { $version } fehlgeschlagen: { $reason }
 history-removed = Version { $version } entfernt
+history-downloaded = Version { $version } vorab heruntergeladen; sie wird später installiert
 history-recovered = Ein unterbrochenes Update wurde abgeschlossen oder rückgängig gemacht
 history-pinned = Version { $version } angeheftet
 history-unpinned = Version { $version } gelöst
@@ -119,6 +180,10 @@ history-fallback-acknowledged = Hinweis zu Version { $version } geschlossen
 history-health-checked = { $passed ->
     [yes] Systemprüfungen bestanden
    *[no] Systemprüfungen fehlgeschlagen
+}
+history-fetched = { $delta ->
+    [yes] { $file } als Delta heruntergeladen: { $fetched } geladen, { $reused } aus installierten Versionen übernommen
+   *[no] { $file } vollständig heruntergeladen ({ $size }): { $reason }
 }
 history-checked = { $available ->
     [yes] Nach Updates gesucht: Version { $version } ist verfügbar
@@ -162,6 +227,14 @@ settings-source-mirror = Einem anderen Spiegelserver
 settings-source-folder = Einem lokalen Ordner (für Rechner ohne Internet)
 settings-source-mirror-example = https://mirror.example.org/kde-linux/
 settings-source-folder-example = /media/usb/kde-linux
+settings-delta = Delta-Updates:
+settings-delta-default = Nur das Geänderte, aus dem Chunk-Speicher neben den Abbildern
+settings-delta-ranges = Nur das Geänderte, über Bereichsanfragen an das Abbild
+settings-delta-off = Aus: immer das ganze Abbild herunterladen
+settings-delta-custom = Nur das Geänderte, aus einem anderen Chunk-Speicher
+settings-delta-store = Chunk-Speicher:
+settings-delta-store-example = https://mirror.example.org/kde-linux/store/ oder /media/usb/store
+settings-delta-help = Ein Delta lädt nur die Teile einer neuen Version herunter, die keine installierte Version hat. Ohne Chunk-Speicher weicht es auf Bereichsanfragen aus, danach auf das ganze Abbild.
 settings-download-section = Downloads
 settings-max-rate = Bandbreitenbegrenzung (kB/s):
 settings-max-rate-none = Keine Begrenzung
@@ -173,7 +246,7 @@ settings-health-timeout = Zeit für jede Prüfung (Sekunden):
 
 # Settings: automatic updates, restart, mirror credentials, buttons
 settings-automatic-section = Automatische Aktualisierung:
-settings-automatic-check = Täglich nach Aktualisierungen suchen
+settings-automatic-check = Automatisch nach Aktualisierungen suchen
 settings-automatic-download = Im Hintergrund herunterladen und installieren
 settings-paused-until = Angehalten bis { $time }
 settings-resume = Fortsetzen
@@ -194,7 +267,10 @@ kcm-open-update-center = Aktualisierungszentrale öffnen
 # Tray notifier
 tray-title = Aktualisierungszentrale
 tray-up-to-date = Das System ist auf dem neuesten Stand.
-tray-available = Version { $version } ist verfügbar ({ $size }).
+tray-available = { $delta ->
+    [yes] Version { $version } ist verfügbar: { $size } herunterzuladen (ein Abbild von { $image }).
+   *[no] Version { $version } ist verfügbar ({ $size }).
+}
 tray-downloading = Version { $version } wird heruntergeladen: { $percent } % ({ $done } von { $total })
 tray-installing = Version { $version } wird installiert …
 tray-restart-due = Starten Sie neu, um die Aktualisierung auf Version { $version } abzuschließen.
@@ -205,9 +281,84 @@ tray-restart = Neu starten, um die Aktualisierung abzuschließen
 tray-pause = Automatische Aktualisierung für einen Tag anhalten
 tray-resume = Automatische Aktualisierung fortsetzen
 notify-available-title = Systemaktualisierung verfügbar
-notify-available-body = Version { $version } kann heruntergeladen werden ({ $size }).
+notify-available-body = { $delta ->
+    [yes] Version { $version } kann heruntergeladen werden: { $size } herunterzuladen (ein Abbild von { $image }).
+   *[no] Version { $version } kann heruntergeladen werden ({ $size }).
+}
 notify-restart-title = Neu starten, um die Aktualisierung abzuschließen
 notify-restart-body = Version { $version } ist installiert und startet beim nächsten Neustart.
 notify-fell-back-title = Die neue Version ist nicht gestartet
 notify-action-view = Aktualisierungen anzeigen
 notify-action-restart = Jetzt neu starten
+
+# What the machine waits for before it goes on by itself (update_center_client::waiting::KINDS):
+# each reason follows "Waiting for:", said from the helper's fields; times are said by
+# waiting-time, in the local time zone.
+waiting-title = Wartet auf:
+waiting-download-anyway = Trotzdem herunterladen
+waiting-download-anyway-help = Lädt die Aktualisierung jetzt herunter, dieses eine Mal; automatische Downloads warten weiter.
+waiting-metered = { $guess ->
+    [yes] eine nicht getaktete Verbindung (diese ist wahrscheinlich getaktet)
+   *[no] eine nicht getaktete Verbindung
+}
+waiting-battery = Netzstrom oder einen auf { $min } % geladenen Akku (er hat { $percent } %)
+waiting-captive-portal = eine Anmeldung im Netzwerk (es zeigt zuerst eine Anmeldeseite)
+waiting-offline = eine Netzwerkverbindung
+waiting-manual-restart = Ihren Neustart (automatische Neustarts sind aus)
+waiting-outside-window = { $set ->
+    [no] ein Wartungsfenster (keines ist eingerichtet)
+   *[yes] das nächste Wartungsfenster, { $next }
+}
+waiting-inhibitor = das Ende der Sperre des Herunterfahrens durch { $who }: { $why } (Prozess { $pid })
+waiting-sessions = { $count ->
+    [one] die Abmeldung einer angemeldeten Person ({ $users })
+   *[other] die Abmeldung von { $count } angemeldeten Personen ({ $users })
+}
+waiting-gpu-jobs = { $count ->
+    [one] das Ende eines GPU-Auftrags (Prozess { $pids })
+   *[other] das Ende von { $count } GPU-Aufträgen (Prozesse { $pids })
+}
+waiting-busy-command = die Freigabe durch { $command } ({ $status })
+waiting-overdue = einen Neustart, schon { $hours ->
+    [one] eine Stunde
+   *[other] { $hours } Stunden
+} lang (seit { $since }), länger als die erlaubten { $max } Stunden
+waiting-time = { $when ->
+    [today] heute um { $time } Uhr
+    [tomorrow] morgen um { $time } Uhr
+    [yesterday] gestern um { $time } Uhr
+    [week] { $weekday ->
+        [mon] Montag
+        [tue] Dienstag
+        [wed] Mittwoch
+        [thu] Donnerstag
+        [fri] Freitag
+        [sat] Samstag
+       *[sun] Sonntag
+    } um { $time } Uhr
+   *[other] { $day }.{ $month }.{ $year } um { $time } Uhr
+}
+tray-download-anyway = Die Aktualisierung trotzdem herunterladen
+
+# Settings: the update policy ([Policy] in update-center.conf, docs/policies.md)
+settings-policy-section = Aktualisierungsrichtlinie
+settings-policy-install = Heruntergeladene Aktualisierungen für den nächsten Neustart vorbereiten
+settings-policy-restart = In eine neue Version neu starten:
+settings-policy-restart-never = Nie von selbst: Sie starten neu
+settings-policy-restart-window = In einem Wartungsfenster
+settings-policy-restart-immediate = Sobald nichts dagegen spricht
+settings-policy-windows = Wartungsfenster:
+settings-policy-windows-example = Sat,Sun 02:00 3h Europe/Berlin
+settings-policy-windows-help = Tage, Beginn, Dauer und Zeitzone; mehrere durch „;“ getrennt, z. B. Mon..Fri 23:30 90min UTC. Die Tage werden englisch abgekürzt.
+settings-policy-metered = Auch über getaktete Verbindungen herunterladen
+settings-policy-battery = Mindestladung des Akkus für Downloads (%):
+settings-policy-battery-help = 0: bei jeder Ladung herunterladen. Am Netzstrom warten Downloads nie.
+settings-policy-wait = Vor einem Neustart warten auf:
+settings-policy-wait-sessions = Angemeldete Personen
+settings-policy-wait-gpu = GPU-Rechenaufträge
+settings-policy-busy = Programm für die Belegt-Prüfung:
+settings-policy-busy-example = /usr/local/bin/node-idle (Rückgabewert 0: frei)
+settings-policy-max-postpone = Warnen nach Wartezeit (Stunden):
+settings-policy-max-postpone-help = Wie lange eine vorbereitete Version auf ihren Neustart warten darf, bevor es deutlich gemeldet wird; 0: nie.
+settings-policy-check-interval = Nach Aktualisierungen suchen alle (Stunden):
+settings-policy-downloads = Automatische Downloads:

@@ -28,6 +28,7 @@ overview-page-title = Overview
 action-check = Check for Updates
 action-check-now = Check Now
 action-install = Download and Install
+action-whatsnew = What's New…
 action-cancel = Cancel
 action-details = Details
 action-dismiss = Dismiss
@@ -38,7 +39,10 @@ uptodate-checked = Last checked { $time }.
 unchecked-title = Updates have not been checked yet
 unchecked-explanation = Nothing is known yet about newer versions. Checking asks the update sources what they offer; nothing is downloaded.
 available-title = Version { $version } is available
-available-detail = { $size } to download. You are running version { $running }; it stays installed, so you can go back to it.
+available-detail = { $delta ->
+    [yes] { $size } to download (a { $image } image).
+   *[no] { $size } to download.
+} You are running version { $running }; it stays installed, so you can go back to it.
 checking-title = Checking the update sources…
 planning-title = Preparing the update…
 downloading-title = Downloading version { $version }…
@@ -50,6 +54,8 @@ download-progress = { $known ->
     } left
    *[no] { $done } of { $total }
 }
+download-method-delta = Downloading only what changed
+download-method-full = Downloading the whole image: { $reason }
 restart-title = Restart to start version { $version }
 restart-explanation = Version { $running } keeps running until then. If the new version does not start, the computer goes back to { $running } by itself.
 fallback-message = A new version did not start: { $details }. Nothing was lost; you can try it again later.
@@ -57,7 +63,61 @@ fallback-details = version { $failed } failed to boot { $tries ->
     [one] once
    *[other] { $tries } times
 }; running { $running }
-last-error = The last update did not succeed: { $details }
+last-error = { $job ->
+    [check] The last check for updates did not succeed: { $details }
+   *[other] The last update did not succeed: { $details }
+}
+request-failed = That did not work: { $details }
+# Failures, said from the helper's fields (update_center_client::ERROR_KINDS); each follows
+# "last-error" or "request-failed" after a colon.
+error-no-room = { $boot ->
+    [yes] the EFI system partition ({ $dir }) needs { $missing } more room
+   *[other] the file system of { $dir } needs { $missing } more room
+}: { $can_remove ->
+    [yes] remove version { $remove } or enlarge the partition
+   *[other] enlarge the partition (every other version is in use or protected)
+}
+error-room-unknown = how much room { $dir } has cannot be found out
+error-no-boot-partition = { $file } installs onto the EFI system partition, but none is mounted
+error-unreachable = the mirror { $url } cannot be reached; check the network connection
+error-http-status = { $status ->
+    [401] { $url } wants a user name and password; set them in the settings (they stay in your keyring)
+    [403] { $url } wants a user name and password; set them in the settings (they stay in your keyring)
+   *[other] { $url } answered with the HTTP error { $status }
+}
+error-too-large = { $url } is larger than { $max } and was refused
+error-unknown-size = the mirror does not say how large { $url } is, and the room is checked before anything is written
+error-truncated = { $url } ended after { $got } of { $expected }
+error-hash-mismatch = { $url } does not match its checksum in the signed list: the mirror served wrong bytes, and nothing of them was installed
+error-signature = { $problem ->
+    [no-keyring] no OpenPGP keyring is installed, so the versions { $source } offers cannot be verified
+    [bad-keyring] the installed OpenPGP keyring cannot be read, so the versions { $source } offers cannot be verified
+    [missing] { $source } offers no signature for its list of versions
+    [corrupt] the signature of the list of versions at { $source } is corrupt
+    [unknown-key] the list of versions at { $source } was signed by a key that is not in the installed keyring ({ $key })
+    [expired-key] the key { $key } that signed the list of versions at { $source } has expired
+    [bad-key] the key { $key } that signed the list of versions at { $source } is not acceptable
+   *[mismatch] the list of versions at { $source } does not match its signature: it was altered
+}
+error-replayed = { $source } offers a signed list of versions older than one seen before (made { $offered }, seen { $seen }): a stale mirror, or an attempt to hold this computer on old versions; it was refused
+error-no-sums = { $source } offers no list of versions (SHA256SUMS); it is not an update source
+error-write-failed = the download of { $url } could not be written to disk
+error-file-system = writing { $path } failed
+error-up-to-date = the system is up to date: no newer version is offered
+error-not-offered = version { $version } is not offered by the update sources
+error-offered-in-part = version { $version } is offered without { $missing }, so it cannot be installed
+error-already-installed = version { $version } is installed already
+error-held-back = version { $version } is held back because the system went back from it or it failed to boot; install it by name to take it again
+error-obsolete = version { $version } is older than the update definitions allow and is not installed
+error-recovered-completed = the helper stopped while installing version { $version } and finished the installation when it started again
+error-recovered-discarded = the helper stopped during an update and removed { $files ->
+    [one] its unfinished file
+   *[other] its { $files } unfinished files
+} when it started again; nothing installed changed
+error-cancelled = it was cancelled; nothing of it is left
+error-busy = another update job is running; wait for it to finish or cancel it
+error-not-authorized = you are not allowed to do this (the administrator's rules, or the password was not given)
+error-no-service = the Update Center service is not running on the system bus; start it with “systemctl start update-center-helper” or ask your administrator
 
 version-actions = Actions for version { $version }
 action-boot-this = Boot This Version
@@ -79,7 +139,7 @@ badge-held-back = Held back
 badge-obsolete = Obsolete
 
 confirm-boot-title = Boot version { $version }?
-confirm-boot-text = From the next restart on, the computer starts version { $version } instead of { $running }. Nothing is deleted: every installed version stays, and you can switch back the same way.
+confirm-boot-text = From the next restart on, the computer starts version { $version } instead of { $default }. Nothing is deleted: every installed version stays, and you can switch back the same way.
 confirm-boot-button = Boot This Version
 confirm-once-title = Boot version { $version } once?
 confirm-once-text = The next restart starts version { $version }; the restart after that starts the usual version again. Nothing is deleted.
@@ -103,6 +163,7 @@ history-started = Started installing version { $version }
 history-committed = Installed version { $version }
 history-failed = Installing version { $version } failed: { $reason }
 history-removed = Removed version { $version }
+history-downloaded = Downloaded version { $version } ahead; it is installed later
 history-recovered = Finished or undid an interrupted update
 history-pinned = Pinned version { $version }
 history-unpinned = Unpinned version { $version }
@@ -123,6 +184,10 @@ history-health-checked = { $passed ->
 history-checked = { $available ->
     [yes] Checked for updates: version { $version } is available
    *[no] Checked for updates: the system was up to date
+}
+history-fetched = { $delta ->
+    [yes] Downloaded { $file } as a delta: { $fetched } fetched, { $reused } reused from installed versions
+   *[no] Downloaded { $file } whole ({ $size }): { $reason }
 }
 action-restart = Restart Now…
 
@@ -162,6 +227,14 @@ settings-source-mirror = Another mirror
 settings-source-folder = A local folder (for machines without internet)
 settings-source-mirror-example = https://mirror.example.org/kde-linux/
 settings-source-folder-example = /media/usb/kde-linux
+settings-delta = Delta updates:
+settings-delta-default = Only what changed, from the chunk store beside the images
+settings-delta-ranges = Only what changed, by range requests of the image
+settings-delta-off = Off: always download the whole image
+settings-delta-custom = Only what changed, from another chunk store
+settings-delta-store = Chunk store:
+settings-delta-store-example = https://mirror.example.org/kde-linux/store/ or /media/usb/store
+settings-delta-help = A delta downloads only the parts of a new version that no installed version has. Without a chunk store it falls back to range requests, then to the whole image.
 settings-download-section = Downloads
 settings-max-rate = Bandwidth limit (kB/s):
 settings-max-rate-none = No limit
@@ -173,7 +246,7 @@ settings-health-timeout = Time for each check (seconds):
 
 # Settings: automatic updates, restart, mirror credentials, buttons
 settings-automatic-section = Automatic updates:
-settings-automatic-check = Check for updates every day
+settings-automatic-check = Check for updates automatically
 settings-automatic-download = Download and install updates in the background
 settings-paused-until = Paused until { $time }
 settings-resume = Resume
@@ -194,7 +267,10 @@ kcm-open-update-center = Open Update Center
 # Tray notifier
 tray-title = Update Center
 tray-up-to-date = The system is up to date.
-tray-available = Version { $version } is available ({ $size }).
+tray-available = { $delta ->
+    [yes] Version { $version } is available: { $size } to download (a { $image } image).
+   *[no] Version { $version } is available ({ $size }).
+}
 tray-downloading = Downloading version { $version }: { $percent } % ({ $done } of { $total })
 tray-installing = Installing version { $version }…
 tray-restart-due = Restart to finish the update to version { $version }.
@@ -205,9 +281,84 @@ tray-restart = Restart to Finish the Update
 tray-pause = Pause Automatic Updates for a Day
 tray-resume = Resume Automatic Updates
 notify-available-title = System update available
-notify-available-body = Version { $version } is ready to download ({ $size }).
+notify-available-body = { $delta ->
+    [yes] Version { $version } is ready to download: { $size } to download (a { $image } image).
+   *[no] Version { $version } is ready to download ({ $size }).
+}
 notify-restart-title = Restart to finish the update
 notify-restart-body = Version { $version } is installed and starts with the next restart.
 notify-fell-back-title = The new version did not start
 notify-action-view = View Updates
 notify-action-restart = Restart Now
+
+# What the machine waits for before it goes on by itself (update_center_client::waiting::KINDS):
+# each reason follows "Waiting for:", said from the helper's fields; times are said by
+# waiting-time, in the local time zone.
+waiting-title = Waiting for:
+waiting-download-anyway = Download Anyway
+waiting-download-anyway-help = Downloads the update now, this once; automatic downloads still wait.
+waiting-metered = { $guess ->
+    [yes] a connection that is not metered (this one probably is)
+   *[no] a connection that is not metered
+}
+waiting-battery = mains power, or a battery charged to { $min } % (it is at { $percent } %)
+waiting-captive-portal = a login to the network (it shows a login page first)
+waiting-offline = a network connection
+waiting-manual-restart = you to restart (automatic restarts are off)
+waiting-outside-window = { $set ->
+    [no] a maintenance window (none is set)
+   *[yes] the next maintenance window, { $next }
+}
+waiting-inhibitor = { $who } to stop blocking shutdown: { $why } (process { $pid })
+waiting-sessions = { $count ->
+    [one] one person to log out ({ $users })
+   *[other] { $count } people to log out ({ $users })
+}
+waiting-gpu-jobs = { $count ->
+    [one] a GPU job to end (process { $pids })
+   *[other] { $count } GPU jobs to end (processes { $pids })
+}
+waiting-busy-command = { $command } to report the computer free ({ $status })
+waiting-overdue = a restart, for { $hours ->
+    [one] an hour
+   *[other] { $hours } hours
+} now (since { $since }), longer than the { $max } hours allowed
+waiting-time = { $when ->
+    [today] today at { $time }
+    [tomorrow] tomorrow at { $time }
+    [yesterday] yesterday at { $time }
+    [week] { $weekday ->
+        [mon] Monday
+        [tue] Tuesday
+        [wed] Wednesday
+        [thu] Thursday
+        [fri] Friday
+        [sat] Saturday
+       *[sun] Sunday
+    } at { $time }
+   *[other] { $month }/{ $day }/{ $year } at { $time }
+}
+tray-download-anyway = Download the Update Anyway
+
+# Settings: the update policy ([Policy] in update-center.conf, docs/policies.md)
+settings-policy-section = Update Policy
+settings-policy-install = Prepare downloaded updates for the next restart
+settings-policy-restart = Restart into a new version:
+settings-policy-restart-never = Never by itself: you restart
+settings-policy-restart-window = In a maintenance window
+settings-policy-restart-immediate = As soon as nothing holds it
+settings-policy-windows = Maintenance windows:
+settings-policy-windows-example = Sat,Sun 02:00 3h Europe/Berlin
+settings-policy-windows-help = Days, start time, length and time zone; separate several with “;”, e.g. Mon..Fri 23:30 90min UTC.
+settings-policy-metered = Download on metered connections too
+settings-policy-battery = Least battery charge for downloads (%):
+settings-policy-battery-help = 0: download at any charge. On mains power downloads never wait.
+settings-policy-wait = Before restarting, wait for:
+settings-policy-wait-sessions = People logged in
+settings-policy-wait-gpu = GPU compute jobs
+settings-policy-busy = Busy check program:
+settings-policy-busy-example = /usr/local/bin/node-idle (exit status 0: free)
+settings-policy-max-postpone = Warn after waiting (hours):
+settings-policy-max-postpone-help = How long a prepared version may wait for its restart before it is reported loudly; 0: never.
+settings-policy-check-interval = Check for updates every (hours):
+settings-policy-downloads = Automatic downloads:

@@ -116,6 +116,50 @@ TestCase {
         settings.reset();
     }
 
+    // The update policy from the settings form's model: maintenance windows the helper cannot
+    // read are refused with its reason (the page shows it), and the restart policy that would
+    // wait for them is not applied either; good ones are applied and read back.
+    // A model of its own: no read of an earlier test's is still under way to drop its edits.
+    Component {
+        id: settingsComponent
+        SettingsModel {}
+    }
+
+    function test_the_policy_is_applied_and_bad_windows_are_refused_with_a_reason() {
+        const settings = createTemporaryObject(settingsComponent, testCase);
+        settings.load();
+        tryVerify(() => settings.loaded && !settings.busy, 20000);
+        compare(settings.policyRestart, "never");
+        compare(settings.policyMinBatteryPercent, 30);
+
+        settings.set("Policy.Restart", "window");
+        settings.set("Policy.Windows", "Caturday 02:00 3h Mars/Olympus");
+        settings.apply();
+        tryVerify(() => !settings.busy && settings.errorMessage !== "", 20000, "refused");
+        verify(settings.errorMessage.indexOf("a window is written like") >= 0, settings.errorMessage);
+        verify(settings.needsSave, "the refused edits are kept to be fixed");
+        compare(settings.policyRestart, "window", "still pending");
+
+        settings.set("Policy.Windows", "Sat,Sun 02:00 3h Europe/Berlin");
+        settings.set("Policy.MinBatteryPercent", "50");
+        settings.set("Policy.DownloadOnMetered", "yes");
+        settings.apply();
+        tryVerify(() => !settings.busy && !settings.needsSave, 20000, "applied");
+        compare(settings.errorMessage, "");
+        otherWindow.load();
+        tryVerify(() => otherWindow.loaded && otherWindow.policyWindows === "Sat,Sun 02:00 3h Europe/Berlin", 20000);
+        compare(otherWindow.policyRestart, "window");
+        compare(otherWindow.policyMinBatteryPercent, 50);
+        verify(otherWindow.policyDownloadOnMetered);
+        verify(!otherWindow.isDefaults);
+
+        settings.defaults();
+        settings.apply();
+        tryVerify(() => !settings.busy && !settings.needsSave, 20000);
+        tryVerify(() => settings.policyRestart === "never" && settings.policyWindows === "", 20000);
+        verify(settings.isDefaults);
+    }
+
     function test_mirror_credentials_go_to_the_keyring_and_come_back() {
         settings.load();
         tryVerify(() => settings.loaded && !settings.busy, 20000);

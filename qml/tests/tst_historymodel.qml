@@ -48,6 +48,11 @@ TestCase {
                     required property bool good
                     required property bool completed
                     required property bool available
+                    required property string file
+                    required property bool delta
+                    required property real fetchedBytes
+                    required property real reusedBytes
+                    required property real fullBytes
                 }
             }
             function kinds() {
@@ -88,6 +93,32 @@ TestCase {
         compare(f.rows.objectAt(9).reason, "no room on /efi");
         compare(f.rows.objectAt(9).group, "updates");
         compare(f.rows.objectAt(12).version, "202611260800");
+    }
+
+    function test_a_fetched_record_says_how_the_image_came() {
+        const f = createTemporaryObject(fixture, testCase);
+        f.model.loadJson('[' + [
+            '{"time":"2026-11-26T08:02:00Z","event":"fetched","version":"202611270800","file":"kde-linux_202611270800.erofs","seed_bytes":4000,"store_bytes":300,"range_bytes":200,"full_bytes":0,"fallback":""}',
+            '{"time":"2026-11-26T08:01:00Z","event":"fetched","version":"202611270800","file":"kde-linux_202611270800.efi","seed_bytes":0,"store_bytes":0,"range_bytes":0,"full_bytes":4500,"fallback":"the chunk store failed"}'
+        ].join(",") + ']');
+        compare(f.model.errorMessage, "");
+        compare(f.rows.count, 2);
+        const delta = f.rows.objectAt(0);
+        compare(delta.kind, "fetched");
+        compare(delta.group, "updates");
+        compare(delta.version, "202611270800");
+        compare(delta.file, "kde-linux_202611270800.erofs");
+        verify(delta.delta);
+        compare(delta.fetchedBytes, 500, "from the store and by range requests");
+        compare(delta.reusedBytes, 4000);
+        compare(delta.fullBytes, 0);
+        compare(delta.reason, "");
+        const whole = f.rows.objectAt(1);
+        verify(!whole.delta);
+        compare(whole.fullBytes, 4500);
+        compare(whole.reason, "the chunk store failed");
+        f.model.filter = "updates";
+        compare(f.model.count, 2);
     }
 
     function test_the_filter_shows_one_group() {

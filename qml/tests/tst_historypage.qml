@@ -2,6 +2,7 @@
 import QtQuick
 import QtTest
 import org.kde.updatecenter
+import org.kde.updatecenter.settings
 
 TestCase {
     id: testCase
@@ -58,5 +59,26 @@ TestCase {
         tryCompare(list, "count", 1);
         page.filter = "";
         tryCompare(list, "count", 3);
+    }
+
+    function test_how_an_image_came_is_said_with_its_sizes() {
+        const page = createTemporaryObject(pageComponent, testCase);
+        const model = findChild(page, "historyModel");
+        const list = findChild(page, "historyList");
+        model.loadJson('[' + [
+            '{"time":"2026-11-26T08:05:00Z","event":"fetched","version":"202611270800","file":"kde-linux_202611270800.erofs","seed_bytes":4194304,"store_bytes":1048576,"range_bytes":1048576,"full_bytes":0,"fallback":""}',
+            '{"time":"2026-11-26T08:04:00Z","event":"fetched","version":"202611270800","file":"kde-linux_202611270800.efi","seed_bytes":0,"store_bytes":0,"range_bytes":0,"full_bytes":3145728,"fallback":"deltas are off ([Delta] Store=off)"}'
+        ].join(",") + ']');
+        tryCompare(list, "count", 2);
+        tryVerify(() => titles(list).length === 2);
+        const size = bytes => Qt.locale(L10n.locale).formattedDataSize(bytes);
+        compare(titles(list), [
+            "Downloaded kde-linux_202611270800.erofs as a delta: " + size(2097152) + " fetched, "
+                + size(4194304) + " reused from installed versions",
+            "Downloaded kde-linux_202611270800.efi whole (" + size(3145728)
+                + "): deltas are off ([Delta] Store=off)"
+        ]);
+        page.filter = "updates";
+        tryCompare(list, "count", 2);
     }
 }

@@ -82,6 +82,27 @@ TestCase {
         SignalSpy {}
     }
 
+    function test_every_state_is_told_by_words_and_an_icon_not_by_colour_alone() {
+        const states = ["running", "default", "next-boot-once", "on-trial", "failed", "pinned",
+                        "protected", "held-back", "incomplete", "obsolete"];
+        const delegate = make({ stateNames: states.join(","), triesLeft: 1, triesDone: 2 });
+        const texts = [];
+        const icons = [];
+        for (const state of states) {
+            const badge = findChild(delegate, state + "Badge");
+            verify(badge, state + " has a badge");
+            verify(badge.visible, state);
+            verify(badge.text !== "", state + " has words");
+            compare(badge.Accessible.name, badge.text, state + " is said by a screen reader");
+            verify(badge.iconName !== "", state + " has an icon");
+            verify(findChild(badge, "badgeIcon").visible, state + " shows its icon");
+            texts.push(badge.text);
+            icons.push(badge.iconName);
+        }
+        compare(new Set(texts).size, states.length, "each state has its own words: " + texts);
+        compare(new Set(icons).size, states.length, "and its own icon: " + icons);
+    }
+
     function test_version_that_is_not_a_timestamp_has_no_release_date() {
         const delegate = make({ version: "1.2.3", releasedMs: NaN, fileCount: 1 });
         compare(delegate.releasedText, "");

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 /// Bytes that look random but are the same on every run.
-fn noise(len: usize, mut state: u64) -> Vec<u8> {
+pub(crate) fn noise(len: usize, mut state: u64) -> Vec<u8> {
     (0..len)
         .map(|_| {
             state ^= state << 13;
@@ -41,7 +41,7 @@ fn tree(dir: &Path, files: usize, changed: &[usize]) {
     }
 }
 
-fn run(command: &mut Command) -> String {
+pub(crate) fn run(command: &mut Command) -> String {
     let output = command.output().expect("runs");
     assert!(
         output.status.success(),
@@ -52,15 +52,15 @@ fn run(command: &mut Command) -> String {
     String::from_utf8_lossy(&output.stdout).into_owned()
 }
 
-struct Pair {
+pub(crate) struct Pair {
     _dir: tempfile::TempDir,
-    old: PathBuf,
-    new: PathBuf,
-    work: PathBuf,
+    pub(crate) old: PathBuf,
+    pub(crate) new: PathBuf,
+    pub(crate) work: PathBuf,
 }
 
 /// Two versions of an image: 5 % of the files changed between them.
-fn pair(files: usize) -> Pair {
+pub(crate) fn pair(files: usize) -> Pair {
     let dir = tempfile::tempdir().expect("tempdir");
     let work = dir.path().to_path_buf();
     let (old_tree, new_tree) = (work.join("old-tree"), work.join("new-tree"));

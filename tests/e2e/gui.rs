@@ -1,8 +1,9 @@
 //! The GUI's models end to end: the QtQuickTest suite in `qml/tests-e2e/` drives the real helper
 //! on a private bus with a real polkitd and an HTTP mirror (the shared test world): check,
 //! install with progress reaching 100 %, rollback, and the history showing all three; settings
-//! applied and reloaded; mirror credentials stored in a real Secret Service (gnome-keyring on a
-//! private session bus) and read back, and found in no log and no file of ours.
+//! applied and reloaded (the update policy too, and maintenance windows the helper refuses);
+//! mirror credentials stored in a real Secret Service (gnome-keyring on a private session bus)
+//! and read back, and found in no log and no file of ours.
 
 /// The password the e2e suite stores; it must never show up anywhere but the keyring.
 const MARKER: &str = "PASSWORD-MARKER-7d1f";
@@ -26,7 +27,7 @@ fn the_gui_checks_installs_rolls_back_and_shows_the_history() {
     .expect("run update-center-qmltest");
     assert!(run.success, "{}", run.text);
     assert!(
-        run.text.contains("Totals: 5 passed, 0 failed"),
+        run.text.contains("Totals: 6 passed, 0 failed"),
         "{}",
         run.text
     );

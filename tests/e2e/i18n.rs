@@ -100,6 +100,7 @@ fn dynamic_ids() -> Vec<String> {
     }
     for event in [
         "started",
+        "downloaded",
         "committed",
         "failed",
         "removed",
@@ -117,6 +118,14 @@ fn dynamic_ids() -> Vec<String> {
     }
     for kind in ["upgraded", "downgraded", "added", "removed"] {
         ids.push(format!("package-{kind}"));
+    }
+    // A failure said from the helper's fields: one message per kind it sends.
+    for (kind, _) in update_center_client::ERROR_KINDS {
+        ids.push(format!("error-{kind}"));
+    }
+    // What the machine waits for, said from the helper's kinds (by the window and the tray).
+    for kind in update_center_client::waiting::KINDS {
+        ids.push(format!("waiting-{kind}"));
     }
     for what in ["boot", "once", "remove", "pin", "unpin"] {
         for part in ["title", "text", "button"] {
@@ -229,14 +238,22 @@ fn in_the_pseudo_locale_every_visible_text_is_marked() {
 const UNITS: [&str; 4] = ["KiB", "MiB", "GiB", "TiB"];
 
 /// Words of three or more plain letters inside `‹…›` (an argument's value, left as it came
-/// in the pseudo-locale): a sentence passed in as data rather than said through Fluent.
+/// in the pseudo-locale): a sentence passed in as data rather than said through Fluent. URLs,
+/// paths and hexadecimal numbers (key fingerprints) in a value are data, not words.
 fn english_in_arguments(text: &str) -> Vec<String> {
+    let data = |token: &str| {
+        token.contains("://")
+            || token.starts_with('/')
+            || (token.len() >= 16 && token.chars().all(|c| c.is_ascii_hexdigit()))
+    };
     let mut found = Vec::new();
     for piece in text.split('‹').skip(1) {
         let value = piece.split('›').next().unwrap_or_default();
         found.extend(
             value
-                .split(|c: char| !c.is_ascii_alphabetic())
+                .split_whitespace()
+                .filter(|token| !data(token))
+                .flat_map(|token| token.split(|c: char| !c.is_ascii_alphabetic()))
                 .filter(|w| w.len() >= 3 && !UNITS.contains(w))
                 .map(|w| format!("{w} (in ‹{value}›)")),
         );
@@ -254,8 +271,26 @@ fn no_sentence_from_the_helper_reaches_the_overview_untranslated() {
             .any(|_| true)
     );
     assert!(!english_in_arguments("⟦x ‹version 2 failed to boot›⟧").is_empty());
-    for prepare in ["fallback", "check", "install"] {
+    // A URL or a path is data; the helper's English around one is not.
+    assert!(english_in_arguments("⟦ñó ‹http://127.0.0.1:9/kde-linux/SHA256SUMS›⟧").is_empty());
+    assert!(english_in_arguments("⟦ñó ‹/efi/EFI/Linux›⟧").is_empty());
+    assert!(
+        !english_in_arguments("⟦x ‹cannot reach http://127.0.0.1:9/kde-linux/: refused›⟧")
+            .is_empty()
+    );
+    // `waiting`: what the machine waits for (a metered connection), said from the helper's
+    // kinds and fields.
+    for prepare in ["fallback", "check", "install", "waiting"] {
         let texts = pseudo_texts(prepare, "overview");
+        if prepare == "waiting" {
+            for said in ["⟦Wáítíñg fór:⟧", "ñót météréd", "⟦Dówñlóád Áñywáy⟧"]
+            {
+                assert!(
+                    texts.iter().any(|t| t.contains(said)),
+                    "{prepare}: no {said}:\n{texts:?}"
+                );
+            }
+        }
         if prepare == "fallback" {
             // The notice is said through Fluent (accented), from the helper's fields.
             assert!(
@@ -288,6 +323,32 @@ fn whats_new_sums_up_the_package_changes_calls_out_kernel_and_plasma_and_links_t
         assert!(
             texts.iter().any(|t| t.contains(expected)),
             "no {expected}:\n{texts:?}"
+        );
+    }
+}
+
+#[test]
+fn a_failed_check_and_a_failed_update_are_said_through_fluent() {
+    // A mirror that is down (the check fails) and one that serves wrong bytes (the update
+    // fails): the overview says why from the helper's fields, in the person's language, with
+    // the URL as data; the helper's English sentence inside the message would be found.
+    for (prepare, said) in [
+        ("error", "çáññót bé réáçhéd"),
+        ("failed-update", "dóés ñót mátçh íts çhéçksúm"),
+    ] {
+        let texts = pseudo_texts(prepare, "overview");
+        let notice = texts
+            .iter()
+            .find(|t| t.contains("díd ñót súççééd"))
+            .unwrap_or_else(|| panic!("{prepare}: no failure notice:\n{texts:?}"));
+        let english: Vec<String> = texts.iter().flat_map(|t| english_in_arguments(t)).collect();
+        assert!(
+            english.is_empty(),
+            "{prepare}: words from the helper inside a message: {english:?}"
+        );
+        assert!(
+            notice.contains(said),
+            "{prepare}: the failure is not said through Fluent: {notice}"
         );
     }
 }

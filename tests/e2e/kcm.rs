@@ -124,7 +124,7 @@ fn a_setting_changed_in_system_settings_reaches_the_helper_and_survives_a_reload
     let shots = std::env::temp_dir().join("update-center-screenshots");
     std::fs::create_dir_all(&shots).expect("mkdir");
 
-    // The keyboard: focus the window, Tab to "Check for updates every day", Space; then a click
+    // The keyboard: focus the window, Tab to "Check for updates automatically", Space; then a click
     // on System Settings' Apply button.
     // Only once the page is drawn does it take the keyboard focus.
     assert!(

@@ -172,6 +172,8 @@ fn the_overview_shows_each_state_of_the_demo() {
         (&["--prepare", "fallback"][..], "card unchecked"),
         (&["--prepare", "downloading"][..], "card progress"),
         (&["--prepare", "error"][..], "card unchecked"),
+        // The update failed: the offer stays, the reason above it.
+        (&["--prepare", "failed-update"][..], "card available"),
         // Before the first check the overview says that nothing is known yet.
         (&[][..], "card unchecked"),
     ];
@@ -192,8 +194,8 @@ fn the_overview_shows_each_state_of_the_demo() {
         assert!(run.stderr.contains(card), "{flags:?}: {}", run.stderr);
         let c = colours(&run.file);
         assert!(c.distinct > 20, "{flags:?}: blank");
-        if flags.contains(&"error") {
-            // The failed check is said at the top, in Breeze's warning orange.
+        if flags.contains(&"error") || flags.contains(&"failed-update") {
+            // The failed check or update is said at the top, in Breeze's warning orange.
             let orange = pixels(&run.file)
                 .iter()
                 .filter(|p| p[0] > 200 && (90..190).contains(&p[1]) && p[2] < 80)
@@ -249,6 +251,57 @@ fn every_page_renders_in_english_and_german_wide_and_narrow() {
                     "{lang} {size} {page}: an error is shown:\n{}",
                     run.stderr
                 );
+            }
+        }
+    }
+}
+
+#[test]
+fn the_overview_says_what_the_machine_waits_for() {
+    // A policy holds the automatic download (a metered connection: "Download anyway" beside
+    // it) or the restart into a staged version (outside the maintenance window, a person
+    // logged in); below the card, in English and German, wide and narrow.
+    let states = [
+        (
+            "waiting",
+            "card available",
+            [
+                &["a connection that is not metered (this one probably is)"][..],
+                &["eine nicht getaktete Verbindung (diese ist wahrscheinlich getaktet)"][..],
+            ],
+        ),
+        (
+            "waiting-restart",
+            "card restart",
+            [
+                &[
+                    "the next maintenance window, tomorrow at ",
+                    "one person to log out (ana)",
+                ][..],
+                &[
+                    "das nächste Wartungsfenster, morgen um ",
+                    "die Abmeldung einer angemeldeten Person (ana)",
+                ][..],
+            ],
+        ),
+    ];
+    for (prepare, card, said) in states {
+        for (lang, said) in ["en-US", "de"].into_iter().zip(said) {
+            for size in ["1280x800", "400x800"] {
+                let flags = ["--prepare", prepare, "--lang", lang, "--size", size];
+                let run = screenshot(&flags);
+                assert!(run.stderr.contains(card), "{flags:?}: {}", run.stderr);
+                let line = run
+                    .stderr
+                    .lines()
+                    .find_map(|l| l.split_once("update-center: waiting for ").map(|(_, w)| w))
+                    .unwrap_or_else(|| panic!("{flags:?}: nothing said to wait:\n{}", run.stderr));
+                for part in said {
+                    assert!(line.contains(part), "{flags:?}: {line}");
+                }
+                let c = colours(&run.file);
+                assert!(c.distinct > 20, "{flags:?}: blank");
+                assert!(c.red < 10, "{flags:?}: an error is shown");
             }
         }
     }

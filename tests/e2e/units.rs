@@ -142,7 +142,7 @@ fn every_setting_can_be_written_under_the_units_sandbox() {
     }
     let paused = (chrono::Utc::now() + chrono::Duration::days(1))
         .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
-    let values: [(&str, &str); 12] = [
+    let values: [(&str, &str); 24] = [
         ("Health.TimeoutSec", "5"),
         ("Health.OnFailure", "reboot-previous"),
         ("Updates.MaxRateBytesPerSec", "100000"),
@@ -155,6 +155,21 @@ fn every_setting_can_be_written_under_the_units_sandbox() {
         ("Download.StallTimeoutSec", "20"),
         ("Download.MinRateBytesPerSec", "2048"),
         ("Download.DeadlineSec", "7200"),
+        ("Delta.Store", "https://chunks.example/kde-linux/store/"),
+        ("Policy.AutomaticInstall", "no"),
+        ("Policy.Restart", "window"),
+        (
+            "Policy.Windows",
+            "Sat,Sun 02:00 3h Europe/Berlin; Mon..Fri 23:30 90min UTC",
+        ),
+        ("Policy.UseLogindMaintenanceTime", "no"),
+        ("Policy.DownloadOnMetered", "yes"),
+        ("Policy.MinBatteryPercent", "50"),
+        ("Policy.WaitForSessions", "no"),
+        ("Policy.WaitForGpuJobs", "no"),
+        ("Policy.BusyCommand", "/usr/local/bin/cluster-busy"),
+        ("Policy.MaxPostponeHours", "168"),
+        ("Policy.CheckIntervalHours", "6"),
     ];
     let mut keys: Vec<&str> = values.iter().map(|(k, _)| *k).collect();
     keys.sort_unstable();

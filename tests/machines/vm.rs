@@ -236,6 +236,8 @@ fn the_helper_in_the_guest_stages_an_update_that_boots_and_is_blessed() {
     let wanted: Vec<(String, String)> = [
         ("booted", OLD),
         ("started", NEW),
+        // The guest's mirror carries a stand-in index: the image comes whole, and says why.
+        ("fetched", NEW),
         ("committed", NEW),
         ("booted", NEW),
     ]

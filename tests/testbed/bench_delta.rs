@@ -214,6 +214,23 @@ pub fn delta() -> Result<()> {
             check(&out, &expected, "update-center")?;
         }
         let (our_sent, _) = nginx.take_sent()?;
+        // No store: merged range requests of the image itself, as with a mirror without one.
+        let mut ranges = Vec::new();
+        for _ in 0..o.runs {
+            let out = dir.join("our-ranges-out.erofs");
+            ranges.push(measure(
+                Command::new(&helper)
+                    .arg("extract")
+                    .arg(dir.join("new.ours.caibx"))
+                    .arg(&out)
+                    .arg("--image-url")
+                    .arg(format!("{}new.erofs", nginx.url))
+                    .arg("--seed")
+                    .arg(&seed),
+            )?);
+            check(&out, &expected, "update-center (ranges)")?;
+        }
+        let (ranges_sent, _) = nginx.take_sent()?;
         rows.push(Row {
             what: format!("casync extract --seed, {label}"),
             bytes: casync_sent / o.runs as u64,
@@ -223,6 +240,11 @@ pub fn delta() -> Result<()> {
             what: format!("update-center, {label}"),
             bytes: our_sent / o.runs as u64,
             sample: fold(&ours),
+        });
+        rows.push(Row {
+            what: format!("update-center ranges, {label}"),
+            bytes: ranges_sent / o.runs as u64,
+            sample: fold(&ranges),
         });
     }
     println!(
@@ -239,7 +261,10 @@ pub fn delta() -> Result<()> {
     for (i, row) in rows.iter().enumerate() {
         // Each of our rows is compared with the casync row before it.
         let base = if row.what.starts_with("update-center") {
-            Some(&rows[i - 1])
+            rows[..i]
+                .iter()
+                .rev()
+                .find(|r| r.what.starts_with("casync"))
         } else {
             None
         };

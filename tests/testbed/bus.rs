@@ -122,6 +122,18 @@ fn config_text(socket: &Path, policy: &Path) -> String {
   </policy>
   <include>{policy}</include>
   <include ignore_missing="yes">/usr/share/dbus-1/system.d/org.freedesktop.PolicyKit1.conf</include>
+  <!-- The stand-ins for NetworkManager, UPower and logind (testbed::standins), as their own
+       policy files allow on a real system: root owns the names, anyone may ask. -->
+  <policy user="root">
+    <allow own="org.freedesktop.NetworkManager"/>
+    <allow own="org.freedesktop.UPower"/>
+    <allow own="org.freedesktop.login1"/>
+  </policy>
+  <policy context="default">
+    <allow send_destination="org.freedesktop.NetworkManager"/>
+    <allow send_destination="org.freedesktop.UPower"/>
+    <allow send_destination="org.freedesktop.login1"/>
+  </policy>
 </busconfig>
 "#,
         socket = socket.display(),

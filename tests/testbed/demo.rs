@@ -29,6 +29,7 @@ struct Args {
     prepare: Option<String>,
     lang: Option<String>,
     size: (u32, u32),
+    keys: Option<String>,
 }
 
 fn parse_args() -> Result<Args> {
@@ -41,6 +42,7 @@ fn parse_args() -> Result<Args> {
         prepare: None,
         lang: None,
         size: (SCREENSHOT_WIDTH, SCREENSHOT_HEIGHT),
+        keys: None,
     };
     let mut iter = std::env::args().skip(1);
     while let Some(arg) = iter.next() {
@@ -62,7 +64,11 @@ fn parse_args() -> Result<Args> {
                 args.size = (w.parse()?, h.parse()?);
             }
             // Brings the demo into a state before the GUI opens: `check` (an update waits),
-            // `install` (installed, a restart is due) or `fallback` (it failed to boot).
+            // `install` (installed, a restart is due), `fallback` (it failed to boot), `error`
+            // (the check failed: the mirror is down) or `failed-update` (the update failed: the
+            // mirror served wrong bytes), `waiting` (automatic downloads on, an update on offer,
+            // the connection metered: the automatic download waits) or `waiting-restart`
+            // (installed; restarts wait for a maintenance window, and a person is logged in).
             "--prepare" => {
                 args.prepare = Some(iter.next().context("--prepare needs check or install")?)
             }
@@ -71,11 +77,14 @@ fn parse_args() -> Result<Args> {
                     .next()
                     .context("--page needs overview, versions or history")?
             }
+            // Before the screenshot, the keyboard alone drives the window (testbed::keyboard:
+            // Tab, Backtab, Space, Enter, steps separated by commas); the GUI reports its focus.
+            "--keys" => args.keys = Some(iter.next().context("--keys needs a script")?),
             // A legacy *.conf beside the *.transfer files: what once stopped KDE Linux updates.
             "--legacy-conf" => args.legacy_conf = true,
             "--help" | "-h" => {
                 println!(
-                    "usage: update-center-demo [--screenshot FILE | --transcript] [--page overview|versions|history] [--prepare check|downloading|install|fallback|error] [--lang LOCALE] [--size WxH] [--no-helper] [--legacy-conf]"
+                    "usage: update-center-demo [--screenshot FILE | --transcript] [--page overview|versions|history] [--prepare check|downloading|install|fallback|error|failed-update|waiting|waiting-restart] [--lang LOCALE] [--size WxH] [--keys SCRIPT] [--no-helper] [--legacy-conf]"
                 );
                 std::process::exit(0);
             }
@@ -99,6 +108,17 @@ fn run() -> Result<()> {
         .tempdir()?;
     let root = dir.path().join("root");
     let system = KdeLinuxRoot::demo(&root, Images::Erofs)?;
+    // Images as KDE Linux builds them, each with its chunk index beside it: the seeds of a
+    // delta update.
+    for v in &system.versions {
+        let image = root.join(format!("system/kde-linux_{}.erofs", v.version));
+        testbed::system::demo_usr_image(&image, &v.version)?;
+        testbed::system::publish_index(
+            &image,
+            &root.join(format!("system/kde-linux_{}.erofs.caibx", v.version)),
+            None,
+        )?;
+    }
     if args.legacy_conf {
         std::fs::write(
             root.join("usr/lib/sysupdate.d/40-legacy.conf"),
@@ -124,6 +144,16 @@ fn run() -> Result<()> {
         Images::Erofs,
         None,
     )?;
+    // Published as KDE Linux publishes: the image, its index, and the chunk store beside them,
+    // so that the demo's update is a delta.
+    let image = mirror_dir.join(format!("kde-linux_{DEMO_UPDATE}_root-x86-64.erofs"));
+    testbed::system::demo_usr_image(&image, DEMO_UPDATE)?;
+    testbed::system::publish_index(
+        &image,
+        &mirror_dir.join(format!("kde-linux_{DEMO_UPDATE}_root-x86-64.caibx")),
+        Some(&mirror_dir.join("store")),
+    )?;
+    mirror::write_sums(&mirror_dir)?;
     write_release_notes(&mirror_dir, system.booted.as_deref().unwrap_or_default())?;
     let server = HttpMirror::serve(&mirror_dir)?;
     if args.prepare.as_deref() == Some("error") {
@@ -140,6 +170,11 @@ fn run() -> Result<()> {
     eprintln!("demo: a mirror offering {DEMO_UPDATE} at {}", server.url);
     let bus = PrivateBus::start()?;
     eprintln!("demo: private system bus at {}", bus.address);
+    // What a policy waits for: NetworkManager, UPower and logind as stand-ins on the demo bus.
+    let _standins = match args.prepare.as_deref() {
+        Some(mode @ ("waiting" | "waiting-restart")) => Some(prepare_waiting(&bus, &root, mode)?),
+        _ => None,
+    };
     // polkit decides, as on a real system; root (the demo's user) is always allowed.
     let _polkit = Polkit::start(&bus, &rules_allowing(&[]))?;
     let mut helper = if args.no_helper {
@@ -161,9 +196,13 @@ fn run() -> Result<()> {
     let cli_steps: &[&[&str]] = match args.prepare.as_deref() {
         None => &[],
         Some("check" | "downloading" | "error") => &[&["check"]],
-        Some("install" | "fallback") => &[&["check"], &["update"]],
+        Some("install" | "fallback" | "waiting-restart") => &[&["check"], &["update"]],
+        Some("waiting") => &[&["check"]],
+        Some("failed-update") => &[&["check"]],
         Some(other) => {
-            bail!("--prepare {other}: expected check, downloading, install, fallback or error")
+            bail!(
+                "--prepare {other}: expected check, downloading, install, fallback, error, failed-update, waiting or waiting-restart"
+            )
         }
     };
     for step in cli_steps {
@@ -177,6 +216,28 @@ fn run() -> Result<()> {
                 step.join(" "),
                 String::from_utf8_lossy(&output.stderr)
             );
+        }
+    }
+    if args.prepare.as_deref() == Some("failed-update") {
+        // The mirror now serves other bytes of the same length for the UKI (no delta for it):
+        // only its SHA-256 tells, and the update fails with the mirror's URL in its error.
+        let uki = std::fs::read_dir(&mirror_dir)?
+            .flatten()
+            .map(|e| e.path())
+            .find(|p| {
+                p.extension().is_some_and(|x| x == "efi")
+                    && p.to_string_lossy().contains(DEMO_UPDATE)
+            })
+            .context("the demo mirror has no UKI")?;
+        let mut bytes = std::fs::read(&uki)?;
+        bytes[0] ^= 0xff;
+        std::fs::write(&uki, &bytes)?;
+        let output = std::process::Command::new(testbed::binary("update-center-cli")?)
+            .arg("update")
+            .env("DBUS_SYSTEM_BUS_ADDRESS", &bus.address)
+            .output()?;
+        if output.status.success() {
+            bail!("the update from a mirror with wrong bytes succeeded");
         }
     }
     if args.prepare.as_deref() == Some("fallback") {
@@ -228,6 +289,40 @@ fn run() -> Result<()> {
     Ok(())
 }
 
+/// A policy that makes the demo wait (docs/policies.md): automatic downloads on, a metered
+/// connection (NetworkManager guesses so), restarts only in a window that opens tomorrow, and
+/// (`waiting-restart`) a person logged in. Written before the helper starts; the stand-ins
+/// answer for NetworkManager, UPower and logind until they are dropped.
+fn prepare_waiting(
+    bus: &PrivateBus,
+    root: &Path,
+    mode: &str,
+) -> Result<testbed::standins::StandIns> {
+    use chrono::Datelike;
+    let standins = testbed::standins::StandIns::start(&bus.address)?;
+    // NM_METERED_GUESS_YES: a phone's hotspot, say.
+    standins.set(|s| s.metered = 3);
+    if mode == "waiting-restart" {
+        standins.add_session("2", "ana", "user", false)?;
+    }
+    // Tomorrow's weekday: the window is closed now and its start is said as "tomorrow".
+    let tomorrow = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"][(chrono::Utc::now()
+        + chrono::Duration::days(1))
+    .weekday()
+    .num_days_from_monday()
+        as usize];
+    let conf = root.join("etc/update-center/update-center.conf");
+    std::fs::create_dir_all(conf.parent().context("a parent")?)?;
+    std::fs::write(
+        &conf,
+        format!(
+            "[Updates]\nAutomaticDownload=yes\n[Policy]\nRestart=window\nWindows={tomorrow} 02:00 3h UTC\n"
+        ),
+    )?;
+    eprintln!("demo: a metered connection; restarts wait for {tomorrow} 02:00 UTC");
+    Ok(standins)
+}
+
 /// Starts `update-center-cli update --json` and returns once it reported downloaded bytes.
 fn start_download(bus: &PrivateBus) -> Result<std::process::Child> {
     use std::io::BufRead;
@@ -256,18 +351,35 @@ fn start_download(bus: &PrivateBus) -> Result<std::process::Child> {
 fn screenshot(bus: &PrivateBus, file: &Path, args: &Args) -> Result<()> {
     let (width, height) = args.size;
     let xvfb = Xvfb::start(width, height)?;
+    // The pointer starts in the middle of the screen, where it would hover a control and show
+    // its tooltip in the picture: it goes to the bottom-right corner (empty on every page).
+    let _ = std::process::Command::new("xdotool")
+        .args([
+            "mousemove",
+            &width.saturating_sub(1).to_string(),
+            &height.saturating_sub(1).to_string(),
+        ])
+        .env("DISPLAY", &xvfb.display)
+        .status();
+    let mut gui_args = vec!["--page", &args.page];
+    if args.keys.is_some() {
+        gui_args.push("--report-focus");
+    }
     let gui = Gui::start_for_screenshot(
         &xvfb.display,
         &bus.address,
         width,
         height,
-        &["--page", &args.page],
+        &gui_args,
         &args
             .lang
             .as_deref()
             .map(|l| vec![("LANGUAGE", l)])
             .unwrap_or_default(),
     )?;
+    if let Some(script) = &args.keys {
+        testbed::keyboard::run(&xvfb.display, gui.pid(), &gui.stderr, script)?;
+    }
     xvfb.screenshot(file)?;
     let log = gui.stop();
     let problems = qml_problems(&log);

@@ -298,6 +298,11 @@ impl Gui {
         Ok(gui)
     }
 
+    /// The GUI's process id (its window carries it, for xdotool).
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// Stops the GUI and returns everything it printed on stderr.
     pub fn stop(mut self) -> Vec<String> {
         let _ = self.child.kill();

@@ -363,3 +363,61 @@ pub fn kde_linux_erofs(tree: &Path, image: &Path) -> Result<()> {
     }
     Ok(())
 }
+
+/// The demo's `/usr` image of `version`, made as KDE Linux makes its images: a tree that every
+/// version shares (about 3 MB of libraries and text), its os-release, and one file that differs
+/// from version to version, so that an update between two of them is a small delta.
+pub fn demo_usr_image(image: &Path, version: &str) -> Result<()> {
+    let tree = tempfile::tempdir()?;
+    let lib = tree.path().join("lib");
+    for i in 0..160u64 {
+        let path = lib.join(format!("kf6/part{}/lib{i}.so", i % 8));
+        std::fs::create_dir_all(path.parent().context("a parent")?)?;
+        let mut state = i * 0x9e37_79b9 + 1;
+        let len = 4096 + (i as usize * 7919) % (32 * 1024);
+        let bytes: Vec<u8> = (0..len)
+            .map(|_| {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                if i % 2 == 0 {
+                    b"plasma kirigami qt6 \n"[(state % 20) as usize]
+                } else {
+                    state as u8
+                }
+            })
+            .collect();
+        std::fs::write(path, bytes)?;
+    }
+    std::fs::write(
+        lib.join("os-release"),
+        format!("NAME=\"KDE Linux\"\nID=kde-linux\nIMAGE_ID=kde-linux\nIMAGE_VERSION={version}\n"),
+    )?;
+    std::fs::write(
+        lib.join("kf6/build-id"),
+        format!("{version}\n").repeat(2048),
+    )?;
+    if let Some(parent) = image.parent() {
+        std::fs::create_dir_all(parent)?;
+    }
+    kde_linux_erofs(tree.path(), image)
+}
+
+/// Publishes `image` as a site does, with the helper's `chunk` command: its casync index at
+/// `index` and, given a store, its chunks there (casync's default sizes).
+pub fn publish_index(image: &Path, index: &Path, store: Option<&Path>) -> Result<()> {
+    let mut command = Command::new(crate::binary("update-center-helper")?);
+    command.args(["chunk", "--index"]).arg(index);
+    if let Some(store) = store {
+        command.arg("--store").arg(store);
+    }
+    let output = command.arg(image).output()?;
+    if !output.status.success() {
+        bail!(
+            "update-center-helper chunk {}: {}",
+            image.display(),
+            String::from_utf8_lossy(&output.stderr).trim()
+        );
+    }
+    Ok(())
+}

@@ -188,7 +188,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
         Command::Completions { .. } | Command::Manpage => Ok(()),
         Command::Status => status(&proxy, json).await,
         Command::Check { automatic } => {
-            let mut download = false;
+            let mut policy = None;
             if automatic {
                 let settings = update_center_client::settings::read(&proxy).await?;
                 if !settings.automatic_check {
@@ -208,16 +208,31 @@ async fn run(cli: Cli) -> Result<(), Failure> {
                     );
                     return Ok(());
                 }
-                download = settings.automatic_download;
+                policy = Some(settings);
             }
             hand_over_systemd_credentials(&proxy).await?;
-            let job = proxy.check().await?;
-            follow(&proxy, job.as_str(), json, false).await?;
+            // The timer runs often, to catch maintenance windows; the sources are asked only
+            // as often as the policy says.
+            let due = match &policy {
+                None => true,
+                Some(settings) => {
+                    let last = proxy.last_check_time().await?;
+                    last <= 0
+                        || chrono::Utc::now().timestamp() - last
+                            >= i64::try_from(settings.policy.check_interval_hours * 3600)
+                                .unwrap_or(i64::MAX)
+                }
+            };
+            if due {
+                let job = proxy.check().await?;
+                follow(&proxy, job.as_str(), json, false).await?;
+            }
             let offer = proxy.available_update().await?;
             if json {
                 print_json(&serde_json::json!({
                     "available": (!offer.version.is_empty()).then_some(&offer.version),
-                    "download_bytes": offer.download_bytes, "summary": offer.summary,
+                    "download_bytes": offer.download_bytes, "image_bytes": offer.image_bytes,
+                    "summary": offer.summary,
                 }));
             } else if offer.version.is_empty() {
                 println!("The system is up to date.");
@@ -225,7 +240,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
                 println!(
                     "Version {} is available ({}).{}",
                     offer.version,
-                    megabytes(offer.download_bytes),
+                    offer_size(&offer),
                     if offer.summary.is_empty() {
                         String::new()
                     } else {
@@ -233,10 +248,30 @@ async fn run(cli: Cli) -> Result<(), Failure> {
                     }
                 );
             }
-            if download && !offer.version.is_empty() {
-                // The newest on offer, the same as what the check found (the install action).
-                let job = proxy.install("").await?;
-                return follow(&proxy, job.as_str(), json, true).await;
+            let Some(settings) = policy else {
+                return Ok(());
+            };
+            if settings.automatic_download
+                && !offer.version.is_empty()
+                && proxy.state().await? != "ready-to-restart"
+            {
+                let (job, waiting) = proxy.download_automatically().await?;
+                if job.as_str() == "/" {
+                    say_waiting(json, "download", &waiting);
+                    return Ok(());
+                }
+                follow(&proxy, job.as_str(), json, true).await?;
+            }
+            if proxy.state().await? == "ready-to-restart" {
+                let (restarting, waiting) = proxy.restart_automatically().await?;
+                if restarting {
+                    done(
+                        json,
+                        "Restarting into the staged version, as the policy allows now.",
+                    );
+                } else {
+                    say_waiting(json, "restart", &waiting);
+                }
             }
             Ok(())
         }
@@ -344,6 +379,25 @@ async fn run(cli: Cli) -> Result<(), Failure> {
     }
 }
 
+/// Says what an automatic step waits for.
+fn say_waiting(json: bool, step: &str, waiting: &[update_center_client::WaitReason]) {
+    if json {
+        print_json(&serde_json::json!({
+            "waiting": step,
+            "reasons": waiting.iter().map(|(kind, fields)| serde_json::json!({
+                "kind": kind, "fields": fields,
+                "text": update_center_client::waiting::describe(kind, fields),
+            })).collect::<Vec<_>>(),
+        }));
+    } else {
+        let text: Vec<String> = waiting
+            .iter()
+            .map(|(kind, fields)| update_center_client::waiting::describe(kind, fields))
+            .collect();
+        println!("The automatic {step} waits: {}.", text.join("; "));
+    }
+}
+
 async fn status(proxy: &UpdateCenterProxy<'static>, json: bool) -> Result<(), Failure> {
     let versions = proxy.list_versions().await?;
     let offer = proxy.available_update().await?;
@@ -359,6 +413,8 @@ async fn status(proxy: &UpdateCenterProxy<'static>, json: bool) -> Result<(), Fa
     );
     let job = proxy.current_job().await?;
     let warnings = proxy.warnings().await?;
+    // An older helper has no Waiting: nothing is waited for, as far as it says.
+    let waiting = proxy.waiting().await.unwrap_or_default();
     let checked = (last_check > 0)
         .then(|| chrono::DateTime::from_timestamp(last_check, 0))
         .flatten()
@@ -370,6 +426,10 @@ async fn status(proxy: &UpdateCenterProxy<'static>, json: bool) -> Result<(), Fa
             "last_check": checked, "last_error": last_error, "fallback": fallback,
             "job": (job.as_str() != "/").then_some(job.as_str()),
             "versions": versions, "warnings": warnings,
+            "waiting": waiting.iter().map(|(kind, fields)| serde_json::json!({
+                "kind": kind, "fields": fields,
+                "text": update_center_client::waiting::describe(kind, fields),
+            })).collect::<Vec<_>>(),
         }));
         return Ok(());
     }
@@ -379,7 +439,7 @@ async fn status(proxy: &UpdateCenterProxy<'static>, json: bool) -> Result<(), Fa
     match (&offer.version, &checked) {
         (v, _) if !v.is_empty() => println!(
             "Update:       {v} ({}){}",
-            megabytes(offer.download_bytes),
+            offer_size(&offer),
             if offer.summary.is_empty() {
                 String::new()
             } else {
@@ -399,6 +459,17 @@ async fn status(proxy: &UpdateCenterProxy<'static>, json: bool) -> Result<(), Fa
     }
     if !last_error.is_empty() {
         println!("Last error:   {last_error}");
+    }
+    for (n, (kind, fields)) in waiting.iter().enumerate() {
+        println!(
+            "{}{}",
+            if n == 0 {
+                "Waiting:      "
+            } else {
+                "              "
+            },
+            update_center_client::waiting::describe(kind, fields)
+        );
     }
     println!("Versions:");
     for v in &versions {

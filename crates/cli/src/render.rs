@@ -24,6 +24,20 @@ pub fn megabytes(bytes: u64) -> String {
     }
 }
 
+/// An offer's size: what it downloads, and the whole image's size when a delta takes the rest
+/// from the installed versions (`123.0 MB to download (a 5.20 GB image)`).
+pub fn offer_size(offer: &update_center_client::UpdateOffer) -> String {
+    if offer.download_bytes < offer.image_bytes {
+        format!(
+            "{} to download (a {} image)",
+            megabytes(offer.download_bytes),
+            megabytes(offer.image_bytes)
+        )
+    } else {
+        megabytes(offer.download_bytes)
+    }
+}
+
 pub fn or_unknown(text: &str) -> &str {
     if text.is_empty() { "(unknown)" } else { text }
 }
@@ -123,5 +137,27 @@ pub fn format_duration(d: Duration) -> String {
         format!("{} min {} s left", s / 60, s % 60)
     } else {
         format!("{s} s left")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_offer_says_both_sizes_only_when_a_delta_downloads_less() {
+        let offer = |download_bytes, image_bytes| update_center_client::UpdateOffer {
+            version: "2".into(),
+            download_bytes,
+            image_bytes,
+            summary: String::new(),
+        };
+        assert_eq!(
+            offer_size(&offer(123_000_000, 5_200_000_000)),
+            "123.0 MB to download (a 5.20 GB image)"
+        );
+        assert_eq!(offer_size(&offer(5_200_000_000, 5_200_000_000)), "5.20 GB");
+        // A helper that does not say the image's size (0): the download alone, as before.
+        assert_eq!(offer_size(&offer(1_500_000, 0)), "1.5 MB");
     }
 }

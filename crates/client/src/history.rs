@@ -18,6 +18,11 @@ pub enum Event {
         /// Bytes to download.
         download_bytes: u64,
     },
+    /// A version's files were downloaded ahead and verified; it is not staged yet.
+    Downloaded {
+        /// The version.
+        version: String,
+    },
     /// A whole version was removed to make room.
     Removed {
         /// The version.
@@ -86,6 +91,24 @@ pub enum Event {
         /// The version that had failed.
         failed: String,
     },
+    /// How an image with a chunk index came: rebuilt as a delta (bytes from the installed
+    /// images, a chunk store, range requests of the image), or downloaded whole, and why.
+    Fetched {
+        /// The version.
+        version: String,
+        /// The file, by its installed name.
+        file: String,
+        /// Bytes copied from installed images (or kept from an interrupted run).
+        seed_bytes: u64,
+        /// Bytes from a chunk store (compressed, as they came over the wire).
+        store_bytes: u64,
+        /// Bytes from range requests of the image.
+        range_bytes: u64,
+        /// Bytes of the whole file, when it was downloaded whole (0 for a delta).
+        full_bytes: u64,
+        /// Why the whole file came instead of a delta (empty for a delta).
+        fallback: String,
+    },
     /// The update sources were checked.
     Checked {
         /// The version on offer (empty when up to date).
@@ -106,6 +129,7 @@ impl Event {
         match self {
             Self::Started { .. } => "started",
             Self::Removed { .. } => "removed",
+            Self::Downloaded { .. } => "downloaded",
             Self::Committed { .. } => "committed",
             Self::Failed { .. } => "failed",
             Self::Recovered { .. } => "recovered",
@@ -117,6 +141,7 @@ impl Event {
             Self::FallbackAcknowledged { .. } => "fallback-acknowledged",
             Self::HealthChecked { .. } => "health-checked",
             Self::Checked { .. } => "checked",
+            Self::Fetched { .. } => "fetched",
         }
     }
 }

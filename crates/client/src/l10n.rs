@@ -170,6 +170,17 @@ fn delimit_arguments(args: &FluentArgs<'_>) -> FluentArgs<'static> {
     out
 }
 
+/// Whether message `id` exists (in the chosen locale or the fallback): a client that forms a
+/// sentence from a kind the helper sent asks first, and shows the helper's English for a kind
+/// it does not know.
+pub fn has_message(id: &str) -> bool {
+    BUNDLES.with(|cell| {
+        let mut cell = cell.borrow_mut();
+        let bundles = cell.get_or_insert_with(build_bundles);
+        bundles.iter().any(|bundle| bundle.has_message(id))
+    })
+}
+
 /// Formats message `id` with `args`; a missing message shows its id (and says so on stderr).
 pub fn translate(id: &str, args: Option<&FluentArgs>) -> String {
     BUNDLES.with(|cell| {
@@ -237,6 +248,83 @@ mod tests {
             "4 KiB in 3 files"
         );
         assert_eq!(translate("no-such-message", None), "no-such-message");
+    }
+
+    #[test]
+    fn every_error_kind_has_a_message_that_uses_its_fields() {
+        assert!(!has_message("no-such-message"));
+        for (kind, fields) in crate::ERROR_KINDS {
+            let id = format!("error-{kind}");
+            for (locale, source) in TRANSLATIONS {
+                let resource = FluentResource::try_new((*source).to_string()).expect("Fluent");
+                let mut bundle = FluentBundle::new(vec![locale.parse().expect("locale")]);
+                bundle.add_resource(resource).expect("resource");
+                let message = bundle.get_message(&id);
+                assert!(message.is_some(), "{locale} has no {id}");
+                // Each field is said (sizes without their `_bytes`), or is there for clients
+                // that want more (the sizes beside what is missing).
+                // The message's lines: up to the next message.
+                let all = source
+                    .split(&format!("\n{id} ="))
+                    .nth(1)
+                    .map(|rest| {
+                        rest.lines()
+                            .take_while(|l| !l.starts_with(|c: char| c.is_ascii_lowercase()))
+                            .collect::<Vec<_>>()
+                            .join("\n")
+                    })
+                    .unwrap_or_default();
+                for field in fields.iter() {
+                    let name = field.trim_end_matches("_bytes");
+                    let optional = matches!(*field, "needed_bytes" | "available_bytes");
+                    assert!(
+                        optional || all.contains(&format!("${name}")),
+                        "{locale} {id} does not say ${name}:\n{all}"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn every_waiting_kind_has_a_message_that_uses_its_fields() {
+        let kinds: Vec<&str> = crate::waiting::FIELDS.iter().map(|(k, _)| *k).collect();
+        assert_eq!(
+            kinds,
+            crate::waiting::KINDS,
+            "FIELDS lists every kind, in order"
+        );
+        for (kind, fields) in crate::waiting::FIELDS {
+            let id = format!("waiting-{kind}");
+            for (locale, source) in TRANSLATIONS {
+                let resource = FluentResource::try_new((*source).to_string()).expect("Fluent");
+                let mut bundle = FluentBundle::new(vec![locale.parse().expect("locale")]);
+                bundle.add_resource(resource).expect("resource");
+                assert!(bundle.has_message(&id), "{locale} has no {id}");
+                // The message's lines: up to the next line that starts a message or comment.
+                let all = source
+                    .split(&format!("\n{id} ="))
+                    .nth(1)
+                    .map(|rest| {
+                        rest.lines()
+                            .take_while(|l| {
+                                !l.starts_with(|c: char| c.is_ascii_lowercase() || c == '#')
+                            })
+                            .collect::<Vec<_>>()
+                            .join("\n")
+                    })
+                    .unwrap_or_default();
+                for field in fields.iter() {
+                    assert!(
+                        all.contains(&format!("${field}")),
+                        "{locale} {id} does not say ${field}:\n{all}"
+                    );
+                }
+            }
+        }
+        for id in ["waiting-title", "waiting-time", "waiting-download-anyway"] {
+            assert!(has_message(id), "no {id}");
+        }
     }
 
     #[test]

@@ -20,9 +20,14 @@ pub mod settings;
 pub mod state;
 pub mod status;
 mod types;
+pub mod waiting;
 
 pub use error::{Error, describe_call_error, describe_connect_error};
-pub use types::{DefinitionWarning, FallbackDetails, InstalledFile, UpdateOffer, VersionInfo};
+pub use types::{
+    DefinitionWarning, ERROR_KINDS, ErrorDetails, FallbackDetails, InstalledFile, UpdateOffer,
+    VersionInfo,
+};
+pub use waiting::WaitReason;
 
 /// Object path prefix of jobs: `/org/kde/UpdateCenter1/job/N`.
 pub const JOB_PATH_PREFIX: &str = "/org/kde/UpdateCenter1/job/";
@@ -57,6 +62,17 @@ pub trait UpdateCenter {
     /// Installs the newest version (`version` empty) or the named one, as a job.
     #[zbus(allow_interactive_auth)]
     fn install(&self, version: &str) -> Result<zbus::zvariant::OwnedObjectPath, Error>;
+
+    /// The automatic download: an install job, or `/` and what it waits for (kind, fields).
+    #[zbus(allow_interactive_auth)]
+    fn download_automatically(
+        &self,
+    ) -> Result<(zbus::zvariant::OwnedObjectPath, Vec<WaitReason>), Error>;
+
+    /// The automatic restart into a staged version: true when it was asked of logind, else
+    /// what it waits for.
+    #[zbus(allow_interactive_auth)]
+    fn restart_automatically(&self) -> Result<(bool, Vec<WaitReason>), Error>;
 
     /// Cancels a job (the caller's own; another caller's needs an administrator).
     #[zbus(allow_interactive_auth)]
@@ -141,9 +157,18 @@ pub trait UpdateCenter {
     #[zbus(property)]
     fn last_check_time(&self) -> zbus::Result<i64>;
 
-    /// The last job's error, empty after a success.
+    /// What the machine waits for before it goes on by itself (kind, fields).
+    #[zbus(property)]
+    fn waiting(&self) -> zbus::Result<Vec<WaitReason>>;
+
+    /// The last job's error, empty after a success (English, for logs and scripts).
     #[zbus(property)]
     fn last_error(&self) -> zbus::Result<String>;
+
+    /// The last job's error as fields, for a sentence in the client's language (an empty kind:
+    /// none, or one without fields: then `LastError` says it).
+    #[zbus(property)]
+    fn last_error_details(&self) -> zbus::Result<ErrorDetails>;
 
     /// "version X failed to boot N times; running Y" until acknowledged; empty otherwise.
     #[zbus(property)]
@@ -210,10 +235,24 @@ mod job {
         #[zbus(property)]
         fn eta_secs(&self) -> zbus::Result<i64>;
 
+        /// How the image comes: `delta` (only what no installed version has), `full`, or
+        /// empty until known (and for a version without a chunk index).
+        #[zbus(property)]
+        fn method(&self) -> zbus::Result<String>;
+
+        /// Why the whole image is downloaded instead of a delta (English; empty otherwise).
+        #[zbus(property)]
+        fn fallback(&self) -> zbus::Result<String>;
+
         /// Once finished: whether it succeeded and a message for a person (the error's name
         /// after `error:` on failure, e.g. `org.kde.UpdateCenter1.Error.NoRoom`).
         #[zbus(property)]
         fn result(&self) -> zbus::Result<(bool, String, String)>;
+
+        /// Once finished with an error: the error as fields, for a sentence in the client's
+        /// language (an empty kind: one without fields, which the `Result` message says).
+        #[zbus(property)]
+        fn error_details(&self) -> zbus::Result<crate::ErrorDetails>;
 
         /// Sent once when it ends: success, the error name (empty on success), a message.
         #[zbus(signal)]

@@ -31,6 +31,91 @@ pub const STALL_TIMEOUT_SEC: &str = "Download.StallTimeoutSec";
 pub const MIN_RATE_BYTES_PER_SEC: &str = "Download.MinRateBytesPerSec";
 /// `[Download] DeadlineSec=`.
 pub const DEADLINE_SEC: &str = "Download.DeadlineSec";
+/// `[Delta] Store=`: where a delta update fetches its chunks (see [`DeltaStore`]).
+pub const DELTA_STORE: &str = "Delta.Store";
+/// `[Policy] AutomaticInstall=`: an automatic download also stages the version.
+pub const POLICY_AUTOMATIC_INSTALL: &str = "Policy.AutomaticInstall";
+/// `[Policy] Restart=`: `never`, `window` or `immediate`.
+pub const POLICY_RESTART: &str = "Policy.Restart";
+/// `[Policy] Windows=`: maintenance windows, `;`-separated (`Sat,Sun 02:00 3h Europe/Berlin`).
+pub const POLICY_WINDOWS: &str = "Policy.Windows";
+/// `[Policy] UseLogindMaintenanceTime=`: logind's `DesignatedMaintenanceTime=` is a window.
+pub const POLICY_USE_LOGIND_MAINTENANCE_TIME: &str = "Policy.UseLogindMaintenanceTime";
+/// `[Policy] DownloadOnMetered=`: automatic downloads on a metered connection.
+pub const POLICY_DOWNLOAD_ON_METERED: &str = "Policy.DownloadOnMetered";
+/// `[Policy] MinBatteryPercent=`: no automatic download on battery below this (0: any).
+pub const POLICY_MIN_BATTERY_PERCENT: &str = "Policy.MinBatteryPercent";
+/// `[Policy] WaitForSessions=`: people logged in hold an automatic restart.
+pub const POLICY_WAIT_FOR_SESSIONS: &str = "Policy.WaitForSessions";
+/// `[Policy] WaitForGpuJobs=`: GPU compute work holds an automatic restart.
+pub const POLICY_WAIT_FOR_GPU_JOBS: &str = "Policy.WaitForGpuJobs";
+/// `[Policy] BusyCommand=`: a site's program; exit status 0: the machine may restart now.
+pub const POLICY_BUSY_COMMAND: &str = "Policy.BusyCommand";
+/// `[Policy] MaxPostponeHours=`: after this long waiting, the administrator is told loudly.
+pub const POLICY_MAX_POSTPONE_HOURS: &str = "Policy.MaxPostponeHours";
+/// `[Policy] CheckIntervalHours=`: the automatic path asks the sources at most this often.
+pub const POLICY_CHECK_INTERVAL_HOURS: &str = "Policy.CheckIntervalHours";
+
+/// When the machine restarts into a staged version by itself (`[Policy] Restart=`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RestartWhen {
+    /// Never: a person restarts (the default).
+    #[default]
+    Never,
+    /// In a maintenance window, when nothing blocks.
+    Window,
+    /// As soon as nothing blocks.
+    Immediate,
+}
+
+impl RestartWhen {
+    /// Reads `never`, `window` or `immediate`.
+    pub fn parse(text: &str) -> Option<Self> {
+        match text.trim() {
+            "never" => Some(Self::Never),
+            "window" => Some(Self::Window),
+            "immediate" => Some(Self::Immediate),
+            _ => None,
+        }
+    }
+
+    /// As written in the settings.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Never => "never",
+            Self::Window => "window",
+            Self::Immediate => "immediate",
+        }
+    }
+}
+
+/// The policy part of the settings (`[Policy]`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Policy {
+    /// An automatic download also stages the version.
+    pub automatic_install: bool,
+    /// When to restart by itself.
+    pub restart: RestartWhen,
+    /// Maintenance windows, as written.
+    pub windows: String,
+    /// logind's `DesignatedMaintenanceTime=` counts as a window.
+    pub use_logind_maintenance_time: bool,
+    /// Automatic downloads on metered connections.
+    pub download_on_metered: bool,
+    /// No automatic download on battery below this percentage.
+    pub min_battery_percent: u64,
+    /// People logged in hold an automatic restart.
+    pub wait_for_sessions: bool,
+    /// GPU compute work holds an automatic restart.
+    pub wait_for_gpu_jobs: bool,
+    /// The site's busy command (empty: none).
+    pub busy_command: String,
+    /// Hours after which waiting is reported loudly.
+    pub max_postpone_hours: u64,
+    /// Hours between automatic checks.
+    pub check_interval_hours: u64,
+}
 
 /// What to do when a required health check fails.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -72,6 +157,61 @@ impl RestartBehaviour {
     }
 }
 
+/// Where a delta update fetches the chunks no installed version has (`[Delta] Store=`).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum DeltaStore {
+    /// Empty: the chunk store `store/` beside the images on the mirror (KDE Linux's layout),
+    /// then range requests of the image, then the whole image.
+    #[default]
+    Beside,
+    /// `ranges`: no store; range requests of the image on the mirror.
+    Ranges,
+    /// `off`: always the whole image.
+    Off,
+    /// A chunk store at this URL (`https://.../store/`).
+    Url(String),
+    /// A chunk store in this local folder (a stick at an air-gapped site).
+    Folder(String),
+}
+
+impl DeltaStore {
+    /// Reads a value of `Delta.Store`; text this client does not read counts as the default
+    /// (the helper refuses it when it is set).
+    pub fn parse(value: &str) -> Self {
+        match value.trim() {
+            "ranges" => Self::Ranges,
+            "off" => Self::Off,
+            url if url.starts_with("https://") || url.starts_with("http://") => {
+                Self::Url(url.to_string())
+            }
+            folder if folder.starts_with('/') => Self::Folder(folder.to_string()),
+            _ => Self::Beside,
+        }
+    }
+
+    /// The value as the settings file spells it (empty for the default).
+    pub fn value(&self) -> &str {
+        match self {
+            Self::Beside => "",
+            Self::Ranges => "ranges",
+            Self::Off => "off",
+            Self::Url(text) | Self::Folder(text) => text,
+        }
+    }
+
+    /// Which kind of value it is, for a form that offers them as choices: `default`,
+    /// `ranges`, `off`, `url` or `folder`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::Beside => "default",
+            Self::Ranges => "ranges",
+            Self::Off => "off",
+            Self::Url(_) => "url",
+            Self::Folder(_) => "folder",
+        }
+    }
+}
+
 /// The settings, typed. A key that is missing or holds text this client does not read counts
 /// as its default.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -102,6 +242,10 @@ pub struct Settings {
     pub min_rate_bytes_per_sec: Option<u64>,
     /// The longest one download job may take, in seconds.
     pub deadline_secs: Option<u64>,
+    /// Where a delta update fetches its chunks.
+    pub delta_store: DeltaStore,
+    /// When the machine downloads, stages and restarts by itself.
+    pub policy: Policy,
 }
 
 impl Default for Settings {
@@ -141,6 +285,20 @@ impl Settings {
             stall_timeout_secs: number(STALL_TIMEOUT_SEC),
             min_rate_bytes_per_sec: number(MIN_RATE_BYTES_PER_SEC),
             deadline_secs: number(DEADLINE_SEC),
+            delta_store: DeltaStore::parse(text(DELTA_STORE)),
+            policy: Policy {
+                automatic_install: text(POLICY_AUTOMATIC_INSTALL) != "no",
+                restart: RestartWhen::parse(text(POLICY_RESTART)).unwrap_or_default(),
+                windows: text(POLICY_WINDOWS).to_string(),
+                use_logind_maintenance_time: text(POLICY_USE_LOGIND_MAINTENANCE_TIME) != "no",
+                download_on_metered: text(POLICY_DOWNLOAD_ON_METERED) == "yes",
+                min_battery_percent: number(POLICY_MIN_BATTERY_PERCENT).unwrap_or(30),
+                wait_for_sessions: text(POLICY_WAIT_FOR_SESSIONS) != "no",
+                wait_for_gpu_jobs: text(POLICY_WAIT_FOR_GPU_JOBS) != "no",
+                busy_command: text(POLICY_BUSY_COMMAND).to_string(),
+                max_postpone_hours: number(POLICY_MAX_POSTPONE_HOURS).unwrap_or(72),
+                check_interval_hours: number(POLICY_CHECK_INTERVAL_HOURS).unwrap_or(24),
+            },
         }
     }
 
@@ -196,6 +354,18 @@ mod tests {
             (STALL_TIMEOUT_SEC, "30"),
             (MIN_RATE_BYTES_PER_SEC, "1000"),
             (DEADLINE_SEC, "21600"),
+            (DELTA_STORE, "/media/stick/store/"),
+            (POLICY_AUTOMATIC_INSTALL, "no"),
+            (POLICY_RESTART, "window"),
+            (POLICY_WINDOWS, "Sat 02:00 3h UTC"),
+            (POLICY_USE_LOGIND_MAINTENANCE_TIME, "no"),
+            (POLICY_DOWNLOAD_ON_METERED, "yes"),
+            (POLICY_MIN_BATTERY_PERCENT, "50"),
+            (POLICY_WAIT_FOR_SESSIONS, "no"),
+            (POLICY_WAIT_FOR_GPU_JOBS, "no"),
+            (POLICY_BUSY_COMMAND, "/usr/local/bin/busy"),
+            (POLICY_MAX_POSTPONE_HOURS, "168"),
+            (POLICY_CHECK_INTERVAL_HOURS, "6"),
         ]
         .into_iter()
         .map(|(k, v)| (k.to_string(), v.to_string()))
@@ -217,6 +387,20 @@ mod tests {
                 stall_timeout_secs: Some(30),
                 min_rate_bytes_per_sec: Some(1000),
                 deadline_secs: Some(21_600),
+                delta_store: DeltaStore::Folder("/media/stick/store/".into()),
+                policy: Policy {
+                    automatic_install: false,
+                    restart: RestartWhen::Window,
+                    windows: "Sat 02:00 3h UTC".into(),
+                    use_logind_maintenance_time: false,
+                    download_on_metered: true,
+                    min_battery_percent: 50,
+                    wait_for_sessions: false,
+                    wait_for_gpu_jobs: false,
+                    busy_command: "/usr/local/bin/busy".into(),
+                    max_postpone_hours: 168,
+                    check_interval_hours: 6,
+                },
             }
         );
         assert_eq!(settings.on_failure.as_str(), "reboot-previous");
@@ -229,6 +413,7 @@ mod tests {
             (MAX_RATE_BYTES_PER_SEC, ""),
             (INSTANCES_MAX, "many"),
             (RESTART_BEHAVIOUR, "loud"),
+            (DELTA_STORE, "sometimes"),
         ]
         .into_iter()
         .map(|(k, v)| (k.to_string(), v.to_string()))
@@ -242,6 +427,45 @@ mod tests {
         assert!(settings.automatic_check);
         assert!(!settings.automatic_download);
         assert_eq!(settings.restart_behaviour, RestartBehaviour::Notify);
+        assert_eq!(settings.delta_store, DeltaStore::Beside);
+        assert_eq!(settings.policy.restart, RestartWhen::Never);
+        assert!(settings.policy.automatic_install && settings.policy.wait_for_sessions);
+        assert_eq!(settings.policy.min_battery_percent, 30);
+        assert_eq!(settings.policy.check_interval_hours, 24);
         assert_eq!(settings, Settings::default());
+    }
+
+    #[test]
+    fn every_delta_store_value_reads_back_as_itself() {
+        for (value, store, kind) in [
+            ("", DeltaStore::Beside, "default"),
+            ("ranges", DeltaStore::Ranges, "ranges"),
+            ("off", DeltaStore::Off, "off"),
+            (
+                "https://mirror.example.org/kde-linux/store/",
+                DeltaStore::Url("https://mirror.example.org/kde-linux/store/".into()),
+                "url",
+            ),
+            (
+                "http://10.0.0.1/store/",
+                DeltaStore::Url("http://10.0.0.1/store/".into()),
+                "url",
+            ),
+            (
+                "/media/stick/store",
+                DeltaStore::Folder("/media/stick/store".into()),
+                "folder",
+            ),
+        ] {
+            let read = DeltaStore::parse(value);
+            assert_eq!(read, store, "{value:?}");
+            assert_eq!(read.value(), value, "{value:?} round trip");
+            assert_eq!(read.kind(), kind, "{value:?}");
+            let map: HashMap<String, String> =
+                [(DELTA_STORE.to_string(), value.to_string())].into();
+            assert_eq!(Settings::from_map(&map).delta_store, store);
+        }
+        // Whitespace around a value is the helper's to refuse or trim, not a different value.
+        assert_eq!(DeltaStore::parse(" off "), DeltaStore::Off);
     }
 }

@@ -16,8 +16,10 @@ pub struct Status {
     pub offer: crate::UpdateOffer,
     /// Seconds since the epoch of the last check (0: never).
     pub last_check: i64,
-    /// The last job's error.
+    /// The last job's error (English).
     pub last_error: String,
+    /// The last job's error as fields, for a sentence in the person's language.
+    pub last_error_details: crate::ErrorDetails,
     /// The automatic-fallback message (English).
     pub fallback: String,
     /// The automatic fallback as fields, for a sentence in the person's language.
@@ -34,6 +36,16 @@ pub struct Status {
     pub rate_bytes_per_sec: u64,
     /// Seconds left, -1 while unknown.
     pub eta_secs: i64,
+    /// How the running job's image comes: `delta`, `full`, or empty while unknown (and for a
+    /// version without a chunk index).
+    pub method: String,
+    /// Why the running job downloads the whole image instead of a delta (English; empty
+    /// otherwise).
+    pub method_fallback: String,
+    /// What the machine waits for before it goes on by itself (`Waiting`: kind, fields; see
+    /// [`crate::waiting`]). The helper computes it when read and sends no signal for it: it is
+    /// read with everything else.
+    pub waiting: Vec<crate::WaitReason>,
 }
 
 /// Reads the status (and the running job's progress) from the helper.
@@ -45,8 +57,12 @@ pub async fn read(p: &crate::UpdateCenterProxy<'_>) -> zbus::Result<Status> {
         offer: p.available_update().await?,
         last_check: p.last_check_time().await?,
         last_error: p.last_error().await?,
+        // An older helper has no details: then its English message is all there is.
+        last_error_details: p.last_error_details().await.unwrap_or_default(),
         fallback: p.fallback().await?,
         fallback_details: p.fallback_details().await?,
+        // An older helper has no `Waiting`: then nothing is said to wait.
+        waiting: p.waiting().await.unwrap_or_default(),
         eta_secs: -1,
         ..Status::default()
     };
@@ -92,6 +108,9 @@ pub async fn read(p: &crate::UpdateCenterProxy<'_>) -> zbus::Result<Status> {
             status.total_bytes = j.total_bytes().await.unwrap_or(0);
             status.rate_bytes_per_sec = j.rate_bytes_per_sec().await.unwrap_or(0);
             status.eta_secs = j.eta_secs().await.unwrap_or(-1);
+            // An older helper has neither property: then nothing is said about the method.
+            status.method = j.method().await.unwrap_or_default();
+            status.method_fallback = j.fallback().await.unwrap_or_default();
         }
     }
     Ok(status)

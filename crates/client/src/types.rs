@@ -35,8 +35,11 @@ impl VersionInfo {
 pub struct UpdateOffer {
     /// The version.
     pub version: String,
-    /// Bytes to download.
+    /// Bytes to download: less than `image_bytes` when a delta takes the rest from the
+    /// installed versions.
     pub download_bytes: u64,
+    /// Bytes of the new version's files (the whole image).
+    pub image_bytes: u64,
     /// One line for a person (from the release notes, when there are any).
     pub summary: String,
 }
@@ -52,6 +55,132 @@ pub struct FallbackDetails {
     /// The version running instead.
     pub running: String,
 }
+
+/// A failure as fields (`LastErrorDetails`, a job's `ErrorDetails`): its kind and the values a
+/// sentence about it needs, for a client to say it in the person's language. The English
+/// message (`LastError`, a job's `Result`) stays beside it for logs, scripts and the kinds a
+/// client does not know; an empty kind means none, or a failure the helper has no fields for.
+/// The kinds and their fields are [`ERROR_KINDS`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Type, Default, Value, OwnedValue)]
+pub struct ErrorDetails {
+    /// What went wrong, one of [`ERROR_KINDS`].
+    pub kind: String,
+    /// Its values by name: sizes in bytes end in `_bytes`, yes/no fields are `yes` or `no`.
+    pub fields: std::collections::HashMap<String, String>,
+}
+
+impl ErrorDetails {
+    /// A failure of `kind` with `fields`.
+    pub fn new(kind: &str, fields: &[(&str, String)]) -> Self {
+        Self {
+            kind: kind.to_string(),
+            fields: fields
+                .iter()
+                .map(|(k, v)| ((*k).to_string(), v.clone()))
+                .collect(),
+        }
+    }
+
+    /// The field `name`, or "" when it is not there.
+    pub fn field(&self, name: &str) -> &str {
+        self.fields.get(name).map_or("", String::as_str)
+    }
+
+    /// What a call that failed with `error` says as fields: the kinds a D-Bus error names by
+    /// itself (not authorised, busy, cancelled, no helper), else an empty kind.
+    pub fn of_call_error(error: &crate::Error) -> Self {
+        use crate::Error;
+        match error {
+            Error::NotAuthorized(_) => Self::new("not-authorized", &[]),
+            Error::Busy(_) => Self::new("busy", &[]),
+            Error::Cancelled(_) => Self::new("cancelled", &[]),
+            Error::ZBus(zbus::Error::MethodError(name, _, _))
+                if matches!(
+                    name.as_str(),
+                    "org.freedesktop.DBus.Error.ServiceUnknown"
+                        | "org.freedesktop.DBus.Error.NameHasNoOwner"
+                ) =>
+            {
+                Self::new("no-service", &[])
+            }
+            _ => Self::default(),
+        }
+    }
+}
+
+/// Every kind of [`ErrorDetails`] with its fields (`name_bytes`: a size in bytes; yes/no
+/// fields hold `yes` or `no`). Clients have a message `error-KIND` for each. A job's failure
+/// also carries `job`: `check` or `install`, the job that failed (with any kind, also an empty
+/// one).
+pub const ERROR_KINDS: [(&str, &[&str]); 26] = [
+    // A file system lacks room: the directory the files go to, whether it is the EFI system
+    // partition, what is needed and free there, and whether a version may be removed to make
+    // room (`can_remove`) and which (`remove`, empty when none may).
+    (
+        "no-room",
+        &[
+            "dir",
+            "boot",
+            "missing_bytes",
+            "needed_bytes",
+            "available_bytes",
+            "can_remove",
+            "remove",
+        ],
+    ),
+    // How much room a file system has cannot be learned.
+    ("room-unknown", &["dir"]),
+    // A transfer writes to the EFI system partition, and none is mounted.
+    ("no-boot-partition", &["file"]),
+    // A mirror did not answer (DNS, connection, TLS, timeout).
+    ("unreachable", &["url"]),
+    // A mirror answered with an HTTP error (401 and 403: it wants credentials).
+    ("http-status", &["url", "status"]),
+    // A file is larger than allowed.
+    ("too-large", &["url", "max_bytes"]),
+    // A mirror does not say how large a file is (its size is needed to check the room).
+    ("unknown-size", &["url"]),
+    // A file ended early.
+    ("truncated", &["url", "got_bytes", "expected_bytes"]),
+    // A file's bytes do not match its SHA-256 in the signed list.
+    ("hash-mismatch", &["url"]),
+    // The signature of a source's list: `problem` is no-keyring, bad-keyring, missing,
+    // corrupt, unknown-key, expired-key, bad-key or mismatch; `key` the signing key's
+    // fingerprint where one is known.
+    ("signature", &["source", "problem", "key"]),
+    // A source offers a signed list older than one seen before (times in RFC 3339).
+    ("replayed", &["source", "offered", "seen"]),
+    // A source has no SHA256SUMS.
+    ("no-sums", &["source"]),
+    // Writing a download to disk failed.
+    ("write-failed", &["url"]),
+    // A file-system operation of the update failed.
+    ("file-system", &["path"]),
+    // Nothing newer is offered.
+    ("up-to-date", &[]),
+    // The version asked for is not offered.
+    ("not-offered", &["version"]),
+    // The version is offered without some of its files.
+    ("offered-in-part", &["version", "missing"]),
+    // The version is installed already.
+    ("already-installed", &["version"]),
+    // The version is held back (rolled back from, or failed to boot).
+    ("held-back", &["version"]),
+    // The version is older than the definitions' MinVersion=.
+    ("obsolete", &["version"]),
+    // The helper stopped during an update and finished it (`version`) or removed its
+    // unfinished files (`files`) on start-up.
+    ("recovered-completed", &["version"]),
+    ("recovered-discarded", &["files"]),
+    // The job was cancelled.
+    ("cancelled", &[]),
+    // Another job runs.
+    ("busy", &[]),
+    // polkit did not authorise the caller.
+    ("not-authorized", &[]),
+    // The helper is not running on the system bus.
+    ("no-service", &[]),
+];
 
 /// One installed file (an instance of a transfer's target).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Type)]

@@ -80,6 +80,30 @@ pub enum Command {
         #[arg(long, default_value = "1048576:2097152:4194304")]
         chunk_size: String,
     },
+    /// Write the metrics for Prometheus (node-exporter's textfile collector format) from the
+    /// history and the installed versions: to DIR/update_center.prom, or to standard output.
+    Metrics {
+        /// The textfile collector's directory.
+        #[arg(long)]
+        dir: Option<PathBuf>,
+    },
+    /// Copy the newest versions a source offers into a folder, verified on the way in (the
+    /// signed SHA256SUMS by the system's keyring, every file by its hash, every chunk of the
+    /// store beside the images by its id), for an air-gapped site: served by any static web
+    /// server, or used as a local folder source. An interrupted run resumes; nothing is
+    /// published unless all of it is verified.
+    Mirror {
+        /// The source: an http(s) URL, or a folder inside the root.
+        from: String,
+        /// The folder to write (created when missing).
+        to: PathBuf,
+        /// How many of the newest complete versions to keep.
+        #[arg(long, default_value_t = 2)]
+        keep: usize,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Rebuild the file an index describes (as `casync extract`): chunks found in the seeds or
     /// already in OUT (an interrupted run) are copied and verified, the rest fetched from the
     /// store, or as range requests of the image, several at once.

@@ -34,3 +34,17 @@ pub const ALL: [&str; 7] = [
     "after-rename",
     "before-intent-removal",
 ];
+
+/// The time now. Development builds (the `failpoints` feature) read an injected time from
+/// `UPDATE_CENTER_NOW` (RFC 3339), so that tests can stand at any moment of a maintenance
+/// window; release builds always read the clock.
+pub fn now() -> chrono::DateTime<chrono::Utc> {
+    #[cfg(feature = "failpoints")]
+    if let Some(now) = std::env::var("UPDATE_CENTER_NOW")
+        .ok()
+        .and_then(|t| chrono::DateTime::parse_from_rfc3339(&t).ok())
+    {
+        return now.with_timezone(&chrono::Utc);
+    }
+    chrono::Utc::now()
+}

@@ -18,6 +18,23 @@ pub const PRIVATE_FILE_MODE: u32 = 0o600;
 /// Mode of every directory the helper creates for itself.
 pub const PRIVATE_DIR_MODE: u32 = 0o700;
 
+/// Bytes as lower-case hex digits.
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The SHA-256 (hex) of bytes.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    hex(sha2::Digest::finalize(<sha2::Sha256 as sha2::Digest>::new_with_prefix(bytes)).as_slice())
+}
+
+/// The SHA-256 (hex) of a file's bytes.
+pub fn sha256_of(path: &Path) -> std::io::Result<String> {
+    let mut hasher = <sha2::Sha256 as sha2::Digest>::new();
+    std::io::copy(&mut File::open(path)?, &mut hasher)?;
+    Ok(hex(sha2::Digest::finalize(hasher).as_slice()))
+}
+
 /// Creates `dir` and its missing parents as `0700` (existing ones keep their mode).
 pub fn create_private_dir_all(dir: &Path) -> std::io::Result<()> {
     std::fs::DirBuilder::new()

@@ -17,7 +17,9 @@
 //! - [`source`]: what the mirrors offer, fetched and verified ([`source::catalog::Catalog`]);
 //! - [`update`]: the plan (a value made from facts) and the atomic transaction;
 //! - [`lifecycle`]: trial boots, blessing, fallback, rollback, pins;
-//! - [`ops`]: each operation written once, called by the CLI and the D-Bus service alike.
+//! - [`ops`]: each operation written once, called by the CLI and the D-Bus service alike;
+//! - [`policy`]: when the helper may act on its own (maintenance windows) and what it must
+//!   wait for (GPU compute work).
 //!
 //! Every step is a value that can be printed and tested.
 
@@ -32,6 +34,7 @@ pub mod installed;
 pub mod layout;
 pub mod lifecycle;
 pub mod ops;
+pub mod policy;
 pub mod record;
 pub mod settings;
 pub mod source;
@@ -57,6 +60,7 @@ mod architecture {
         "update",
         "ops",
         "delta",
+        "policy",
     ];
 
     /// The layers, lowest first; in a layer, a module may use the modules listed before it.
@@ -80,12 +84,15 @@ mod architecture {
                 "delta::rebuild",
                 "source::signature",
                 "health",
+                "policy::window",
+                "policy::gpu",
+                "policy::gates",
             ],
         ),
         ("where things are", &["layout"]),
         (
             "the helper's records",
-            &["record::history", "record::statefile"],
+            &["record::history", "record::statefile", "record::metrics"],
         ),
         ("errors", &["error"]),
         ("definitions", &["definitions"]),
@@ -104,7 +111,7 @@ mod architecture {
                 "source::changelog",
             ],
         ),
-        ("the plan", &["update::plan"]),
+        ("the plan", &["update::plan", "update::delta"]),
         ("the transaction", &["update::transaction"]),
         ("the lifecycle", &["lifecycle"]),
         (
@@ -114,6 +121,8 @@ mod architecture {
                 "ops::facts",
                 "ops::check",
                 "ops::install",
+                "ops::mirror",
+                "ops::policy",
                 "ops::versions",
                 "ops::read",
                 "ops::settings",

@@ -95,9 +95,9 @@ fn run(cli: Cli) -> Result<()> {
             let never = AtomicBool::new(false);
             let check = ops::check(&layout, &fetcher(&cli.system), &never)?;
             if json {
-                render::check_json(&check.state, &check.catalog, &mut out)
+                render::check_json(&check.state, &check.catalog, check.offer.as_ref(), &mut out)
             } else {
-                render::check_text(&check.state, &check.catalog, &mut out)
+                render::check_text(&check.state, &check.catalog, check.offer.as_ref(), &mut out)
             }
         }
         Command::Rollback {
@@ -198,6 +198,46 @@ fn run(cli: Cli) -> Result<()> {
                 writeln!(out, "Acknowledged.")?;
             } else {
                 writeln!(out, "No failed boot to acknowledge.")?;
+            }
+            Ok(())
+        }
+        Command::Metrics { dir } => {
+            let metrics = ops::read::metrics(&layout)?;
+            match dir {
+                Some(dir) => {
+                    if !update_center_engine::record::metrics::write(&dir, &metrics)? {
+                        anyhow::bail!("{} is not a directory", dir.display());
+                    }
+                }
+                None => write!(out, "{}", metrics.render())?,
+            }
+            Ok(())
+        }
+        Command::Mirror {
+            from,
+            to,
+            keep,
+            json,
+        } => {
+            let cancel = Arc::new(AtomicBool::new(false));
+            for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
+                signal_hook::flag::register(signal, Arc::clone(&cancel))?;
+            }
+            let made =
+                ops::mirror::mirror(&layout, &fetcher(&cli.system), &from, &to, keep, &cancel)?;
+            if json {
+                writeln!(out, "{}", serde_json::to_string(&made)?)?;
+            } else {
+                writeln!(
+                    out,
+                    "Mirrored {} ({} files, {} chunks) into {}; {} bytes downloaded, {} old files removed.",
+                    made.versions.join(", "),
+                    made.files,
+                    made.chunks,
+                    to.display(),
+                    made.downloaded_bytes,
+                    made.removed
+                )?;
             }
             Ok(())
         }

@@ -57,6 +57,9 @@ pub struct Appearance {
     pub description: String,
     /// Whether "Restart to finish the update" is offered.
     pub restart: bool,
+    /// Whether "Download the update anyway" is offered: an automatic download waits for
+    /// something a person's own download goes past (a metered connection, a low battery).
+    pub download_anyway: bool,
 }
 
 fn megabytes(bytes: u64) -> String {
@@ -77,6 +80,17 @@ fn tr(id: &str, pairs: &[(&str, String)]) -> String {
     translate(id, Some(&args))
 }
 
+/// The arguments that say an offer's size: what it downloads (`size`) and, when a delta takes
+/// the rest from the installed versions (`delta`: yes), the whole image's size (`image`).
+fn offer_size(offer: &update_center_client::UpdateOffer) -> [(&'static str, String); 3] {
+    let delta = offer.download_bytes < offer.image_bytes;
+    [
+        ("size", megabytes(offer.download_bytes)),
+        ("image", megabytes(offer.image_bytes)),
+        ("delta", if delta { "yes" } else { "no" }.to_string()),
+    ]
+}
+
 /// The fallback's fields in a sentence of the person's language (the count as a number, for
 /// Fluent's plural forms).
 fn fallback_details(status: &Status) -> String {
@@ -86,6 +100,13 @@ fn fallback_details(status: &Status) -> String {
     args.set("tries", f64::from(details.tries));
     args.set("running", details.running.clone());
     translate("fallback-details", Some(&args))
+}
+
+/// The arguments of the messages about an offer: its version and size.
+fn available_args(status: &Status) -> Vec<(&'static str, String)> {
+    let mut args = vec![("version", status.offer.version.clone())];
+    args.extend(offer_size(&status.offer));
+    args
 }
 
 /// The version a status is about: the job's, the staged one, or the offered one.
@@ -109,13 +130,7 @@ pub fn appearance(status: &Status) -> Appearance {
         Situation::Available => (
             ksni::Status::Active,
             "update-low",
-            tr(
-                "tray-available",
-                &[
-                    ("version", status.offer.version.clone()),
-                    ("size", megabytes(status.offer.download_bytes)),
-                ],
-            ),
+            tr("tray-available", &available_args(status)),
         ),
         Situation::Working => {
             let percent = (status.done_bytes * 100)
@@ -153,11 +168,27 @@ pub fn appearance(status: &Status) -> Appearance {
             tr("tray-fell-back", &[("details", fallback_details(status))]),
         ),
     };
+    // What the machine waits for before it goes on by itself, below: one line each.
+    let waits = matches!(situation, Situation::Available | Situation::RestartDue)
+        && !status.waiting.is_empty();
+    let description = if waits {
+        let mut lines = vec![description, translate("waiting-title", None)];
+        lines.extend(
+            update_center_client::waiting::lines(&status.waiting)
+                .into_iter()
+                .map(|line| format!("• {line}")),
+        );
+        lines.join("\n")
+    } else {
+        description
+    };
     Appearance {
         status: state,
         icon: icon.to_string(),
         description,
         restart: situation == Situation::RestartDue,
+        download_anyway: situation == Situation::Available
+            && update_center_client::waiting::download_overridable(&status.waiting),
     }
 }
 
@@ -184,13 +215,7 @@ pub fn notice(status: &Status, restart_quietly: bool) -> Option<Notice> {
         Situation::UpToDate | Situation::Working => return None,
         Situation::Available => (
             tr("notify-available-title", &[]),
-            tr(
-                "notify-available-body",
-                &[
-                    ("version", status.offer.version.clone()),
-                    ("size", megabytes(status.offer.download_bytes)),
-                ],
-            ),
+            tr("notify-available-body", &available_args(status)),
             vec![view],
         ),
         Situation::RestartDue if restart_quietly => return None,
@@ -250,6 +275,7 @@ mod tests {
         available.offer = UpdateOffer {
             version: "2".into(),
             download_bytes: 1_500_000_000,
+            image_bytes: 1_500_000_000,
             summary: String::new(),
         };
         let a = appearance(&available);
@@ -258,6 +284,7 @@ mod tests {
             a.description.contains('2') && a.description.contains("1500 MB"),
             "{a:?}"
         );
+        assert!(!a.description.contains("image"), "a whole image: {a:?}");
         let n = notice(&available, false).expect("notice");
         assert_eq!(n.key, "available 2");
         assert_eq!(n.actions[0].0, "view");
@@ -301,6 +328,81 @@ mod tests {
                 .expect("notice")
                 .key
                 .starts_with("fell-back")
+        );
+    }
+
+    #[test]
+    fn the_tooltip_says_what_the_machine_waits_for_and_a_download_may_go_past_it() {
+        let mut available = status("idle");
+        available.offer = UpdateOffer {
+            version: "2".into(),
+            download_bytes: 1_000_000,
+            image_bytes: 1_000_000,
+            summary: String::new(),
+        };
+        let plain = appearance(&available);
+        assert!(!plain.description.contains("Waiting"), "{plain:?}");
+        assert!(!plain.download_anyway);
+        available.waiting = vec![(
+            "metered".into(),
+            [("guess".to_string(), "no".to_string())].into(),
+        )];
+        let held = appearance(&available);
+        assert_eq!(
+            held.description,
+            format!(
+                "{}\nWaiting for:\n• a connection that is not metered",
+                plain.description
+            )
+        );
+        assert!(held.download_anyway);
+        // No network: a download would not come either.
+        available.waiting = vec![("offline".into(), Default::default())];
+        let offline = appearance(&available);
+        assert!(
+            offline.description.ends_with("• a network connection"),
+            "{offline:?}"
+        );
+        assert!(!offline.download_anyway);
+        // A staged version outside the windows: said, and nothing to download.
+        let mut ready = status("ready-to-restart");
+        ready.default = "2".into();
+        ready.waiting = vec![("outside-window".into(), Default::default())];
+        let r = appearance(&ready);
+        assert!(r.restart && !r.download_anyway);
+        assert!(
+            r.description
+                .ends_with("Waiting for:\n• a maintenance window (none is set)"),
+            "{r:?}"
+        );
+    }
+
+    #[test]
+    fn a_delta_offer_says_what_it_downloads_and_how_big_the_image_is() {
+        let mut available = status("idle");
+        available.offer = update_center_client::UpdateOffer {
+            version: "2".into(),
+            download_bytes: 123_000_000,
+            image_bytes: 5_200_000_000,
+            summary: String::new(),
+        };
+        let a = appearance(&available);
+        assert!(
+            a.description.contains("123 MB to download")
+                && a.description.contains("a 5200 MB image"),
+            "{a:?}"
+        );
+        let n = notice(&available, false).expect("notice");
+        assert!(
+            n.body.contains("123 MB") && n.body.contains("5200 MB"),
+            "{n:?}"
+        );
+        // No delta: the size as before, once.
+        available.offer.download_bytes = available.offer.image_bytes;
+        let whole = appearance(&available).description;
+        assert!(
+            whole.contains("(5200 MB)") && !whole.contains("image"),
+            "{whole}"
         );
     }
 }

@@ -23,6 +23,8 @@ use update_center_client::status::Status;
 enum Choice {
     Open,
     Check,
+    /// A person's own download past what an automatic one waits for (a metered connection).
+    Download,
     Restart,
     Pause,
     Resume,
@@ -80,6 +82,9 @@ impl ksni::Tray for UpdateTray {
             self.item("tray-open", "org.kde.updatecenter", Choice::Open),
             self.item("tray-check", "view-refresh", Choice::Check),
         ];
+        if self.look.download_anyway {
+            items.push(self.item("tray-download-anyway", "download", Choice::Download));
+        }
         if self.look.restart {
             items.push(self.item("tray-restart", "system-reboot", Choice::Restart));
         }
@@ -361,6 +366,15 @@ async fn choose(choice: Choice, center: &update_center_client::UpdateCenterProxy
             update_center_client::credentials::hand_over(center).await;
             center
                 .check()
+                .await
+                .map(drop)
+                .map_err(|e| update_center_client::describe_call_error(&e))
+        }
+        // The update on offer, as the window's Install: a person's own is never held.
+        Choice::Download => {
+            update_center_client::credentials::hand_over(center).await;
+            center
+                .install("")
                 .await
                 .map(drop)
                 .map_err(|e| update_center_client::describe_call_error(&e))

@@ -2,7 +2,7 @@
 //! from the shared Fluent translations (`update_center_client::l10n`).
 
 use cxx_qt_lib::{QMap, QMapPair_QString_QVariant, QString};
-use update_center_client::l10n::{FluentArgs, FluentValue, chosen_locale, translate};
+use update_center_client::l10n::{FluentArgs, FluentValue, chosen_locale, has_message, translate};
 
 /// The bridge.
 #[cxx_qt::bridge]
@@ -27,6 +27,11 @@ pub mod qobject {
         /// The translated message `id` with `args` (a JavaScript object) filled in.
         #[qinvokable]
         fn tr(self: &L10n, id: &QString, args: &QMap_QString_QVariant) -> QString;
+
+        /// Whether message `id` exists: a sentence formed from a kind the helper sent falls
+        /// back to the helper's English for a kind this client does not know.
+        #[qinvokable]
+        fn has(self: &L10n, id: &QString) -> bool;
     }
 }
 /// State behind the singleton.
@@ -62,5 +67,10 @@ impl qobject::L10n {
         }
         let args = (!args.is_empty()).then_some(&fluent_args);
         QString::from(&translate(&id.to_string(), args))
+    }
+
+    /// Whether message `id` exists in the chosen locale or the fallback.
+    pub fn has(&self, id: &QString) -> bool {
+        has_message(&id.to_string())
     }
 }

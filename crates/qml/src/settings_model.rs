@@ -10,7 +10,15 @@
 //! `automaticDownload`, `pausedUntil` (RFC 3339, empty when not paused), `restartBehaviour`
 //! (`notify`, `quiet`), `instancesMax` (0 while unknown), `instancesMaxOverridden`, `source`
 //! (empty: the definitions' own), `maxRateBytesPerSec` (0: no limit), `onFailure` (`wait`,
-//! `reboot-previous`) and `healthTimeoutSecs`. Edits go in by key (`set`).
+//! `reboot-previous`), `healthTimeoutSecs`, and where a delta update fetches its chunks:
+//! `deltaStore` (the value: empty, `ranges`, `off`, a URL or a folder), `deltaStoreKind`
+//! (`default`, `ranges`, `off`, `url`, `folder`) and `deltaStoreCustom` (the URL or folder of a
+//! store of its own, empty otherwise). The update policy (`[Policy]`, docs/policies.md):
+//! `policyAutomaticInstall`, `policyRestart` (`never`, `window`, `immediate`), `policyWindows`
+//! (as written; the helper checks it when it is applied), `policyDownloadOnMetered`,
+//! `policyMinBatteryPercent`, `policyWaitForSessions`, `policyWaitForGpuJobs`,
+//! `policyBusyCommand`, `policyMaxPostponeHours` and `policyCheckIntervalHours`. Edits go in by
+//! key (`set`).
 
 use crate::bus;
 use core::pin::Pin;
@@ -18,7 +26,7 @@ use cxx_qt::{CxxQtType, Threading};
 use cxx_qt_lib::QString;
 use std::collections::BTreeMap;
 use update_center_client::credentials::{self, Credentials};
-use update_center_client::settings::{self as keys, Settings};
+use update_center_client::settings::{self as keys, DeltaStore, Settings};
 
 /// The bridge.
 #[cxx_qt::bridge]
@@ -44,6 +52,23 @@ pub mod qobject {
         #[qproperty(f64, max_rate_bytes_per_sec, cxx_name = "maxRateBytesPerSec")]
         #[qproperty(QString, on_failure, cxx_name = "onFailure")]
         #[qproperty(i32, health_timeout_secs, cxx_name = "healthTimeoutSecs")]
+        #[qproperty(QString, delta_store, cxx_name = "deltaStore")]
+        #[qproperty(QString, delta_store_kind, cxx_name = "deltaStoreKind")]
+        #[qproperty(QString, delta_store_custom, cxx_name = "deltaStoreCustom")]
+        #[qproperty(bool, policy_automatic_install, cxx_name = "policyAutomaticInstall")]
+        #[qproperty(QString, policy_restart, cxx_name = "policyRestart")]
+        #[qproperty(QString, policy_windows, cxx_name = "policyWindows")]
+        #[qproperty(bool, policy_download_on_metered, cxx_name = "policyDownloadOnMetered")]
+        #[qproperty(i32, policy_min_battery_percent, cxx_name = "policyMinBatteryPercent")]
+        #[qproperty(bool, policy_wait_for_sessions, cxx_name = "policyWaitForSessions")]
+        #[qproperty(bool, policy_wait_for_gpu_jobs, cxx_name = "policyWaitForGpuJobs")]
+        #[qproperty(QString, policy_busy_command, cxx_name = "policyBusyCommand")]
+        #[qproperty(i32, policy_max_postpone_hours, cxx_name = "policyMaxPostponeHours")]
+        #[qproperty(
+            i32,
+            policy_check_interval_hours,
+            cxx_name = "policyCheckIntervalHours"
+        )]
         #[qproperty(bool, needs_save, cxx_name = "needsSave")]
         #[qproperty(bool, is_defaults, cxx_name = "isDefaults")]
         #[qproperty(QString, error_message, cxx_name = "errorMessage")]
@@ -87,9 +112,9 @@ pub mod qobject {
     }
 }
 
-/// The default of each setting, as the helper writes it. `Updates.InstancesMax` and
-/// `Updates.Source` default to the empty value: "as the distribution's definitions say".
-pub const DEFAULTS: [(&str, &str); 9] = [
+/// The default of each setting the form shows, as the helper writes it. `Updates.InstancesMax`
+/// and `Updates.Source` default to the empty value: "as the distribution's definitions say".
+pub const DEFAULTS: [(&str, &str); 20] = [
     (keys::HEALTH_TIMEOUT_SEC, "60"),
     (keys::HEALTH_ON_FAILURE, "wait"),
     (keys::MAX_RATE_BYTES_PER_SEC, ""),
@@ -99,6 +124,17 @@ pub const DEFAULTS: [(&str, &str); 9] = [
     (keys::AUTOMATIC_DOWNLOAD, "no"),
     (keys::PAUSED_UNTIL, ""),
     (keys::RESTART_BEHAVIOUR, "notify"),
+    (keys::DELTA_STORE, ""),
+    (keys::POLICY_AUTOMATIC_INSTALL, "yes"),
+    (keys::POLICY_RESTART, "never"),
+    (keys::POLICY_WINDOWS, ""),
+    (keys::POLICY_DOWNLOAD_ON_METERED, "no"),
+    (keys::POLICY_MIN_BATTERY_PERCENT, "30"),
+    (keys::POLICY_WAIT_FOR_SESSIONS, "yes"),
+    (keys::POLICY_WAIT_FOR_GPU_JOBS, "yes"),
+    (keys::POLICY_BUSY_COMMAND, ""),
+    (keys::POLICY_MAX_POSTPONE_HOURS, "72"),
+    (keys::POLICY_CHECK_INTERVAL_HOURS, "24"),
 ];
 
 /// A pending change of the mirror credentials.
@@ -123,6 +159,19 @@ pub struct SettingsRust {
     max_rate_bytes_per_sec: f64,
     on_failure: QString,
     health_timeout_secs: i32,
+    delta_store: QString,
+    delta_store_kind: QString,
+    delta_store_custom: QString,
+    policy_automatic_install: bool,
+    policy_restart: QString,
+    policy_windows: QString,
+    policy_download_on_metered: bool,
+    policy_min_battery_percent: i32,
+    policy_wait_for_sessions: bool,
+    policy_wait_for_gpu_jobs: bool,
+    policy_busy_command: QString,
+    policy_max_postpone_hours: i32,
+    policy_check_interval_hours: i32,
     needs_save: bool,
     is_defaults: bool,
     error_message: QString,
@@ -203,7 +252,39 @@ impl qobject::SettingsModel {
             .set_max_rate_bytes_per_sec(typed.max_rate_bytes_per_sec.unwrap_or(0) as f64);
         self.as_mut()
             .set_on_failure(QString::from(typed.on_failure.as_str()));
-        self.set_health_timeout_secs(int(Some(typed.health_timeout_secs)));
+        self.as_mut()
+            .set_health_timeout_secs(int(Some(typed.health_timeout_secs)));
+        let store = &typed.delta_store;
+        self.as_mut().set_delta_store(QString::from(store.value()));
+        self.as_mut()
+            .set_delta_store_kind(QString::from(store.kind()));
+        // One property for the store of its own: QML need not pair the value with the kind
+        // while the two change one after the other.
+        let custom = match store {
+            DeltaStore::Url(text) | DeltaStore::Folder(text) => text.as_str(),
+            _ => "",
+        };
+        self.as_mut().set_delta_store_custom(QString::from(custom));
+        let policy = &typed.policy;
+        self.as_mut()
+            .set_policy_automatic_install(policy.automatic_install);
+        self.as_mut()
+            .set_policy_restart(QString::from(policy.restart.as_str()));
+        self.as_mut()
+            .set_policy_windows(QString::from(&policy.windows));
+        self.as_mut()
+            .set_policy_download_on_metered(policy.download_on_metered);
+        self.as_mut()
+            .set_policy_min_battery_percent(int(Some(policy.min_battery_percent)));
+        self.as_mut()
+            .set_policy_wait_for_sessions(policy.wait_for_sessions);
+        self.as_mut()
+            .set_policy_wait_for_gpu_jobs(policy.wait_for_gpu_jobs);
+        self.as_mut()
+            .set_policy_busy_command(QString::from(&policy.busy_command));
+        self.as_mut()
+            .set_policy_max_postpone_hours(int(Some(policy.max_postpone_hours)));
+        self.set_policy_check_interval_hours(int(Some(policy.check_interval_hours)));
     }
 
     /// Reads the settings from the helper and starts watching for changes.
@@ -419,7 +500,9 @@ struct Outcome {
 }
 
 /// Sends `pending` to the helper (the source first: a refused mirror URL must not get
-/// credentials), then the credential edit to the keyring; stops at the first refusal.
+/// credentials; the maintenance windows before `Policy.Restart`: refused windows must not leave
+/// a restart policy that waits for them), then the credential edit to the keyring; stops at
+/// the first refusal.
 async fn send(
     pending: Vec<(String, String)>,
     credential_edit: Option<CredentialEdit>,
@@ -431,7 +514,7 @@ async fn send(
         failure: None,
     };
     let mut ordered = pending;
-    ordered.sort_by_key(|(k, _)| k != keys::SOURCE);
+    ordered.sort_by_key(|(k, _)| (k != keys::SOURCE, k != keys::POLICY_WINDOWS));
     for (key, value) in ordered {
         let result = bus::with_timeout(async {
             let p = bus::center().await?;
@@ -477,5 +560,18 @@ mod tests {
         assert!(!are_defaults(&values, true), "an override");
         values.insert("Restart.Behaviour".into(), "quiet".into());
         assert!(!are_defaults(&values, false));
+    }
+
+    #[test]
+    fn the_policy_defaults_read_as_the_clients_defaults() {
+        let typed =
+            Settings::from_lookup(|key| DEFAULTS.iter().find(|(k, _)| *k == key).map(|(_, v)| *v));
+        assert_eq!(typed.policy, Settings::default().policy);
+        let mut values: BTreeMap<String, String> = DEFAULTS
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        values.insert(keys::POLICY_RESTART.into(), "window".into());
+        assert!(!are_defaults(&values, false), "a policy edit is no default");
     }
 }

@@ -161,6 +161,62 @@ async fn a_cancelled_download_leaves_no_trace() {
             .expect("error")
             .contains("cancelled")
     );
+    let details = proxy.last_error_details().await.expect("details");
+    assert_eq!(
+        (details.kind.as_str(), details.field("job")),
+        ("cancelled", "install")
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_failed_job_says_its_error_as_fields_beside_the_english() {
+    let w = world(None);
+    // The mirror serves other bytes of the same length: only the SHA-256 tells.
+    let image = w
+        .server
+        .dir
+        .join(format!("kde-linux_{NEW}_root-x86-64.erofs"));
+    let original = std::fs::read(&image).expect("read the image");
+    let mut wrong = original.clone();
+    wrong[0] ^= 0xff;
+    std::fs::write(&image, &wrong).expect("write");
+    let proxy = w.proxy().await;
+    let job_path = proxy.install("").await.expect("install");
+    let (success, name, message) = finished(&proxy, job_path.as_str()).await;
+    assert!(!success);
+    assert_eq!(name, "org.kde.UpdateCenter1.Error.Network", "{message}");
+    let job = JobProxy::builder(proxy.inner().connection())
+        .path(job_path.clone())
+        .expect("path")
+        .cache_properties(zbus::proxy::CacheProperties::No)
+        .build()
+        .await
+        .expect("job");
+    let details = job.error_details().await.expect("ErrorDetails");
+    assert_eq!(details.kind, "hash-mismatch", "{message}");
+    assert_eq!(
+        details.field("url"),
+        format!("{}kde-linux_{NEW}_root-x86-64.erofs", w.server.url)
+    );
+    assert_eq!(details.field("job"), "install");
+    assert_eq!(
+        proxy.last_error_details().await.expect("LastErrorDetails"),
+        details
+    );
+    // The English message stays beside the fields, for logs, scripts and older clients.
+    assert_eq!(proxy.last_error().await.expect("LastError"), message);
+    assert!(message.contains("does not match its SHA-256"), "{message}");
+
+    // A job that succeeds clears both.
+    std::fs::write(&image, &original).expect("write");
+    let job_path = proxy.install("").await.expect("install");
+    let (success, _, message) = finished(&proxy, job_path.as_str()).await;
+    assert!(success, "{message}");
+    assert_eq!(
+        proxy.last_error_details().await.expect("LastErrorDetails"),
+        update_center_client::ErrorDetails::default()
+    );
+    assert_eq!(proxy.last_error().await.expect("LastError"), "");
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -195,6 +251,13 @@ async fn a_helper_killed_during_a_job_recovers_and_says_so() {
     assert!(
         notice.contains("stopped during an update"),
         "the new helper says what happened: {notice}"
+    );
+    // And as fields, for clients to say in the person's language.
+    let details = proxy.last_error_details().await.expect("details");
+    assert_eq!(details.kind, "recovered-discarded", "{notice}");
+    assert!(
+        details.field("files").parse::<u32>().is_ok_and(|n| n > 0),
+        "{details:?}"
     );
     assert_eq!(proxy.state().await.expect("state"), "error");
     let job = proxy.install("").await.expect("install");

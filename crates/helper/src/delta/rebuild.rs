@@ -6,7 +6,7 @@
 
 use crate::delta::index::{Chunk, ChunkId, Index};
 use std::collections::HashMap;
-use std::os::unix::fs::FileExt;
+use std::os::unix::fs::{FileExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -67,7 +67,7 @@ pub struct Sources {
 }
 
 /// What a rebuild will fetch, known before fetching: the chunks that are in no seed.
-#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 pub struct Prediction {
     /// Bytes of the file.
     pub total_bytes: u64,
@@ -149,6 +149,28 @@ fn verified_at(file: &std::fs::File, offset: u64, chunk: &Chunk) -> Option<Vec<u
     let mut bytes = vec![0; usize::try_from(chunk.size).ok()?];
     file.read_exact_at(&mut bytes, offset).ok()?;
     (ChunkId::of(&bytes) == chunk.id).then_some(bytes)
+}
+
+/// Copies `len` bytes of `from` at `from_offset` into `to` at `to_offset` inside the kernel
+/// (`copy_file_range`: a reflink where the file system can); false when it could not.
+fn copy_range(
+    from: &std::fs::File,
+    from_offset: u64,
+    to: &std::fs::File,
+    to_offset: u64,
+    len: u64,
+) -> bool {
+    let (mut off_in, mut off_out, mut left) = (from_offset, to_offset, len);
+    while left > 0 {
+        let Ok(step) = usize::try_from(left) else {
+            return false;
+        };
+        match rustix::fs::copy_file_range(from, Some(&mut off_in), to, Some(&mut off_out), step) {
+            Ok(0) | Err(_) => return false,
+            Ok(n) => left -= n as u64,
+        }
+    }
+    true
 }
 
 /// Checks fetched bytes against a chunk: its size and its id.
@@ -267,6 +289,7 @@ pub fn rebuild(
         .write(true)
         .create(true)
         .truncate(false)
+        .mode(0o600)
         .open(out)
         .map_err(failed)?;
     // Only a file left by an interrupted run can hold chunks already.
@@ -290,12 +313,16 @@ pub fn rebuild(
             continue;
         }
         if let Some((n, at)) = map.get(&chunk.id) {
-            match seed_files[*n]
-                .as_ref()
-                .and_then(|f| verified_at(f, at.offset, chunk))
-            {
+            let seed = seed_files[*n].as_ref();
+            match seed.and_then(|f| verified_at(f, at.offset, chunk)) {
                 Some(bytes) => {
-                    file.write_all_at(&bytes, chunk.offset).map_err(failed)?;
+                    // The kernel copies (and btrfs or XFS share the blocks where both offsets
+                    // fall on block boundaries); a copy that does not go through is written.
+                    let copied = seed
+                        .is_some_and(|f| copy_range(f, at.offset, &file, chunk.offset, chunk.size));
+                    if !copied {
+                        file.write_all_at(&bytes, chunk.offset).map_err(failed)?;
+                    }
                     sources.from_seeds_bytes += chunk.size;
                     continue;
                 }

@@ -4,9 +4,11 @@
 use crate::layout::Layout;
 use crate::ops::{error::OpError, facts};
 use crate::record::history;
+use crate::settings;
 use crate::source::catalog::{self, Catalog};
 use crate::source::changelog;
 use crate::source::fetch::Fetcher;
+use crate::update::{delta, plan};
 use crate::{SystemState, read_system};
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -15,8 +17,11 @@ use std::sync::atomic::{AtomicBool, Ordering};
 pub struct Offer {
     /// Its version.
     pub version: String,
-    /// Bytes to download (0 when the sources did not say).
+    /// Bytes to download: less than the files' size when deltas take the rest from the
+    /// installed images (0 when the sources did not say).
     pub download_bytes: u64,
+    /// Bytes of the new version's files at the sources.
+    pub image_bytes: u64,
     /// The first line of its release notes (empty when there are none).
     pub summary: String,
 }
@@ -44,9 +49,21 @@ pub fn check(layout: &Layout, fetcher: &Fetcher, cancel: &AtomicBool) -> Result<
             .filter(|v| &v.version == version)
             .flat_map(|v| v.files.clone())
             .collect();
-        let download_bytes = facts::sizes(fetcher, &offers)
-            .map(|s| s.iter().map(|(_, s)| s.download).sum())
-            .unwrap_or(0);
+        let sizes = facts::sizes(fetcher, &offers).unwrap_or_default();
+        let image_bytes: u64 = sizes.iter().map(|(_, s)| s.download).sum();
+        // What a delta would fetch needs the plan (names and places of the new files); a plan
+        // that cannot be made here (no room yet) leaves the whole size.
+        let store = settings::load(&layout.root)
+            .map(|s| s.delta_store)
+            .unwrap_or_default();
+        let download_bytes = facts::with_facts(layout, &sizes, |facts| {
+            plan::make(&state, &catalog, layout, Some(version), facts)
+        })
+        .map(|plan| {
+            let deltas = delta::estimate(&plan, layout, fetcher, &store);
+            plan.with_deltas(deltas).fetch_bytes
+        })
+        .unwrap_or(image_bytes);
         let summary = state
             .inventory
             .booted
@@ -60,6 +77,7 @@ pub fn check(layout: &Layout, fetcher: &Fetcher, cancel: &AtomicBool) -> Result<
         Offer {
             version: version.clone(),
             download_bytes,
+            image_bytes,
             summary,
         }
     });

@@ -44,3 +44,15 @@ pub fn changelog(
 pub fn history(layout: &Layout, query: &Query) -> Vec<Record> {
     history::query(&layout.state_dir(), query)
 }
+
+/// The metrics of the system as the history and the installed versions say them (what the
+/// last check offered and what the machine waits for are known to the running service only).
+pub fn metrics(layout: &Layout) -> Result<crate::record::metrics::Metrics, OpError> {
+    let state = read_system(layout)?;
+    let mut metrics =
+        crate::record::metrics::Metrics::from_history(&history::read(&layout.state_dir()));
+    metrics.running = state.inventory.booted.clone().unwrap_or_default();
+    metrics.default = state.boot.default_version().unwrap_or_default().to_string();
+    metrics.reboot_required = !metrics.default.is_empty() && metrics.default != metrics.running;
+    Ok(metrics)
+}

@@ -3,4 +3,5 @@
 //! fallback).
 
 pub mod history;
+pub mod metrics;
 pub mod statefile;

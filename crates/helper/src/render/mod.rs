@@ -86,7 +86,12 @@ pub fn inspect_json(state: &SystemState, out: &mut impl Write) -> Result<()> {
 }
 
 /// Text for a person: sources, versions offered, and the candidate.
-pub fn check_text(state: &SystemState, catalog: &Catalog, out: &mut impl Write) -> Result<()> {
+pub fn check_text(
+    state: &SystemState,
+    catalog: &Catalog,
+    offer: Option<&crate::ops::check::Offer>,
+    out: &mut impl Write,
+) -> Result<()> {
     writeln!(out, "Sources:")?;
     for source in &catalog.sources {
         let how = match &source.verification {
@@ -138,16 +143,38 @@ pub fn check_text(state: &SystemState, catalog: &Catalog, out: &mut impl Write) 
         Some(v) => writeln!(out, "Update available: {v}")?,
         None => writeln!(out, "No update available.")?,
     }
+    if let Some(offer) = offer.filter(|o| o.image_bytes > 0) {
+        if offer.download_bytes < offer.image_bytes {
+            writeln!(
+                out,
+                "  {} bytes to download as a delta (the new version's files are {} bytes; the rest is in the installed versions)",
+                offer.download_bytes, offer.image_bytes
+            )?;
+        } else {
+            writeln!(out, "  {} bytes to download", offer.download_bytes)?;
+        }
+    }
     Ok(())
 }
 
 /// JSON for scripts (see docs/json.md).
-pub fn check_json(state: &SystemState, catalog: &Catalog, out: &mut impl Write) -> Result<()> {
+pub fn check_json(
+    state: &SystemState,
+    catalog: &Catalog,
+    offer: Option<&crate::ops::check::Offer>,
+    out: &mut impl Write,
+) -> Result<()> {
     let value = json!({
         "format": JSON_FORMAT_VERSION,
         "inventory": state.inventory,
         "warnings": state.definitions.warnings,
         "catalog": catalog,
+        "offer": offer.map(|o| json!({
+            "version": o.version,
+            "download_bytes": o.download_bytes,
+            "image_bytes": o.image_bytes,
+            "summary": o.summary,
+        })),
     });
     serde_json::to_writer_pretty(&mut *out, &value)?;
     writeln!(out)?;

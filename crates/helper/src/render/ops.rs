@@ -72,6 +72,26 @@ impl UpdateReport {
                     )?;
                 }
             }
+            ops::Event::Progress(Progress::Method {
+                file,
+                delta,
+                fallback,
+            }) => {
+                if self.json {
+                    writeln!(
+                        out,
+                        "{}",
+                        json!({ "event": "method", "file": file, "delta": delta, "fallback": fallback })
+                    )?;
+                } else if *delta {
+                    writeln!(
+                        err,
+                        "\n  {file}: rebuilt from the installed versions and the chunks that changed"
+                    )?;
+                } else {
+                    writeln!(err, "\n  {file}: downloading the whole image: {fallback}")?;
+                }
+            }
             ops::Event::Progress(Progress::Committing) => {
                 if !self.json {
                     writeln!(err, "\n  committing")?;
@@ -86,11 +106,19 @@ impl UpdateReport {
             writeln!(out, "{}", json!({ "event": "plan", "plan": plan }))?;
             return Ok(());
         }
-        writeln!(
-            err,
-            "Installing {} ({} bytes to download)",
-            plan.version, plan.download_bytes
-        )?;
+        if plan.fetch_bytes < plan.download_bytes {
+            writeln!(
+                err,
+                "Installing {} ({} bytes to download as a delta; {} bytes in all)",
+                plan.version, plan.fetch_bytes, plan.download_bytes
+            )?;
+        } else {
+            writeln!(
+                err,
+                "Installing {} ({} bytes to download)",
+                plan.version, plan.download_bytes
+            )?;
+        }
         for r in &plan.removals {
             writeln!(err, "  removing version {} first", r.version)?;
         }

@@ -47,6 +47,7 @@ impl UpdateCenter {
             StateEvent::InstallStarted
         });
         lock(&self.shared.last_error).clear();
+        *lock(&self.shared.last_error_details) = update_center_client::ErrorDetails::default();
         let object = Job {
             kind: kind.to_string(),
             phase: phase.as_str().to_string(),
@@ -55,7 +56,10 @@ impl UpdateCenter {
             total_bytes: 0,
             rate_bytes_per_sec: 0,
             eta_secs: -1,
+            method: String::new(),
+            fallback: String::new(),
             result: (false, String::new(), String::new()),
+            error_details: update_center_client::ErrorDetails::default(),
         };
         connection
             .object_server()
@@ -73,8 +77,18 @@ impl UpdateCenter {
         let _ = self.current_job_changed(&emitter).await;
         let _ = self.state_changed(&emitter).await;
         let _ = self.last_error_changed(&emitter).await;
+        let _ = self.last_error_details_changed(&emitter).await;
         Ok((path, cancel))
     }
+}
+
+/// Runs a job's blocking engine work off the bus thread; its failure keeps its fields.
+pub(super) async fn job_work<T: Send + 'static>(
+    work: impl FnOnce() -> Result<T, Failure> + Send + 'static,
+) -> Result<T, Failure> {
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|e| Failure::from(Error::Failed(format!("the helper's worker failed: {e}"))))?
 }
 
 /// Resolves once `flag` is set (a job's cancel flag, set by `Cancel`).
@@ -106,10 +120,16 @@ pub(super) async fn update_job(
         job.rate_bytes_per_sec,
         job.eta_secs,
         job.result.clone(),
+        job.method.clone(),
+        job.fallback.clone(),
+        job.error_details.clone(),
     );
     change(&mut job);
     let emitter = iface.signal_emitter();
     // The result before the phase: a client that sees "finished" finds the result in place.
+    if before.9 != job.error_details {
+        let _ = job.error_details_changed(emitter).await;
+    }
     if before.6 != job.result {
         let _ = job.result_changed(emitter).await;
     }
@@ -131,6 +151,12 @@ pub(super) async fn update_job(
     if before.5 != job.eta_secs {
         let _ = job.eta_secs_changed(emitter).await;
     }
+    if before.8 != job.fallback {
+        let _ = job.fallback_changed(emitter).await;
+    }
+    if before.7 != job.method {
+        let _ = job.method_changed(emitter).await;
+    }
 }
 
 /// Progress from the engine thread to the bus.
@@ -142,6 +168,10 @@ pub(super) enum JobEvent {
         total_bytes: u64,
         rate_bytes_per_sec: u64,
         eta_secs: Option<u64>,
+    },
+    Method {
+        delta: bool,
+        fallback: String,
     },
 }
 
@@ -189,10 +219,31 @@ impl Job {
         self.eta_secs
     }
 
+    /// How the image comes: `delta` (only what no installed version has), `full`, or empty
+    /// until known (and for a version without a chunk index).
+    #[zbus(property)]
+    fn method(&self) -> String {
+        self.method.clone()
+    }
+
+    /// Why the whole image is downloaded instead of a delta (empty otherwise).
+    #[zbus(property)]
+    fn fallback(&self) -> String {
+        self.fallback.clone()
+    }
+
     /// (success, error name, message) once finished.
     #[zbus(property)]
     fn result(&self) -> (bool, String, String) {
         self.result.clone()
+    }
+
+    /// Once finished with an error: the error as fields (kinds in
+    /// `update_center_client::ERROR_KINDS`), for a sentence in the client's language; an empty
+    /// kind otherwise, and for an error without fields (the `Result` message says it).
+    #[zbus(property)]
+    fn error_details(&self) -> update_center_client::ErrorDetails {
+        self.error_details.clone()
     }
 
     /// Sent once when the job ends.
@@ -211,20 +262,31 @@ impl UpdateCenter {
         &self,
         connection: &zbus::Connection,
         path: &OwnedObjectPath,
-        outcome: Result<String, Error>,
+        outcome: Result<String, Failure>,
     ) {
-        let (success, name, message) = match &outcome {
-            Ok(message) => (true, String::new(), message.clone()),
-            Err(error) => (
-                false,
-                error_name(error),
-                update_center_client::describe_call_error(error),
-            ),
-        };
-        let version = lock(&self.shared.job)
+        let (version, job_kind) = lock(&self.shared.job)
             .as_ref()
-            .map(|j| j.version.clone())
+            .map(|j| (j.version.clone(), j.kind))
             .unwrap_or_default();
+        let (success, name, message, details) = match &outcome {
+            Ok(message) => (
+                true,
+                String::new(),
+                message.clone(),
+                update_center_client::ErrorDetails::default(),
+            ),
+            Err(failure) => {
+                // Which job failed (a check or an install), whatever the kind.
+                let mut details = (*failure.details).clone();
+                details.fields.insert("job".into(), job_kind.into());
+                (
+                    false,
+                    error_name(&failure.error),
+                    update_center_client::describe_call_error(&failure.error),
+                    details,
+                )
+            }
+        };
         crate::journal::log(
             if success {
                 crate::journal::Priority::Info
@@ -240,10 +302,12 @@ impl UpdateCenter {
                 ("UPDATE_CENTER_JOB", path.as_str()),
                 ("UPDATE_CENTER_VERSION", &version),
                 ("UPDATE_CENTER_ERROR", &name),
+                ("UPDATE_CENTER_ERROR_KIND", &details.kind),
             ],
         );
         update_job(connection, path, |job| {
             job.phase = "finished".into();
+            job.error_details = details.clone();
             job.result = (success, name.clone(), message.clone());
         })
         .await;
@@ -252,6 +316,7 @@ impl UpdateCenter {
         } else {
             message.clone()
         };
+        *lock(&self.shared.last_error_details) = details;
         lock(&self.shared.machine).apply(if success {
             StateEvent::JobSucceeded
         } else {
@@ -265,10 +330,12 @@ impl UpdateCenter {
             self.refresh(&emitter).await;
             let _ = self.current_job_changed(&emitter).await;
             let _ = self.last_error_changed(&emitter).await;
+            let _ = self.last_error_details_changed(&emitter).await;
         }
         if let Ok(emitter) = SignalEmitter::new(connection, path.as_ref()) {
             let _ = Job::finished(&emitter, success, &name, &message).await;
         }
+        self.write_metrics(connection).await;
     }
 
     pub(super) fn clone_handle(&self) -> Self {
@@ -306,6 +373,13 @@ pub(super) async fn pump(
             }
             JobEvent::Version(version) => {
                 update_job(&connection, &path, |job| job.version = version).await;
+            }
+            JobEvent::Method { delta, fallback } => {
+                update_job(&connection, &path, |job| {
+                    job.method = if delta { "delta" } else { "full" }.to_string();
+                    job.fallback = fallback;
+                })
+                .await;
             }
             JobEvent::Download {
                 done_bytes,

@@ -25,6 +25,8 @@ use zbus::zvariant::{ObjectPath, OwnedObjectPath};
 
 mod errors;
 mod jobs;
+mod metrics;
+mod policy;
 mod polkit;
 mod reads;
 mod serve;
@@ -40,7 +42,7 @@ pub use serve::serve;
 use state::*;
 
 /// Version of the API, raised when methods are added.
-const API_VERSION: u32 = 3;
+const API_VERSION: u32 = 4;
 /// The longest version string accepted.
 const MAX_VERSION_LEN: usize = 128;
 /// Job progress is published at most this often.
@@ -122,6 +124,8 @@ struct Shared {
     available: Mutex<UpdateOffer>,
     last_check: Mutex<i64>,
     last_error: Mutex<String>,
+    /// The last job's error as fields (`LastErrorDetails`).
+    last_error_details: Mutex<update_center_client::ErrorDetails>,
     next_job: AtomicU64,
     activity: Mutex<Instant>,
     /// HTTP Basic credentials for the mirror in `Updates.Source`, handed over by a client from
@@ -157,7 +161,10 @@ struct Job {
     total_bytes: u64,
     rate_bytes_per_sec: u64,
     eta_secs: i64,
+    method: String,
+    fallback: String,
     result: (bool, String, String),
+    error_details: update_center_client::ErrorDetails,
 }
 
 #[zbus::interface(name = "org.kde.UpdateCenter1")]
@@ -195,6 +202,40 @@ impl UpdateCenter {
         version: &str,
     ) -> Result<OwnedObjectPath, Error> {
         self.do_install(header, connection, version).await
+    }
+
+    /// The automatic download (the check timer's, when `Updates.AutomaticDownload=yes`): the
+    /// newest version as an install job, or `/` and what it waits for (a metered connection, a
+    /// low battery, a captive portal). A person's `Install` is never held back by these.
+    async fn download_automatically(
+        &self,
+        #[zbus(header)] header: zbus::message::Header<'_>,
+        #[zbus(connection)] connection: &zbus::Connection,
+    ) -> Result<
+        (
+            OwnedObjectPath,
+            Vec<(String, std::collections::HashMap<String, String>)>,
+        ),
+        Error,
+    > {
+        self.do_download_automatically(header, connection).await
+    }
+
+    /// The automatic restart into a staged version, as the policy allows: true when logind
+    /// was asked to restart, else what it waits for (outside the maintenance windows,
+    /// inhibitors, people logged in, GPU jobs, the site's busy command).
+    async fn restart_automatically(
+        &self,
+        #[zbus(header)] header: zbus::message::Header<'_>,
+        #[zbus(connection)] connection: &zbus::Connection,
+    ) -> Result<
+        (
+            bool,
+            Vec<(String, std::collections::HashMap<String, String>)>,
+        ),
+        Error,
+    > {
+        self.do_restart_automatically(header, connection).await
     }
 
     /// Cancels a job: the caller's own, or (as an administrator) anyone's.
@@ -384,6 +425,18 @@ impl UpdateCenter {
         self.shared.state()
     }
 
+    /// What the machine waits for before it goes on by itself, each as (kind, fields): with a
+    /// staged version, its automatic restart; with an update on offer and automatic downloads
+    /// on, the download. Kinds and fields are listed in docs/policies.md; clients say them in
+    /// their language. Read when asked (it asks NetworkManager, UPower and logind).
+    #[zbus(property)]
+    async fn waiting(
+        &self,
+        #[zbus(connection)] connection: &zbus::Connection,
+    ) -> Vec<(String, std::collections::HashMap<String, String>)> {
+        policy::to_wire(&self.waiting_reasons(connection).await)
+    }
+
     /// The version running.
     #[zbus(property)]
     fn running_version(&self) -> String {
@@ -396,7 +449,8 @@ impl UpdateCenter {
         lock(&self.shared.snapshot).default.clone()
     }
 
-    /// The update on offer from the last check: (version, bytes to download, summary).
+    /// The update on offer from the last check: (version, bytes to download (less than the
+    /// image when a delta reuses the installed versions), bytes of the whole image, summary).
     #[zbus(property)]
     fn available_update(&self) -> UpdateOffer {
         lock(&self.shared.available).clone()
@@ -412,6 +466,14 @@ impl UpdateCenter {
     #[zbus(property)]
     fn last_error(&self) -> String {
         lock(&self.shared.last_error).clone()
+    }
+
+    /// The last job's error as fields (its kind and values, listed in
+    /// `update_center_client::ERROR_KINDS`), for clients to say in the person's language; an
+    /// empty kind after a success, and for an error without fields (`LastError` says it).
+    #[zbus(property)]
+    fn last_error_details(&self) -> update_center_client::ErrorDetails {
+        lock(&self.shared.last_error_details).clone()
     }
 
     /// The automatic-fallback message until acknowledged (English, for logs and scripts);

@@ -29,6 +29,22 @@ pub async fn serve(options: Options) -> Result<()> {
     if !notice.is_empty() {
         crate::journal::log(crate::journal::Priority::Warning, &notice, &[]);
     }
+    // The same as fields, for clients to say in the person's language.
+    let notice_details = match &recovery {
+        Ok(update_center_engine::update::transaction::Recovery::Completed(version)) => {
+            update_center_client::ErrorDetails::new(
+                "recovered-completed",
+                &[("version", version.clone())],
+            )
+        }
+        Ok(update_center_engine::update::transaction::Recovery::Discarded(files)) => {
+            update_center_client::ErrorDetails::new(
+                "recovered-discarded",
+                &[("files", files.len().to_string())],
+            )
+        }
+        _ => update_center_client::ErrorDetails::default(),
+    };
     let state = update_center_engine::read_system(&layout).ok();
     let shared = Arc::new(Shared {
         options: options.clone(),
@@ -43,6 +59,7 @@ pub async fn serve(options: Options) -> Result<()> {
         available: Mutex::new(UpdateOffer::default()),
         last_check: Mutex::new(0),
         last_error: Mutex::new(notice),
+        last_error_details: Mutex::new(notice_details),
         next_job: AtomicU64::new(0),
         activity: Mutex::new(Instant::now()),
         source_credentials: Mutex::new(None),

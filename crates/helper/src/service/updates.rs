@@ -14,9 +14,9 @@ impl UpdateCenter {
         tokio::spawn(async move {
             let shared = me.shared.clone();
             let flag = cancel.clone();
-            let work = blocking(move || {
+            let work = job_work(move || {
                 let check = ops::check(&shared.options.layout, &shared.fetcher(), &flag)
-                    .map_err(op_error)?;
+                    .map_err(op_failure)?;
                 // A source that has not published for long is reported, never a reason to
                 // refuse its (still signed, still newest) list.
                 *lock(&shared.source_warnings) = check
@@ -38,6 +38,7 @@ impl UpdateCenter {
                     .map(|o| UpdateOffer {
                         version: o.version,
                         download_bytes: o.download_bytes,
+                        image_bytes: o.image_bytes,
                         summary: o.summary,
                     })
                     .unwrap_or_default();
@@ -54,7 +55,7 @@ impl UpdateCenter {
             // its result is dropped.
             let outcome = tokio::select! {
                 outcome = work => outcome,
-                () = cancelled(&cancel) => Err(Error::Cancelled("the check was cancelled".into())),
+                () = cancelled(&cancel) => Err(Error::Cancelled("the check was cancelled".into()).into()),
             };
             if let Ok(emitter) = SignalEmitter::new(&conn, OBJECT_PATH) {
                 let _ = me.available_update_changed(&emitter).await;
@@ -71,6 +72,19 @@ impl UpdateCenter {
         header: zbus::message::Header<'_>,
         connection: &zbus::Connection,
         version: &str,
+    ) -> Result<OwnedObjectPath, Error> {
+        self.do_install_or_download(header, connection, version, true)
+            .await
+    }
+
+    /// An install job; with `stage` false, the files are only downloaded ahead into the cache
+    /// (the automatic download when `[Policy] AutomaticInstall=no`).
+    pub(super) async fn do_install_or_download(
+        &self,
+        header: zbus::message::Header<'_>,
+        connection: &zbus::Connection,
+        version: &str,
+        stage: bool,
     ) -> Result<OwnedObjectPath, Error> {
         if !version.is_empty() {
             valid_version(version)?;
@@ -95,14 +109,16 @@ impl UpdateCenter {
         let wanted = (!version.is_empty()).then(|| version.to_string());
         tokio::spawn(async move {
             let shared = me.shared.clone();
-            let outcome = blocking(move || {
+            // A shutdown waits while a version is staged (delay), and cannot happen while the
+            // new files are renamed into place, the boot entry last (block).
+            let _staging =
+                policy::inhibit(&conn, "shutdown", "Staging a new system version", "delay").await;
+            let (handle, inhibit_conn) = (tokio::runtime::Handle::current(), conn.clone());
+            let outcome = job_work(move || {
+                let mut committing = None;
                 let fetcher = shared.fetcher();
-                let plan = ops::install(
-                    &shared.options.layout,
-                    &fetcher,
-                    wanted.as_deref(),
-                    &cancel,
-                    &mut |event| {
+                let layout = &shared.options.layout;
+                let mut on = |event: ops::Event<'_>| {
                         let _ = match event {
                             ops::Event::Recovered(r) => {
                                 eprintln!("update-center-helper: recovered: {r:?}");
@@ -127,21 +143,55 @@ impl UpdateCenter {
                                 eta_secs,
                             }),
                             ops::Event::Progress(
+                                update_center_engine::update::transaction::Progress::Method {
+                                    delta,
+                                    fallback,
+                                    ..
+                                },
+                            ) => tx.send(JobEvent::Method { delta, fallback }),
+                            ops::Event::Progress(
                                 update_center_engine::update::transaction::Progress::Committing,
-                            ) => tx.send(JobEvent::Phase(StateEvent::InstallingStarted)),
+                            ) => {
+                                committing = handle.block_on(policy::inhibit(
+                                    &inhibit_conn,
+                                    "shutdown",
+                                    "Writing the new system version and its boot entry",
+                                    "block",
+                                ));
+                                tx.send(JobEvent::Phase(StateEvent::InstallingStarted))
+                            }
                         };
-                    },
-                )
-                .map_err(op_error)?;
+                };
+                let message = if stage {
+                    let plan = ops::install(layout, &fetcher, wanted.as_deref(), &cancel, &mut on)
+                        .map_err(op_failure)?;
+                    format!(
+                        "Version {} is installed; it boots next time, on trial until the boot is good.",
+                        plan.version
+                    )
+                } else {
+                    let (plan, downloaded) = ops::download_ahead(layout, &fetcher, &cancel, &mut on)
+                        .map_err(op_failure)?;
+                    if downloaded {
+                        format!(
+                            "Version {} is downloaded and verified; installing it fetches nothing again.",
+                            plan.version
+                        )
+                    } else {
+                        format!(
+                            "Version {} is not downloaded ahead: its files fit only after old versions are removed, when it is installed.",
+                            plan.version
+                        )
+                    }
+                };
+                // The version is whole: the block inhibitor goes.
+                drop(committing);
                 drop(tx);
-                Ok(format!(
-                    "Version {} is installed; it boots next time, on trial until the boot is good.",
-                    plan.version
-                ))
+                Ok(message)
             })
             .await;
             let _ = pump.await;
-            if outcome.is_ok() {
+            if outcome.is_ok() && stage {
                 *lock(&me.shared.available) = UpdateOffer::default();
                 if let Ok(emitter) = SignalEmitter::new(&conn, OBJECT_PATH) {
                     let _ = me.available_update_changed(&emitter).await;

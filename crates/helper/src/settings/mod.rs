@@ -3,6 +3,7 @@
 //! so that a typo never silently falls back to a default.
 
 use crate::format::ini;
+pub use crate::policy::gates::{Policy, RestartWhen};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -52,6 +53,75 @@ pub struct Settings {
     pub min_rate: u64,
     /// `[Download] DeadlineSec=`: the longest one download job may take in all.
     pub deadline: Duration,
+    /// `[Delta] Store=`: where the chunks of a delta update come from.
+    pub delta_store: DeltaStore,
+    /// `[Policy]`: when the machine downloads, stages and restarts by itself.
+    pub policy: Policy,
+    /// `[Policy] CheckIntervalHours=`: the automatic path asks the sources at most this often
+    /// (it runs more often, to catch maintenance windows).
+    pub check_interval_hours: u64,
+}
+
+/// Where a delta update fetches the chunks no installed image has (`[Delta] Store=`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum DeltaStore {
+    /// Empty: the chunk store `store/` beside the images (KDE Linux's layout), then range
+    /// requests of the image, then a full download.
+    #[default]
+    Beside,
+    /// `ranges`: no store; range requests of the image on the mirror.
+    Ranges,
+    /// `off`: always the full image.
+    Off,
+    /// A chunk store at this URL (`https://.../store/`).
+    Url(String),
+    /// A chunk store in this local folder (an air-gapped site's stick).
+    Folder(PathBuf),
+}
+
+impl DeltaStore {
+    /// The value as written in the settings file.
+    pub fn value(&self) -> String {
+        match self {
+            Self::Beside => String::new(),
+            Self::Ranges => "ranges".into(),
+            Self::Off => "off".into(),
+            Self::Url(url) => url.clone(),
+            Self::Folder(path) => path.display().to_string(),
+        }
+    }
+
+    /// Reads a value of `[Delta] Store=`.
+    pub fn parse(value: &str) -> Result<Self, &'static str> {
+        let v = value.trim();
+        const EXPECTED: &str = "expected nothing (the store beside the images), ranges, off, a store URL (https://.../) or a local folder (/...)";
+        if v.chars().any(|c| c.is_whitespace() || c.is_control()) {
+            return Err(EXPECTED);
+        }
+        match v {
+            "" => Ok(Self::Beside),
+            "ranges" => Ok(Self::Ranges),
+            "off" => Ok(Self::Off),
+            url if url.starts_with("https://") || url.starts_with("http://") => {
+                // Credentials belong in the keyring, never in a file anyone may read.
+                if crate::source::origin::Origin::of(url).is_none() {
+                    return Err(
+                        "a store URL carries no user name or password (user:password@); the mirror's credentials in the keyring are used",
+                    );
+                }
+                let mut url = url.to_string();
+                if !url.ends_with('/') {
+                    url.push('/');
+                }
+                Ok(Self::Url(url))
+            }
+            folder if folder.starts_with('/') && !folder.split('/').any(|p| p == "..") => {
+                Ok(Self::Folder(PathBuf::from(folder)))
+            }
+            _ => Err(EXPECTED),
+        }
+    }
 }
 
 /// How the desktop tells the person that a staged version waits for a restart.
@@ -69,7 +139,7 @@ pub enum RestartBehaviour {
 pub const DROPIN: &str = "50-update-center.conf";
 
 /// The settings keys, as `Section.Key`, for the API and the CLI.
-pub const KEYS: [&str; 12] = [
+pub const KEYS: [&str; 24] = [
     "Health.TimeoutSec",
     "Health.OnFailure",
     "Updates.MaxRateBytesPerSec",
@@ -82,6 +152,18 @@ pub const KEYS: [&str; 12] = [
     "Download.StallTimeoutSec",
     "Download.MinRateBytesPerSec",
     "Download.DeadlineSec",
+    "Delta.Store",
+    "Policy.AutomaticInstall",
+    "Policy.Restart",
+    "Policy.Windows",
+    "Policy.UseLogindMaintenanceTime",
+    "Policy.DownloadOnMetered",
+    "Policy.MinBatteryPercent",
+    "Policy.WaitForSessions",
+    "Policy.WaitForGpuJobs",
+    "Policy.BusyCommand",
+    "Policy.MaxPostponeHours",
+    "Policy.CheckIntervalHours",
 ];
 
 /// Keys anyone in the active session may set (the check action): pausing automatic updates
@@ -185,6 +267,21 @@ impl Settings {
             (KEYS[9], self.stall_timeout.as_secs().to_string()),
             (KEYS[10], self.min_rate.to_string()),
             (KEYS[11], self.deadline.as_secs().to_string()),
+            (KEYS[12], self.delta_store.value()),
+            (KEYS[13], yes_no(self.policy.automatic_install)),
+            (KEYS[14], self.policy.restart.as_str().to_string()),
+            (KEYS[15], self.policy.windows_text.clone()),
+            (KEYS[16], yes_no(self.policy.logind_maintenance)),
+            (KEYS[17], yes_no(self.policy.download_on_metered)),
+            (KEYS[18], self.policy.min_battery_percent.to_string()),
+            (KEYS[19], yes_no(self.policy.wait_for_sessions)),
+            (KEYS[20], yes_no(self.policy.wait_for_gpu_jobs)),
+            (
+                KEYS[21],
+                self.policy.busy_command.clone().unwrap_or_default(),
+            ),
+            (KEYS[22], self.policy.max_postpone_hours.to_string()),
+            (KEYS[23], self.check_interval_hours.to_string()),
         ]
         .into_iter()
         .map(|(k, v)| (k.to_string(), v))
@@ -278,6 +375,9 @@ impl Default for Settings {
             stall_timeout: Duration::from_secs(30),
             min_rate: 1024,
             deadline: Duration::from_secs(6 * 3600),
+            delta_store: DeltaStore::Beside,
+            policy: Policy::default(),
+            check_interval_hours: 24,
         }
     }
 }
@@ -555,6 +655,90 @@ fn parse(shown: &Path, text: &str) -> Result<Settings, SettingsError> {
                     "quiet" => RestartBehaviour::Quiet,
                     _ => return Err(invalid("expected notify or quiet")),
                 }
+            }
+            ("Delta", "Store") => {
+                settings.delta_store = DeltaStore::parse(&a.value).map_err(invalid)?;
+            }
+            ("Policy", "AutomaticInstall") => {
+                settings.policy.automatic_install =
+                    parse_bool(&a.value).ok_or_else(|| invalid("expected yes or no"))?;
+            }
+            ("Policy", "Restart") => {
+                settings.policy.restart = RestartWhen::parse(&a.value)
+                    .ok_or_else(|| invalid("expected never, window or immediate"))?;
+            }
+            ("Policy", "Windows") => {
+                let text = a.value.trim();
+                let windows = text
+                    .split(';')
+                    .map(str::trim)
+                    .filter(|w| !w.is_empty())
+                    .map(crate::policy::window::Window::parse)
+                    .collect::<Result<Vec<_>, _>>()
+                    .map_err(|e| {
+                        invalid(&format!(
+                            "{e} (a window is written like `Sat,Sun 02:00 3h Europe/Berlin`; several are separated by `;`)"
+                        ))
+                    })?;
+                settings.policy.windows = crate::policy::window::Windows::new(windows);
+                settings.policy.windows_text = text.to_string();
+            }
+            ("Policy", "UseLogindMaintenanceTime") => {
+                settings.policy.logind_maintenance =
+                    parse_bool(&a.value).ok_or_else(|| invalid("expected yes or no"))?;
+            }
+            ("Policy", "DownloadOnMetered") => {
+                settings.policy.download_on_metered =
+                    parse_bool(&a.value).ok_or_else(|| invalid("expected yes or no"))?;
+            }
+            ("Policy", "MinBatteryPercent") => {
+                settings.policy.min_battery_percent = a
+                    .value
+                    .trim()
+                    .parse::<u8>()
+                    .ok()
+                    .filter(|p| *p <= 100)
+                    .ok_or_else(|| invalid("expected a percentage from 0 (any charge) to 100"))?;
+            }
+            ("Policy", "WaitForSessions") => {
+                settings.policy.wait_for_sessions =
+                    parse_bool(&a.value).ok_or_else(|| invalid("expected yes or no"))?;
+            }
+            ("Policy", "WaitForGpuJobs") => {
+                settings.policy.wait_for_gpu_jobs =
+                    parse_bool(&a.value).ok_or_else(|| invalid("expected yes or no"))?;
+            }
+            ("Policy", "BusyCommand") => {
+                let command = a.value.trim();
+                settings.policy.busy_command = match command {
+                    "" => None,
+                    c if c.starts_with('/') && !c.chars().any(|ch| ch.is_control()) => {
+                        Some(c.to_string())
+                    }
+                    _ => {
+                        return Err(invalid(
+                            "expected the absolute path of a program (exit status 0: the machine may restart now)",
+                        ));
+                    }
+                };
+            }
+            ("Policy", "MaxPostponeHours") => {
+                settings.policy.max_postpone_hours = a
+                    .value
+                    .trim()
+                    .parse::<u64>()
+                    .ok()
+                    .filter(|h| *h <= 24 * 365)
+                    .ok_or_else(|| invalid("expected whole hours up to a year (0: never warn)"))?;
+            }
+            ("Policy", "CheckIntervalHours") => {
+                settings.check_interval_hours = a
+                    .value
+                    .trim()
+                    .parse::<u64>()
+                    .ok()
+                    .filter(|h| (1..=24 * 30).contains(h))
+                    .ok_or_else(|| invalid("expected whole hours from 1 to 720"))?;
             }
             _ => return Err(invalid("unknown setting")),
         }

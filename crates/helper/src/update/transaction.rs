@@ -6,8 +6,10 @@
 use crate::failpoint;
 use crate::installed::inventory::Layout;
 use crate::record::history::{self, Event};
+use crate::settings::DeltaStore;
 use crate::source::fetch::{FetchError, Fetcher};
-use crate::update::plan::Plan;
+use crate::update::delta;
+use crate::update::plan::{Plan, PlannedFile};
 use serde::{Deserialize, Serialize};
 use std::fs::File;
 use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
@@ -96,15 +98,50 @@ pub enum Progress {
         /// Seconds left at that rate, once it is known.
         eta_secs: Option<u64>,
     },
+    /// How an image with a chunk index comes: as a delta (only what no installed image
+    /// has), or whole, and why.
+    Method {
+        /// The file, by its final name.
+        file: String,
+        /// Rebuilt from chunks.
+        delta: bool,
+        /// Why the whole file is downloaded after all (empty for a delta).
+        fallback: String,
+    },
     /// Renaming the verified files into place.
     Committing,
 }
 
-/// Runs `plan` on the system of `layout`.
+/// Progress in bytes against the plan's total (which grows when a delta falls back).
+struct Meter {
+    started: std::time::Instant,
+    total: u64,
+}
+
+impl Meter {
+    fn at(&self, done: u64) -> Progress {
+        let seconds = self.started.elapsed().as_secs_f64();
+        let rate = if seconds > 0.0 {
+            (done as f64 / seconds) as u64
+        } else {
+            0
+        };
+        let total = self.total.max(done);
+        Progress::Downloading {
+            done_bytes: done,
+            total_bytes: total,
+            rate_bytes_per_sec: rate,
+            eta_secs: (rate > 0).then(|| total.saturating_sub(done) / rate),
+        }
+    }
+}
+
+/// Runs `plan` on the system of `layout`; images with an index come as deltas from `store`.
 pub fn execute(
     plan: &Plan,
     layout: &Layout,
     fetcher: &Fetcher,
+    store: &DeltaStore,
     cancel: &AtomicBool,
     progress: &mut dyn FnMut(Progress),
 ) -> Result<(), TransactionError> {
@@ -113,10 +150,10 @@ pub fn execute(
         &state,
         &Event::Started {
             version: plan.version.clone(),
-            download_bytes: plan.download_bytes,
+            download_bytes: plan.fetch_bytes,
         },
     );
-    let result = run(plan, layout, fetcher, cancel, progress, &state);
+    let result = run(plan, layout, fetcher, store, cancel, progress, &state);
     match &result {
         Ok(()) => history::append(
             &state,
@@ -176,6 +213,7 @@ fn run(
     plan: &Plan,
     layout: &Layout,
     fetcher: &Fetcher,
+    store: &DeltaStore,
     cancel: &AtomicBool,
     progress: &mut dyn FnMut(Progress),
     state: &Path,
@@ -187,12 +225,14 @@ fn run(
     if room_first {
         remove_versions(&plan.removals, layout)?;
     }
-    let mut written: Vec<PathBuf> = Vec::new();
+    // Each temporary written, and whether it was rebuilt as a delta.
+    let mut written: Vec<(PathBuf, bool)> = Vec::new();
     let mut hashes: Vec<String> = Vec::new();
     let result = download_all(
         plan,
         layout,
         fetcher,
+        store,
         cancel,
         progress,
         &mut written,
@@ -201,14 +241,7 @@ fn run(
     if let Err(error) = result {
         // Temporaries of compressed files hold unpacked bytes, which are never kept.
         let keep = keeps_bytes(&error);
-        for (temp, file) in written.iter().zip(&plan.files) {
-            let on_disk = layout.on_disk(temp);
-            if keep && file.compression.is_none() {
-                keep_partial(layout, &on_disk, &file.source.sha256);
-            } else {
-                let _ = std::fs::remove_file(&on_disk);
-            }
-        }
+        keep_for_next_run(plan, layout, &written, keep);
         return Err(error);
     }
     if !room_first {
@@ -240,23 +273,93 @@ fn run(
     Ok(())
 }
 
+// The plan, where its files go, where they come from, and the running totals: one struct
+// for them would only move the list.
+#[allow(clippy::too_many_arguments)]
 fn download_all(
     plan: &Plan,
     layout: &Layout,
     fetcher: &Fetcher,
+    store: &DeltaStore,
     cancel: &AtomicBool,
     progress: &mut dyn FnMut(Progress),
-    written: &mut Vec<PathBuf>,
+    written: &mut Vec<(PathBuf, bool)>,
     hashes: &mut Vec<String>,
 ) -> Result<(), TransactionError> {
-    let total = plan.download_bytes;
+    let mut meter = Meter {
+        started: std::time::Instant::now(),
+        total: plan.fetch_bytes,
+    };
     let mut before: u64 = 0;
-    let started = std::time::Instant::now();
-    for file in &plan.files {
+    for (n, file) in plan.files.iter().enumerate() {
         let dir = layout.on_disk(&file.target_dir);
         std::fs::create_dir_all(&dir).map_err(io("cannot create", &file.target_dir))?;
         let temp_in_root = file.target_dir.join(&file.temp_name);
         let temp = layout.on_disk(&temp_in_root);
+        if let Some(index) = delta::index_for(&plan.files, n) {
+            let _ = std::fs::remove_file(&temp);
+            let index = &plan.files[index];
+            let index_path = layout.on_disk(&index.target_dir.join(&index.temp_name));
+            // Said before fetching, so that a client shows it while the chunks come.
+            if *store != DeltaStore::Off {
+                progress(Progress::Method {
+                    file: file.final_name.clone(),
+                    delta: true,
+                    fallback: String::new(),
+                });
+            }
+            let outcome = try_delta(
+                file,
+                &index_path,
+                layout,
+                fetcher,
+                store,
+                cancel,
+                &mut |done| progress(meter.at(before + done)),
+            );
+            let fallback = match outcome {
+                Ok((rebuilt, fetched)) => {
+                    written.push((temp_in_root.clone(), true));
+                    let notes = rebuilt.notes.clone();
+                    record_fetched(layout, plan, file, rebuilt, 0, &notes);
+                    let out = std::fs::OpenOptions::new()
+                        .read(true)
+                        .custom_flags(rustix::fs::OFlags::NOFOLLOW.bits() as i32)
+                        .open(&temp)
+                        .map_err(io("cannot open", &temp_in_root))?;
+                    finish(file, out, &temp, &temp_in_root)?;
+                    hashes.push(file.source.sha256.clone());
+                    before += fetched;
+                    failpoint::hit("after-download");
+                    continue;
+                }
+                Err(delta::Failure::Cancelled) => {
+                    return Err(TransactionError::Fetch(FetchError::Cancelled {
+                        url: file.source.location.clone(),
+                    }));
+                }
+                Err(delta::Failure::Fallback(reason)) => reason,
+            };
+            // The whole file comes instead: the total grows by what the delta would have
+            // saved, and the history says why.
+            meter.total = meter
+                .total
+                .saturating_add(file.download_bytes)
+                .saturating_sub(file.delta.map_or(file.download_bytes, |d| d.to_fetch_bytes));
+            progress(Progress::Method {
+                file: file.final_name.clone(),
+                delta: false,
+                fallback: fallback.clone(),
+            });
+            record_fetched(
+                layout,
+                plan,
+                file,
+                delta::Rebuilt::default(),
+                file.download_bytes,
+                &fallback,
+            );
+        }
         // A leftover in the target directory is not trusted; a partial download kept by an
         // earlier run for exactly these bytes (named by their SHA-256) is resumed.
         let _ = std::fs::remove_file(&temp);
@@ -274,7 +377,7 @@ fn download_all(
         let (download_path, download_in_root, resumed) = match file.compression {
             None => {
                 let resumed = kept_len.filter(|_| std::fs::rename(&kept, &temp).is_ok());
-                written.push(temp_in_root.clone());
+                written.push((temp_in_root.clone(), false));
                 (temp.clone(), temp_in_root.clone(), resumed)
             }
             Some(_) => {
@@ -304,19 +407,7 @@ fn download_all(
             cancel,
             &mut |done| {
                 failpoint::hit("during-download");
-                let done = before + done;
-                let seconds = started.elapsed().as_secs_f64();
-                let rate = if seconds > 0.0 {
-                    (done as f64 / seconds) as u64
-                } else {
-                    0
-                };
-                progress(Progress::Downloading {
-                    done_bytes: done,
-                    total_bytes: total,
-                    rate_bytes_per_sec: rate,
-                    eta_secs: (rate > 0).then(|| total.saturating_sub(done) / rate),
-                });
+                progress(meter.at(before + done));
             },
         );
         let verified = downloaded
@@ -353,7 +444,7 @@ fn download_all(
             None => (out, file.source.sha256.clone()),
             Some(kind) => {
                 drop(out);
-                written.push(temp_in_root.clone());
+                written.push((temp_in_root.clone(), false));
                 let unpacked =
                     unpack(kind, &download_path, &temp, file.size_bytes).map_err(|reason| {
                         FetchError::Compressed {
@@ -366,23 +457,212 @@ fn download_all(
                 unpacked?
             }
         };
-        out.sync_all().map_err(io("cannot sync", &temp_in_root))?;
-        // FAT (the ESP) has no modes: fusefat answers ENOSYS. A mode is no reason to fail.
-        if let Err(e) = std::fs::set_permissions(&temp, std::fs::Permissions::from_mode(file.mode))
-            && e.raw_os_error() != Some(rustix::io::Errno::NOSYS.raw_os_error())
-            && e.kind() != std::io::ErrorKind::Unsupported
-        {
-            return Err(TransactionError::Io {
-                what: "cannot set the mode of",
-                path: temp_in_root,
-                source: e,
-            });
+        finish(file, out, &temp, &temp_in_root)?;
+        // A delta that fell back leaves nothing to resume from.
+        if delta::index_for(&plan.files, n).is_some() {
+            let _ = std::fs::remove_file(delta::partial_path(
+                &partial_dir(layout),
+                &file.source.sha256,
+            ));
         }
         hashes.push(temp_sha256);
         before += size;
         failpoint::hit("after-download");
     }
     Ok(())
+}
+
+/// Moves the temporaries of `written` where the next run finds them (`keep`), or removes them:
+/// a rebuilt image into the cache as `<sha256>.delta` (its verified chunks), a whole plain file
+/// as `<sha256>` (a prefix to resume); unpacked bytes of compressed files are never kept.
+fn keep_for_next_run(plan: &Plan, layout: &Layout, written: &[(PathBuf, bool)], keep: bool) {
+    for ((temp, as_delta), file) in written.iter().zip(&plan.files) {
+        let on_disk = layout.on_disk(temp);
+        if keep && *as_delta {
+            let cache = partial_dir(layout);
+            let kept = crate::fsutil::create_private_dir_all(&cache).is_ok()
+                && std::fs::rename(&on_disk, delta::partial_path(&cache, &file.source.sha256))
+                    .is_ok();
+            if !kept {
+                let _ = std::fs::remove_file(&on_disk);
+            }
+        } else if keep && file.compression.is_none() {
+            keep_partial(layout, &on_disk, &file.source.sha256);
+        } else {
+            let _ = std::fs::remove_file(&on_disk);
+        }
+    }
+}
+
+/// Downloads the files of `plan` ahead, verified, into the download cache, without staging
+/// anything: the install that follows finds them there and fetches nothing again (plain and
+/// delta files; a compressed file is fetched again). Nothing is done when the new files fit
+/// only after old versions are removed: they come when the version is installed.
+pub fn download_ahead(
+    plan: &Plan,
+    layout: &Layout,
+    fetcher: &Fetcher,
+    store: &DeltaStore,
+    cancel: &AtomicBool,
+    progress: &mut dyn FnMut(Progress),
+) -> Result<bool, TransactionError> {
+    if plan.needs_room_first() {
+        return Ok(false);
+    }
+    let state = layout.state_dir();
+    let mut written: Vec<(PathBuf, bool)> = Vec::new();
+    let mut hashes: Vec<String> = Vec::new();
+    let result = download_all(
+        plan,
+        layout,
+        fetcher,
+        store,
+        cancel,
+        progress,
+        &mut written,
+        &mut hashes,
+    );
+    let keep = match &result {
+        Ok(()) => true,
+        Err(error) => keeps_bytes(error),
+    };
+    keep_for_next_run(plan, layout, &written, keep);
+    match result {
+        Ok(()) => {
+            history::append(
+                &state,
+                &Event::Downloaded {
+                    version: plan.version.clone(),
+                },
+            );
+            Ok(true)
+        }
+        Err(error) => {
+            history::append(
+                &state,
+                &Event::Failed {
+                    version: plan.version.clone(),
+                    reason: error.to_string(),
+                },
+            );
+            Err(error)
+        }
+    }
+}
+
+/// Syncs a verified temporary and gives it its mode.
+fn finish(
+    file: &PlannedFile,
+    out: File,
+    temp: &Path,
+    temp_in_root: &Path,
+) -> Result<(), TransactionError> {
+    out.sync_all().map_err(io("cannot sync", temp_in_root))?;
+    // FAT (the ESP) has no modes: fusefat answers ENOSYS. A mode is no reason to fail.
+    if let Err(e) = std::fs::set_permissions(temp, std::fs::Permissions::from_mode(file.mode))
+        && e.raw_os_error() != Some(rustix::io::Errno::NOSYS.raw_os_error())
+        && e.kind() != std::io::ErrorKind::Unsupported
+    {
+        return Err(TransactionError::Io {
+            what: "cannot set the mode of",
+            path: temp_in_root.to_path_buf(),
+            source: e,
+        });
+    }
+    Ok(())
+}
+
+/// Records how an image with an index came.
+fn record_fetched(
+    layout: &Layout,
+    plan: &Plan,
+    file: &PlannedFile,
+    rebuilt: delta::Rebuilt,
+    full_bytes: u64,
+    fallback: &str,
+) {
+    history::append(
+        &layout.state_dir(),
+        &Event::Fetched {
+            version: plan.version.clone(),
+            file: file.final_name.clone(),
+            seed_bytes: rebuilt.seed_bytes,
+            store_bytes: rebuilt.store_bytes,
+            range_bytes: rebuilt.range_bytes,
+            full_bytes,
+            fallback: fallback.to_string(),
+        },
+    );
+}
+
+/// Rebuilds `file` from its index at `index_path` into the partial cache and moves it to its
+/// temporary; the bytes fetched, or why the whole file must come instead. `progress` hears the
+/// bytes fetched so far, from this thread.
+fn try_delta(
+    file: &PlannedFile,
+    index_path: &Path,
+    layout: &Layout,
+    fetcher: &Fetcher,
+    store: &DeltaStore,
+    cancel: &AtomicBool,
+    progress: &mut dyn FnMut(u64),
+) -> Result<(delta::Rebuilt, u64), delta::Failure> {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    if *store == DeltaStore::Off {
+        return Err(delta::Failure::Fallback(
+            "deltas are off ([Delta] Store=off)".into(),
+        ));
+    }
+    let cache = partial_dir(layout);
+    crate::fsutil::create_private_dir_all(&cache)
+        .map_err(|e| delta::Failure::Fallback(format!("cannot create {}: {e}", cache.display())))?;
+    let out = delta::partial_path(&cache, &file.source.sha256);
+    let temp = layout.on_disk(&file.target_dir.join(&file.temp_name));
+    let done = AtomicU64::new(0);
+    let attempt = delta::Attempt {
+        layout,
+        fetcher,
+        file,
+        index_path,
+        store,
+        out: &out,
+        cancel,
+    };
+    // The rebuild runs on its own threads; this one reports its progress meanwhile.
+    let result = std::thread::scope(|scope| {
+        let (tx, rx) = std::sync::mpsc::channel();
+        let (attempt, done) = (&attempt, &done);
+        scope.spawn(move || {
+            let result = delta::rebuild_image(attempt, &|n| done.store(n, Ordering::SeqCst));
+            let _ = tx.send(result);
+        });
+        loop {
+            match rx.recv_timeout(std::time::Duration::from_millis(200)) {
+                Ok(result) => break result,
+                Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
+                    progress(done.load(Ordering::SeqCst));
+                }
+                Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => {
+                    break Err(delta::Failure::Fallback("the rebuild stopped".into()));
+                }
+            }
+        }
+    })?;
+    let fetched = done.load(Ordering::SeqCst);
+    progress(fetched);
+    // The cache and the target are usually one file system; when not, the bytes are copied.
+    if std::fs::rename(&out, &temp).is_err() {
+        let copied = crate::fsutil::create_private_file(&temp)
+            .and_then(|mut to| std::io::copy(&mut File::open(&out)?, &mut to));
+        let _ = std::fs::remove_file(&out);
+        if let Err(e) = copied {
+            let _ = std::fs::remove_file(&temp);
+            return Err(delta::Failure::Fallback(format!(
+                "cannot move the rebuilt image into place: {e}"
+            )));
+        }
+    }
+    Ok((result, fetched))
 }
 
 /// Whether the bytes of a failed download are a good start for the next run: after a network
@@ -452,16 +732,7 @@ impl std::io::Write for HashingWriter<'_> {
     }
 }
 
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-/// The SHA-256 (hex) of a file's bytes.
-pub fn sha256_of(path: &Path) -> std::io::Result<String> {
-    let mut hasher = <sha2::Sha256 as sha2::Digest>::new();
-    std::io::copy(&mut File::open(path)?, &mut hasher)?;
-    Ok(hex(sha2::Digest::finalize(hasher).as_slice()))
-}
+pub use crate::fsutil::{hex, sha256_of};
 
 /// Where partial downloads are kept between runs, on the disk.
 fn partial_dir(layout: &Layout) -> PathBuf {

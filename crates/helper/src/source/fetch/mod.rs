@@ -31,6 +31,22 @@ pub enum Location {
 }
 
 impl Location {
+    /// The folder `name` inside this location (a chunk store beside the images).
+    pub fn folder(&self, name: &str) -> Self {
+        match self {
+            Self::Http(base) => Self::Http(format!("{base}{name}/")),
+            Self::Dir {
+                root,
+                folder,
+                shown,
+            } => Self::Dir {
+                root: root.clone(),
+                folder: folder.join(name),
+                shown: format!("{}/{name}", shown.trim_end_matches('/')),
+            },
+        }
+    }
+
     /// A URL or path of a file in this location, for messages and the catalog.
     pub fn display(&self, name: &str) -> String {
         match self {
@@ -164,6 +180,29 @@ impl Body {
         match self {
             Self::Direct(body) => Box::new(body.into_reader()),
             Self::Relayed(reader) => Box::new(reader),
+        }
+    }
+
+    /// Exactly `len` bytes into one buffer of that size (no growth, no copies): `Ok(None)`
+    /// when the body is longer, an error when it is shorter.
+    fn read_exact_len(self, len: u64) -> Result<Option<Vec<u8>>, String> {
+        let size = usize::try_from(len).map_err(|e| e.to_string())?;
+        let mut bytes = vec![0u8; size];
+        let mut reader = self.into_reader();
+        let mut filled = 0;
+        while filled < size {
+            match reader.read(&mut bytes[filled..]) {
+                Ok(0) => return Ok(Some(bytes[..filled].to_vec())),
+                Ok(n) => filled += n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e.to_string()),
+            }
+        }
+        let mut extra = [0u8; 1];
+        match reader.read(&mut extra) {
+            Ok(0) => Ok(Some(bytes)),
+            Ok(_) => Ok(None),
+            Err(e) => Err(e.to_string()),
         }
     }
 
@@ -445,7 +484,7 @@ impl Fetcher {
                 status,
             });
         }
-        match response.into_body().read_limited(len) {
+        match response.into_body().read_exact_len(len) {
             Ok(Some(bytes)) if bytes.len() as u64 == len => Ok(Some(bytes)),
             Ok(Some(bytes)) => Err(FetchError::Unreachable {
                 url: url.to_string(),

@@ -33,6 +33,11 @@ impl Fetcher {
         self
     }
 
+    /// The bandwidth limit, in bytes per second (none: as fast as the link goes).
+    pub fn max_rate(&self) -> Option<u64> {
+        self.max_rate_bytes_per_sec
+    }
+
     /// Streams `name` from `location` into `out`, hashing as it goes; returns the SHA-256 (hex)
     /// and the number of bytes. A connection that breaks off is resumed with an HTTP range
     /// request (after a short back-off, [`RETRIES`] times); a mirror that answers a range with

@@ -5,6 +5,7 @@
 
 use crate::SystemState;
 use crate::definitions::Transfer;
+use crate::delta::rebuild::Prediction;
 use crate::installed::inventory::{InstalledVersion, Layout};
 use crate::source::catalog::{Catalog, Offer};
 use crate::source::compression::Compression;
@@ -36,6 +37,9 @@ pub struct PlannedFile {
     pub compression: Option<Compression>,
     /// Access mode of the installed file (`Mode=`, without write bits for `ReadOnly=yes`).
     pub mode: u32,
+    /// What a delta would fetch, when an index of it comes first and installed images seed it
+    /// (filled by `update::delta::estimate`; none: the whole file is downloaded).
+    pub delta: Option<Prediction>,
 }
 
 /// A whole installed version removed before the new one is written.
@@ -73,8 +77,11 @@ pub struct Plan {
     pub files: Vec<PlannedFile>,
     /// Versions removed first, oldest first.
     pub removals: Vec<Removal>,
-    /// Bytes to download.
+    /// Bytes of the whole files at the sources.
     pub download_bytes: u64,
+    /// Bytes expected on the wire: the whole files, less what deltas take from installed
+    /// images (uncompressed chunk bytes, so at most this much).
+    pub fetch_bytes: u64,
     /// Room per file system.
     pub room: Vec<Room>,
 }
@@ -120,9 +127,9 @@ pub enum PlanError {
     /// The size of a file could not be learned.
     #[error("the size of {0} is unknown; the mirror did not say")]
     UnknownSize(String),
-    /// A file system lacks room even after the allowed removals.
+    /// A file system lacks room even after the allowed removals (or its room is unknown).
     #[error("{0}")]
-    NoRoom(String),
+    NoRoom(NoRoom),
     /// Room would have to be made by removing an installed version, on the strength of a size
     /// only the mirror vouches for (sizes are not signed) that the installed files contradict.
     #[error(
@@ -136,6 +143,83 @@ pub enum PlanError {
         /// The largest installed file of the same transfer.
         installed_bytes: u64,
     },
+}
+
+/// Why the new files do not fit, as values (the service hands them to clients as fields, for a
+/// sentence in the person's language); shown in English as before.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NoRoom {
+    /// A file system lacks room even after the allowed removals.
+    Short {
+        /// The directory the files go to, on that file system (inside the root).
+        dir: PathBuf,
+        /// The file system is the EFI system partition (or XBOOTLDR).
+        boot_partition: bool,
+        /// Bytes the new files need there, with the margin kept free.
+        needed_bytes: u64,
+        /// Bytes free there, with what the planned removals free.
+        available_bytes: u64,
+        /// The oldest version that may be removed to make room (none: every other version is
+        /// in use or protected).
+        remove: Option<String>,
+    },
+    /// How much room a file system has cannot be learned.
+    Unknown {
+        /// The directory.
+        dir: PathBuf,
+    },
+    /// A transfer's target is on the EFI system partition, which is not mounted.
+    NoBootPartition {
+        /// The transfer's definition file.
+        file: String,
+    },
+}
+
+impl NoRoom {
+    /// Bytes missing (0 unless [`NoRoom::Short`]).
+    pub fn missing_bytes(&self) -> u64 {
+        match self {
+            Self::Short {
+                needed_bytes,
+                available_bytes,
+                ..
+            } => needed_bytes.saturating_sub(*available_bytes),
+            _ => 0,
+        }
+    }
+}
+
+impl std::fmt::Display for NoRoom {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Short {
+                dir,
+                boot_partition,
+                remove,
+                ..
+            } => {
+                let what = if *boot_partition {
+                    format!("the EFI system partition ({})", dir.display())
+                } else {
+                    format!("the file system of {}", dir.display())
+                };
+                let advice = match remove {
+                    Some(version) => format!("remove version {version} or enlarge the partition"),
+                    None => "enlarge the partition (every other version is in use or protected)"
+                        .to_string(),
+                };
+                write!(
+                    f,
+                    "{what} needs {} more: {advice}",
+                    human(self.missing_bytes())
+                )
+            }
+            Self::Unknown { dir } => write!(f, "cannot tell how much room {} has", dir.display()),
+            Self::NoBootPartition { file } => {
+                write!(f, "{file}: the EFI system partition is not mounted")
+            }
+        }
+    }
 }
 
 /// A size the mirror claims may exceed the largest installed file of its transfer by this
@@ -247,10 +331,9 @@ pub fn make(
                 file: transfer.file.display().to_string(),
             })?;
         let target_dir = layout.target_dir(transfer).ok_or_else(|| {
-            PlanError::NoRoom(format!(
-                "{}: the EFI system partition is not mounted",
-                transfer.file.display()
-            ))
+            PlanError::NoRoom(NoRoom::NoBootPartition {
+                file: transfer.file.display().to_string(),
+            })
         })?;
         let mut mode = target.mode.unwrap_or(0o644);
         if target.read_only == Some(true) {
@@ -268,6 +351,7 @@ pub fn make(
             download_bytes: sizes.download,
             compression: Compression::of_name(&offer.name),
             mode,
+            delta: None,
         });
     }
     let removals = removals(state, &active, &version, facts);
@@ -276,10 +360,12 @@ pub fn make(
     if !removals.is_empty() && needs_room_first(&room) {
         check_plausible(&files, state)?;
     }
+    let download_bytes = files
+        .iter()
+        .fold(0u64, |sum, f| sum.saturating_add(f.download_bytes));
     Ok(Plan {
-        download_bytes: files
-            .iter()
-            .fold(0u64, |sum, f| sum.saturating_add(f.download_bytes)),
+        download_bytes,
+        fetch_bytes: download_bytes,
         version,
         files,
         removals,
@@ -288,6 +374,17 @@ pub fn make(
 }
 
 impl Plan {
+    /// Sets each file's delta prediction (in file order) and the bytes expected on the wire.
+    pub fn with_deltas(mut self, deltas: Vec<Option<Prediction>>) -> Self {
+        for (file, delta) in self.files.iter_mut().zip(deltas) {
+            file.delta = delta;
+        }
+        self.fetch_bytes = self.files.iter().fold(0u64, |sum, f| {
+            sum.saturating_add(f.delta.map_or(f.download_bytes, |d| d.to_fetch_bytes))
+        });
+        self
+    }
+
     /// Whether some file system can hold the new files only after the removals.
     pub fn needs_room_first(&self) -> bool {
         needs_room_first(&self.room)
@@ -402,9 +499,8 @@ fn room(
         std::iter::once((file.target_dir.clone(), file.size_bytes)).chain(download)
     });
     for (dir, bytes) in needs {
-        let (id, available) = (facts.file_system_of)(&dir).ok_or_else(|| {
-            PlanError::NoRoom(format!("cannot tell how much room {} has", dir.display()))
-        })?;
+        let (id, available) = (facts.file_system_of)(&dir)
+            .ok_or_else(|| PlanError::NoRoom(NoRoom::Unknown { dir: dir.clone() }))?;
         let boot_partition = [&layout.esp, &layout.xbootldr]
             .into_iter()
             .flatten()
@@ -447,27 +543,19 @@ fn check_room(rooms: &[Room], state: &SystemState, removals: &[Removal]) -> Resu
         if need <= have {
             continue;
         }
-        let what = if room.boot_partition {
-            format!("the EFI system partition ({})", room.target_dir.display())
-        } else {
-            format!("the file system of {}", room.target_dir.display())
-        };
         let next = state
             .inventory
             .versions
             .iter()
             .rev()
             .find(|v| removable(v, state) && !removals.iter().any(|r| r.version == v.version));
-        let advice = match next {
-            Some(v) => format!("remove version {} or enlarge the partition", v.version),
-            None => {
-                "enlarge the partition (every other version is in use or protected)".to_string()
-            }
-        };
-        return Err(PlanError::NoRoom(format!(
-            "{what} needs {} more: {advice}",
-            human(need - have)
-        )));
+        return Err(PlanError::NoRoom(NoRoom::Short {
+            dir: room.target_dir.clone(),
+            boot_partition: room.boot_partition,
+            needed_bytes: need,
+            available_bytes: have,
+            remove: next.map(|v| v.version.clone()),
+        }));
     }
     Ok(())
 }

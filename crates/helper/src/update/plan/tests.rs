@@ -407,11 +407,31 @@ fn a_file_system_short_of_room_names_the_version_to_remove() {
         root_free: Some(CAIBX_BYTES + EROFS_BYTES + UKI_BYTES),
         ..World::roomy()
     };
+    let refused = world
+        .plan(&root, &catalog(vec![offered(NEW)]), None)
+        .expect_err("no room");
+    // The values a client says it with: where, how much is missing, what to remove.
+    let PlanError::NoRoom(room) = &refused else {
+        panic!("not short of room: {refused:?}");
+    };
+    let NoRoom::Short {
+        dir,
+        boot_partition,
+        needed_bytes,
+        available_bytes,
+        remove,
+    } = room
+    else {
+        panic!("not short of room: {room:?}");
+    };
+    assert_eq!(dir, &PathBuf::from("/system"));
+    assert!(!boot_partition);
+    assert_eq!(needed_bytes - available_bytes, MARGIN_BYTES);
+    assert_eq!(room.missing_bytes(), MARGIN_BYTES);
+    assert_eq!(remove.as_deref(), Some("202611200930"));
     assert_eq!(
-        world.plan(&root, &catalog(vec![offered(NEW)]), None),
-        Err(PlanError::NoRoom(
-            "the file system of /system needs 2 MB more: remove version 202611200930 or enlarge the partition".into()
-        ))
+        refused.to_string(),
+        "the file system of /system needs 2 MB more: remove version 202611200930 or enlarge the partition"
     );
     let fits = World {
         root_free: Some(CAIBX_BYTES + EROFS_BYTES + UKI_BYTES + MARGIN_BYTES),
@@ -427,11 +447,22 @@ fn a_boot_partition_short_of_room_says_so_and_spares_versions_in_use() {
         esp_free: Some(UKI_BYTES - 5_000_000),
         ..World::roomy()
     };
+    let refused = world
+        .plan(&root, &catalog(vec![offered(NEW)]), None)
+        .expect_err("no room");
+    let PlanError::NoRoom(NoRoom::Short {
+        boot_partition,
+        remove,
+        ..
+    }) = &refused
+    else {
+        panic!("not short of room: {refused:?}");
+    };
+    assert!(boot_partition);
+    assert_eq!(remove, &None);
     assert_eq!(
-        world.plan(&root, &catalog(vec![offered(NEW)]), None),
-        Err(PlanError::NoRoom(
-            "the EFI system partition (/efi/EFI/Linux) needs 7 MB more: enlarge the partition (every other version is in use or protected)".into()
-        ))
+        refused.to_string(),
+        "the EFI system partition (/efi/EFI/Linux) needs 7 MB more: enlarge the partition (every other version is in use or protected)"
     );
 }
 
@@ -444,9 +475,9 @@ fn room_that_cannot_be_measured_is_no_room() {
     };
     assert_eq!(
         world.plan(&root, &catalog(vec![offered(NEW)]), None),
-        Err(PlanError::NoRoom(
-            "cannot tell how much room /system has".into()
-        ))
+        Err(PlanError::NoRoom(NoRoom::Unknown {
+            dir: PathBuf::from("/system")
+        }))
     );
 }
 
@@ -463,8 +494,12 @@ fn an_unmounted_boot_partition_is_no_room() {
         .with(|facts| make(&state, &catalog(vec![offered(NEW)]), &no_esp, None, facts));
     assert_eq!(
         result,
-        Err(PlanError::NoRoom(
-            "/usr/lib/sysupdate.d/60-esp.transfer: the EFI system partition is not mounted".into()
-        ))
+        Err(PlanError::NoRoom(NoRoom::NoBootPartition {
+            file: "/usr/lib/sysupdate.d/60-esp.transfer".into()
+        }))
+    );
+    assert_eq!(
+        result.expect_err("no room").to_string(),
+        "/usr/lib/sysupdate.d/60-esp.transfer: the EFI system partition is not mounted"
     );
 }
