@@ -9,6 +9,10 @@ import org.kde.updatecenter.settings
 
 KCM.SimpleKCM {
     id: root
+    // kcmshell6 sizes its window by the page: the form scrolls, so the window must not grow with
+    // it past a laptop's screen (where Apply would be out of reach).
+    implicitWidth: Kirigami.Units.gridUnit * 38
+    implicitHeight: Kirigami.Units.gridUnit * 32
 
     SettingsModel {
         id: model

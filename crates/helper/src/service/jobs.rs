@@ -332,10 +332,11 @@ impl UpdateCenter {
             let _ = self.last_error_changed(&emitter).await;
             let _ = self.last_error_details_changed(&emitter).await;
         }
+        // The metrics too, so that whoever waited for `Finished` reads them as they now are.
+        self.write_metrics(connection).await;
         if let Ok(emitter) = SignalEmitter::new(connection, path.as_ref()) {
             let _ = Job::finished(&emitter, success, &name, &message).await;
         }
-        self.write_metrics(connection).await;
     }
 
     pub(super) fn clone_handle(&self) -> Self {
