@@ -16,6 +16,7 @@ mod differential;
 mod esp;
 mod faults;
 mod flatpak;
+mod fleet;
 mod gui;
 mod hostile;
 mod i18n;

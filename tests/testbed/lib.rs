@@ -6,6 +6,7 @@
 //! address or a line on a pipe), so nothing waits by sleeping.
 
 pub mod bus;
+pub mod etcd;
 pub mod firmware;
 pub mod gpg;
 pub mod guest;

@@ -104,6 +104,22 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Coordinate a group of machines through the site's etcd (docs/fleets.md): restart slots
+    /// that a machine holds from before its restart until the new version is well, and
+    /// rollout waves that stop themselves when too many machines report failures.
+    Fleet {
+        /// The client URLs of the etcd members, comma-separated (tried in this order).
+        #[arg(long, value_delimiter = ',', required = true)]
+        etcd: Vec<String>,
+        /// The group of machines (letters, digits, `-`, `_`, `.`).
+        #[arg(long, default_value = "default")]
+        group: String,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+        #[command(subcommand)]
+        action: FleetAction,
+    },
     /// Rebuild the file an index describes (as `casync extract`): chunks found in the seeds or
     /// already in OUT (an interrupted run) are copied and verified, the rest fetched from the
     /// store, or as range requests of the image, several at once.
@@ -243,4 +259,64 @@ pub enum Command {
     /// helper, as an unprivileged user with network access).
     #[command(hide = true)]
     FetchServer,
+}
+
+/// What `fleet` does.
+#[derive(Subcommand, Clone)]
+pub enum FleetAction {
+    /// Who holds the group's restart slots, and how the rollout of VERSION stands.
+    Status {
+        /// A version whose rollout to show.
+        version: Option<String>,
+    },
+    /// Set how many machines of the group may restart at once.
+    Slots {
+        /// At least 1.
+        count: u32,
+    },
+    /// Let a larger share of the machines start VERSION.
+    Advance {
+        /// The version.
+        version: String,
+        /// The share of machines, in percent (1-100).
+        #[arg(long, value_parser = clap::value_parser!(u8).range(1..=100))]
+        share: u8,
+    },
+    /// Stop further machines from starting VERSION.
+    Pause {
+        /// The version.
+        version: String,
+    },
+    /// Let machines start VERSION again (failures still stop it: clear them by advancing
+    /// after a fix, as a new version).
+    Resume {
+        /// The version.
+        version: String,
+    },
+    /// Take a restart slot for this machine (maintenance by hand), bound to a new lease of TTL
+    /// seconds that frees it when it is not kept alive; prints the slot and the lease.
+    Acquire {
+        /// Seconds the slot stays taken without a keep-alive.
+        #[arg(long, default_value_t = 900)]
+        ttl: u64,
+        /// Act as the machine with this fleet id (default: this machine's).
+        #[arg(long)]
+        id: Option<String>,
+    },
+    /// Keep a lease alive for another TTL.
+    KeepAlive {
+        /// The lease, as `acquire` printed it.
+        lease: i64,
+    },
+    /// Give this machine's restart slot back (and end its lease, when given).
+    Release {
+        /// The lease to end.
+        #[arg(long)]
+        lease: Option<i64>,
+        /// Act as the machine with this fleet id (default: this machine's).
+        #[arg(long)]
+        id: Option<String>,
+    },
+    /// Print this machine's fleet id (its machine id hashed with the application's id).
+    Id,
 }

@@ -19,7 +19,9 @@
 //! - [`lifecycle`]: trial boots, blessing, fallback, rollback, pins;
 //! - [`ops`]: each operation written once, called by the CLI and the D-Bus service alike;
 //! - [`policy`]: when the helper may act on its own (maintenance windows) and what it must
-//!   wait for (GPU compute work).
+//!   wait for (GPU compute work);
+//! - [`fleet`]: restart slots and rollout waves shared with the other machines of a site,
+//!   in its etcd or through its FleetLock server.
 //!
 //! Every step is a value that can be printed and tested.
 
@@ -27,6 +29,7 @@ pub mod definitions;
 pub mod delta;
 pub mod error;
 pub mod failpoint;
+pub mod fleet;
 pub mod format;
 pub mod fsutil;
 pub mod health;
@@ -61,6 +64,7 @@ mod architecture {
         "ops",
         "delta",
         "policy",
+        "fleet",
     ];
 
     /// The layers, lowest first; in a layer, a module may use the modules listed before it.
@@ -109,6 +113,16 @@ mod architecture {
                 "settings",
                 "source::catalog",
                 "source::changelog",
+            ],
+        ),
+        (
+            "fleets",
+            &[
+                "fleet::id",
+                "fleet::etcd",
+                "fleet::semaphore",
+                "fleet::rollout",
+                "fleet::fleetlock",
             ],
         ),
         ("the plan", &["update::plan", "update::delta"]),

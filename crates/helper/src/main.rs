@@ -2,6 +2,7 @@
 //! `org.kde.UpdateCenter1` on the system bus; `inspect` works offline on a mounted root.
 
 mod cli;
+mod fleet_cli;
 mod journal;
 mod render;
 mod service;
@@ -213,6 +214,12 @@ fn run(cli: Cli) -> Result<()> {
             }
             Ok(())
         }
+        Command::Fleet {
+            etcd,
+            group,
+            json,
+            action,
+        } => fleet_cli::run(&cli.system.root, &etcd, &group, json, action, &mut out),
         Command::Mirror {
             from,
             to,
