@@ -83,6 +83,25 @@ Kirigami.ScrollablePage {
         }
     ]
 
+    // Why, in the person's language, from the record's kind and fields (`details`: the JSON
+    // of an ErrorDetails; sizes in bytes end in `_bytes`); its English only for a record
+    // without a kind (older than kinds) or a kind this client has no message for.
+    function said(prefix, details, english) {
+        const why = JSON.parse(details || "{}");
+        const kind = why.kind || "";
+        if (kind === "" || !L10n.has(prefix + kind))
+            return english;
+        const values = why.fields || {};
+        const args = {};
+        for (const key in values) {
+            if (key.endsWith("_bytes"))
+                args[key.slice(0, -6)] = Qt.locale(L10n.locale).formattedDataSize(Number(values[key]));
+            else
+                args[key] = values[key];
+        }
+        return L10n.tr(prefix + kind, args);
+    }
+
     ListView {
         id: list
         objectName: "historyList"
@@ -98,6 +117,7 @@ Kirigami.ScrollablePage {
             required property string running
             required property int tries
             required property string reason
+            required property string reasonDetails
             required property bool passed
             required property bool once
             required property bool good
@@ -129,12 +149,12 @@ Kirigami.ScrollablePage {
                             fetched: Qt.locale(L10n.locale).formattedDataSize(row.fetchedBytes),
                             reused: Qt.locale(L10n.locale).formattedDataSize(row.reusedBytes),
                             size: Qt.locale(L10n.locale).formattedDataSize(row.fullBytes),
-                            reason: row.reason
+                            reason: page.said("delta-fallback-", row.reasonDetails, row.reason)
                         }) : L10n.tr("history-" + row.kind, {
                             version: row.version,
                             running: row.running,
                             tries: row.tries,
-                            reason: row.reason,
+                            reason: page.said("error-", row.reasonDetails, row.reason),
                             passed: row.passed ? "yes" : "no",
                             once: row.once ? "yes" : "no",
                             good: row.good ? "yes" : "no",

@@ -33,9 +33,13 @@ Kirigami.ScrollablePage {
     // ErrorDetails, its `kind` and `fields`; sizes in bytes end in `_bytes` and are said in
     // the locale's units); the helper's English only for a kind this client has no message for.
     function failureText(details, english) {
+        return said("error-", details, english);
+    }
+    // The same for any message family (`fallback-`: why an image comes whole).
+    function said(prefix, details, english) {
         const failure = JSON.parse(details || "{}");
         const kind = failure.kind || "";
-        if (kind === "" || !L10n.has("error-" + kind))
+        if (kind === "" || !L10n.has(prefix + kind))
             return english;
         const values = failure.fields || {};
         const args = {};
@@ -45,7 +49,7 @@ Kirigami.ScrollablePage {
             else
                 args[key] = values[key];
         }
-        return L10n.tr("error-" + kind, args);
+        return L10n.tr(prefix + kind, args);
     }
 
     // What's New of the update on offer in a line or two, beside the install button; read
@@ -98,7 +102,10 @@ Kirigami.ScrollablePage {
             position: Kirigami.InlineMessage.Position.Header
             type: Kirigami.MessageType.Error
             visible: page.status.connectionError !== ""
-            text: page.status.connectionError
+            // Said from its kind where this client knows it; the English otherwise.
+            text: page.status.connectionErrorKind !== "" && L10n.has("error-" + page.status.connectionErrorKind)
+                ? L10n.tr("connection-failed", { details: L10n.tr("error-" + page.status.connectionErrorKind, {}) })
+                : page.status.connectionError
             actions: [
                 Kirigami.Action {
                     icon.name: "view-refresh"
@@ -260,7 +267,9 @@ Kirigami.ScrollablePage {
                 && page.status.availableBytes < page.status.availableImageBytes
             detail: !page.status.downloading ? ""
                 : page.status.downloadMethod === "full" && page.status.downloadFallback !== ""
-                    ? L10n.tr("download-method-full", { reason: page.status.downloadFallback })
+                    ? L10n.tr("download-method-full", {
+                        reason: page.said("delta-fallback-", page.status.downloadFallbackDetails, page.status.downloadFallback)
+                    })
                 : page.status.downloadMethod === "delta" || (page.status.downloadMethod === "" && deltaPlanned)
                     ? L10n.tr("download-method-delta", {})
                 : ""

@@ -2,6 +2,7 @@
 //! thread never waits on the bus.
 
 use update_center_client::VersionInfo;
+pub use update_center_qml::bus::Failure;
 pub use update_center_qml::bus::spawn;
 use update_center_qml::bus::{center, connection, describe, with_timeout};
 
@@ -14,27 +15,22 @@ pub struct Overview {
     pub warnings: Vec<String>,
 }
 
-/// The installed versions and warnings, or a sentence for the person saying what went wrong.
-pub async fn overview() -> Result<Overview, String> {
+/// The installed versions and warnings, or what went wrong.
+pub async fn overview() -> Result<Overview, Failure> {
     let call = async {
-        let proxy = update_center_client::connect_system()
-            .await
-            .map_err(|e| update_center_client::describe_connect_error(&e))?;
-        let versions = proxy
-            .list_versions()
-            .await
-            .map_err(|e| update_center_client::describe_call_error(&e))?;
+        let proxy = center().await?;
+        let versions = proxy.list_versions().await.map_err(describe)?;
         let warnings = proxy
             .list_warnings()
             .await
-            .map_err(|e| update_center_client::describe_call_error(&e))?
+            .map_err(describe)?
             .into_iter()
             .map(|w| match w.line {
                 0 => format!("{}: {}", w.file, w.message),
                 line => format!("{}:{line}: {}", w.file, w.message),
             })
             .collect();
-        Ok(Overview { versions, warnings })
+        Ok::<_, Failure>(Overview { versions, warnings })
     };
     with_timeout(call).await
 }
@@ -42,7 +38,7 @@ pub async fn overview() -> Result<Overview, String> {
 pub use update_center_client::status::Status;
 
 /// Reads the status (and the running job's progress).
-pub async fn status() -> Result<Status, String> {
+pub async fn status() -> Result<Status, Failure> {
     with_timeout(async {
         let p = center().await?;
         update_center_client::status::read(&p)
@@ -73,39 +69,22 @@ pub enum Request {
     Restart,
 }
 
-/// A request that failed: a sentence in English and, where the error names it, its kind
-/// (`update_center_client::ErrorDetails`: not authorised, busy, no service), which the window
-/// says in the person's language.
-#[derive(Debug, Clone, Default)]
-pub struct Refusal {
-    /// The sentence (English).
-    pub message: String,
-    /// The kind, or "" when the error names none.
-    pub kind: String,
-}
-
-impl From<String> for Refusal {
-    fn from(message: String) -> Self {
-        Self {
-            message,
-            kind: String::new(),
-        }
-    }
-}
-
 /// Sends a request; `Err` says why it failed (not authorised, busy, refused, ...).
-pub async fn request(request: Request) -> Result<(), Refusal> {
+pub async fn request(request: Request) -> Result<(), Failure> {
     if matches!(request, Request::Restart) {
-        return with_timeout(update_center_client::launch::restart_prompt())
-            .await
-            .map_err(Refusal::from);
+        return with_timeout(async {
+            update_center_client::launch::restart_prompt()
+                .await
+                .map_err(Failure::from)
+        })
+        .await;
     }
     let call = async {
         let p = center().await?;
         if matches!(request, Request::Check | Request::Install(_)) {
             update_center_client::credentials::hand_over(&p).await;
         }
-        Ok(match request {
+        Ok::<_, Failure>(match request {
             Request::Restart => Ok(()),
             Request::Check => p.check().await.map(drop),
             Request::Install(version) => p.install(&version).await.map(drop),
@@ -125,17 +104,14 @@ pub async fn request(request: Request) -> Result<(), Refusal> {
     };
     match with_timeout(call).await {
         Ok(Ok(())) => Ok(()),
-        Ok(Err(error)) => Err(Refusal {
-            kind: update_center_client::ErrorDetails::of_call_error(&error).kind,
-            message: describe(error),
-        }),
-        Err(message) => Err(Refusal::from(message)),
+        Ok(Err(error)) => Err(describe(error)),
+        Err(failure) => Err(failure),
     }
 }
 
 /// Calls `changed` whenever the helper signals anything (a property, a job's progress, the
 /// versions) or comes and goes on the bus; never polls. Returns when the bus connection ends.
-pub async fn watch(mut changed: impl FnMut() + Send + 'static) -> Result<(), String> {
+pub async fn watch(mut changed: impl FnMut() + Send + 'static) -> Result<(), Failure> {
     use futures_util::StreamExt;
     let connection = connection().await?;
     let mut signals = update_center_client::status::signals(&connection)
@@ -151,7 +127,7 @@ pub async fn watch(mut changed: impl FnMut() + Send + 'static) -> Result<(), Str
 const HISTORY_RECORDS: u32 = 200;
 
 /// The newest history records, newest first.
-pub async fn history() -> Result<Vec<update_center_client::history::Record>, String> {
+pub async fn history() -> Result<Vec<update_center_client::history::Record>, Failure> {
     with_timeout(async {
         let p = center().await?;
         update_center_client::history::read(&p, 0, 0, HISTORY_RECORDS)
@@ -162,7 +138,7 @@ pub async fn history() -> Result<Vec<update_center_client::history::Record>, Str
 }
 
 /// What changes from the running version to the update on offer.
-pub async fn changelog() -> Result<update_center_client::changelog::Changelog, String> {
+pub async fn changelog() -> Result<update_center_client::changelog::Changelog, Failure> {
     with_timeout(async {
         let p = center().await?;
         update_center_client::changelog::read(&p, "", "")

@@ -220,7 +220,7 @@ impl qobject::ChangelogModel {
         self.as_mut().set_loading(true);
         let qt_thread = self.qt_thread();
         backend::spawn(async move {
-            let result = backend::changelog().await;
+            let result = backend::changelog().await.map_err(String::from);
             let queued = qt_thread.queue(move |model| model.apply(result));
             if let Err(error) = queued {
                 eprintln!("update-center: dropping the helper's answer: {error:?}");

@@ -93,7 +93,7 @@ pub mod qobject {
 }
 
 /// Roles of the model, in the order of their numbers from Qt::UserRole on.
-const ROLE_NAMES: [&str; 17] = [
+const ROLE_NAMES: [&str; 18] = [
     "kind",
     "group",
     "timeMs",
@@ -101,6 +101,7 @@ const ROLE_NAMES: [&str; 17] = [
     "running",
     "tries",
     "reason",
+    "reasonDetails",
     "passed",
     "once",
     "good",
@@ -132,6 +133,10 @@ pub struct Row {
     pub tries: i32,
     /// Why an update failed, or why an image came whole instead of as a delta.
     pub reason: String,
+    /// The same as the JSON of an `ErrorDetails` (a failure's kind of `ERROR_KINDS`, a
+    /// fallback's of `FALLBACK_KINDS`, and their fields), for the sentence in the person's
+    /// language; empty where the record has no kind (then `reason` says it in English).
+    pub reason_details: String,
     /// Every required health check passed.
     pub passed: bool,
     /// A rollback for the next boot only.
@@ -172,9 +177,14 @@ impl Row {
             | Event::Committed { version }
             | Event::Pinned { version }
             | Event::Unpinned { version } => row.version.clone_from(version),
-            Event::Failed { version, reason } => {
+            Event::Failed {
+                version,
+                reason,
+                details,
+            } => {
                 row.version.clone_from(version);
                 row.reason.clone_from(reason);
+                row.reason_details = details_json(details);
             }
             Event::Recovered { version, completed } => {
                 row.version.clone_from(version);
@@ -211,6 +221,7 @@ impl Row {
                 range_bytes,
                 full_bytes,
                 fallback,
+                fallback_details,
             } => {
                 row.version.clone_from(version);
                 row.file.clone_from(file);
@@ -219,10 +230,19 @@ impl Row {
                 row.reused_bytes = *seed_bytes;
                 row.full_bytes = *full_bytes;
                 row.reason.clone_from(fallback);
+                row.reason_details = details_json(fallback_details);
             }
         }
         row
     }
+}
+
+/// `details` as JSON for QML, or empty when it has no kind.
+fn details_json(details: &update_center_client::ErrorDetails) -> String {
+    if details.kind.is_empty() {
+        return String::new();
+    }
+    serde_json::to_string(details).unwrap_or_default()
 }
 
 /// The group of an event kind: updates, boots, or a person's choices (pins, rollbacks, checks).
@@ -276,7 +296,7 @@ impl qobject::HistoryModel {
         self.as_mut().set_loading(true);
         let qt_thread = self.qt_thread();
         backend::spawn(async move {
-            let result = backend::history().await;
+            let result = backend::history().await.map_err(String::from);
             let queued = qt_thread.queue(move |model| model.apply(result));
             if let Err(error) = queued {
                 eprintln!("update-center: dropping the helper's answer: {error:?}");
@@ -363,6 +383,7 @@ impl qobject::HistoryModel {
             "running" => QVariant::from(&QString::from(&row.running)),
             "tries" => QVariant::from(&row.tries),
             "reason" => QVariant::from(&QString::from(&row.reason)),
+            "reasonDetails" => QVariant::from(&QString::from(&row.reason_details)),
             "passed" => QVariant::from(&row.passed),
             "once" => QVariant::from(&row.once),
             "good" => QVariant::from(&row.good),
@@ -442,11 +463,21 @@ mod tests {
             Event::Failed {
                 version: "3".into(),
                 reason: "no room".into(),
+                details: update_center_client::ErrorDetails::new(
+                    "no-room",
+                    &[("dir", "/system".into())],
+                ),
             },
         ));
         assert_eq!(
             (failed.group, failed.reason.as_str()),
             ("updates", "no room")
+        );
+        let said: update_center_client::ErrorDetails =
+            serde_json::from_str(&failed.reason_details).expect("the details as JSON");
+        assert_eq!(
+            (said.kind.as_str(), said.field("dir")),
+            ("no-room", "/system")
         );
         assert_eq!(failed.time_ms, 1_795_676_400_000.0, "the offset counts");
         let delta = Row::of(&record(
@@ -459,6 +490,7 @@ mod tests {
                 range_bytes: 200,
                 full_bytes: 0,
                 fallback: String::new(),
+                fallback_details: update_center_client::ErrorDetails::default(),
             },
         ));
         assert_eq!(
@@ -485,8 +517,14 @@ mod tests {
                 range_bytes: 0,
                 full_bytes: 4_500,
                 fallback: "deltas are off ([Delta] Store=off)".into(),
+                fallback_details: update_center_client::ErrorDetails::new("off", &[]),
             },
         ));
+        assert!(
+            whole.reason_details.contains("\"off\""),
+            "{}",
+            whole.reason_details
+        );
         assert!(!whole.delta);
         assert_eq!(whole.full_bytes, 4_500);
         assert_eq!(whole.reason, "deltas are off ([Delta] Store=off)");

@@ -58,7 +58,10 @@ pub mod qobject {
         #[qproperty(QString, error_message, cxx_name = "errorMessage")]
         /// ... and its kind, when the error names one (not authorised, busy, no service).
         #[qproperty(QString, error_kind, cxx_name = "errorKind")]
+        /// Why the helper cannot be reached (English) ...
         #[qproperty(QString, connection_error, cxx_name = "connectionError")]
+        /// ... and its kind (no system bus, no helper, no answer), said as `error-KIND`.
+        #[qproperty(QString, connection_error_kind, cxx_name = "connectionErrorKind")]
         #[qproperty(QString, job_phase, cxx_name = "jobPhase")]
         #[qproperty(QString, job_version, cxx_name = "jobVersion")]
         #[qproperty(f64, done_bytes, cxx_name = "doneBytes")]
@@ -70,6 +73,13 @@ pub mod qobject {
         /// Why the running job downloads the whole image (the helper's English; empty
         /// otherwise).
         #[qproperty(QString, download_fallback, cxx_name = "downloadFallback")]
+        /// The same as the JSON of an `ErrorDetails` (a kind of `FALLBACK_KINDS` and its
+        /// fields), for the sentence in the person's language.
+        #[qproperty(
+            QString,
+            download_fallback_details,
+            cxx_name = "downloadFallbackDetails"
+        )]
         /// What the machine waits for before it goes on by itself, one line each in the
         /// person's language (`Waiting`, said through Fluent; empty: nothing).
         #[qproperty(QStringList, waiting)]
@@ -150,6 +160,7 @@ pub struct StatusRust {
     error_message: QString,
     error_kind: QString,
     connection_error: QString,
+    connection_error_kind: QString,
     job_phase: QString,
     job_version: QString,
     done_bytes: f64,
@@ -158,6 +169,7 @@ pub struct StatusRust {
     eta_secs: f64,
     download_method: QString,
     download_fallback: QString,
+    download_fallback_details: QString,
     waiting: cxx_qt_lib::QStringList,
     waiting_download: bool,
     overdue: bool,
@@ -188,10 +200,10 @@ impl qobject::StatusModel {
                 let _ = notify.queue(|model| model.refresh());
             })
             .await;
-            if let Err(message) = result {
+            if let Err(failure) = result {
                 let _ = qt_thread.queue(move |mut model| {
                     model.as_mut().rust_mut().watching = false;
-                    model.set_connection_error(QString::from(&message));
+                    model.as_mut().set_connection_failed(&failure);
                 });
             }
         });
@@ -211,7 +223,7 @@ impl qobject::StatusModel {
         });
     }
 
-    fn apply(mut self: Pin<&mut Self>, result: Result<Status, String>) {
+    fn apply(mut self: Pin<&mut Self>, result: Result<Status, backend::Failure>) {
         self.as_mut().rust_mut().reading = false;
         match result {
             Ok(s) => {
@@ -267,6 +279,9 @@ impl qobject::StatusModel {
                 self.as_mut().set_download_method(QString::from(&s.method));
                 self.as_mut()
                     .set_download_fallback(QString::from(&s.method_fallback));
+                self.as_mut().set_download_fallback_details(QString::from(
+                    &serde_json::to_string(&s.method_fallback_details).unwrap_or_default(),
+                ));
                 // Said here, on the GUI thread (Fluent's bundles live there), in the local time.
                 use update_center_client::waiting;
                 let lines: cxx_qt_lib::QList<QString> = waiting::lines(&s.waiting)
@@ -279,11 +294,12 @@ impl qobject::StatusModel {
                     .set_waiting_download(waiting::download_overridable(&s.waiting));
                 self.as_mut()
                     .set_overdue(s.waiting.iter().any(|(kind, _)| kind == "overdue"));
-                self.as_mut().set_connection_error(QString::default());
+                self.as_mut()
+                    .set_connection_failed(&backend::Failure::default());
             }
-            Err(message) => {
-                eprintln!("update-center: {message}");
-                self.as_mut().set_connection_error(QString::from(&message));
+            Err(failure) => {
+                eprintln!("update-center: {failure}");
+                self.as_mut().set_connection_failed(&failure);
             }
         }
         let changes = self.changes.wrapping_add(1);
@@ -292,6 +308,13 @@ impl qobject::StatusModel {
         if std::mem::take(&mut self.as_mut().rust_mut().read_again) {
             self.refresh();
         }
+    }
+
+    /// Says that the helper cannot be reached, and why (a default failure: it can again).
+    fn set_connection_failed(mut self: Pin<&mut Self>, failure: &backend::Failure) {
+        self.as_mut()
+            .set_connection_error_kind(QString::from(&failure.kind));
+        self.set_connection_error(QString::from(&failure.message));
     }
 
     fn send(mut self: Pin<&mut Self>, request: Request) {

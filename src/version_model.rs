@@ -125,7 +125,7 @@ impl qobject::VersionModel {
         self.as_mut().set_loading(true);
         let qt_thread = self.qt_thread();
         backend::spawn(async move {
-            let result = backend::overview().await;
+            let result = backend::overview().await.map_err(String::from);
             let queued = qt_thread.queue(move |model| model.apply(result));
             if let Err(error) = queued {
                 // The window was closed while the call ran: nothing is left to update.

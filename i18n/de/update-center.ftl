@@ -56,6 +56,14 @@ download-progress = { $known ->
 }
 download-method-delta = Nur das Geänderte wird heruntergeladen
 download-method-full = Das ganze Abbild wird heruntergeladen: { $reason }
+delta-fallback-off = Deltas sind in den Einstellungen ausgeschaltet
+delta-fallback-index = der Chunk-Index des Abbilds ist nicht lesbar
+delta-fallback-store = der Chunk-Speicher { $store } war nicht nutzbar
+delta-fallback-ranges = Teile von { $url } ließen sich nicht abrufen
+delta-fallback-write = das neu gebaute Abbild lässt sich nicht nach { $path } schreiben
+delta-fallback-mismatch = das neu gebaute Abbild passte nicht zu seiner Prüfsumme
+delta-fallback-cache = der Ordner für neu gebaute Abbilder, { $path }, ist nicht nutzbar
+delta-fallback-stopped = der Neubau brach vor seinem Ende ab
 restart-title = Neu starten, um Version { $version } zu verwenden
 restart-explanation = Bis dahin läuft Version { $running } weiter. Startet die neue Version nicht, kehrt der Rechner von selbst zu { $running } zurück.
 fallback-message = Eine neue Version ist nicht gestartet: { $details }. Es ging nichts verloren; Sie können sie später erneut versuchen.
@@ -68,6 +76,7 @@ last-error = { $job ->
    *[other] Das letzte Update ist nicht gelungen: { $details }
 }
 request-failed = Das hat nicht geklappt: { $details }
+connection-failed = Die Aktualisierungen dieses Systems lassen sich nicht anzeigen: { $details }
 # Fehler, aus den Feldern des Helfers gesagt (update_center_client::ERROR_KINDS); jeder folgt
 # „last-error“ oder „request-failed“ nach einem Doppelpunkt.
 error-no-room = { $boot ->
@@ -118,6 +127,9 @@ error-cancelled = es wurde abgebrochen; nichts davon ist geblieben
 error-busy = ein anderer Update-Auftrag läuft; bitte warten, bis er fertig ist, oder ihn abbrechen
 error-not-authorized = Sie dürfen das nicht tun (die Regeln des Administrators, oder das Passwort wurde nicht eingegeben)
 error-no-service = der Update-Center-Dienst läuft nicht auf dem Systembus; mit „systemctl start update-center-helper“ starten oder den Administrator fragen
+error-no-bus = der Systembus ist nicht erreichbar; Update Center braucht D-Bus, um mit seinem Dienst zu sprechen
+error-bus-denied = der Systembus verweigerte den Zugang zum Update-Center-Dienst
+error-no-answer = der Update-Center-Dienst hat nicht rechtzeitig geantwortet; vielleicht ist er beschäftigt oder hängt: bitte erneut versuchen oder ihn mit „systemctl restart update-center-helper“ neu starten
 
 version-actions = Aktionen für Version { $version }
 action-boot-this = Diese Version starten

@@ -56,6 +56,14 @@ download-progress = { $known ->
 }
 download-method-delta = Downloading only what changed
 download-method-full = Downloading the whole image: { $reason }
+delta-fallback-off = deltas are switched off in the settings
+delta-fallback-index = the chunk index of the image cannot be read
+delta-fallback-store = the chunk store { $store } could not be used
+delta-fallback-ranges = parts of { $url } could not be fetched
+delta-fallback-write = the rebuilt image cannot be written to { $path }
+delta-fallback-mismatch = the rebuilt image did not match its checksum
+delta-fallback-cache = the folder for rebuilt images, { $path }, cannot be used
+delta-fallback-stopped = the rebuild stopped before its end
 restart-title = Restart to start version { $version }
 restart-explanation = Version { $running } keeps running until then. If the new version does not start, the computer goes back to { $running } by itself.
 fallback-message = A new version did not start: { $details }. Nothing was lost; you can try it again later.
@@ -68,6 +76,7 @@ last-error = { $job ->
    *[other] The last update did not succeed: { $details }
 }
 request-failed = That did not work: { $details }
+connection-failed = The updates of this system cannot be shown: { $details }
 # Failures, said from the helper's fields (update_center_client::ERROR_KINDS); each follows
 # "last-error" or "request-failed" after a colon.
 error-no-room = { $boot ->
@@ -118,6 +127,9 @@ error-cancelled = it was cancelled; nothing of it is left
 error-busy = another update job is running; wait for it to finish or cancel it
 error-not-authorized = you are not allowed to do this (the administrator's rules, or the password was not given)
 error-no-service = the Update Center service is not running on the system bus; start it with “systemctl start update-center-helper” or ask your administrator
+error-no-bus = the system bus cannot be reached; Update Center needs D-Bus to talk to its service
+error-bus-denied = the system bus refused access to the Update Center service
+error-no-answer = the Update Center service did not answer in time; it may be busy or stuck: try again, or restart it with “systemctl restart update-center-helper”
 
 version-actions = Actions for version { $version }
 action-boot-this = Boot This Version

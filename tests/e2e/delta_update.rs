@@ -395,6 +395,8 @@ fn every_way_a_delta_fails_ends_in_a_whole_image_or_a_delta_by_other_means() {
         corrupt_seed: bool,
         delta: bool,
         says: &'static [&'static str],
+        /// The kind of `fallback_details` (one of `FALLBACK_KINDS`; empty for a delta).
+        kind: &'static str,
     }
     let no_store = changed_mirror(&world, "no-store", |m| {
         std::fs::remove_dir_all(m.join("store")).expect("no store");
@@ -422,6 +424,7 @@ fn every_way_a_delta_fails_ends_in_a_whole_image_or_a_delta_by_other_means() {
             corrupt_seed: false,
             delta: true,
             says: &["is not in the store"],
+            kind: "",
         },
         Case {
             name: "no store and a server that ignores Range: the whole image",
@@ -431,6 +434,7 @@ fn every_way_a_delta_fails_ends_in_a_whole_image_or_a_delta_by_other_means() {
             corrupt_seed: false,
             delta: false,
             says: &["is not in the store", "does not answer range requests"],
+            kind: "ranges",
         },
         Case {
             name: "a corrupt chunk in the store: range requests for the rest",
@@ -440,6 +444,7 @@ fn every_way_a_delta_fails_ends_in_a_whole_image_or_a_delta_by_other_means() {
             corrupt_seed: false,
             delta: true,
             says: &["damaged"],
+            kind: "",
         },
         Case {
             name: "a missing chunk: range requests for the rest",
@@ -449,6 +454,7 @@ fn every_way_a_delta_fails_ends_in_a_whole_image_or_a_delta_by_other_means() {
             corrupt_seed: false,
             delta: true,
             says: &["is not in the store"],
+            kind: "",
         },
         Case {
             name: "an index that does not read: the whole image",
@@ -458,6 +464,7 @@ fn every_way_a_delta_fails_ends_in_a_whole_image_or_a_delta_by_other_means() {
             corrupt_seed: false,
             delta: false,
             says: &["chunk index cannot be read"],
+            kind: "index",
         },
         Case {
             name: "a corrupt installed image: its bad chunks are fetched",
@@ -467,6 +474,7 @@ fn every_way_a_delta_fails_ends_in_a_whole_image_or_a_delta_by_other_means() {
             corrupt_seed: true,
             delta: true,
             says: &[],
+            kind: "",
         },
         Case {
             name: "deltas off: the whole image",
@@ -476,6 +484,7 @@ fn every_way_a_delta_fails_ends_in_a_whole_image_or_a_delta_by_other_means() {
             corrupt_seed: false,
             delta: false,
             says: &["deltas are off"],
+            kind: "off",
         },
     ];
     let mut failures = Vec::new();
@@ -528,6 +537,28 @@ fn every_way_a_delta_fails_ends_in_a_whole_image_or_a_delta_by_other_means() {
                 case.name,
                 updated.last("method")
             ));
+        }
+        let kind = record["fallback_details"]["kind"]
+            .as_str()
+            .unwrap_or_default();
+        if kind != case.kind {
+            failures.push(format!(
+                "{}: the fallback's kind is {kind:?}, not {:?}: {record}",
+                case.name, case.kind
+            ));
+        }
+        if let Some((_, fields)) = update_center_client::FALLBACK_KINDS
+            .iter()
+            .find(|(k, _)| *k == kind)
+        {
+            for field in fields.iter() {
+                if record["fallback_details"]["fields"][field]
+                    .as_str()
+                    .is_none_or(str::is_empty)
+                {
+                    failures.push(format!("{}: no {field} in {record}", case.name));
+                }
+            }
         }
         for words in case.says {
             if !fallback.contains(words) {

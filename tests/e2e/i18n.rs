@@ -187,16 +187,16 @@ const KIRIGAMI_OWN: [&str; 2] = ["Close Sidebar", "Open Sidebar"];
 /// Runs the demo in the pseudo-locale, prepared as `prepare`, on `page`, and returns every
 /// text its settled window reported.
 fn pseudo_texts(prepare: &str, page: &str) -> Vec<String> {
+    pseudo_texts_of(&["--prepare", prepare], prepare, page)
+}
+
+/// The same for the demo run with `args`, named `name`.
+fn pseudo_texts_of(args: &[&str], name: &str, page: &str) -> Vec<String> {
+    let prepare = name;
     let output = std::process::Command::new(testbed::binary("update-center-demo").expect("demo"))
-        .args([
-            "--lang",
-            "en_XA",
-            "--prepare",
-            prepare,
-            "--page",
-            page,
-            "--screenshot",
-        ])
+        .args(["--lang", "en_XA"])
+        .args(args)
+        .args(["--page", page, "--screenshot"])
         .arg(std::env::temp_dir().join(format!("update-center-pseudo-{prepare}-{page}.png")))
         .output()
         .expect("run the demo");
@@ -234,8 +234,8 @@ fn in_the_pseudo_locale_every_visible_text_is_marked() {
     }
 }
 
-/// Units in sizes the clients format (the same in every language here).
-const UNITS: [&str; 4] = ["KiB", "MiB", "GiB", "TiB"];
+/// Units in sizes the clients format (Qt's, the same in every language here).
+const UNITS: [&str; 6] = ["bytes", "byte", "KiB", "MiB", "GiB", "TiB"];
 
 /// Words of three or more plain letters inside `‹…›` (an argument's value, left as it came
 /// in the pseudo-locale): a sentence passed in as data rather than said through Fluent. URLs,
@@ -244,6 +244,10 @@ fn english_in_arguments(text: &str) -> Vec<String> {
     let data = |token: &str| {
         token.contains("://")
             || token.starts_with('/')
+            // A file name: a name, a dot and a suffix, with digits or `_` in it.
+            || (token.contains('.')
+                && !token.ends_with('.')
+                && token.chars().any(|c| c.is_ascii_digit() || c == '_'))
             || (token.len() >= 16 && token.chars().all(|c| c.is_ascii_hexdigit()))
     };
     let mut found = Vec::new();
@@ -274,6 +278,9 @@ fn no_sentence_from_the_helper_reaches_the_overview_untranslated() {
     // A URL or a path is data; the helper's English around one is not.
     assert!(english_in_arguments("⟦ñó ‹http://127.0.0.1:9/kde-linux/SHA256SUMS›⟧").is_empty());
     assert!(english_in_arguments("⟦ñó ‹/efi/EFI/Linux›⟧").is_empty());
+    // So is a file's name and a size in Qt's units; a sentence ending in a full stop is not.
+    assert!(english_in_arguments("⟦ñó ‹kde-linux_202611261200.erofs› ‹0 bytes›⟧").is_empty());
+    assert!(!english_in_arguments("⟦x ‹nothing was installed.›⟧").is_empty());
     assert!(
         !english_in_arguments("⟦x ‹cannot reach http://127.0.0.1:9/kde-linux/: refused›⟧")
             .is_empty()
@@ -351,4 +358,40 @@ fn a_failed_check_and_a_failed_update_are_said_through_fluent() {
             "{prepare}: the failure is not said through Fluent: {notice}"
         );
     }
+    // The history keeps the failure's kind and fields: its row says it the same way, where it
+    // once showed the helper's English sentence inside a translated one.
+    let texts = pseudo_texts("failed-update", "history");
+    let row = texts
+        .iter()
+        .find(|t| t.contains("dóés ñót mátçh íts çhéçksúm"))
+        .unwrap_or_else(|| panic!("no failed update said through Fluent:\n{texts:?}"));
+    assert!(row.contains("202611261200"), "{row}");
+    let english: Vec<String> = texts.iter().flat_map(|t| english_in_arguments(t)).collect();
+    assert!(
+        english.is_empty(),
+        "history: words from the helper inside a message: {english:?}"
+    );
+}
+
+#[test]
+fn without_the_helper_the_overview_says_so_through_fluent() {
+    // The helper's name is not on the bus: the banner says it from the kind (`no-service`),
+    // not with the client crate's English sentence (which stays in the log).
+    let texts = pseudo_texts_of(&["--no-helper"], "no-helper", "overview");
+    let banner = texts
+        .iter()
+        .find(|t| t.contains("ñót rúññíñg"))
+        .unwrap_or_else(|| panic!("no banner said through Fluent:\n{texts:?}"));
+    assert!(banner.starts_with('⟦'), "{banner}");
+    let english: Vec<String> = texts.iter().flat_map(|t| english_in_arguments(t)).collect();
+    assert!(
+        english.is_empty(),
+        "words from outside Fluent inside a message: {english:?}"
+    );
+    assert!(
+        !texts
+            .iter()
+            .any(|t| t.contains("is not running on the system bus")),
+        "the English sentence is shown:\n{texts:?}"
+    );
 }

@@ -66,6 +66,22 @@ pub fn describe_call_error(error: &Error) -> String {
                 message.as_deref().unwrap_or("no details")
             ),
         },
+        // The same errors as the bus says them when a property is read.
+        Error::ZBus(zbus::Error::FDO(e))
+            if matches!(
+                **e,
+                zbus::fdo::Error::ServiceUnknown(_) | zbus::fdo::Error::NameHasNoOwner(_)
+            ) =>
+        {
+            format!(
+                "The Update Center service ({}) is not running on the system bus. \
+                 Start it with `systemctl start update-center-helper` or ask your administrator.",
+                crate::BUS_NAME
+            )
+        }
+        Error::ZBus(zbus::Error::FDO(e)) if matches!(**e, zbus::fdo::Error::AccessDenied(_)) => {
+            format!("The system bus refused access to the Update Center service: {e}")
+        }
         Error::ZBus(zbus::Error::InputOutput(e)) => {
             format!("Cannot reach the system bus ({e}). Is D-Bus running?")
         }

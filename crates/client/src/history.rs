@@ -37,8 +37,13 @@ pub enum Event {
     Failed {
         /// The version.
         version: String,
-        /// Why.
+        /// Why, in English (with the underlying error).
         reason: String,
+        /// Why, as the kind and fields of [`ERROR_KINDS`](crate::ERROR_KINDS) for a sentence in
+        /// the person's language (empty in records older than it, and for failures without
+        /// fields: the `reason` says those).
+        #[serde(default, skip_serializing_if = "crate::ErrorDetails::is_empty")]
+        details: crate::ErrorDetails,
     },
     /// An interrupted update was completed (`completed`) or discarded on start-up.
     Recovered {
@@ -106,8 +111,13 @@ pub enum Event {
         range_bytes: u64,
         /// Bytes of the whole file, when it was downloaded whole (0 for a delta).
         full_bytes: u64,
-        /// Why the whole file came instead of a delta (empty for a delta).
+        /// Why the whole file came instead of a delta, in English (empty for a delta; for a
+        /// delta, places that failed before another served the rest).
         fallback: String,
+        /// Why the whole file came, as a kind of [`FALLBACK_KINDS`](crate::FALLBACK_KINDS) and
+        /// its fields (empty for a delta, and in records older than it).
+        #[serde(default, skip_serializing_if = "crate::ErrorDetails::is_empty")]
+        fallback_details: crate::ErrorDetails,
     },
     /// The update sources were checked.
     Checked {

@@ -287,6 +287,25 @@ mod tests {
     }
 
     #[test]
+    fn every_delta_fallback_kind_has_a_message_that_uses_its_fields() {
+        for (kind, fields) in crate::FALLBACK_KINDS {
+            let id = format!("delta-fallback-{kind}");
+            for (locale, source) in TRANSLATIONS {
+                let line = source
+                    .lines()
+                    .find(|l| l.starts_with(&format!("{id} =")))
+                    .unwrap_or_else(|| panic!("{locale} has no {id}"));
+                for field in fields.iter() {
+                    assert!(
+                        line.contains(&format!("${field}")),
+                        "{locale} {id} does not say ${field}"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
     fn every_waiting_kind_has_a_message_that_uses_its_fields() {
         let kinds: Vec<&str> = crate::waiting::FIELDS.iter().map(|(k, _)| *k).collect();
         assert_eq!(

@@ -24,8 +24,8 @@ pub mod waiting;
 
 pub use error::{Error, describe_call_error, describe_connect_error};
 pub use types::{
-    DefinitionWarning, ERROR_KINDS, ErrorDetails, FallbackDetails, InstalledFile, UpdateOffer,
-    VersionInfo,
+    DefinitionWarning, ERROR_KINDS, ErrorDetails, FALLBACK_KINDS, FallbackDetails, InstalledFile,
+    UpdateOffer, VersionInfo,
 };
 pub use waiting::WaitReason;
 
@@ -243,6 +243,11 @@ mod job {
         /// Why the whole image is downloaded instead of a delta (English; empty otherwise).
         #[zbus(property)]
         fn fallback(&self) -> zbus::Result<String>;
+
+        /// The same as a kind of [`FALLBACK_KINDS`](crate::FALLBACK_KINDS) and its fields, for a
+        /// sentence in the client's language (an empty kind while none).
+        #[zbus(property)]
+        fn fallback_details(&self) -> zbus::Result<crate::ErrorDetails>;
 
         /// Once finished: whether it succeeded and a message for a person (the error's name
         /// after `error:` on failure, e.g. `org.kde.UpdateCenter1.Error.NoRoom`).

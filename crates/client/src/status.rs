@@ -42,6 +42,9 @@ pub struct Status {
     /// Why the running job downloads the whole image instead of a delta (English; empty
     /// otherwise).
     pub method_fallback: String,
+    /// The same as a kind of [`crate::FALLBACK_KINDS`] and its fields (an empty kind while
+    /// none, and from an older helper).
+    pub method_fallback_details: crate::ErrorDetails,
     /// What the machine waits for before it goes on by itself (`Waiting`: kind, fields; see
     /// [`crate::waiting`]). The helper computes it when read and sends no signal for it: it is
     /// read with everything else.
@@ -111,6 +114,7 @@ pub async fn read(p: &crate::UpdateCenterProxy<'_>) -> zbus::Result<Status> {
             // An older helper has neither property: then nothing is said about the method.
             status.method = j.method().await.unwrap_or_default();
             status.method_fallback = j.fallback().await.unwrap_or_default();
+            status.method_fallback_details = j.fallback_details().await.unwrap_or_default();
         }
     }
     Ok(status)

@@ -81,13 +81,19 @@ impl ErrorDetails {
         }
     }
 
+    /// No kind and no fields: nothing said.
+    pub fn is_empty(&self) -> bool {
+        self.kind.is_empty() && self.fields.is_empty()
+    }
+
     /// The field `name`, or "" when it is not there.
     pub fn field(&self, name: &str) -> &str {
         self.fields.get(name).map_or("", String::as_str)
     }
 
     /// What a call that failed with `error` says as fields: the kinds a D-Bus error names by
-    /// itself (not authorised, busy, cancelled, no helper), else an empty kind.
+    /// itself (not authorised, busy, cancelled, no helper, no bus, access denied by the bus),
+    /// else an empty kind.
     pub fn of_call_error(error: &crate::Error) -> Self {
         use crate::Error;
         match error {
@@ -103,6 +109,19 @@ impl ErrorDetails {
             {
                 Self::new("no-service", &[])
             }
+            Error::ZBus(zbus::Error::MethodError(name, _, _))
+                if name.as_str() == "org.freedesktop.DBus.Error.AccessDenied" =>
+            {
+                Self::new("bus-denied", &[])
+            }
+            Error::ZBus(zbus::Error::FDO(e)) => match **e {
+                zbus::fdo::Error::ServiceUnknown(_) | zbus::fdo::Error::NameHasNoOwner(_) => {
+                    Self::new("no-service", &[])
+                }
+                zbus::fdo::Error::AccessDenied(_) => Self::new("bus-denied", &[]),
+                _ => Self::default(),
+            },
+            Error::ZBus(zbus::Error::InputOutput(_)) => Self::new("no-bus", &[]),
             _ => Self::default(),
         }
     }
@@ -112,7 +131,7 @@ impl ErrorDetails {
 /// fields hold `yes` or `no`). Clients have a message `error-KIND` for each. A job's failure
 /// also carries `job`: `check` or `install`, the job that failed (with any kind, also an empty
 /// one).
-pub const ERROR_KINDS: [(&str, &[&str]); 26] = [
+pub const ERROR_KINDS: [(&str, &[&str]); 29] = [
     // A file system lacks room: the directory the files go to, whether it is the EFI system
     // partition, what is needed and free there, and whether a version may be removed to make
     // room (`can_remove`) and which (`remove`, empty when none may).
@@ -180,6 +199,34 @@ pub const ERROR_KINDS: [(&str, &[&str]); 26] = [
     ("not-authorized", &[]),
     // The helper is not running on the system bus.
     ("no-service", &[]),
+    // The system bus cannot be reached (clients only: the helper never sends it).
+    ("no-bus", &[]),
+    // The system bus refused access to the helper (clients only).
+    ("bus-denied", &[]),
+    // The helper did not answer in time (clients only).
+    ("no-answer", &[]),
+];
+
+/// Why a delta gave way to the whole image: every kind of the `fallback_details` of a `fetched`
+/// history record and of a job's `FallbackDetails`, with its fields. Clients have a message
+/// `fallback-KIND` for each.
+pub const FALLBACK_KINDS: [(&str, &[&str]); 8] = [
+    // `[Delta] Store=off`.
+    ("off", &[]),
+    // The image's chunk index cannot be read.
+    ("index", &[]),
+    // The chunk store at `store` failed (and no other place served the rest).
+    ("store", &["store"]),
+    // Range requests of the image at `url` failed.
+    ("ranges", &["url"]),
+    // The rebuilt image cannot be written at `path`.
+    ("write", &["path"]),
+    // The rebuilt image does not match its checksum.
+    ("mismatch", &[]),
+    // The cache for rebuilds at `path` cannot be used.
+    ("cache", &["path"]),
+    // The rebuild stopped unexpectedly.
+    ("stopped", &[]),
 ];
 
 /// One installed file (an instance of a transfer's target).
@@ -203,4 +250,48 @@ pub struct DefinitionWarning {
     pub line: u32,
     /// What is wrong and what to do.
     pub message: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Error;
+
+    #[test]
+    fn bus_errors_name_their_kind_however_the_bus_says_them() {
+        let kind = |e: Error| ErrorDetails::of_call_error(&e).kind;
+        let unknown = zbus::fdo::Error::ServiceUnknown("no such name".into());
+        // Reading a property: the bus's error comes as FDO.
+        assert_eq!(
+            kind(Error::ZBus(zbus::Error::FDO(Box::new(unknown)))),
+            "no-service"
+        );
+        let denied = zbus::fdo::Error::AccessDenied("policy".into());
+        assert_eq!(
+            kind(Error::ZBus(zbus::Error::FDO(Box::new(denied)))),
+            "bus-denied"
+        );
+        let io = std::io::Error::new(std::io::ErrorKind::NotFound, "no socket");
+        assert_eq!(
+            kind(Error::ZBus(zbus::Error::InputOutput(std::sync::Arc::new(
+                io
+            )))),
+            "no-bus"
+        );
+        assert_eq!(kind(Error::Busy("x".into())), "busy");
+        assert_eq!(kind(Error::Failed("x".into())), "");
+        let unknown = zbus::fdo::Error::ServiceUnknown("no such name".into());
+        assert!(
+            crate::describe_call_error(&Error::ZBus(zbus::Error::FDO(Box::new(unknown))))
+                .contains("is not running on the system bus")
+        );
+    }
+
+    #[test]
+    fn every_kind_is_listed_once() {
+        let mut kinds: Vec<&str> = ERROR_KINDS.iter().map(|(k, _)| *k).collect();
+        kinds.sort_unstable();
+        kinds.dedup();
+        assert_eq!(kinds.len(), ERROR_KINDS.len());
+    }
 }

@@ -3,6 +3,9 @@
 
 use std::path::PathBuf;
 
+/// A failure as the kind and fields a client says in the person's language.
+pub use update_center_client::ErrorDetails;
+
 /// Something the engine could not do.
 #[derive(Debug, thiserror::Error)]
 pub enum EngineError {

@@ -27,25 +27,99 @@ pub fn spawn(future: impl Future<Output = ()> + Send + 'static) {
     runtime().spawn(future);
 }
 
-/// A helper error as a sentence for the person.
-pub fn describe(error: update_center_client::Error) -> String {
-    update_center_client::describe_call_error(&error)
+/// A call to the helper that failed: a sentence in English (for the log, and for a kind this
+/// client has no message for) and, where the error names one, its kind
+/// (`update_center_client::ERROR_KINDS`: no system bus, no helper, no answer, not authorised,
+/// busy, ...), which a window says in the person's language as `error-KIND`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Failure {
+    /// The sentence (English).
+    pub message: String,
+    /// The kind, or "" when the error names none.
+    pub kind: String,
+}
+
+impl Failure {
+    /// The failure for the person: in their language where this client knows its kind
+    /// ("That did not work: " and the kind's sentence), else the English. Fluent's bundles
+    /// live on the thread that asks: call it on the GUI thread.
+    pub fn said(&self) -> String {
+        use update_center_client::l10n::{FluentArgs, has_message, translate};
+        let id = format!("error-{}", self.kind);
+        if self.kind.is_empty() || !has_message(&id) {
+            return self.message.clone();
+        }
+        let mut args = FluentArgs::new();
+        args.set("details", translate(&id, None));
+        translate("request-failed", Some(&args))
+    }
+
+    /// The helper did not answer within [`CALL_TIMEOUT_SECS`].
+    pub fn no_answer() -> Self {
+        Self {
+            message: format!(
+                "The Update Center service did not answer within {CALL_TIMEOUT_SECS} seconds. \
+                 It may be busy or stuck; try again, or restart it with \
+                 `systemctl restart update-center-helper`."
+            ),
+            kind: "no-answer".into(),
+        }
+    }
+}
+
+impl From<update_center_client::Error> for Failure {
+    fn from(error: update_center_client::Error) -> Self {
+        Self {
+            kind: update_center_client::ErrorDetails::of_call_error(&error).kind,
+            message: update_center_client::describe_call_error(&error),
+        }
+    }
+}
+
+impl From<String> for Failure {
+    fn from(message: String) -> Self {
+        Self {
+            message,
+            kind: String::new(),
+        }
+    }
+}
+
+impl From<Failure> for String {
+    fn from(failure: Failure) -> Self {
+        failure.message
+    }
+}
+
+impl std::fmt::Display for Failure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+/// A helper error as a failure to show.
+pub fn describe(error: update_center_client::Error) -> Failure {
+    error.into()
 }
 
 /// The system bus, connected once.
-pub async fn connection() -> Result<zbus::Connection, String> {
+pub async fn connection() -> Result<zbus::Connection, Failure> {
     static CONNECTION: tokio::sync::OnceCell<zbus::Connection> = tokio::sync::OnceCell::const_new();
     CONNECTION
         .get_or_try_init(|| async { zbus::Connection::system().await })
         .await
         .cloned()
         .map_err(|e| {
-            update_center_client::describe_connect_error(&update_center_client::Error::ZBus(e))
+            let error = update_center_client::Error::ZBus(e);
+            Failure {
+                message: update_center_client::describe_connect_error(&error),
+                kind: "no-bus".into(),
+            }
         })
 }
 
 /// The helper's main object (properties always read fresh).
-pub async fn center() -> Result<update_center_client::UpdateCenterProxy<'static>, String> {
+pub async fn center() -> Result<update_center_client::UpdateCenterProxy<'static>, Failure> {
     let connection = connection().await?;
     update_center_client::UpdateCenterProxy::builder(&connection)
         .cache_properties(zbus::proxy::CacheProperties::No)
@@ -54,14 +128,12 @@ pub async fn center() -> Result<update_center_client::UpdateCenterProxy<'static>
         .map_err(|e| describe(e.into()))
 }
 
-/// Runs `call`, giving up with a sentence after [`CALL_TIMEOUT_SECS`].
-pub async fn with_timeout<T>(call: impl Future<Output = Result<T, String>>) -> Result<T, String> {
+/// Runs `call`, giving up with [`Failure::no_answer`] after [`CALL_TIMEOUT_SECS`].
+pub async fn with_timeout<T, E: From<Failure>>(
+    call: impl Future<Output = Result<T, E>>,
+) -> Result<T, E> {
     match tokio::time::timeout(Duration::from_secs(CALL_TIMEOUT_SECS), call).await {
         Ok(result) => result,
-        Err(_) => Err(format!(
-            "The Update Center service did not answer within {CALL_TIMEOUT_SECS} seconds. \
-             It may be busy or stuck; try again, or restart it with \
-             `systemctl restart update-center-helper`."
-        )),
+        Err(_) => Err(Failure::no_answer().into()),
     }
 }

@@ -295,7 +295,7 @@ impl qobject::SettingsModel {
             let result = bus::with_timeout(async {
                 let p = bus::center().await?;
                 let map = p.get_settings().await.map_err(bus::describe)?;
-                Ok(map.into_iter().collect::<BTreeMap<String, String>>())
+                Ok::<_, bus::Failure>(map.into_iter().collect::<BTreeMap<String, String>>())
             })
             .await;
             // The keyring is asked off the runtime's threads: its store blocks.
@@ -334,8 +334,11 @@ impl qobject::SettingsModel {
                         // After the values: whoever waits for `loaded` sees them.
                         model.as_mut().set_loaded(true);
                     }
-                    Err(message) => {
-                        model.as_mut().set_error_message(QString::from(&message));
+                    Err(failure) => {
+                        eprintln!("update-center: {failure}");
+                        model
+                            .as_mut()
+                            .set_error_message(QString::from(&failure.said()));
                         model.publish();
                     }
                 }
@@ -457,8 +460,10 @@ impl qobject::SettingsModel {
         self.as_mut().set_busy(false);
         match outcome.failure {
             // Keep what was not sent, so that the person can fix it and apply again.
-            Some(message) => {
-                self.as_mut().set_error_message(QString::from(&message));
+            Some(failure) => {
+                eprintln!("update-center: {failure}");
+                self.as_mut()
+                    .set_error_message(QString::from(&failure.said()));
                 self.publish();
             }
             None => self.load(),
@@ -496,7 +501,7 @@ impl qobject::SettingsModel {
 struct Outcome {
     sent: Vec<String>,
     credentials_done: bool,
-    failure: Option<String>,
+    failure: Option<bus::Failure>,
 }
 
 /// Sends `pending` to the helper (the source first: a refused mirror URL must not get
@@ -523,8 +528,8 @@ async fn send(
         .await;
         match result {
             Ok(()) => outcome.sent.push(key),
-            Err(message) => {
-                outcome.failure = Some(message);
+            Err(failure) => {
+                outcome.failure = Some(failure);
                 return outcome;
             }
         }
@@ -538,8 +543,8 @@ async fn send(
         .await;
         match result {
             Ok(Ok(())) => outcome.credentials_done = true,
-            Ok(Err(e)) => outcome.failure = Some(e.to_string()),
-            Err(e) => outcome.failure = Some(e.to_string()),
+            Ok(Err(e)) => outcome.failure = Some(e.to_string().into()),
+            Err(e) => outcome.failure = Some(e.to_string().into()),
         }
     }
     outcome

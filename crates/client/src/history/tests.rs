@@ -15,7 +15,9 @@ const RECORDS: &str = r#"{"time":"2026-11-26T08:00:00Z","event":"started","versi
 {"time":"2026-11-26T08:10:00Z","event":"fallback-detected","failed":"202611270800","tries":3,"running":"202611260800"}
 {"time":"2026-11-26T08:11:00Z","event":"fallback-acknowledged","failed":"202611270800"}
 {"time":"2026-11-26T08:12:00Z","event":"checked","candidate":""}
-{"time":"2026-11-26T08:13:00Z","event":"health-checked","passed":false,"checks":[{"name":"10-units.required","kind":"required","outcome":"passed","output":"","duration_ms":12},{"name":"20-skip.wanted","kind":"wanted","outcome":"skipped","output":"n/a\n","duration_ms":1},{"name":"30-exit.required","kind":"required","outcome":"failed","status":1,"output":"boom","duration_ms":5},{"name":"31-signal.wanted","kind":"wanted","outcome":"failed","status":null,"output":"","duration_ms":5},{"name":"40-slow.required","kind":"required","outcome":"timed-out","after_secs":60,"output":"","duration_ms":60000},{"name":"50-broken.wanted","kind":"wanted","outcome":"not-run","reason":"Permission denied","output":"","duration_ms":0}]}"#;
+{"time":"2026-11-26T08:13:00Z","event":"health-checked","passed":false,"checks":[{"name":"10-units.required","kind":"required","outcome":"passed","output":"","duration_ms":12},{"name":"20-skip.wanted","kind":"wanted","outcome":"skipped","output":"n/a\n","duration_ms":1},{"name":"30-exit.required","kind":"required","outcome":"failed","status":1,"output":"boom","duration_ms":5},{"name":"31-signal.wanted","kind":"wanted","outcome":"failed","status":null,"output":"","duration_ms":5},{"name":"40-slow.required","kind":"required","outcome":"timed-out","after_secs":60,"output":"","duration_ms":60000},{"name":"50-broken.wanted","kind":"wanted","outcome":"not-run","reason":"Permission denied","output":"","duration_ms":0}]}
+{"time":"2026-11-26T08:14:00Z","event":"failed","version":"202611270800","reason":"not enough room on /efi","details":{"kind":"room-unknown","fields":{"dir":"/efi"}}}
+{"time":"2026-11-26T08:15:00Z","event":"fetched","version":"202611270800","file":"kde-linux_202611270800.erofs","seed_bytes":0,"store_bytes":0,"range_bytes":0,"full_bytes":5000,"fallback":"deltas are off ([Delta] Store=off)","fallback_details":{"kind":"off","fields":{}}}"#;
 
 fn records() -> Vec<Record> {
     RECORDS
@@ -45,11 +47,22 @@ fn every_kind_of_record_reads_and_writes_back_byte_for_byte() {
             "fallback-acknowledged",
             "checked",
             "health-checked",
+            "failed",
+            "fetched",
         ]
     );
     for (line, record) in RECORDS.lines().zip(&records) {
         assert_eq!(serde_json::to_string(record).expect("JSON"), line);
     }
+    // The older failed record has no details; the newer one says its kind and fields.
+    let Event::Failed { details, .. } = &records[14].event else {
+        panic!("{:?}", records[14]);
+    };
+    assert_eq!(
+        (details.kind.as_str(), details.field("dir")),
+        ("room-unknown", "/efi")
+    );
+    assert!(matches!(&records[3].event, Event::Failed { details, .. } if details.is_empty()));
 }
 
 #[test]

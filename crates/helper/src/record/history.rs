@@ -237,6 +237,10 @@ mod tests {
             Event::Failed {
                 version: v(),
                 reason: "no room".into(),
+                details: update_center_client::ErrorDetails::new(
+                    "no-room",
+                    &[("dir", "/system".into())],
+                ),
             },
             Event::Recovered {
                 version: v(),

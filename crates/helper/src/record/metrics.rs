@@ -39,7 +39,16 @@ pub struct Metrics {
 }
 
 /// The reason class of a failure message (a small, fixed label set).
-fn failure_reason(reason: &str) -> &'static str {
+fn failure_reason(reason: &str, details: &update_center_client::ErrorDetails) -> &'static str {
+    // The kind where the record has one; the English of records older than kinds.
+    match details.kind.as_str() {
+        "cancelled" => return "cancelled",
+        "hash-mismatch" | "signature" | "replayed" => return "verification",
+        "no-room" | "room-unknown" => return "no-room",
+        "unreachable" | "http-status" | "truncated" | "too-large" => return "network",
+        "" => {}
+        _ => return "other",
+    }
     let r = reason.to_ascii_lowercase();
     if r.contains("cancelled") {
         "cancelled"
@@ -83,8 +92,12 @@ impl Metrics {
                     *m.bytes.entry("ranges").or_default() += range_bytes;
                     *m.bytes.entry("full").or_default() += full_bytes;
                 }
-                Event::Failed { reason, .. } => {
-                    *m.failures.entry(failure_reason(reason)).or_default() += 1;
+                Event::Failed {
+                    reason, details, ..
+                } => {
+                    *m.failures
+                        .entry(failure_reason(reason, details))
+                        .or_default() += 1;
                 }
                 Event::Committed { .. } => m.last_success = time.or(m.last_success),
                 Event::Checked { .. } => m.last_check = time.or(m.last_check),
@@ -242,6 +255,7 @@ mod tests {
                 Event::Failed {
                     version: "2".into(),
                     reason: "cannot reach https://mirror.example/: timed out".into(),
+                    details: Default::default(),
                 },
             ),
             record(
@@ -254,6 +268,7 @@ mod tests {
                     range_bytes: 0,
                     full_bytes: 0,
                     fallback: String::new(),
+                    fallback_details: Default::default(),
                 },
             ),
             record(
@@ -302,7 +317,27 @@ mod tests {
             ("https://m/x.efi answered HTTP 503", "network"),
             ("cannot rename https://x", "other"),
         ] {
-            assert_eq!(failure_reason(message), reason, "{message}");
+            let none = update_center_client::ErrorDetails::default();
+            assert_eq!(failure_reason(message, &none), reason, "{message}");
         }
+    }
+
+    #[test]
+    fn a_failure_with_a_kind_is_counted_by_its_kind_not_its_words() {
+        let kind = |k: &str| update_center_client::ErrorDetails::new(k, &[]);
+        // The English would say "network"; the kind says what it was.
+        let words = "cannot reach https://m/: the signature does not match";
+        assert_eq!(failure_reason(words, &kind("signature")), "verification");
+        assert_eq!(
+            failure_reason(words, &kind("hash-mismatch")),
+            "verification"
+        );
+        assert_eq!(failure_reason(words, &kind("no-room")), "no-room");
+        assert_eq!(failure_reason("x", &kind("http-status")), "network");
+        assert_eq!(failure_reason("x", &kind("cancelled")), "cancelled");
+        assert_eq!(
+            failure_reason("cannot reach x", &kind("file-system")),
+            "other"
+        );
     }
 }

@@ -81,7 +81,10 @@ impl UpdateReport {
                     writeln!(
                         out,
                         "{}",
-                        json!({ "event": "method", "file": file, "delta": delta, "fallback": fallback })
+                        json!({
+                            "event": "method", "file": file, "delta": delta,
+                            "fallback": fallback.text, "fallback_details": fallback.details,
+                        })
                     )?;
                 } else if *delta {
                     writeln!(
@@ -89,7 +92,11 @@ impl UpdateReport {
                         "\n  {file}: rebuilt from the installed versions and the chunks that changed"
                     )?;
                 } else {
-                    writeln!(err, "\n  {file}: downloading the whole image: {fallback}")?;
+                    writeln!(
+                        err,
+                        "\n  {file}: downloading the whole image: {}",
+                        fallback.text
+                    )?;
                 }
             }
             ops::Event::Progress(Progress::Committing) => {

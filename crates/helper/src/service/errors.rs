@@ -61,25 +61,7 @@ fn engine_details(error: &EngineError) -> ErrorDetails {
 }
 
 fn fetch_details(error: &FetchError) -> ErrorDetails {
-    match error {
-        FetchError::Unreachable { url, .. } => {
-            ErrorDetails::new("unreachable", &[("url", url.clone())])
-        }
-        FetchError::Status { url, status } => ErrorDetails::new(
-            "http-status",
-            &[("url", url.clone()), ("status", status.to_string())],
-        ),
-        FetchError::TooLarge { url, max_bytes } => ErrorDetails::new(
-            "too-large",
-            &[("url", url.clone()), ("max_bytes", max_bytes.to_string())],
-        ),
-        FetchError::Cancelled { .. } => ErrorDetails::new("cancelled", &[]),
-        FetchError::Write { url, .. } => ErrorDetails::new("write-failed", &[("url", url.clone())]),
-        FetchError::NoSize { url } => ErrorDetails::new("unknown-size", &[("url", url.clone())]),
-        FetchError::Compressed { .. } | FetchError::Redirect { .. } | FetchError::Local { .. } => {
-            ErrorDetails::default()
-        }
-    }
+    error.details()
 }
 
 fn catalog_details(error: &CatalogError) -> ErrorDetails {
@@ -178,23 +160,7 @@ fn plan_details(error: &PlanError) -> ErrorDetails {
 }
 
 fn transaction_details(error: &TransactionError) -> ErrorDetails {
-    match error {
-        TransactionError::Fetch(e) => fetch_details(e),
-        TransactionError::HashMismatch { url, .. } => {
-            ErrorDetails::new("hash-mismatch", &[("url", url.clone())])
-        }
-        TransactionError::Truncated { url, expected, got } => ErrorDetails::new(
-            "truncated",
-            &[
-                ("url", url.clone()),
-                ("got_bytes", got.to_string()),
-                ("expected_bytes", expected.to_string()),
-            ],
-        ),
-        TransactionError::Io { path, .. } => {
-            ErrorDetails::new("file-system", &[("path", path.display().to_string())])
-        }
-    }
+    error.details()
 }
 
 pub(super) fn engine_error(error: EngineError) -> Error {

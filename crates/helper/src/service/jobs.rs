@@ -58,6 +58,7 @@ impl UpdateCenter {
             eta_secs: -1,
             method: String::new(),
             fallback: String::new(),
+            fallback_details: update_center_client::ErrorDetails::default(),
             result: (false, String::new(), String::new()),
             error_details: update_center_client::ErrorDetails::default(),
         };
@@ -123,6 +124,7 @@ pub(super) async fn update_job(
         job.method.clone(),
         job.fallback.clone(),
         job.error_details.clone(),
+        job.fallback_details.clone(),
     );
     change(&mut job);
     let emitter = iface.signal_emitter();
@@ -151,6 +153,9 @@ pub(super) async fn update_job(
     if before.5 != job.eta_secs {
         let _ = job.eta_secs_changed(emitter).await;
     }
+    if before.10 != job.fallback_details {
+        let _ = job.fallback_details_changed(emitter).await;
+    }
     if before.8 != job.fallback {
         let _ = job.fallback_changed(emitter).await;
     }
@@ -171,7 +176,7 @@ pub(super) enum JobEvent {
     },
     Method {
         delta: bool,
-        fallback: String,
+        fallback: update_center_engine::update::delta::Why,
     },
 }
 
@@ -230,6 +235,13 @@ impl Job {
     #[zbus(property)]
     fn fallback(&self) -> String {
         self.fallback.clone()
+    }
+
+    /// The same as a kind of `update_center_client::FALLBACK_KINDS` and its fields, for a
+    /// sentence in the client's language (an empty kind while none).
+    #[zbus(property)]
+    fn fallback_details(&self) -> update_center_client::ErrorDetails {
+        self.fallback_details.clone()
     }
 
     /// (success, error name, message) once finished.
@@ -305,8 +317,8 @@ impl UpdateCenter {
                 ("UPDATE_CENTER_ERROR_KIND", &details.kind),
             ],
         );
+        // The result first: a client that sees the job gone from `CurrentJob` reads it there.
         update_job(connection, path, |job| {
-            job.phase = "finished".into();
             job.error_details = details.clone();
             job.result = (success, name.clone(), message.clone());
         })
@@ -324,16 +336,17 @@ impl UpdateCenter {
         });
         *lock(&self.shared.job) = None;
         self.shared.touch();
-        // The status is brought up to date first, so that a client reacting to `Finished`
-        // reads the new state.
+        // The status is brought up to date first, so that a client reacting to the job's
+        // `finished` phase or its `Finished` signal reads the new state.
         if let Ok(emitter) = SignalEmitter::new(connection, OBJECT_PATH) {
             self.refresh(&emitter).await;
             let _ = self.current_job_changed(&emitter).await;
             let _ = self.last_error_changed(&emitter).await;
             let _ = self.last_error_details_changed(&emitter).await;
         }
-        // The metrics too, so that whoever waited for `Finished` reads them as they now are.
+        // The metrics too, so that whoever waited for the job reads them as they now are.
         self.write_metrics(connection).await;
+        update_job(connection, path, |job| job.phase = "finished".into()).await;
         if let Ok(emitter) = SignalEmitter::new(connection, path.as_ref()) {
             let _ = Job::finished(&emitter, success, &name, &message).await;
         }
@@ -378,7 +391,8 @@ pub(super) async fn pump(
             JobEvent::Method { delta, fallback } => {
                 update_job(&connection, &path, |job| {
                     job.method = if delta { "delta" } else { "full" }.to_string();
-                    job.fallback = fallback;
+                    job.fallback = fallback.text;
+                    job.fallback_details = fallback.details;
                 })
                 .await;
             }

@@ -163,6 +163,7 @@ struct Job {
     eta_secs: i64,
     method: String,
     fallback: String,
+    fallback_details: update_center_client::ErrorDetails,
     result: (bool, String, String),
     error_details: update_center_client::ErrorDetails,
 }

@@ -108,11 +108,53 @@ pub fn estimate(
         .collect()
 }
 
+/// Why a delta gave way to the whole file: a kind of
+/// [`FALLBACK_KINDS`](update_center_client::FALLBACK_KINDS) with its fields, which a client says
+/// in the person's language, and the English, with the causes, for logs and scripts.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Why {
+    /// The kind and its fields.
+    pub details: crate::error::ErrorDetails,
+    /// The same in English, with the underlying error.
+    pub text: String,
+}
+
+impl Why {
+    /// A reason of `kind` with `fields`, in English `text`.
+    pub fn new(kind: &str, fields: &[(&str, String)], text: impl Into<String>) -> Self {
+        Self {
+            details: crate::error::ErrorDetails::new(kind, fields),
+            text: text.into(),
+        }
+    }
+
+    /// Deltas are switched off.
+    pub fn off() -> Self {
+        Self::new("off", &[], "deltas are off ([Delta] Store=off)")
+    }
+
+    /// Several places failed one after the other: the last one's kind (the one that decided),
+    /// the English of all.
+    fn all(reasons: Vec<Why>) -> Self {
+        let text = reasons
+            .iter()
+            .map(|r| r.text.as_str())
+            .collect::<Vec<_>>()
+            .join("; ");
+        let details = reasons
+            .into_iter()
+            .last()
+            .map(|r| r.details)
+            .unwrap_or_default();
+        Self { details, text }
+    }
+}
+
 /// How a delta ended that did not rebuild the image.
 #[derive(Debug)]
 pub enum Failure {
     /// The whole file is downloaded instead, for this reason.
-    Fallback(String),
+    Fallback(Why),
     /// Cancelled: the verified chunks stay in the cache for the next run.
     Cancelled,
 }
@@ -220,12 +262,11 @@ pub fn rebuild_image(
     fetched: &(dyn Fn(u64) + Sync),
 ) -> Result<Rebuilt, Failure> {
     let file = attempt.file;
-    let bytes = read_bounded(attempt.index_path)
-        .map_err(|e| Failure::Fallback(format!("its chunk index cannot be read: {e}")))?;
-    let index = read_index(&bytes, file.download_bytes).map_err(Failure::Fallback)?;
+    let bytes = read_bounded(attempt.index_path).map_err(|e| index_unreadable(e.to_string()))?;
+    let index = read_index(&bytes, file.download_bytes).map_err(index_unreadable)?;
     let seeds = seeds(attempt.layout, &file.target_dir);
     let image = location_of(&file.source);
-    let mut reasons: Vec<String> = Vec::new();
+    let mut reasons: Vec<Why> = Vec::new();
     let mut rebuilt = Rebuilt::default();
     let limiter = Limiter {
         rate: attempt.fetcher.max_rate(),
@@ -312,13 +353,25 @@ pub fn rebuild_image(
             }
             Err(RebuildError::Cancelled) => return Err(Failure::Cancelled),
             Err(RebuildError::Target { path, source }) => {
-                reasons.push(format!("cannot write {}: {source}", path.display()));
-                return Err(Failure::Fallback(reasons.join("; ")));
+                reasons.push(Why::new(
+                    "write",
+                    &[("path", path.display().to_string())],
+                    format!("cannot write {}: {source}", path.display()),
+                ));
+                return Err(Failure::Fallback(Why::all(reasons)));
             }
             Err(e) => {
                 let why = match &place {
-                    Place::Store(store) => format!("the chunk store {store} failed: {e}"),
-                    Place::Ranges => format!("range requests of the image failed: {e}"),
+                    Place::Store(store) => Why::new(
+                        "store",
+                        &[("store", store.to_string())],
+                        format!("the chunk store {store} failed: {e}"),
+                    ),
+                    Place::Ranges => Why::new(
+                        "ranges",
+                        &[("url", image.display(&file.source.name))],
+                        format!("range requests of the image failed: {e}"),
+                    ),
                 };
                 reasons.push(why);
                 // What the failed place fetched is in the file, verified; the next place
@@ -328,29 +381,47 @@ pub fn rebuild_image(
         }
     }
     if reasons.is_empty() {
-        reasons.push("deltas are off ([Delta] Store=off)".into());
+        reasons.push(Why::off());
     }
-    Err(Failure::Fallback(reasons.join("; ")))
+    Err(Failure::Fallback(Why::all(reasons)))
+}
+
+/// The index that came with the image cannot be read.
+fn index_unreadable(error: String) -> Failure {
+    Failure::Fallback(Why::new(
+        "index",
+        &[],
+        format!("its chunk index cannot be read: {error}"),
+    ))
 }
 
 /// Checks the rebuilt file against the signed SHA-256 of the image.
 fn verify(
     attempt: &Attempt<'_>,
     mut rebuilt: Rebuilt,
-    reasons: &[String],
+    reasons: &[Why],
 ) -> Result<Rebuilt, Failure> {
-    let sha256 = crate::fsutil::sha256_of(attempt.out)
-        .map_err(|e| Failure::Fallback(format!("cannot read the rebuilt image back: {e}")))?;
+    let sha256 = crate::fsutil::sha256_of(attempt.out).map_err(|e| {
+        Failure::Fallback(Why::new(
+            "mismatch",
+            &[],
+            format!("cannot read the rebuilt image back: {e}"),
+        ))
+    })?;
     if sha256 != attempt.file.source.sha256 {
         let _ = std::fs::remove_file(attempt.out);
         let mut all = reasons.to_vec();
-        all.push(format!(
-            "the rebuilt image does not match its SHA-256 in SHA256SUMS (expected {}, got {sha256})",
-            attempt.file.source.sha256
+        all.push(Why::new(
+            "mismatch",
+            &[],
+            format!(
+                "the rebuilt image does not match its SHA-256 in SHA256SUMS (expected {}, got {sha256})",
+                attempt.file.source.sha256
+            ),
         ));
-        return Err(Failure::Fallback(all.join("; ")));
+        return Err(Failure::Fallback(Why::all(all)));
     }
-    rebuilt.notes = reasons.join("; ");
+    rebuilt.notes = Why::all(reasons.to_vec()).text;
     Ok(rebuilt)
 }
 

@@ -60,6 +60,31 @@ pub enum TransactionError {
     },
 }
 
+impl TransactionError {
+    /// The failure as the kind and fields a client says in the person's language
+    /// (`update_center_client::ERROR_KINDS`).
+    pub fn details(&self) -> crate::error::ErrorDetails {
+        use crate::error::ErrorDetails;
+        match self {
+            Self::Fetch(e) => e.details(),
+            Self::HashMismatch { url, .. } => {
+                ErrorDetails::new("hash-mismatch", &[("url", url.clone())])
+            }
+            Self::Truncated { url, expected, got } => ErrorDetails::new(
+                "truncated",
+                &[
+                    ("url", url.clone()),
+                    ("got_bytes", got.to_string()),
+                    ("expected_bytes", expected.to_string()),
+                ],
+            ),
+            Self::Io { path, .. } => {
+                ErrorDetails::new("file-system", &[("path", path.display().to_string())])
+            }
+        }
+    }
+}
+
 /// The intent record written before the first rename.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct Intent {
@@ -106,7 +131,7 @@ pub enum Progress {
         /// Rebuilt from chunks.
         delta: bool,
         /// Why the whole file is downloaded after all (empty for a delta).
-        fallback: String,
+        fallback: delta::Why,
     },
     /// Renaming the verified files into place.
     Committing,
@@ -166,6 +191,7 @@ pub fn execute(
             &Event::Failed {
                 version: plan.version.clone(),
                 reason: error.to_string(),
+                details: error.details(),
             },
         ),
     }
@@ -305,7 +331,7 @@ fn download_all(
                 progress(Progress::Method {
                     file: file.final_name.clone(),
                     delta: true,
-                    fallback: String::new(),
+                    fallback: delta::Why::default(),
                 });
             }
             let outcome = try_delta(
@@ -320,7 +346,10 @@ fn download_all(
             let fallback = match outcome {
                 Ok((rebuilt, fetched)) => {
                     written.push((temp_in_root.clone(), true));
-                    let notes = rebuilt.notes.clone();
+                    let notes = delta::Why {
+                        text: rebuilt.notes.clone(),
+                        ..Default::default()
+                    };
                     record_fetched(layout, plan, file, rebuilt, 0, &notes);
                     let out = std::fs::OpenOptions::new()
                         .read(true)
@@ -543,6 +572,7 @@ pub fn download_ahead(
                 &Event::Failed {
                     version: plan.version.clone(),
                     reason: error.to_string(),
+                    details: error.details(),
                 },
             );
             Err(error)
@@ -579,7 +609,7 @@ fn record_fetched(
     file: &PlannedFile,
     rebuilt: delta::Rebuilt,
     full_bytes: u64,
-    fallback: &str,
+    fallback: &delta::Why,
 ) {
     history::append(
         &layout.state_dir(),
@@ -590,7 +620,8 @@ fn record_fetched(
             store_bytes: rebuilt.store_bytes,
             range_bytes: rebuilt.range_bytes,
             full_bytes,
-            fallback: fallback.to_string(),
+            fallback: fallback.text.clone(),
+            fallback_details: fallback.details.clone(),
         },
     );
 }
@@ -609,13 +640,16 @@ fn try_delta(
 ) -> Result<(delta::Rebuilt, u64), delta::Failure> {
     use std::sync::atomic::{AtomicU64, Ordering};
     if *store == DeltaStore::Off {
-        return Err(delta::Failure::Fallback(
-            "deltas are off ([Delta] Store=off)".into(),
-        ));
+        return Err(delta::Failure::Fallback(delta::Why::off()));
     }
     let cache = partial_dir(layout);
-    crate::fsutil::create_private_dir_all(&cache)
-        .map_err(|e| delta::Failure::Fallback(format!("cannot create {}: {e}", cache.display())))?;
+    crate::fsutil::create_private_dir_all(&cache).map_err(|e| {
+        delta::Failure::Fallback(delta::Why::new(
+            "cache",
+            &[("path", cache.display().to_string())],
+            format!("cannot create {}: {e}", cache.display()),
+        ))
+    })?;
     let out = delta::partial_path(&cache, &file.source.sha256);
     let temp = layout.on_disk(&file.target_dir.join(&file.temp_name));
     let done = AtomicU64::new(0);
@@ -643,7 +677,11 @@ fn try_delta(
                     progress(done.load(Ordering::SeqCst));
                 }
                 Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => {
-                    break Err(delta::Failure::Fallback("the rebuild stopped".into()));
+                    break Err(delta::Failure::Fallback(delta::Why::new(
+                        "stopped",
+                        &[],
+                        "the rebuild stopped",
+                    )));
                 }
             }
         }
@@ -657,8 +695,10 @@ fn try_delta(
         let _ = std::fs::remove_file(&out);
         if let Err(e) = copied {
             let _ = std::fs::remove_file(&temp);
-            return Err(delta::Failure::Fallback(format!(
-                "cannot move the rebuilt image into place: {e}"
+            return Err(delta::Failure::Fallback(delta::Why::new(
+                "cache",
+                &[("path", temp.display().to_string())],
+                format!("cannot move the rebuilt image into place: {e}"),
             )));
         }
     }

@@ -143,6 +143,33 @@ pub enum FetchError {
     },
 }
 
+impl FetchError {
+    /// The failure as the kind and fields a client says in the person's language
+    /// (`update_center_client::ERROR_KINDS`; an empty kind for those without fields).
+    pub fn details(&self) -> crate::error::ErrorDetails {
+        use crate::error::ErrorDetails;
+        match self {
+            Self::Unreachable { url, .. } => {
+                ErrorDetails::new("unreachable", &[("url", url.clone())])
+            }
+            Self::Status { url, status } => ErrorDetails::new(
+                "http-status",
+                &[("url", url.clone()), ("status", status.to_string())],
+            ),
+            Self::TooLarge { url, max_bytes } => ErrorDetails::new(
+                "too-large",
+                &[("url", url.clone()), ("max_bytes", max_bytes.to_string())],
+            ),
+            Self::Cancelled { .. } => ErrorDetails::new("cancelled", &[]),
+            Self::Write { url, .. } => ErrorDetails::new("write-failed", &[("url", url.clone())]),
+            Self::NoSize { url } => ErrorDetails::new("unknown-size", &[("url", url.clone())]),
+            Self::Compressed { .. } | Self::Redirect { .. } | Self::Local { .. } => {
+                ErrorDetails::default()
+            }
+        }
+    }
+}
+
 /// Reads small files from locations, and downloads payloads.
 pub struct Fetcher {
     agent: ureq::Agent,
