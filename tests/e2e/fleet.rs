@@ -284,11 +284,16 @@ fn a_bad_version_stops_its_rollout_and_later_waves_never_start_it() {
             "{decision}"
         );
     }
-    let (ok, out, err) = fleet(
-        admin.path(),
-        &endpoints,
-        "wave",
-        &["--json", "status", "bad"],
+    // The administrator's command line, as `update-center-cli fleet`.
+    let output = Command::new(testbed::binary("update-center-cli").expect("cli"))
+        .args(["fleet", "--etcd", &endpoints, "--group", "wave", "--json"])
+        .args(["status", "bad"])
+        .output()
+        .expect("run the CLI");
+    let (ok, out, err) = (
+        output.status.success(),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
     );
     assert!(ok, "{err}");
     let status: serde_json::Value = serde_json::from_str(&out).expect("JSON");

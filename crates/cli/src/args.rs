@@ -39,6 +39,16 @@ pub enum Command {
     /// Print the manual page (roff), as installed to man1.
     #[command(hide = true)]
     Manpage,
+    /// Coordinate a group of machines through the site's etcd: `fleet --etcd URLS --group G
+    /// status [VERSION] | slots N | advance VERSION --share P | pause VERSION | resume VERSION`
+    /// (docs/fleets.md). Runs the helper's `fleet` command, which talks to etcd directly with
+    /// the caller's own access to it; no D-Bus.
+    #[command(disable_help_flag = true)]
+    Fleet {
+        /// The helper's `fleet` arguments.
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<String>,
+    },
     /// Ask the update sources what they offer.
     Check {
         /// Run as the daily timer does: do nothing when automatic checks are off or paused,

@@ -54,6 +54,26 @@ impl From<zbus::Error> for Failure {
     }
 }
 
+/// Becomes the helper's `fleet` command with `args` (the helper beside this program in a
+/// build, else where packages install it); returns only when that cannot start.
+fn fleet(args: &[String]) -> std::io::Error {
+    use std::os::unix::process::CommandExt;
+    let beside = std::env::current_exe()
+        .ok()
+        .and_then(|exe| exe.parent().map(|dir| dir.join("update-center-helper")))
+        .filter(|path| path.is_file());
+    let helper =
+        beside.unwrap_or_else(|| std::path::PathBuf::from("/usr/libexec/update-center-helper"));
+    let error = std::process::Command::new(&helper)
+        .arg("fleet")
+        .args(args)
+        .exec();
+    std::io::Error::new(
+        error.kind(),
+        format!("cannot run {}: {error}", helper.display()),
+    )
+}
+
 fn main() {
     let cli = Cli::parse();
     // Generated from the argument definitions themselves, so they never drift from --help.
@@ -68,6 +88,11 @@ fn main() {
                 &mut std::io::stdout(),
             );
             return;
+        }
+        Command::Fleet { args } => {
+            let error = fleet(&args);
+            eprintln!("update-center-cli: {error}");
+            std::process::exit(1);
         }
         Command::Manpage => {
             use clap::CommandFactory;
@@ -185,7 +210,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
     let json = cli.json;
     match cli.command {
         // Answered in main, without a bus.
-        Command::Completions { .. } | Command::Manpage => Ok(()),
+        Command::Completions { .. } | Command::Manpage | Command::Fleet { .. } => Ok(()),
         Command::Status => status(&proxy, json).await,
         Command::Check { automatic } => {
             let mut policy = None;
