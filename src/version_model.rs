@@ -125,8 +125,15 @@ impl qobject::VersionModel {
         self.as_mut().set_loading(true);
         let qt_thread = self.qt_thread();
         backend::spawn(async move {
-            let result = backend::overview().await.map_err(String::from);
-            let queued = qt_thread.queue(move |model| model.apply(result));
+            let result = backend::overview().await;
+            // Said on the GUI thread, where Fluent's bundles live: in the person's language
+            // where this client knows the failure's kind (no service, no bus, no answer).
+            let queued = qt_thread.queue(move |model| {
+                if let Err(failure) = &result {
+                    eprintln!("update-center: {failure}");
+                }
+                model.apply(result.map_err(|failure| failure.said_reading()))
+            });
             if let Err(error) = queued {
                 // The window was closed while the call ran: nothing is left to update.
                 eprintln!("update-center: dropping the helper's answer: {error:?}");

@@ -111,6 +111,6 @@ TestCase {
         tryVerify(() => f.model.loaded, 10000);
         verify(!f.model.loading);
         compare(f.model.count, 0);
-        verify(f.model.errorMessage.indexOf("Cannot connect to the system bus") === 0, f.model.errorMessage);
+        verify(f.model.errorMessage.indexOf("The updates of this system cannot be shown: the system bus cannot be reached") === 0, f.model.errorMessage);
     }
 }

@@ -27,6 +27,6 @@ TestCase {
         verify(model.loaded);
         verify(!model.loading);
         compare(model.count, 0);
-        verify(model.errorMessage.indexOf("Cannot connect to the system bus") === 0, model.errorMessage);
+        verify(model.errorMessage.indexOf("The updates of this system cannot be shown: the system bus cannot be reached") === 0, model.errorMessage);
     }
 }

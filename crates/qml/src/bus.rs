@@ -44,6 +44,16 @@ impl Failure {
     /// ("That did not work: " and the kind's sentence), else the English. Fluent's bundles
     /// live on the thread that asks: call it on the GUI thread.
     pub fn said(&self) -> String {
+        self.said_in("request-failed")
+    }
+
+    /// The same for what a page could not read ("The updates of this system cannot be
+    /// shown: " and the kind's sentence).
+    pub fn said_reading(&self) -> String {
+        self.said_in("connection-failed")
+    }
+
+    fn said_in(&self, frame: &str) -> String {
         use update_center_client::l10n::{FluentArgs, has_message, translate};
         let id = format!("error-{}", self.kind);
         if self.kind.is_empty() || !has_message(&id) {
@@ -51,7 +61,7 @@ impl Failure {
         }
         let mut args = FluentArgs::new();
         args.set("details", translate(&id, None));
-        translate("request-failed", Some(&args))
+        translate(frame, Some(&args))
     }
 
     /// The helper did not answer within [`CALL_TIMEOUT_SECS`].
