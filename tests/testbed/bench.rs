@@ -3,7 +3,8 @@
 //! a local HTTP server with the helper, with systemd-sysupdate 257, and with the raw limit
 //! (`curl | tee | sha256sum`, then `sync`), several times on the same fixture, and prints a
 //! table with ratios.
-//! `delta` compares delta downloads with casync (see `bench_delta.rs`).
+//! `delta` compares delta downloads with casync (see `bench_delta.rs`); `fleet` rolls a version
+//! through 1000 simulated machines on a real etcd cluster (see `bench_fleet.rs`).
 //! `api` times 1000 round trips of the status properties and of the version list against the
 //! bus daemon's own round trip, and reads the idle helper's resident memory.
 
@@ -30,7 +31,7 @@ fn options() -> Result<Options> {
     let mut args = std::env::args().skip(1);
     let task = args.next().unwrap_or_else(|| "stage".into());
     if task != "stage" && task != "all" {
-        bail!("unknown benchmark `{task}` (known: stage, api, gui, delta, all)");
+        bail!("unknown benchmark `{task}` (known: stage, api, gui, delta, fleet, all)");
     }
     while let Some(arg) = args.next() {
         let mut number =
@@ -115,11 +116,13 @@ fn median(mut values: Vec<f64>) -> f64 {
 }
 
 mod bench_delta;
+mod bench_fleet;
 
 fn main() -> Result<()> {
     match std::env::args().nth(1).as_deref() {
         Some("api") => return api(),
         Some("delta") => return bench_delta::delta(),
+        Some("fleet") => return bench_fleet::fleet(),
         Some("gui") => return gui(),
         Some("all") | None => {
             api()?;

@@ -25,7 +25,7 @@ tasks:
   test                       build everything and run the whole test suite
   demo [--screenshot FILE]   run the GUI on a built-in demo system (FILE: render under Xvfb, write a PNG, exit)
   shell [COMMAND...]         run a command (default: bash) in the build environment
-  bench [stage|api|gui|delta|all] [OPTIONS]  benchmarks with ratios against their baseline (default all; stage: --runs N --image-mb N --uki-mb N; delta: --mb N --tree DIR --changed-percent N --runs N)
+  bench [stage|api|gui|delta|fleet|all] [OPTIONS]  benchmarks with ratios against their baseline (default all; stage: --runs N --image-mb N --uki-mb N; delta: --mb N --tree DIR --changed-percent N --runs N; fleet: --machines N --slots N --wave PERCENT --restart-ms N --poll-ms N)
   fuzz [SECONDS]             run every cargo-fuzz target of fuzz/ for SECONDS each (default 600)
   vm-image                   build the systemd guest's Debian 13 OS image (cached; test and
                              vm-test build it when needed)

@@ -319,4 +319,27 @@ pub enum FleetAction {
     },
     /// Print this machine's fleet id (its machine id hashed with the application's id).
     Id,
+    /// Roll one version through the group with many simulated machines (threads, not
+    /// helpers) and print what it took, as JSON (`cargo xtask bench fleet`).
+    #[command(hide = true)]
+    Simulate {
+        /// Machines in the group.
+        #[arg(long, default_value_t = 1000)]
+        machines: usize,
+        /// Restart slots.
+        #[arg(long, default_value_t = 10)]
+        slots: u32,
+        /// The share of machines each wave adds, in percent.
+        #[arg(long, default_value_t = 5)]
+        wave: u8,
+        /// Milliseconds a restart takes.
+        #[arg(long, default_value_t = 1000)]
+        restart_ms: u64,
+        /// Milliseconds between a waiting machine's questions.
+        #[arg(long, default_value_t = 2000)]
+        poll_ms: u64,
+        /// Threads the machines are spread over.
+        #[arg(long, default_value_t = 16)]
+        workers: usize,
+    },
 }

@@ -35,6 +35,24 @@ pub fn run(
     let rollouts = Rollouts::new(&etcd, group);
     let id = |given: Option<String>| given.map_or_else(|| own_id(root), Ok);
     match action {
+        FleetAction::Simulate {
+            machines,
+            slots,
+            wave,
+            restart_ms,
+            poll_ms,
+            workers,
+        } => {
+            let options = crate::fleet_sim::Options {
+                machines,
+                slots,
+                wave_percent: wave,
+                restart: std::time::Duration::from_millis(restart_ms),
+                poll: std::time::Duration::from_millis(poll_ms),
+                workers,
+            };
+            crate::fleet_sim::run(endpoints, group, &options, out)?;
+        }
         FleetAction::Id => {
             writeln!(out, "{}", own_id(root)?)?;
         }

@@ -3,6 +3,7 @@
 
 mod cli;
 mod fleet_cli;
+mod fleet_sim;
 mod journal;
 mod render;
 mod service;

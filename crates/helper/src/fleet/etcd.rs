@@ -10,6 +10,8 @@
 
 use base64::Engine;
 use serde_json::{Value, json};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 /// How long one request to one member may take.
@@ -93,6 +95,8 @@ pub enum Op {
 pub struct Etcd {
     endpoints: Vec<String>,
     agent: ureq::Agent,
+    /// Requests sent so far (by this client and its clones), answered or not.
+    requests: Arc<AtomicU64>,
 }
 
 fn b64(text: &str) -> String {
@@ -149,7 +153,13 @@ impl Etcd {
                 .map(|e| e.trim_end_matches('/').to_string())
                 .collect(),
             agent,
+            requests: Arc::new(AtomicU64::new(0)),
         }
+    }
+
+    /// Requests sent so far by this client and its clones (each try of a member counts).
+    pub fn requests(&self) -> u64 {
+        self.requests.load(Ordering::Relaxed)
     }
 
     /// The members, as given.
@@ -162,6 +172,7 @@ impl Etcd {
         let mut failures = Vec::new();
         for endpoint in &self.endpoints {
             let url = format!("{endpoint}/v3/{call}");
+            self.requests.fetch_add(1, Ordering::Relaxed);
             let answer = self
                 .agent
                 .post(&url)
@@ -250,6 +261,18 @@ impl Etcd {
             })
             .unwrap_or_default();
         Ok((kvs, revision))
+    }
+
+    /// How many keys start with `prefix` (etcd counts them; no key is sent).
+    pub fn count_prefix(&self, prefix: &str) -> Result<u64, EtcdError> {
+        let engine = base64::engine::general_purpose::STANDARD;
+        let body = json!({
+            "key": b64(prefix),
+            "range_end": engine.encode(prefix_end(prefix)),
+            "count_only": true,
+        });
+        let answer = self.call("kv/range", &body)?;
+        Ok(u64::try_from(int(answer.get("count"))).unwrap_or(0))
     }
 
     /// The value of `key`, if it exists.

@@ -187,16 +187,15 @@ impl<'a> Rollouts<'a> {
                 first.clone()
             }
         };
-        let (started, _) = self
-            .etcd
-            .range_prefix(&self.machines(version, "started"), 0)?;
+        // Counted by etcd: a decision reads no key per machine, however large the fleet.
+        let started = self.etcd.count_prefix(&self.machines(version, "started"))?;
         let (failed, _) = self
             .etcd
             .range_prefix(&self.machines(version, "failed"), 0)?;
         let prefix = self.machines(version, "failed");
         Ok(RolloutState {
             rollout,
-            started: u32::try_from(started.len()).unwrap_or(u32::MAX),
+            started: u32::try_from(started).unwrap_or(u32::MAX),
             failed: failed
                 .into_iter()
                 .map(|kv| {
