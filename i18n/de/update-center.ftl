@@ -335,6 +335,18 @@ waiting-overdue = einen Neustart, schon { $hours ->
     [one] eine Stunde
    *[other] { $hours } Stunden
 } lang (seit { $since }), länger als die erlaubten { $max } Stunden
+waiting-rollout-wave = die Reihe dieses Rechners beim Verteilen von { $version } (es hat { $share } % der Rechner erreicht; dieser kommt bei { $bucket } % an die Reihe)
+waiting-rollout-paused = eine Administratorin, die das Verteilen von { $version } fortsetzt
+waiting-rollout-halted = eine Administratorin: das Verteilen von { $version } wurde angehalten, nachdem { $failures ->
+    [one] einer
+   *[other] { $failures }
+} der { $started } Rechner, die es begonnen haben, einen Fehler gemeldet { $failures ->
+    [one] hat
+   *[other] haben
+}
+waiting-no-slot = einen freien Neustartplatz der Gruppe { $group } (andere Rechner starten gerade neu)
+waiting-fleet-unreachable = die Server der Flotte, die nicht erreichbar sind ({ $servers }); ohne Platz kein Neustart
+waiting-no-machine-id = eine Maschinenkennung (/etc/machine-id), die diesen Rechner in seiner Flotte benennt
 waiting-time = { $when ->
     [today] heute um { $time } Uhr
     [tomorrow] morgen um { $time } Uhr

@@ -335,6 +335,15 @@ waiting-overdue = a restart, for { $hours ->
     [one] an hour
    *[other] { $hours } hours
 } now (since { $since }), longer than the { $max } hours allowed
+waiting-rollout-wave = this machine's turn in the rollout of { $version } (it has reached { $share } % of the machines; this one comes at { $bucket } %)
+waiting-rollout-paused = an administrator to resume the rollout of { $version }
+waiting-rollout-halted = an administrator: the rollout of { $version } stopped after { $failures ->
+    [one] one
+   *[other] { $failures }
+} of the { $started } machines that started it reported a failure
+waiting-no-slot = a free restart slot of the group { $group } (other machines are restarting now)
+waiting-fleet-unreachable = the fleet's servers, which cannot be reached ({ $servers }); no restart without a slot
+waiting-no-machine-id = a machine id (/etc/machine-id), which names this machine in its fleet
 waiting-time = { $when ->
     [today] today at { $time }
     [tomorrow] tomorrow at { $time }

@@ -142,7 +142,7 @@ fn every_setting_can_be_written_under_the_units_sandbox() {
     }
     let paused = (chrono::Utc::now() + chrono::Duration::days(1))
         .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
-    let values: [(&str, &str); 24] = [
+    let values: [(&str, &str); 28] = [
         ("Health.TimeoutSec", "5"),
         ("Health.OnFailure", "reboot-previous"),
         ("Updates.MaxRateBytesPerSec", "100000"),
@@ -170,6 +170,10 @@ fn every_setting_can_be_written_under_the_units_sandbox() {
         ("Policy.BusyCommand", "/usr/local/bin/cluster-busy"),
         ("Policy.MaxPostponeHours", "168"),
         ("Policy.CheckIntervalHours", "6"),
+        ("Fleet.Etcd", "http://10.0.0.1:2379,http://10.0.0.2:2379"),
+        ("Fleet.FleetLock", "http://airlock.example:3333"),
+        ("Fleet.Group", "gpu-rack-3"),
+        ("Fleet.LeaseSec", "3600"),
     ];
     let mut keys: Vec<&str> = values.iter().map(|(k, _)| *k).collect();
     keys.sort_unstable();

@@ -287,16 +287,16 @@ async fn run(cli: Cli) -> Result<(), Failure> {
                 }
                 follow(&proxy, job.as_str(), json, true).await?;
             }
-            if proxy.state().await? == "ready-to-restart" {
-                let (restarting, waiting) = proxy.restart_automatically().await?;
-                if restarting {
-                    done(
-                        json,
-                        "Restarting into the staged version, as the policy allows now.",
-                    );
-                } else {
-                    say_waiting(json, "restart", &waiting);
-                }
+            // Asked on every run: with nothing staged the helper only settles a fleet's
+            // restart slot from the last restart (gives it back once the version is well).
+            let (restarting, waiting) = proxy.restart_automatically().await?;
+            if restarting {
+                done(
+                    json,
+                    "Restarting into the staged version, as the policy allows now.",
+                );
+            } else if !waiting.is_empty() {
+                say_waiting(json, "restart", &waiting);
             }
             Ok(())
         }

@@ -8,7 +8,7 @@ use std::collections::HashMap;
 pub type WaitReason = (String, HashMap<String, String>);
 
 /// Every kind a helper sends today.
-pub const KINDS: [&str; 11] = [
+pub const KINDS: [&str; 17] = [
     "metered",
     "battery",
     "captive-portal",
@@ -20,6 +20,12 @@ pub const KINDS: [&str; 11] = [
     "gpu-jobs",
     "busy-command",
     "overdue",
+    "rollout-wave",
+    "rollout-paused",
+    "rollout-halted",
+    "no-slot",
+    "fleet-unreachable",
+    "no-machine-id",
 ];
 
 /// One English line for a reason: for the journal and the command line (the windows use
@@ -53,13 +59,37 @@ pub fn describe(kind: &str, fields: &HashMap<String, String>) -> String {
             f("hours"),
             f("max")
         ),
+        "rollout-wave" => format!(
+            "the rollout of {} has reached {}% of the machines; this one's turn comes at {}%",
+            f("version"),
+            f("share"),
+            f("bucket")
+        ),
+        "rollout-paused" => format!("an administrator paused the rollout of {}", f("version")),
+        "rollout-halted" => format!(
+            "the rollout of {} stopped: {} of the {} machines that started it reported a failure",
+            f("version"),
+            f("failures"),
+            f("started")
+        ),
+        "no-slot" => format!(
+            "every restart slot of group {} is taken by machines restarting now",
+            f("group")
+        ),
+        "fleet-unreachable" => format!(
+            "the fleet's servers cannot be reached ({}); no restart without a slot",
+            f("servers")
+        ),
+        "no-machine-id" => {
+            "the machine has no machine id yet, so it has no name in its fleet".into()
+        }
         other => other.to_string(),
     }
 }
 
 /// The fields each kind has (docs/policies.md); `outside-window` has no `next` when no window
 /// is set. Every client message says each of them.
-pub const FIELDS: [(&str, &[&str]); 11] = [
+pub const FIELDS: [(&str, &[&str]); 17] = [
     ("metered", &["guess"]),
     ("battery", &["percent", "min"]),
     ("captive-portal", &[]),
@@ -71,6 +101,12 @@ pub const FIELDS: [(&str, &[&str]); 11] = [
     ("gpu-jobs", &["count", "pids"]),
     ("busy-command", &["command", "status"]),
     ("overdue", &["hours", "max", "since"]),
+    ("rollout-wave", &["version", "share", "bucket"]),
+    ("rollout-paused", &["version"]),
+    ("rollout-halted", &["version", "failures", "started"]),
+    ("no-slot", &["group"]),
+    ("fleet-unreachable", &["servers"]),
+    ("no-machine-id", &[]),
 ];
 
 /// Kinds that hold only an automatic download: a person's own download goes past them (the
@@ -88,7 +124,9 @@ pub fn download_overridable(reasons: &[WaitReason]) -> bool {
 
 /// Fields that are counts: Fluent gets them as numbers, for its plural forms.
 #[cfg(feature = "l10n")]
-const NUMBERS: [&str; 5] = ["count", "percent", "min", "hours", "max"];
+const NUMBERS: [&str; 9] = [
+    "count", "percent", "min", "hours", "max", "share", "bucket", "failures", "started",
+];
 
 /// One reason in the person's language (Fluent's `waiting-KIND`, with the fields as its
 /// arguments; times in the local time zone). A kind this client has no message for is given

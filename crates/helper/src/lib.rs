@@ -106,16 +106,6 @@ mod architecture {
         ),
         ("the system snapshot", &["system"]),
         (
-            "sources",
-            &[
-                "source::fetch",
-                "source::freshness",
-                "settings",
-                "source::catalog",
-                "source::changelog",
-            ],
-        ),
-        (
             "fleets",
             &[
                 "fleet::id",
@@ -125,6 +115,17 @@ mod architecture {
                 "fleet::fleetlock",
             ],
         ),
+        (
+            "sources",
+            &[
+                "source::fetch",
+                "source::freshness",
+                "settings",
+                "source::catalog",
+                "source::changelog",
+            ],
+        ),
+        ("a machine in its fleet", &["fleet::machine"]),
         ("the plan", &["update::plan", "update::delta"]),
         ("the transaction", &["update::transaction"]),
         ("the lifecycle", &["lifecycle"]),

@@ -14,6 +14,8 @@ use cli::{Cli, Command, SystemArgs};
 use std::io::Write;
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
+use update_center_engine::fleet::machine as fleet;
+use update_center_engine::layout::Layout;
 use update_center_engine::ops;
 use update_center_engine::record::history;
 
@@ -140,6 +142,7 @@ fn run(cli: Cli) -> Result<()> {
             for w in &report.warnings {
                 writeln!(err, "update-center-helper: warning: {w}")?;
             }
+            settle_fleet_slot(&layout, &report, &mut err)?;
             render::ops::health(&report, json, &mut out)?;
             if report.passed {
                 return Ok(());
@@ -156,6 +159,12 @@ fn run(cli: Cli) -> Result<()> {
         Command::BootRecord { json } => {
             let state = update_center_engine::read_system(&layout)?;
             let report = update_center_engine::lifecycle::record_boot(&layout, &state)?;
+            if let Err(e) = fleet::booted(&layout, report.version.as_deref()) {
+                writeln!(
+                    err,
+                    "update-center-helper: warning: cannot note this boot for the fleet's restart slot: {e}"
+                )?;
+            }
             render::ops::boot_record(&report, json, &mut out)
         }
         Command::Changelog { from, to, json } => {
@@ -363,4 +372,41 @@ fn reboot(command: &str) -> Result<()> {
         anyhow::bail!("`{command}` failed ({status})");
     }
     Ok(())
+}
+
+/// After the health checks: notes their outcome for the fleet's restart slot and, unless the
+/// machine falls back now, gives the slot back (or reports the failure); a server that cannot
+/// be reached now is tried again by the check timer. Never fails the health check itself.
+fn settle_fleet_slot(
+    layout: &Layout,
+    report: &ops::HealthReport,
+    err: &mut impl Write,
+) -> std::io::Result<()> {
+    let falls_back = report.fall_back_to.is_some();
+    if let Err(e) = fleet::health_checked(layout, report.passed, falls_back) {
+        writeln!(
+            err,
+            "update-center-helper: warning: cannot note the health checks for the fleet's restart slot: {e}"
+        )?;
+    }
+    if falls_back {
+        return Ok(());
+    }
+    match fleet::settle(layout, None) {
+        Ok(fleet::Settled::Released { version, failed }) => match failed {
+            None => writeln!(
+                err,
+                "update-center-helper: version {version} is well: gave the restart slot back"
+            ),
+            Some(why) => writeln!(
+                err,
+                "update-center-helper: reported to the rollout: {why}; gave the restart slot back"
+            ),
+        },
+        Ok(_) => Ok(()),
+        Err(e) => writeln!(
+            err,
+            "update-center-helper: warning: cannot give the restart slot back yet (the check timer tries again): {e}"
+        ),
+    }
 }

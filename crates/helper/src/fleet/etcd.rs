@@ -95,6 +95,9 @@ pub enum Op {
 pub struct Etcd {
     endpoints: Vec<String>,
     agent: ureq::Agent,
+    timeout: Duration,
+    /// The download relay's socket: the helper under its unit has no network of its own.
+    relay: Option<std::path::PathBuf>,
     /// Requests sent so far (by this client and its clones), answered or not.
     requests: Arc<AtomicU64>,
 }
@@ -153,8 +156,18 @@ impl Etcd {
                 .map(|e| e.trim_end_matches('/').to_string())
                 .collect(),
             agent,
+            timeout,
+            relay: None,
             requests: Arc::new(AtomicU64::new(0)),
         }
+    }
+
+    /// The same, sending every request through the download relay at `socket` when given
+    /// (`crate::source::relay`).
+    #[must_use]
+    pub fn with_relay(mut self, socket: Option<std::path::PathBuf>) -> Self {
+        self.relay = socket;
+        self
     }
 
     /// Requests sent so far by this client and its clones (each try of a member counts).
@@ -173,26 +186,17 @@ impl Etcd {
         for endpoint in &self.endpoints {
             let url = format!("{endpoint}/v3/{call}");
             self.requests.fetch_add(1, Ordering::Relaxed);
-            let answer = self
-                .agent
-                .post(&url)
-                .header("content-type", "application/json")
-                .send(body.to_string());
-            let mut response = match answer {
-                Ok(response) => response,
-                Err(e) => {
-                    failures.push(format!("{endpoint}: {e}"));
-                    continue;
-                }
-            };
-            let status = response.status().as_u16();
-            let text = match response
-                .body_mut()
-                .with_config()
-                .limit(MAX_ANSWER_BYTES)
-                .read_to_string()
-            {
-                Ok(text) => text,
+            let answer = crate::source::relay::post_json(
+                self.relay.as_deref(),
+                &self.agent,
+                &url,
+                &[],
+                &body.to_string(),
+                self.timeout,
+                MAX_ANSWER_BYTES,
+            );
+            let (status, text) = match answer {
+                Ok(answer) => answer,
                 Err(e) => {
                     failures.push(format!("{endpoint}: {e}"));
                     continue;

@@ -37,6 +37,8 @@ pub struct FleetLockError {
 pub struct FleetLock {
     base: String,
     agent: ureq::Agent,
+    timeout: Duration,
+    relay: Option<std::path::PathBuf>,
 }
 
 impl FleetLock {
@@ -51,7 +53,17 @@ impl FleetLock {
                 .user_agent(concat!("update-center/", env!("CARGO_PKG_VERSION")))
                 .build()
                 .into(),
+            timeout,
+            relay: None,
         }
+    }
+
+    /// The same, sending every request through the download relay at `socket` when given
+    /// (`crate::source::relay`).
+    #[must_use]
+    pub fn with_relay(mut self, socket: Option<std::path::PathBuf>) -> Self {
+        self.relay = socket;
+        self
     }
 
     fn post(&self, path: &str, id: &str, group: &str) -> Result<Answer, FleetLockError> {
@@ -61,23 +73,19 @@ impl FleetLock {
             url: url.clone(),
             message,
         };
-        let mut response = self
-            .agent
-            .post(&url)
-            .header("fleet-lock-protocol", "true")
-            .header("content-type", "application/json")
-            .send(body.to_string())
-            .map_err(|e| failed(e.to_string()))?;
-        if response.status().as_u16() == 200 {
+        let (status, text) = crate::source::relay::post_json(
+            self.relay.as_deref(),
+            &self.agent,
+            &url,
+            &[("fleet-lock-protocol", "true")],
+            &body.to_string(),
+            self.timeout,
+            64 * 1024,
+        )
+        .map_err(failed)?;
+        if status == 200 {
             return Ok(Answer::Granted);
         }
-        let status = response.status().as_u16();
-        let text = response
-            .body_mut()
-            .with_config()
-            .limit(64 * 1024)
-            .read_to_string()
-            .unwrap_or_default();
         let value: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
         let field = |name: &str| value.get(name).and_then(Value::as_str).map(str::to_string);
         Ok(Answer::Refused {

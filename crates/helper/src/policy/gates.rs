@@ -202,7 +202,8 @@ pub struct Reason {
 }
 
 impl Reason {
-    fn new(kind: &str, fields: &[(&str, String)]) -> Self {
+    /// A reason of `kind` with its `fields`.
+    pub fn new(kind: &str, fields: &[(&str, String)]) -> Self {
         Self {
             kind: kind.to_string(),
             fields: fields

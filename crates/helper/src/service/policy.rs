@@ -6,6 +6,7 @@
 //! not on battery.
 
 use super::*;
+use update_center_engine::fleet::machine as fleet;
 use update_center_engine::policy::gates::{
     self, Connectivity, Environment, Inhibitor, Metered, Reason, RestartFacts, Session,
 };
@@ -197,7 +198,11 @@ impl UpdateCenter {
             .unwrap_or_default();
         if self.shared.state() == "ready-to-restart" {
             let facts = self.restart_facts(connection).await;
-            return gates::restart_reasons(&settings.policy, &facts);
+            let reasons = gates::restart_reasons(&settings.policy, &facts);
+            if reasons.is_empty() && settings.fleet.enabled() {
+                return lock(&self.shared.fleet_waiting).clone();
+            }
+            return reasons;
         }
         if settings.automatic_download && !lock(&self.shared.available).version.is_empty() {
             let env = environment(connection).await;
@@ -247,11 +252,12 @@ impl UpdateCenter {
         connection: &zbus::Connection,
     ) -> Result<(bool, Vec<WireReason>), Error> {
         self.authorize(connection, &header, action::INSTALL).await?;
+        let settings = update_center_engine::settings::load(&self.shared.options.layout.root)
+            .unwrap_or_default();
+        self.settle_fleet_slot().await;
         if self.shared.state() != "ready-to-restart" {
             return Ok((false, Vec::new()));
         }
-        let settings = update_center_engine::settings::load(&self.shared.options.layout.root)
-            .unwrap_or_default();
         let facts = self.restart_facts(connection).await;
         let reasons = gates::restart_reasons(&settings.policy, &facts);
         if !reasons.is_empty() {
@@ -259,6 +265,41 @@ impl UpdateCenter {
             return Ok((false, to_wire(&reasons)));
         }
         let next = lock(&self.shared.snapshot).next.clone();
+        if settings.fleet.enabled() {
+            let (layout, fleet, version) = (
+                self.shared.options.layout.clone(),
+                settings.fleet.clone(),
+                next.clone(),
+            );
+            let gate = tokio::task::spawn_blocking(move || {
+                fleet::before_restart(&layout, &fleet, &version, relay())
+            })
+            .await
+            .map_err(|e| Error::Failed(format!("the fleet's check stopped: {e}")))?;
+            match gate {
+                fleet::Gate::Wait(reasons, detail) => {
+                    log_waiting("restart", &reasons);
+                    crate::journal::log(
+                        crate::journal::Priority::Info,
+                        &format!("the fleet holds the restart: {detail}"),
+                        &[],
+                    );
+                    lock(&self.shared.fleet_waiting).clone_from(&reasons);
+                    return Ok((false, to_wire(&reasons)));
+                }
+                fleet::Gate::Go(held) => {
+                    lock(&self.shared.fleet_waiting).clear();
+                    crate::journal::log(
+                        crate::journal::Priority::Info,
+                        &format!(
+                            "took a restart slot of group {} for version {}",
+                            held.group, held.version
+                        ),
+                        &[("UPDATE_CENTER_VERSION", &held.version)],
+                    );
+                }
+            }
+        }
         crate::journal::log(
             crate::journal::Priority::Info,
             &format!("restarting into version {next}, as the policy allows now"),
@@ -273,6 +314,44 @@ impl UpdateCenter {
             .map_err(|e| Error::Failed(format!("logind refused the restart: {e}")))?;
         Ok((true, Vec::new()))
     }
+}
+
+impl UpdateCenter {
+    /// Gives back the fleet slot held for a restart once the new version is well (or reports
+    /// that it failed), or keeps its lease alive meanwhile; said in the journal. A server that
+    /// cannot be reached is tried again at the next run of the timer.
+    async fn settle_fleet_slot(&self) {
+        let layout = self.shared.options.layout.clone();
+        let settled = tokio::task::spawn_blocking(move || fleet::settle(&layout, relay())).await;
+        let (priority, text) = match settled {
+            Ok(Ok(fleet::Settled::Nothing | fleet::Settled::Waiting)) => return,
+            Ok(Ok(fleet::Settled::Released {
+                version,
+                failed: None,
+            })) => (
+                crate::journal::Priority::Info,
+                format!("version {version} is well: gave the restart slot back"),
+            ),
+            Ok(Ok(fleet::Settled::Released {
+                version,
+                failed: Some(why),
+            })) => (
+                crate::journal::Priority::Warning,
+                format!("reported to the rollout of {version}: {why}; gave the restart slot back"),
+            ),
+            Ok(Err(e)) => (
+                crate::journal::Priority::Warning,
+                format!("cannot settle the restart slot yet (tried again at the next check): {e}"),
+            ),
+            Err(e) => (crate::journal::Priority::Warning, e.to_string()),
+        };
+        crate::journal::log(priority, &text, &[]);
+    }
+}
+
+/// The download relay's socket, when the helper runs under its unit.
+fn relay() -> Option<std::path::PathBuf> {
+    std::env::var_os(update_center_engine::source::relay::SOCKET_ENV).map(std::path::PathBuf::from)
 }
 
 /// `/`: no job.

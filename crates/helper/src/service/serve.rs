@@ -66,6 +66,7 @@ pub async fn serve(options: Options) -> Result<()> {
         source_warnings: Mutex::new(Vec::new()),
         metadata_slots: tokio::sync::Semaphore::new(METADATA_SLOTS),
         metadata_waiting: std::sync::atomic::AtomicUsize::new(0),
+        fleet_waiting: Mutex::new(Vec::new()),
     });
     let _connection = zbus::connection::Builder::system()
         .context("cannot find the system bus")?

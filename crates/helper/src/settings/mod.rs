@@ -4,6 +4,7 @@
 
 use crate::format::ini;
 pub use crate::policy::gates::{Policy, RestartWhen};
+pub use fleet::FleetSettings;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -57,6 +58,8 @@ pub struct Settings {
     pub delta_store: DeltaStore,
     /// `[Policy]`: when the machine downloads, stages and restarts by itself.
     pub policy: Policy,
+    /// `[Fleet]`: the restart slots and rollout waves of the machine's group.
+    pub fleet: FleetSettings,
     /// `[Policy] CheckIntervalHours=`: the automatic path asks the sources at most this often
     /// (it runs more often, to catch maintenance windows).
     pub check_interval_hours: u64,
@@ -139,7 +142,7 @@ pub enum RestartBehaviour {
 pub const DROPIN: &str = "50-update-center.conf";
 
 /// The settings keys, as `Section.Key`, for the API and the CLI.
-pub const KEYS: [&str; 24] = [
+pub const KEYS: [&str; 28] = [
     "Health.TimeoutSec",
     "Health.OnFailure",
     "Updates.MaxRateBytesPerSec",
@@ -164,6 +167,10 @@ pub const KEYS: [&str; 24] = [
     "Policy.BusyCommand",
     "Policy.MaxPostponeHours",
     "Policy.CheckIntervalHours",
+    "Fleet.Etcd",
+    "Fleet.FleetLock",
+    "Fleet.Group",
+    "Fleet.LeaseSec",
 ];
 
 /// Keys anyone in the active session may set (the check action): pausing automatic updates
@@ -284,6 +291,7 @@ impl Settings {
             (KEYS[23], self.check_interval_hours.to_string()),
         ]
         .into_iter()
+        .chain(KEYS[24..].iter().copied().zip(self.fleet.values()))
         .map(|(k, v)| (k.to_string(), v))
         .collect()
     }
@@ -378,6 +386,7 @@ impl Default for Settings {
             delta_store: DeltaStore::Beside,
             policy: Policy::default(),
             check_interval_hours: 24,
+            fleet: FleetSettings::default(),
         }
     }
 }
@@ -740,11 +749,16 @@ fn parse(shown: &Path, text: &str) -> Result<Settings, SettingsError> {
                     .filter(|h| (1..=24 * 30).contains(h))
                     .ok_or_else(|| invalid("expected whole hours from 1 to 720"))?;
             }
+            ("Fleet", key) => settings
+                .fleet
+                .parse(key, &a.value)
+                .map_err(|m| invalid(&m))?,
             _ => return Err(invalid("unknown setting")),
         }
     }
     Ok(settings)
 }
 
+mod fleet;
 #[cfg(test)]
 mod tests;

@@ -10,8 +10,9 @@
 //! hashes, signatures).
 //!
 //! The protocol, on one connection: the helper writes one JSON line ([`Request`]); the relay
-//! answers one JSON line ([`Answer`]) and then, for a GET, the body's bytes until it closes
-//! the connection.
+//! answers one JSON line ([`Answer`]) and then, for a GET or a POST, the body's bytes until it
+//! closes the connection. A POST carries a JSON body of at most 32 KiB: the fleet's calls to
+//! etcd's gateway and a FleetLock server (docs/fleets.md), nothing else.
 
 use std::io::{BufRead, Read, Write};
 use std::path::Path;
@@ -29,7 +30,7 @@ const MAX_ANSWER_BYTES: u64 = 256 * 1024;
 /// One HTTP request.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Request {
-    /// `GET` or `HEAD`.
+    /// `GET`, `HEAD`, or `POST` (with a JSON `body`).
     pub method: String,
     /// An `http://` or `https://` URL.
     pub url: String,
@@ -41,7 +42,13 @@ pub struct Request {
     pub stall_ms: u64,
     /// The whole exchange, in milliseconds.
     pub total_ms: u64,
+    /// A POST's JSON body.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub body: Option<String>,
 }
+
+/// The largest body a POST may carry through the relay.
+pub const MAX_POST_BYTES: usize = 32 * 1024;
 
 /// The answer's head, or why there is none.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -78,15 +85,24 @@ pub fn serve(input: impl Read, mut output: impl Write) -> std::io::Result<()> {
         Duration::from_millis(request.total_ms),
     );
     let head = request.method == "HEAD";
-    let mut builder = if head {
-        agent.head(&request.url)
+    let answer = if let Some(body) = &request.body {
+        let mut builder = agent.post(&request.url);
+        for (name, value) in &request.headers {
+            builder = builder.header(name.as_str(), value.as_str());
+        }
+        builder.send(body.as_str())
     } else {
-        agent.get(&request.url)
+        let mut builder = if head {
+            agent.head(&request.url)
+        } else {
+            agent.get(&request.url)
+        };
+        for (name, value) in &request.headers {
+            builder = builder.header(name.as_str(), value.as_str());
+        }
+        builder.call()
     };
-    for (name, value) in &request.headers {
-        builder = builder.header(name.as_str(), value.as_str());
-    }
-    let response = match builder.call() {
+    let response = match answer {
         Ok(response) => response,
         Err(e) => return answer_failed(&mut output, e.to_string()),
     };
@@ -138,13 +154,29 @@ pub fn agent(connect: Duration, stall: Option<Duration>, total: Duration) -> ure
         .into()
 }
 
-/// The relay makes plain HTTP(S) requests and nothing else.
+/// The relay makes plain HTTP(S) requests and nothing else: GET and HEAD with the two headers
+/// of a download, or a POST of a small JSON body with the headers of the fleet's calls.
 fn check(request: &Request) -> Result<(), String> {
-    if request.method != "GET" && request.method != "HEAD" {
+    let post = request.method == "POST";
+    if request.method != "GET" && request.method != "HEAD" && !post {
         return Err(format!(
-            "the relay sends GET and HEAD, not {}",
+            "the relay sends GET, HEAD and POST, not {}",
             request.method
         ));
+    }
+    match (&request.body, post) {
+        (Some(body), true) => {
+            if body.len() > MAX_POST_BYTES
+                || serde_json::from_str::<serde_json::Value>(body).is_err()
+            {
+                return Err(format!(
+                    "the relay posts JSON of at most {MAX_POST_BYTES} bytes"
+                ));
+            }
+        }
+        (None, true) => return Err("a POST through the relay carries a JSON body".into()),
+        (Some(_), false) => return Err(format!("a {} carries no body", request.method)),
+        (None, false) => {}
     }
     let lower = request.url.to_ascii_lowercase();
     if !lower.starts_with("http://") && !lower.starts_with("https://") {
@@ -153,12 +185,70 @@ fn check(request: &Request) -> Result<(), String> {
             request.url
         ));
     }
-    for (name, _) in &request.headers {
-        if !name.eq_ignore_ascii_case("authorization") && !name.eq_ignore_ascii_case("range") {
+    for (name, value) in &request.headers {
+        let allowed = if post {
+            (name.eq_ignore_ascii_case("content-type") && value == "application/json")
+                || (name.eq_ignore_ascii_case("fleet-lock-protocol") && value == "true")
+        } else {
+            name.eq_ignore_ascii_case("authorization") || name.eq_ignore_ascii_case("range")
+        };
+        if !allowed {
             return Err(format!("the relay sends no {name} header"));
         }
     }
     Ok(())
+}
+
+/// POSTs the JSON `body` to `url` with `headers`, through the relay at `relay` when there is
+/// one (the helper under its unit) or with `agent` (offline commands, tests); the status and
+/// at most `limit` bytes of the answer's body as text. `Err` says why no answer came.
+pub fn post_json(
+    relay: Option<&Path>,
+    agent: &ureq::Agent,
+    url: &str,
+    headers: &[(&str, &str)],
+    body: &str,
+    timeout: Duration,
+    limit: u64,
+) -> Result<(u16, String), String> {
+    let mut all: Vec<(String, String)> = vec![("content-type".into(), "application/json".into())];
+    all.extend(headers.iter().map(|(n, v)| (n.to_string(), v.to_string())));
+    let (status, mut reader): (u16, Box<dyn Read>) = match relay {
+        Some(socket) => {
+            let millis = u64::try_from(timeout.as_millis()).unwrap_or(u64::MAX);
+            let relayed = send(
+                socket,
+                &Request {
+                    method: "POST".into(),
+                    url: url.to_string(),
+                    headers: all,
+                    connect_ms: millis,
+                    stall_ms: millis,
+                    total_ms: millis,
+                    body: Some(body.to_string()),
+                },
+            )?;
+            (relayed.status, Box::new(relayed.body))
+        }
+        None => {
+            let mut builder = agent.post(url);
+            for (name, value) in &all {
+                builder = builder.header(name.as_str(), value.as_str());
+            }
+            let response = builder.send(body).map_err(|e| e.to_string())?;
+            let status = response.status().as_u16();
+            (status, Box::new(response.into_body().into_reader()))
+        }
+    };
+    let mut bytes = Vec::new();
+    (&mut reader)
+        .take(limit + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| e.to_string())?;
+    if bytes.len() as u64 > limit {
+        return Err(format!("the answer is larger than {limit} bytes"));
+    }
+    Ok((status, String::from_utf8_lossy(&bytes).into_owned()))
 }
 
 fn write_line(output: &mut dyn Write, value: &impl serde::Serialize) -> std::io::Result<()> {
@@ -285,6 +375,7 @@ mod tests {
             connect_ms: 5000,
             stall_ms: 5000,
             total_ms: 10000,
+            body: None,
         }
     }
 
@@ -316,15 +407,89 @@ mod tests {
             ),
             (
                 Request {
+                    method: "PUT".into(),
+                    ..get("http://127.0.0.1:9/", &[])
+                },
+                "GET, HEAD and POST",
+            ),
+            (
+                Request {
                     method: "POST".into(),
                     ..get("http://127.0.0.1:9/", &[])
                 },
-                "GET and HEAD",
+                "carries a JSON body",
+            ),
+            (
+                Request {
+                    method: "POST".into(),
+                    body: Some("not json".into()),
+                    ..get("http://127.0.0.1:9/", &[])
+                },
+                "posts JSON",
+            ),
+            (
+                Request {
+                    method: "POST".into(),
+                    body: Some("{}".into()),
+                    ..get("http://127.0.0.1:9/", &[("Authorization", "Basic eA==")])
+                },
+                "no Authorization header",
+            ),
+            (
+                Request {
+                    body: Some("{}".into()),
+                    ..get("http://127.0.0.1:9/", &[])
+                },
+                "carries no body",
             ),
         ] {
             let error = relayed(&request).expect_err("refused");
             assert!(error.contains(why), "{error}");
         }
+    }
+
+    #[test]
+    fn a_json_post_goes_through_the_relay_with_its_body_and_comes_back() {
+        let (url, seen) = http_once(
+            b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 11\r\n\r\n{\"ok\":true}",
+        );
+        let dir = tempfile::tempdir().expect("tempdir");
+        let socket = dir.path().join("fetch.socket");
+        let listener = std::os::unix::net::UnixListener::bind(&socket).expect("bind");
+        let relay = std::thread::spawn(move || {
+            let (stream, _) = listener.accept().expect("accept");
+            serve(&stream, &stream).expect("serve");
+        });
+        let agent = agent(
+            Duration::from_secs(5),
+            Some(Duration::from_secs(5)),
+            Duration::from_secs(5),
+        );
+        let (status, text) = post_json(
+            Some(&socket),
+            &agent,
+            &url,
+            &[("fleet-lock-protocol", "true")],
+            r#"{"client_params":{"id":"a","group":"g"}}"#,
+            Duration::from_secs(5),
+            1024,
+        )
+        .expect("answer");
+        relay.join().expect("relay");
+        assert_eq!((status, text.as_str()), (200, r#"{"ok":true}"#));
+        let request = seen.recv().expect("request");
+        assert!(request.starts_with("POST /file HTTP/1.1"), "{request}");
+        assert!(
+            request
+                .to_ascii_lowercase()
+                .contains("fleet-lock-protocol: true"),
+            "{request}"
+        );
+        // The body's bytes went too (the server reads the head only).
+        assert!(
+            request.to_ascii_lowercase().contains("content-length: 40"),
+            "{request}"
+        );
     }
 
     #[test]

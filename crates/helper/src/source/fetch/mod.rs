@@ -455,6 +455,7 @@ impl Fetcher {
             connect_ms: millis(self.connect),
             stall_ms: millis(stall),
             total_ms: millis(total),
+            body: None,
         };
         let answer = crate::source::relay::send(socket, &request);
         for (_, value) in &mut request.headers {
