@@ -336,14 +336,14 @@ fn a_bad_version_stops_its_rollout_and_later_waves_never_start_it() {
 
 /// A FleetLock server backed by etcd, standing in for airlock (which Debian does not package):
 /// the protocol's two calls on a semaphore of the same etcd.
-struct FleetLockStandIn {
-    url: String,
+pub(crate) struct FleetLockStandIn {
+    pub(crate) url: String,
     stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
     thread: Option<std::thread::JoinHandle<()>>,
 }
 
 impl FleetLockStandIn {
-    fn serve(endpoints: Vec<String>) -> Self {
+    pub(crate) fn serve(endpoints: Vec<String>) -> Self {
         use std::io::{BufRead, BufReader, Read, Write};
         let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("listen");
         let url = format!("http://{}", listener.local_addr().expect("addr"));

@@ -17,6 +17,7 @@ mod esp;
 mod faults;
 mod flatpak;
 mod fleet;
+mod fleet_restart;
 mod gui;
 mod hostile;
 mod i18n;

@@ -281,7 +281,7 @@ fn json_progress_has_rate_and_eta_and_the_rate_limit_holds() {
 /// A download relay as systemd runs it for `update-center-fetch.socket` (`Accept=yes`): a
 /// listening socket, and for each connection a fresh `update-center-helper fetch-server` with
 /// the connection as its standard input and output. Returns how many connections it served.
-fn relay(socket: &Path) -> std::sync::Arc<std::sync::atomic::AtomicUsize> {
+pub(crate) fn relay(socket: &Path) -> std::sync::Arc<std::sync::atomic::AtomicUsize> {
     let listener = std::os::unix::net::UnixListener::bind(socket).expect("bind");
     let served = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let count = served.clone();

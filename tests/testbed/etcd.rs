@@ -27,10 +27,21 @@ pub struct EtcdCluster {
     dir: tempfile::TempDir,
 }
 
+/// A port below Linux's ephemeral range (32768-60999), free now: a port the kernel hands out
+/// for outgoing connections or `bind(0)` could be taken by another test between this check
+/// and etcd's listen, or while a member is down. Each call in this process gets a new one;
+/// processes start at different places by their pid.
 fn free_port() -> Result<u16> {
-    Ok(std::net::TcpListener::bind("127.0.0.1:0")?
-        .local_addr()?
-        .port())
+    static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let seed = (std::process::id() % 500) * 24;
+    for _ in 0..12_768 {
+        let offset = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let port = u16::try_from(20_000 + (seed + offset) % 12_768).unwrap_or(20_000);
+        if std::net::TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            return Ok(port);
+        }
+    }
+    bail!("no free port from 20000 to 32767")
 }
 
 /// `GET path` of `127.0.0.1:port`: the status and the body, or `None` when nothing answers.
@@ -172,6 +183,17 @@ impl EtcdCluster {
         self.stop(n);
         self.spawn(n, "existing")?;
         self.wait_healthy(&[n])
+    }
+
+    /// Starts every member again on its data (after all were stopped: one alone has no
+    /// quorum), and waits until the cluster is healthy.
+    pub fn restart_all(&mut self) -> Result<()> {
+        let all: Vec<usize> = (0..self.members.len()).collect();
+        for &n in &all {
+            self.stop(n);
+            self.spawn(n, "existing")?;
+        }
+        self.wait_healthy(&all)
     }
 }
 
