@@ -11,8 +11,9 @@ use update_center_qml::bus::{center, connection, describe, with_timeout};
 pub struct Overview {
     /// Installed versions, newest first.
     pub versions: Vec<VersionInfo>,
-    /// Warnings about the update definitions, one sentence each.
-    pub warnings: Vec<String>,
+    /// Warnings about the update definitions (said in the person's language on the GUI
+    /// thread, where the translations live).
+    pub warnings: Vec<update_center_client::DefinitionWarning>,
 }
 
 /// The installed versions and warnings, or what went wrong.
@@ -20,16 +21,7 @@ pub async fn overview() -> Result<Overview, Failure> {
     let call = async {
         let proxy = center().await?;
         let versions = proxy.list_versions().await.map_err(describe)?;
-        let warnings = proxy
-            .list_warnings()
-            .await
-            .map_err(describe)?
-            .into_iter()
-            .map(|w| match w.line {
-                0 => format!("{}: {}", w.file, w.message),
-                line => format!("{}:{line}: {}", w.file, w.message),
-            })
-            .collect();
+        let warnings = proxy.list_warnings().await.map_err(describe)?;
         Ok::<_, Failure>(Overview { versions, warnings })
     };
     with_timeout(call).await

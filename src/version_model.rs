@@ -147,8 +147,14 @@ impl qobject::VersionModel {
             Err(message) => (backend::Overview::default(), message),
         };
         let rows = overview.versions;
-        self.as_mut()
-            .set_warnings(QString::from(&overview.warnings.join("\n")));
+        self.as_mut().set_warnings(QString::from(
+            &overview
+                .warnings
+                .iter()
+                .map(update_center_client::l10n::say_warning)
+                .collect::<Vec<_>>()
+                .join("\n"),
+        ));
         // SAFETY: begin/end are paired and nothing else touches the rows in between.
         unsafe {
             self.as_mut().begin_reset_model();

@@ -303,6 +303,15 @@ notify-fell-back-title = Die neue Version ist nicht gestartet
 notify-action-view = Aktualisierungen anzeigen
 notify-action-restart = Jetzt neu starten
 
+# Warnungen zu den Update-Definitionen (update_center_client::WARNING_KINDS).
+definition-warning-unknown-key = die Einstellung { $key }= in [{ $section }] kennt systemd-sysupdate nicht; sie wird übergangen
+definition-warning-tries-left-one = TriesLeft=1 erklärt eine neue Version schon nach einem einzigen misslungenen Start für schlecht (ein Stromausfall, eine hängende Firmware); setzen Sie 2 oder mehr
+definition-warning-legacy-ignored = diese ältere Transfer-Datei wird übergangen, weil es *.transfer-Dateien gibt (wie bei systemd-sysupdate); benennen Sie sie in *.transfer um oder entfernen Sie sie
+definition-warning-stale-source = { $days ->
+    [one] die neueste signierte Liste dieser Quelle ist einen Tag alt
+   *[other] die neueste signierte Liste dieser Quelle ist { $days } Tage alt
+}; vielleicht wird sie nicht mehr gepflegt
+
 # What the machine waits for before it goes on by itself (update_center_client::waiting::KINDS):
 # each reason follows "Waiting for:", said from the helper's fields; times are said by
 # waiting-time, in the local time zone.

@@ -303,6 +303,16 @@ notify-fell-back-title = The new version did not start
 notify-action-view = View Updates
 notify-action-restart = Restart Now
 
+# Warnings about the update definitions (update_center_client::WARNING_KINDS), each after its
+# file and line on the versions page.
+definition-warning-unknown-key = the setting { $key }= in [{ $section }] is not known to systemd-sysupdate and is ignored
+definition-warning-tries-left-one = TriesLeft=1 marks a new version bad after a single failed boot (a power cut, a hung firmware); use 2 or more
+definition-warning-legacy-ignored = this older transfer file is ignored because *.transfer files exist (as systemd-sysupdate does); rename it to *.transfer or remove it
+definition-warning-stale-source = { $days ->
+    [one] the newest signed list of this source is a day old
+   *[other] the newest signed list of this source is { $days } days old
+}; it may have stopped publishing
+
 # What the machine waits for before it goes on by itself (update_center_client::waiting::KINDS):
 # each reason follows "Waiting for:", said from the helper's fields; times are said by
 # waiting-time, in the local time zone.

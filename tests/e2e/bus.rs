@@ -347,6 +347,9 @@ fn definition_warnings_reach_the_api() {
         "{:?}",
         warnings[0]
     );
+    // The same as a kind, for clients to say in the person's language.
+    assert_eq!(warnings[0].kind, "legacy-ignored");
+    assert!(warnings[0].fields.is_empty());
     // The helper logs before it answers, but our reader thread may not have caught up yet.
     assert!(
         helper.log.wait_for(

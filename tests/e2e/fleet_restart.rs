@@ -15,7 +15,7 @@ use std::process::Command;
 use testbed::etcd::EtcdCluster;
 use testbed::firmware;
 use testbed::standins::StandIns;
-use testbed::world::{NEW, World, world};
+use testbed::world::{B, NEW, World, world};
 use update_center_engine::fleet::etcd::Etcd;
 use update_center_engine::fleet::id::fleet_id;
 use update_center_engine::fleet::rollout::{Rollout, Rollouts, bucket};
@@ -130,8 +130,8 @@ fn machines_restart_by_their_own_slots_and_a_failed_version_stops_the_waves_afte
     let etcd = Etcd::new(&cluster.endpoints());
     Semaphore::new(&etcd, GROUP).set_slots(1).expect("slots");
     let fleet = format!("Etcd={endpoints}\n");
-    let machines: Vec<Machine> = (1..=3).map(|n| machine(n, 5, &fleet)).collect();
-    let [a, b, c] = &machines[..] else {
+    let machines: Vec<Machine> = (1..=4).map(|n| machine(n, 5, &fleet)).collect();
+    let [a, b, c, d] = &machines[..] else {
         unreachable!()
     };
 
@@ -158,10 +158,14 @@ fn machines_restart_by_their_own_slots_and_a_failed_version_stops_the_waves_afte
         Some(5)
     );
 
-    // The administrator widens the rollout to every machine.
+    // The administrator widens the rollout to every machine; two failures stop it.
     let rollouts = Rollouts::new(&etcd, GROUP);
     rollouts
-        .update(NEW, &Rollout::default(), |r| r.share_percent = 100)
+        .update(NEW, &Rollout::default(), |r| {
+            r.share_percent = 100;
+            r.max_failures = 2;
+            r.max_failure_percent = 0;
+        })
         .expect("advance");
 
     // a takes the only slot and restarts; its slot is written down before the restart and
@@ -238,38 +242,63 @@ fn machines_restart_by_their_own_slots_and_a_failed_version_stops_the_waves_afte
             format!("version {NEW} failed its health checks")
         )]
     );
-    assert!(state.halted(), "one failure of two starts is over a fifth");
+    assert!(!state.halted(), "one failure of two allowed");
 
-    // With every etcd member down, c stages the version but cannot get a slot: no restart,
+    // c restarts too, but the new version never comes up: systemd-boot spends its tries and
+    // falls back to the version before. The boot record finds the fallback; the failure is
+    // reported and the slot given back.
+    let (ok, out, err) = cli(&c.world, &["check", "--automatic"]);
+    assert!(ok, "{out}{err}");
+    assert!(out.contains("Restarting into the staged version"), "{out}");
+    assert_eq!(holders(&etcd), [c.id.as_str()]);
+    let root = &c.world.system.root;
+    while firmware::try_boot(root, NEW).is_ok() {}
+    firmware::running(root, B).expect("running the version before");
+    let (ok, out, err) = testbed::offline(root, &["boot-record"]);
+    assert!(ok, "{out}{err}");
+    let (ok, out, err) = testbed::offline(root, &["health-check"]);
+    assert!(ok, "{out}{err}");
+    assert!(
+        err.contains(&format!(
+            "reported to the rollout: version {NEW} fell back to {B}"
+        )),
+        "{err}"
+    );
+    assert!(holders(&etcd).is_empty());
+    let state = rollouts.state(NEW, &Rollout::default()).expect("state");
+    assert_eq!((state.started, state.failed.len()), (3, 2));
+    assert!(state.halted(), "two failures stop it");
+
+    // With every etcd member down, d stages the version but cannot get a slot: no restart,
     // and it names the servers it tried.
     for n in 0..3 {
         cluster.stop(n);
     }
-    let (ok, out, err) = cli(&c.world, &["check", "--automatic"]);
+    let (ok, out, err) = cli(&d.world, &["check", "--automatic"]);
     assert!(ok, "{out}{err}");
     assert!(
         out.contains("the fleet's servers cannot be reached") && out.contains(&endpoints[..20]),
         "{out}{err}"
     );
-    assert_eq!(kinds(&c.world), ["fleet-unreachable"]);
-    assert_eq!(c.standins.reboots(), 0);
+    assert_eq!(kinds(&d.world), ["fleet-unreachable"]);
+    assert_eq!(d.standins.reboots(), 0);
 
-    // The members are back: the rollout stopped, so c never starts the failed version.
+    // The members are back: the rollout stopped, so d never starts the failed version.
     cluster.restart_all().expect("members back");
-    let (ok, out, err) = cli(&c.world, &["check", "--automatic"]);
+    let (ok, out, err) = cli(&d.world, &["check", "--automatic"]);
     assert!(ok, "{out}{err}");
     assert!(
         out.contains(&format!(
-            "the rollout of {NEW} stopped: 1 of the 2 machines that started it reported a failure"
+            "the rollout of {NEW} stopped: 2 of the 3 machines that started it reported a failure"
         )),
         "{out}{err}"
     );
-    let reasons = waiting(&c.world);
+    let reasons = waiting(&d.world);
     assert_eq!(reasons.len(), 1);
     assert_eq!(reasons[0].0, "rollout-halted");
-    assert_eq!(reasons[0].1["failures"], "1");
-    assert_eq!(reasons[0].1["started"], "2");
-    assert_eq!(c.standins.reboots(), 0);
+    assert_eq!(reasons[0].1["failures"], "2");
+    assert_eq!(reasons[0].1["started"], "3");
+    assert_eq!(d.standins.reboots(), 0);
     assert!(holders(&etcd).is_empty());
 }
 

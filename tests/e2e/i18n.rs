@@ -123,6 +123,10 @@ fn dynamic_ids() -> Vec<String> {
     for (kind, _) in update_center_client::ERROR_KINDS {
         ids.push(format!("error-{kind}"));
     }
+    // Warnings about the update definitions, said from the helper's kinds.
+    for (kind, _) in update_center_client::WARNING_KINDS {
+        ids.push(format!("definition-warning-{kind}"));
+    }
     // What the machine waits for, said from the helper's kinds (by the window and the tray).
     for kind in update_center_client::waiting::KINDS {
         ids.push(format!("waiting-{kind}"));
@@ -239,7 +243,8 @@ const UNITS: [&str; 6] = ["bytes", "byte", "KiB", "MiB", "GiB", "TiB"];
 
 /// Words of three or more plain letters inside `‹…›` (an argument's value, left as it came
 /// in the pseudo-locale): a sentence passed in as data rather than said through Fluent. URLs,
-/// paths and hexadecimal numbers (key fingerprints) in a value are data, not words.
+/// paths and hexadecimal numbers (key fingerprints) in a value are data, not words; so is a
+/// value of one word (a name: a settings key, a section, a user).
 fn english_in_arguments(text: &str) -> Vec<String> {
     let data = |token: &str| {
         token.contains("://")
@@ -253,6 +258,9 @@ fn english_in_arguments(text: &str) -> Vec<String> {
     let mut found = Vec::new();
     for piece in text.split('‹').skip(1) {
         let value = piece.split('›').next().unwrap_or_default();
+        if value.split_whitespace().count() < 2 {
+            continue;
+        }
         found.extend(
             value
                 .split_whitespace()
@@ -281,6 +289,9 @@ fn no_sentence_from_the_helper_reaches_the_overview_untranslated() {
     // So is a file's name and a size in Qt's units; a sentence ending in a full stop is not.
     assert!(english_in_arguments("⟦ñó ‹kde-linux_202611261200.erofs› ‹0 bytes›⟧").is_empty());
     assert!(!english_in_arguments("⟦x ‹nothing was installed.›⟧").is_empty());
+    // A name (a settings key, a user) is one word; a sentence has more.
+    assert!(english_in_arguments("⟦ñó ‹TriesLeft› ‹Target›⟧").is_empty());
+    assert!(!english_in_arguments("⟦ñó ‹ignored by systemd›⟧").is_empty());
     assert!(
         !english_in_arguments("⟦x ‹cannot reach http://127.0.0.1:9/kde-linux/: refused›⟧")
             .is_empty()
@@ -311,6 +322,24 @@ fn no_sentence_from_the_helper_reaches_the_overview_untranslated() {
             "{prepare}: words from outside Fluent inside a message: {english:?}"
         );
     }
+}
+
+#[test]
+fn warnings_about_the_definitions_are_said_through_fluent() {
+    // The demo's definitions carry a key systemd-sysupdate does not know.
+    let texts = pseudo_texts("warnings", "versions");
+    assert!(
+        texts
+            .iter()
+            .any(|t| t.contains("‹Frobnicate›") && t.contains("ñót kñówñ")),
+        "no translated warning:\n{texts:?}"
+    );
+    let english: Vec<String> = texts.iter().flat_map(|t| english_in_arguments(t)).collect();
+    assert!(english.is_empty(), "{english:?}");
+    assert!(
+        !texts.iter().any(|t| t.contains("unknown setting")),
+        "the helper's English reached the window:\n{texts:?}"
+    );
 }
 
 #[test]

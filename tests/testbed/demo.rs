@@ -84,7 +84,7 @@ fn parse_args() -> Result<Args> {
             "--legacy-conf" => args.legacy_conf = true,
             "--help" | "-h" => {
                 println!(
-                    "usage: update-center-demo [--screenshot FILE | --transcript] [--page overview|versions|history] [--prepare check|downloading|install|fallback|error|failed-update|waiting|waiting-restart] [--lang LOCALE] [--size WxH] [--keys SCRIPT] [--no-helper] [--legacy-conf]"
+                    "usage: update-center-demo [--screenshot FILE | --transcript] [--page overview|versions|history] [--prepare check|downloading|install|fallback|error|failed-update|warnings|waiting|waiting-restart] [--lang LOCALE] [--size WxH] [--keys SCRIPT] [--no-helper] [--legacy-conf]"
                 );
                 std::process::exit(0);
             }
@@ -164,8 +164,12 @@ fn run() -> Result<()> {
     }
     // The release notes come from the same mirror.
     let transfer = root.join("usr/lib/sysupdate.d/50-root-x86-64-erofs.transfer");
-    let text = std::fs::read_to_string(&transfer)?
+    let mut text = std::fs::read_to_string(&transfer)?
         .replace("https://mirror.invalid/kde-linux/", &server.url);
+    if args.prepare.as_deref() == Some("warnings") {
+        // A key systemd-sysupdate does not know: ignored, with a warning on the versions page.
+        text = text.replacen("[Transfer]\n", "[Transfer]\nFrobnicate=yes\n", 1);
+    }
     std::fs::write(&transfer, text)?;
     eprintln!("demo: a mirror offering {DEMO_UPDATE} at {}", server.url);
     let bus = PrivateBus::start()?;
@@ -195,13 +199,13 @@ fn run() -> Result<()> {
     };
     let cli_steps: &[&[&str]] = match args.prepare.as_deref() {
         None => &[],
-        Some("check" | "downloading" | "error") => &[&["check"]],
+        Some("check" | "downloading" | "error" | "warnings") => &[&["check"]],
         Some("install" | "fallback" | "waiting-restart") => &[&["check"], &["update"]],
         Some("waiting") => &[&["check"]],
         Some("failed-update") => &[&["check"]],
         Some(other) => {
             bail!(
-                "--prepare {other}: expected check, downloading, install, fallback, error, failed-update, waiting or waiting-restart"
+                "--prepare {other}: expected check, downloading, install, fallback, error, failed-update, warnings, waiting or waiting-restart"
             )
         }
     };

@@ -105,6 +105,29 @@ fn build_bundles() -> Vec<FluentBundle<FluentResource>> {
 /// come through Fluent, and which layout breaks with longer words.
 pub const PSEUDO_LOCALE: &str = "en-XA";
 
+/// A warning about the update definitions in the person's language (`definition-warning-KIND`
+/// with its fields), after its file and line; a kind this client has no message for in the
+/// helper's English.
+pub fn say_warning(warning: &crate::DefinitionWarning) -> String {
+    let id = format!("definition-warning-{}", warning.kind);
+    let text = if warning.kind.is_empty() || !has_message(&id) {
+        warning.message.clone()
+    } else {
+        let mut args = FluentArgs::new();
+        for (name, value) in &warning.fields {
+            match value.parse::<f64>() {
+                Ok(number) if name == "days" => args.set(name.clone(), number),
+                _ => args.set(name.clone(), value.clone()),
+            }
+        }
+        translate(&id, Some(&args))
+    };
+    match warning.line {
+        0 => format!("{}: {text}", warning.file),
+        line => format!("{}:{line}: {text}", warning.file),
+    }
+}
+
 /// Whether the pseudo-locale is in use.
 pub fn pseudo_locale() -> bool {
     thread_local! {
@@ -303,6 +326,54 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn every_definition_warning_kind_has_a_message_that_uses_its_fields() {
+        for (kind, fields) in crate::WARNING_KINDS {
+            let id = format!("definition-warning-{kind}");
+            for (locale, source) in TRANSLATIONS {
+                let line = source
+                    .lines()
+                    .find(|l| l.starts_with(&format!("{id} =")))
+                    .unwrap_or_else(|| panic!("{locale} has no {id}"));
+                for field in fields.iter() {
+                    assert!(
+                        line.contains(&format!("${field}")),
+                        "{locale} {id} does not say ${field}"
+                    );
+                }
+            }
+        }
+        let warning = crate::DefinitionWarning {
+            file: "/usr/lib/sysupdate.d/50-root.transfer".into(),
+            line: 7,
+            message: "unknown setting Foo= in [Target], ignored".into(),
+            kind: "unknown-key".into(),
+            fields: [
+                ("key".into(), "Foo".into()),
+                ("section".into(), "Target".into()),
+            ]
+            .into(),
+        };
+        let said = say_warning(&warning);
+        assert!(
+            said.starts_with("/usr/lib/sysupdate.d/50-root.transfer:7: "),
+            "{said}"
+        );
+        assert!(
+            said.contains("Foo") && !said.contains(&warning.message),
+            "{said}"
+        );
+        let unknown = crate::DefinitionWarning {
+            kind: "from-a-newer-helper".into(),
+            line: 0,
+            ..warning.clone()
+        };
+        assert_eq!(
+            say_warning(&unknown),
+            format!("{}: {}", unknown.file, unknown.message)
+        );
     }
 
     #[test]

@@ -25,7 +25,7 @@ pub mod waiting;
 pub use error::{Error, describe_call_error, describe_connect_error};
 pub use types::{
     DefinitionWarning, ERROR_KINDS, ErrorDetails, FALLBACK_KINDS, FallbackDetails, InstalledFile,
-    UpdateOffer, VersionInfo,
+    UpdateOffer, VersionInfo, WARNING_KINDS,
 };
 pub use waiting::WaitReason;
 

@@ -244,13 +244,30 @@ pub struct InstalledFile {
 /// files that are ignored, ...), though it does not stop updates.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Type, Value, OwnedValue)]
 pub struct DefinitionWarning {
-    /// The file, inside the system root.
+    /// The file, inside the system root (or a source's location).
     pub file: String,
     /// 1-based line, or 0 when the warning is about the whole file.
     pub line: u32,
-    /// What is wrong and what to do.
+    /// What is wrong and what to do, in English (logs, and kinds a client does not know).
     pub message: String,
+    /// The same as a kind of [`WARNING_KINDS`], for a sentence in the person's language.
+    pub kind: String,
+    /// Its fields.
+    pub fields: std::collections::HashMap<String, String>,
 }
+
+/// Every kind of [`DefinitionWarning`] with its fields. Clients have a message
+/// `definition-warning-KIND` for each.
+pub const WARNING_KINDS: [(&str, &[&str]); 4] = [
+    // A key systemd-sysupdate does not know, in `section`: ignored.
+    ("unknown-key", &["key", "section"]),
+    // `TriesLeft=1`: one unlucky boot marks a good version bad.
+    ("tries-left-one", &[]),
+    // A legacy `*.conf` transfer file beside `*.transfer` files: ignored.
+    ("legacy-ignored", &[]),
+    // A source's newest signed list is `days` old.
+    ("stale-source", &["days"]),
+];
 
 #[cfg(test)]
 mod tests {

@@ -8,6 +8,8 @@ pub(super) fn unknown(a: &Assignment) -> Warning {
         file: a.file.clone(),
         line: Some(a.line),
         message: format!("unknown setting {}= in [{}], ignored", a.key, a.section),
+        kind: "unknown-key",
+        fields: vec![("key", a.key.clone()), ("section", a.section.clone())],
     }
 }
 
@@ -240,8 +242,11 @@ pub(super) fn parse_transfer(
                     warnings.push(Warning {
                         file: a.file.clone(),
                         line: Some(a.line),
-                        message: "TriesLeft=1 marks a new version bad after a single failed                                   boot (a power cut, a hung firmware); use 2 or more"
+                        message: "TriesLeft=1 marks a new version bad after a single failed boot \
+                                  (a power cut, a hung firmware); use 2 or more"
                             .to_string(),
+                        kind: "tries-left-one",
+                        fields: Vec::new(),
                     });
                 }
             }

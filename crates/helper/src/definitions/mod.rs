@@ -165,6 +165,10 @@ pub struct Warning {
     pub line: Option<usize>,
     /// The message.
     pub message: String,
+    /// The same as a kind of `update_center_client::WARNING_KINDS`.
+    pub kind: &'static str,
+    /// Its fields.
+    pub fields: Vec<(&'static str, String)>,
 }
 
 /// Everything read from sysupdate.d.
@@ -291,6 +295,8 @@ pub fn load(root: &Path, specifiers: &Specifiers) -> Result<Definitions, EngineE
                 message: "this legacy transfer file is ignored because *.transfer files exist \
                           (as systemd-sysupdate does); rename it to *.transfer or remove it"
                     .to_string(),
+                kind: "legacy-ignored",
+                fields: Vec::new(),
             });
         }
         (transfer_files, ".transfer")

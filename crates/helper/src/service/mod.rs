@@ -42,7 +42,7 @@ pub use serve::serve;
 use state::*;
 
 /// Version of the API, raised when methods are added.
-const API_VERSION: u32 = 4;
+const API_VERSION: u32 = 5;
 /// The longest version string accepted.
 const MAX_VERSION_LEN: usize = 128;
 /// Job progress is published at most this often.
@@ -179,7 +179,9 @@ impl UpdateCenter {
             .map(|state| versions(&state))
     }
 
-    /// Warnings about the update definitions, so that no client misses them.
+    /// Warnings about the update definitions, so that no client misses them: file, line (0:
+    /// the whole file), an English message, and the same as a kind and fields (kinds in
+    /// update_center_client::WARNING_KINDS), which clients say in the person's language.
     async fn list_warnings(&self) -> Result<Vec<DefinitionWarning>, Error> {
         let mut found = read_system(&self.shared.options.layout)
             .await

@@ -39,6 +39,12 @@ pub(super) fn warnings(state: &SystemState) -> Vec<DefinitionWarning> {
             file: w.file.display().to_string(),
             line: w.line.and_then(|l| u32::try_from(l).ok()).unwrap_or(0),
             message: w.message.clone(),
+            kind: w.kind.to_string(),
+            fields: w
+                .fields
+                .iter()
+                .map(|(k, v)| ((*k).to_string(), v.clone()))
+                .collect(),
         })
         .collect()
 }

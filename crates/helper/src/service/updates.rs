@@ -30,6 +30,8 @@ impl UpdateCenter {
                             message: format!(
                                 "its newest signed list is {days} days old; the source may have stopped publishing"
                             ),
+                            kind: "stale-source".into(),
+                            fields: [("days".to_string(), days.to_string())].into(),
                         })
                     })
                     .collect();
