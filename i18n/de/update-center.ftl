@@ -130,6 +130,13 @@ error-no-service = der Update-Center-Dienst läuft nicht auf dem Systembus; mit 
 error-no-bus = der Systembus ist nicht erreichbar; Update Center braucht D-Bus, um mit seinem Dienst zu sprechen
 error-bus-denied = der Systembus verweigerte den Zugang zum Update-Center-Dienst
 error-no-answer = der Update-Center-Dienst hat nicht rechtzeitig geantwortet; vielleicht ist er beschäftigt oder hängt: bitte erneut versuchen oder ihn mit „systemctl restart update-center-helper“ neu starten
+error-setting-refused = { $which ->
+    [source] die Update-Quelle wurde nicht gespeichert: geben Sie die Adresse eines Spiegels (https://…) oder den absoluten Pfad eines Ordners (/media/…) an
+    [delta-store] der Chunk-Speicher wurde nicht gespeichert: geben Sie die Adresse eines Speichers (https://…/store/) oder den absoluten Pfad eines Ordners an, oder lassen Sie das Feld leer
+    [windows] die Wartungsfenster wurden nicht gespeichert: schreiben Sie jedes wie „Sat,Sun 02:00 3h Europe/Berlin“ (Tage, Beginn, Dauer, Zeitzone) und trennen Sie mehrere mit „;“
+    [busy-command] der Befehl wurde nicht gespeichert: geben Sie den absoluten Pfad eines Programms an (/usr/local/bin/…)
+   *[other] die Einstellung { $setting } wurde nicht gespeichert: dieser Wert ist nicht erlaubt
+}
 
 version-actions = Aktionen für Version { $version }
 action-boot-this = Diese Version starten

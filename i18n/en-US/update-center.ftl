@@ -130,6 +130,14 @@ error-no-service = the Update Center service is not running on the system bus; s
 error-no-bus = the system bus cannot be reached; Update Center needs D-Bus to talk to its service
 error-bus-denied = the system bus refused access to the Update Center service
 error-no-answer = the Update Center service did not answer in time; it may be busy or stuck: try again, or restart it with “systemctl restart update-center-helper”
+# A setting the helper refused (clients only), by what the setting takes.
+error-setting-refused = { $which ->
+    [source] the update source was not saved: give the address of a mirror (https://…) or the absolute path of a folder (/media/…)
+    [delta-store] the chunk store was not saved: give the address of a store (https://…/store/), the absolute path of a folder, or leave it empty
+    [windows] the maintenance windows were not saved: write each like “Sat,Sun 02:00 3h Europe/Berlin” (days, start, length, time zone) and separate several with “;”
+    [busy-command] the busy command was not saved: give the absolute path of a program (/usr/local/bin/…)
+   *[other] the setting { $setting } was not saved: its value is not allowed
+}
 
 version-actions = Actions for version { $version }
 action-boot-this = Boot This Version

@@ -424,3 +424,47 @@ fn without_the_helper_the_overview_says_so_through_fluent() {
         "the English sentence is shown:\n{texts:?}"
     );
 }
+
+#[test]
+fn a_value_the_helper_refuses_is_said_by_what_the_setting_takes() {
+    // The real helper refuses each value with InvalidArgument and an English detail; the
+    // windows (which map exactly that error to a refused setting) say what the setting takes
+    // through Fluent instead.
+    use update_center_client::Error;
+    let w = testbed::world::world(None);
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    for (key, value, says) in [
+        (
+            "Policy.Windows",
+            "Sat 25:00 3h UTC",
+            "the maintenance windows were not saved",
+        ),
+        (
+            "Updates.Source",
+            "ftp://mirror.example/",
+            "the update source was not saved",
+        ),
+        (
+            "Policy.BusyCommand",
+            "busy",
+            "the busy command was not saved",
+        ),
+        ("Delta.Store", "../store", "the chunk store was not saved"),
+        (
+            "Health.TimeoutSec",
+            "forever",
+            "the setting Health.TimeoutSec was not saved",
+        ),
+    ] {
+        let refused = runtime.block_on(async { w.proxy().await.set_setting(key, value).await });
+        let Err(Error::InvalidArgument(english)) = refused else {
+            panic!("{key}={value}: expected InvalidArgument, got {refused:?}");
+        };
+        let said = update_center_client::l10n::say_setting_refused(key);
+        assert!(said.contains(says), "{key}: {said}");
+        assert!(!said.contains(&english), "{key}: {said}");
+    }
+}

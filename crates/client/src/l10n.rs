@@ -128,6 +128,24 @@ pub fn say_warning(warning: &crate::DefinitionWarning) -> String {
     }
 }
 
+/// Why the helper refused the value of setting `key` (its `InvalidArgument`), in the person's
+/// language: what that setting takes (`error-setting-refused`). The helper's English, which
+/// may name the exact fault, is for the log.
+pub fn say_setting_refused(key: &str) -> String {
+    use crate::settings as keys;
+    let which = match key {
+        keys::SOURCE => "source",
+        keys::DELTA_STORE => "delta-store",
+        keys::POLICY_WINDOWS => "windows",
+        keys::POLICY_BUSY_COMMAND => "busy-command",
+        _ => "other",
+    };
+    let mut args = FluentArgs::new();
+    args.set("setting", key.to_string());
+    args.set("which", which);
+    translate("error-setting-refused", Some(&args))
+}
+
 /// Whether the pseudo-locale is in use.
 pub fn pseudo_locale() -> bool {
     thread_local! {
@@ -325,6 +343,20 @@ mod tests {
                     );
                 }
             }
+        }
+    }
+
+    #[test]
+    fn a_refused_setting_says_what_the_setting_takes() {
+        for (key, says) in [
+            ("Updates.Source", "the update source was not saved"),
+            ("Delta.Store", "the chunk store was not saved"),
+            ("Policy.Windows", "Sat,Sun 02:00 3h Europe/Berlin"),
+            ("Policy.BusyCommand", "absolute path of a program"),
+            ("Health.TimeoutSec", "Health.TimeoutSec was not saved"),
+        ] {
+            let said = say_setting_refused(key);
+            assert!(said.contains(says), "{key}: {said}");
         }
     }
 

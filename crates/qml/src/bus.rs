@@ -37,6 +37,8 @@ pub struct Failure {
     pub message: String,
     /// The kind, or "" when the error names none.
     pub kind: String,
+    /// For a refused setting: its key (said by `error-setting-refused`).
+    pub setting: Option<String>,
 }
 
 impl Failure {
@@ -54,14 +56,29 @@ impl Failure {
     }
 
     fn said_in(&self, frame: &str) -> String {
-        use update_center_client::l10n::{FluentArgs, has_message, translate};
+        use update_center_client::l10n::{FluentArgs, has_message, say_setting_refused, translate};
         let id = format!("error-{}", self.kind);
-        if self.kind.is_empty() || !has_message(&id) {
-            return self.message.clone();
-        }
+        let details = match &self.setting {
+            Some(key) => say_setting_refused(key),
+            None if self.kind.is_empty() || !has_message(&id) => return self.message.clone(),
+            None => translate(&id, None),
+        };
         let mut args = FluentArgs::new();
-        args.set("details", translate(&id, None));
+        args.set("details", details);
         translate(frame, Some(&args))
+    }
+
+    /// A call of `SetSetting(key, …)` that failed: a refused value (`InvalidArgument`) is said
+    /// by what the setting takes, any other failure as [`describe`] says it.
+    pub fn of_setting(key: &str, error: update_center_client::Error) -> Self {
+        match error {
+            update_center_client::Error::InvalidArgument(message) => Self {
+                message,
+                kind: "setting-refused".into(),
+                setting: Some(key.to_string()),
+            },
+            other => other.into(),
+        }
     }
 
     /// The helper did not answer within [`CALL_TIMEOUT_SECS`].
@@ -73,6 +90,7 @@ impl Failure {
                  `systemctl restart update-center-helper`."
             ),
             kind: "no-answer".into(),
+            setting: None,
         }
     }
 }
@@ -82,6 +100,7 @@ impl From<update_center_client::Error> for Failure {
         Self {
             kind: update_center_client::ErrorDetails::of_call_error(&error).kind,
             message: update_center_client::describe_call_error(&error),
+            setting: None,
         }
     }
 }
@@ -91,6 +110,7 @@ impl From<String> for Failure {
         Self {
             message,
             kind: String::new(),
+            setting: None,
         }
     }
 }
@@ -124,6 +144,7 @@ pub async fn connection() -> Result<zbus::Connection, Failure> {
             Failure {
                 message: update_center_client::describe_connect_error(&error),
                 kind: "no-bus".into(),
+                setting: None,
             }
         })
 }

@@ -523,7 +523,9 @@ async fn send(
     for (key, value) in ordered {
         let result = bus::with_timeout(async {
             let p = bus::center().await?;
-            p.set_setting(&key, &value).await.map_err(bus::describe)
+            p.set_setting(&key, &value)
+                .await
+                .map_err(|e| bus::Failure::of_setting(&key, e))
         })
         .await;
         match result {
