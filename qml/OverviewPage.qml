@@ -18,6 +18,8 @@ Kirigami.ScrollablePage {
 
     // Which card shows: the first that applies, in this order.
     readonly property string card: !status.loaded ? "loading"
+        // Without the helper nothing is known, and nothing can be asked: no "Check Now".
+        : status.connectionError !== "" ? "unreachable"
         : status.jobRunning ? "progress"
         : status.restartPending ? "restart"
         : status.availableVersion !== "" ? "available"
@@ -88,7 +90,7 @@ Kirigami.ScrollablePage {
         Kirigami.Action {
             icon.name: "view-refresh"
             text: L10n.tr("action-check", {})
-            enabled: !page.status.jobRunning && !page.status.busy
+            enabled: !page.status.jobRunning && !page.status.busy && page.status.connectionError === ""
             onTriggered: page.status.check()
         }
     ]
@@ -172,6 +174,22 @@ Kirigami.ScrollablePage {
         Kirigami.LoadingPlaceholder {
             Layout.alignment: Qt.AlignHCenter
             visible: page.card === "loading"
+        }
+
+        StatusCard {
+            objectName: "unreachableCard"
+            visible: page.card === "unreachable"
+            iconName: "network-disconnect"
+            heading: L10n.tr("unreachable-title", {})
+            explanation: L10n.tr("unreachable-explanation", {})
+            buttons: [
+                QQC2.Button {
+                    objectName: "tryAgainButton"
+                    text: L10n.tr("action-try-again", {})
+                    icon.name: "view-refresh"
+                    onClicked: page.status.start()
+                }
+            ]
         }
 
         StatusCard {

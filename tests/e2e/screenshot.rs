@@ -176,6 +176,8 @@ fn the_overview_shows_each_state_of_the_demo() {
         (&["--prepare", "failed-update"][..], "card available"),
         // Before the first check the overview says that nothing is known yet.
         (&[][..], "card unchecked"),
+        // Without the helper nothing can be checked: no "Check Now", only "Try Again".
+        (&["--no-helper"][..], "card unreachable"),
     ];
     // Every state, in English and German, wide and narrow (Kirigami's mobile layout).
     let mut runs = Vec::new();
@@ -204,8 +206,8 @@ fn the_overview_shows_each_state_of_the_demo() {
                 orange > 100,
                 "no message about the failed check ({orange} orange pixels)"
             );
-        } else if flags.contains(&"fallback") {
-            // The failed boot is said in red at the top.
+        } else if flags.contains(&"fallback") || flags.contains(&"--no-helper") {
+            // The failed boot, or the missing service, is said in red at the top.
             assert!(c.red > 200, "no failed-boot message ({} red pixels)", c.red);
         } else {
             assert!(c.red < 10, "{flags:?}: an error is shown");
