@@ -111,13 +111,14 @@ TestCase {
 
         settings.set("Updates.Source", "ftp://nowhere");
         settings.apply();
-        tryVerify(() => settings.errorMessage.indexOf("mirror URL") >= 0, 20000, "a bad value is refused with a reason");
+        // Said by what the setting takes, through Fluent (the helper's English goes to the log).
+        tryVerify(() => settings.errorMessage.indexOf("the update source was not saved: give the address of a mirror") >= 0, 20000, "a bad value is refused with a reason");
         verify(settings.needsSave, "the refused edit is kept to be fixed");
         settings.reset();
     }
 
     // The update policy from the settings form's model: maintenance windows the helper cannot
-    // read are refused with its reason (the page shows it), and the restart policy that would
+    // read are refused, said by what the setting takes (the page shows it), and the restart policy that would
     // wait for them is not applied either; good ones are applied and read back.
     // A model of its own: no read of an earlier test's is still under way to drop its edits.
     Component {
@@ -136,7 +137,7 @@ TestCase {
         settings.set("Policy.Windows", "Caturday 02:00 3h Mars/Olympus");
         settings.apply();
         tryVerify(() => !settings.busy && settings.errorMessage !== "", 20000, "refused");
-        verify(settings.errorMessage.indexOf("a window is written like") >= 0, settings.errorMessage);
+        verify(settings.errorMessage.indexOf("the maintenance windows were not saved: write each like") >= 0, settings.errorMessage);
         verify(settings.needsSave, "the refused edits are kept to be fixed");
         compare(settings.policyRestart, "window", "still pending");
 

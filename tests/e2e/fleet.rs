@@ -40,17 +40,12 @@ impl Machine {
 
 /// Runs `update-center-helper --root ROOT fleet --etcd E --group G ARGS`.
 fn fleet(root: &Path, etcd: &str, group: &str, args: &[&str]) -> (bool, String, String) {
-    let output = Command::new(testbed::binary("update-center-helper").expect("helper"))
-        .arg("--root")
-        .arg(root)
-        .args(["fleet", "--etcd", etcd, "--group", group])
-        .args(args)
-        .output()
-        .expect("run the helper");
-    (
-        output.status.success(),
-        String::from_utf8_lossy(&output.stdout).into_owned(),
-        String::from_utf8_lossy(&output.stderr).into_owned(),
+    testbed::run(
+        Command::new(testbed::binary("update-center-helper").expect("helper"))
+            .arg("--root")
+            .arg(root)
+            .args(["fleet", "--etcd", etcd, "--group", group])
+            .args(args),
     )
 }
 
@@ -285,15 +280,10 @@ fn a_bad_version_stops_its_rollout_and_later_waves_never_start_it() {
         );
     }
     // The administrator's command line, as `update-center-cli fleet`.
-    let output = Command::new(testbed::binary("update-center-cli").expect("cli"))
-        .args(["fleet", "--etcd", &endpoints, "--group", "wave", "--json"])
-        .args(["status", "bad"])
-        .output()
-        .expect("run the CLI");
-    let (ok, out, err) = (
-        output.status.success(),
-        String::from_utf8_lossy(&output.stdout).into_owned(),
-        String::from_utf8_lossy(&output.stderr).into_owned(),
+    let (ok, out, err) = testbed::run(
+        Command::new(testbed::binary("update-center-cli").expect("cli"))
+            .args(["fleet", "--etcd", &endpoints, "--group", "wave", "--json"])
+            .args(["status", "bad"]),
     );
     assert!(ok, "{err}");
     let status: serde_json::Value = serde_json::from_str(&out).expect("JSON");

@@ -11,7 +11,6 @@
 
 use std::collections::HashMap;
 use std::path::Path;
-use std::process::Command;
 use testbed::etcd::EtcdCluster;
 use testbed::firmware;
 use testbed::standins::StandIns;
@@ -30,19 +29,6 @@ struct Machine {
     /// Requests the machine's relay served.
     relayed: std::sync::Arc<std::sync::atomic::AtomicUsize>,
     _relay_dir: tempfile::TempDir,
-}
-
-fn cli(w: &World, args: &[&str]) -> (bool, String, String) {
-    let output = Command::new(testbed::binary("update-center-cli").expect("cli"))
-        .args(args)
-        .env("DBUS_SYSTEM_BUS_ADDRESS", &w.bus.address)
-        .output()
-        .expect("run the CLI");
-    (
-        output.status.success(),
-        String::from_utf8_lossy(&output.stdout).into_owned(),
-        String::from_utf8_lossy(&output.stderr).into_owned(),
-    )
 }
 
 /// A machine whose fleet id falls in a bucket at `min_bucket` or above (so that the first
@@ -136,7 +122,7 @@ fn machines_restart_by_their_own_slots_and_a_failed_version_stops_the_waves_afte
     };
 
     // The first wave (5 %) does not include machine a: it stages the version and waits.
-    let (ok, out, err) = cli(&a.world, &["check", "--automatic"]);
+    let (ok, out, err) = a.world.cli(&["check", "--automatic"]);
     assert!(ok, "{out}{err}");
     assert!(
         out.contains(&format!(
@@ -170,7 +156,7 @@ fn machines_restart_by_their_own_slots_and_a_failed_version_stops_the_waves_afte
 
     // a takes the only slot and restarts; its slot is written down before the restart and
     // bound to a lease that etcd keeps.
-    let (ok, out, err) = cli(&a.world, &["check", "--automatic"]);
+    let (ok, out, err) = a.world.cli(&["check", "--automatic"]);
     assert!(ok, "{out}{err}");
     assert!(out.contains("Restarting into the staged version"), "{out}");
     assert_eq!(a.standins.reboots(), 1);
@@ -185,7 +171,7 @@ fn machines_restart_by_their_own_slots_and_a_failed_version_stops_the_waves_afte
     assert_eq!(written["version"], NEW);
 
     // b stages the version too, but waits for the slot.
-    let (ok, out, err) = cli(&b.world, &["check", "--automatic"]);
+    let (ok, out, err) = b.world.cli(&["check", "--automatic"]);
     assert!(ok, "{out}{err}");
     assert!(
         out.contains(&format!(
@@ -210,7 +196,7 @@ fn machines_restart_by_their_own_slots_and_a_failed_version_stops_the_waves_afte
 
     // Now b restarts; in the new version a required health check fails: it reports the
     // failure to the rollout and gives the slot back.
-    let (ok, out, err) = cli(&b.world, &["check", "--automatic"]);
+    let (ok, out, err) = b.world.cli(&["check", "--automatic"]);
     assert!(ok, "{out}{err}");
     assert!(out.contains("Restarting into the staged version"), "{out}");
     assert_eq!(b.standins.reboots(), 1);
@@ -247,7 +233,7 @@ fn machines_restart_by_their_own_slots_and_a_failed_version_stops_the_waves_afte
     // c restarts too, but the new version never comes up: systemd-boot spends its tries and
     // falls back to the version before. The boot record finds the fallback; the failure is
     // reported and the slot given back.
-    let (ok, out, err) = cli(&c.world, &["check", "--automatic"]);
+    let (ok, out, err) = c.world.cli(&["check", "--automatic"]);
     assert!(ok, "{out}{err}");
     assert!(out.contains("Restarting into the staged version"), "{out}");
     assert_eq!(holders(&etcd), [c.id.as_str()]);
@@ -274,7 +260,7 @@ fn machines_restart_by_their_own_slots_and_a_failed_version_stops_the_waves_afte
     for n in 0..3 {
         cluster.stop(n);
     }
-    let (ok, out, err) = cli(&d.world, &["check", "--automatic"]);
+    let (ok, out, err) = d.world.cli(&["check", "--automatic"]);
     assert!(ok, "{out}{err}");
     assert!(
         out.contains("the fleet's servers cannot be reached") && out.contains(&endpoints[..20]),
@@ -285,7 +271,7 @@ fn machines_restart_by_their_own_slots_and_a_failed_version_stops_the_waves_afte
 
     // The members are back: the rollout stopped, so d never starts the failed version.
     cluster.restart_all().expect("members back");
-    let (ok, out, err) = cli(&d.world, &["check", "--automatic"]);
+    let (ok, out, err) = d.world.cli(&["check", "--automatic"]);
     assert!(ok, "{out}{err}");
     assert!(
         out.contains(&format!(
@@ -311,11 +297,11 @@ fn machines_take_their_slots_from_a_fleetlock_server_and_give_them_back_when_wel
     let fleet = format!("FleetLock={}\n", server.url);
     let (a, b) = (machine(4, 0, &fleet), machine(5, 0, &fleet));
 
-    let (ok, out, err) = cli(&a.world, &["check", "--automatic"]);
+    let (ok, out, err) = a.world.cli(&["check", "--automatic"]);
     assert!(ok, "{out}{err}");
     assert!(out.contains("Restarting into the staged version"), "{out}");
     assert_eq!(holders(&etcd), [a.id.as_str()]);
-    let (ok, out, err) = cli(&b.world, &["check", "--automatic"]);
+    let (ok, out, err) = b.world.cli(&["check", "--automatic"]);
     assert!(ok, "{out}{err}");
     assert!(out.contains("every restart slot of group"), "{out}{err}");
     assert_eq!(kinds(&b.world), ["no-slot"]);
@@ -325,7 +311,7 @@ fn machines_take_their_slots_from_a_fleetlock_server_and_give_them_back_when_wel
     let (ok, said) = boot(&a.world.system.root, NEW);
     assert!(ok && said.contains("gave the restart slot back"), "{said}");
     assert!(holders(&etcd).is_empty());
-    let (ok, out, err) = cli(&b.world, &["check", "--automatic"]);
+    let (ok, out, err) = b.world.cli(&["check", "--automatic"]);
     assert!(ok, "{out}{err}");
     assert!(out.contains("Restarting into the staged version"), "{out}");
     assert_eq!((a.standins.reboots(), b.standins.reboots()), (1, 1));

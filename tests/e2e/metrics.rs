@@ -12,17 +12,12 @@ use testbed::system::{Images, VersionSpec};
 const NEW: &str = "202611250800";
 
 fn helper(root: &std::path::Path, args: &[&str]) -> (bool, String, String) {
-    let output = Command::new(testbed::binary("update-center-helper").expect("helper"))
-        .args(args)
-        .args(["--esp", "/efi", "--root"])
-        .arg(root)
-        .env("SYSTEMD_RELAX_ESP_CHECKS", "1")
-        .output()
-        .expect("helper");
-    (
-        output.status.success(),
-        String::from_utf8_lossy(&output.stdout).into_owned(),
-        String::from_utf8_lossy(&output.stderr).into_owned(),
+    testbed::run(
+        Command::new(testbed::binary("update-center-helper").expect("helper"))
+            .args(args)
+            .args(["--esp", "/efi", "--root"])
+            .arg(root)
+            .env("SYSTEMD_RELAX_ESP_CHECKS", "1"),
     )
 }
 

@@ -53,17 +53,12 @@ fn system(key: &GpgKey) -> Built {
 }
 
 fn mirror(root: &Path, from: &str, to: &Path) -> (bool, String, String) {
-    let output = helper()
-        .args(["mirror", "--keep", "2", "--json", "--root"])
-        .arg(root)
-        .arg(from)
-        .arg(to)
-        .output()
-        .expect("mirror");
-    (
-        output.status.success(),
-        String::from_utf8_lossy(&output.stdout).into_owned(),
-        String::from_utf8_lossy(&output.stderr).into_owned(),
+    testbed::run(
+        helper()
+            .args(["mirror", "--keep", "2", "--json", "--root"])
+            .arg(root)
+            .arg(from)
+            .arg(to),
     )
 }
 

@@ -14,12 +14,7 @@ fn inspect(root: &Path, json: bool) -> (bool, String, String) {
     if json {
         command.arg("--json");
     }
-    let output = command.output().expect("run the helper");
-    (
-        output.status.success(),
-        String::from_utf8_lossy(&output.stdout).into_owned(),
-        String::from_utf8_lossy(&output.stderr).into_owned(),
-    )
+    testbed::run(&mut command)
 }
 
 #[test]

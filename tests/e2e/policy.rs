@@ -12,19 +12,6 @@ use std::process::Command;
 use testbed::standins::StandIns;
 use testbed::world::{B, NEW, World, world};
 
-fn cli(w: &World, args: &[&str]) -> (bool, String, String) {
-    let output = Command::new(testbed::binary("update-center-cli").expect("cli"))
-        .args(args)
-        .env("DBUS_SYSTEM_BUS_ADDRESS", &w.bus.address)
-        .output()
-        .expect("run the CLI");
-    (
-        output.status.success(),
-        String::from_utf8_lossy(&output.stdout).into_owned(),
-        String::from_utf8_lossy(&output.stderr).into_owned(),
-    )
-}
-
 fn settings(w: &World, text: &str) {
     let conf = w.system.root.join("etc/update-center/update-center.conf");
     std::fs::create_dir_all(conf.parent().expect("parent")).expect("etc");
@@ -101,7 +88,7 @@ fn a_server_restarts_inside_its_window_only_when_nothing_blocks_and_says_why_it_
     helper_at(&mut w, &friday, None);
 
     // Outside the window: the update is downloaded and staged, the restart waits.
-    let (ok, out, err) = cli(&w, &["check", "--automatic"]);
+    let (ok, out, err) = w.cli(&["check", "--automatic"]);
     assert!(ok, "{out}{err}");
     assert!(
         out.contains(&format!("Version {NEW} is available")),
@@ -117,7 +104,7 @@ fn a_server_restarts_inside_its_window_only_when_nothing_blocks_and_says_why_it_
     let reasons = waiting(&w);
     assert_eq!(kinds(&reasons), ["outside-window"]);
     assert_eq!(reasons[0].1["next"], opens);
-    let (_, status, _) = cli(&w, &["status"]);
+    let (_, status, _) = w.cli(&["status"]);
     assert!(
         status.contains("State:        ready-to-restart"),
         "{status}"
@@ -143,7 +130,7 @@ fn a_server_restarts_inside_its_window_only_when_nothing_blocks_and_says_why_it_
     );
     let reasons = waiting(&w);
     assert_eq!(kinds(&reasons), ["outside-window", "overdue"]);
-    let (_, status, _) = cli(&w, &["status"]);
+    let (_, status, _) = w.cli(&["status"]);
     assert!(status.contains("a staged version has waited"), "{status}");
     settings(&w, SERVER);
     // The helper held a delay inhibitor while staging and a block inhibitor while writing the
@@ -167,7 +154,7 @@ fn a_server_restarts_inside_its_window_only_when_nothing_blocks_and_says_why_it_
         .add_session("7", "ana", "user", true)
         .expect("session");
     helper_at(&mut w, &saturday, None);
-    let (ok, out, err) = cli(&w, &["check", "--automatic"]);
+    let (ok, out, err) = w.cli(&["check", "--automatic"]);
     assert!(ok, "{out}{err}");
     assert!(
         out.contains("The automatic restart waits: 1 people logged in (ana (remote))."),
@@ -187,7 +174,7 @@ fn a_server_restarts_inside_its_window_only_when_nothing_blocks_and_says_why_it_
             4321,
         ));
     });
-    let (_, out, _) = cli(&w, &["check", "--automatic"]);
+    let (_, out, _) = w.cli(&["check", "--automatic"]);
     assert!(
         out.contains("backup blocks shutdown: copying /srv"),
         "{out}"
@@ -203,13 +190,13 @@ fn a_server_restarts_inside_its_window_only_when_nothing_blocks_and_says_why_it_
         .expect("mode");
     std::fs::create_dir_all(w.system.root.join("sys/module/nvidia")).expect("module");
     helper_at(&mut w, &saturday, Some(fake.path()));
-    let (_, out, _) = cli(&w, &["check", "--automatic"]);
+    let (_, out, _) = w.cli(&["check", "--automatic"]);
     assert!(out.contains("1 GPU jobs running (pids 4242)"), "{out}");
     assert_eq!(standins.reboots(), 0);
 
     // The job finished: nothing blocks inside the window, so it restarts.
     std::fs::write(&smi, "#!/bin/sh\nexit 0\n").expect("idle");
-    let (ok, out, err) = cli(&w, &["check", "--automatic"]);
+    let (ok, out, err) = w.cli(&["check", "--automatic"]);
     assert!(ok, "{out}{err}");
     assert!(out.contains("Restarting into the staged version"), "{out}");
     assert_eq!(standins.reboots(), 1);
@@ -217,7 +204,7 @@ fn a_server_restarts_inside_its_window_only_when_nothing_blocks_and_says_why_it_
 
     // Outside the window again, nothing blocking: still no restart.
     helper_at(&mut w, &friday, None);
-    let (_, out, _) = cli(&w, &["check", "--automatic"]);
+    let (_, out, _) = w.cli(&["check", "--automatic"]);
     assert!(out.contains("outside the maintenance windows"), "{out}");
     assert_eq!(standins.reboots(), 1);
     let _ = B;
@@ -232,7 +219,7 @@ fn the_desktop_default_never_restarts_and_a_busy_command_holds_an_immediate_poli
         "[Updates]\nAutomaticDownload=yes\n[Policy]\nMaxPostponeHours=0\n",
     );
     helper_at(&mut w, &days().saturday, None);
-    let (ok, out, err) = cli(&w, &["check", "--automatic"]);
+    let (ok, out, err) = w.cli(&["check", "--automatic"]);
     assert!(ok, "{out}{err}");
     assert!(
         out.contains("The automatic restart waits: the policy leaves restarts to a person."),
@@ -251,14 +238,14 @@ fn the_desktop_default_never_restarts_and_a_busy_command_holds_an_immediate_poli
             busy.display()
         ),
     );
-    let (_, out, _) = cli(&w, &["check", "--automatic"]);
+    let (_, out, _) = w.cli(&["check", "--automatic"]);
     assert!(
         out.contains("says the machine is busy (exit status 3)"),
         "{out}"
     );
     assert_eq!(standins.reboots(), 0);
     std::fs::write(&busy, "#!/bin/sh\nexit 0\n").expect("free");
-    let (_, out, _) = cli(&w, &["check", "--automatic"]);
+    let (_, out, _) = w.cli(&["check", "--automatic"]);
     assert!(out.contains("Restarting"), "{out}");
     assert_eq!(standins.reboots(), 1);
 }
@@ -284,7 +271,7 @@ fn metered_links_and_low_batteries_hold_automatic_downloads_and_a_switch_pauses_
     w.start_helper(Some(256 * 1024));
 
     standins.set(|s| s.metered = 3);
-    let (ok, out, err) = cli(&w, &["check", "--automatic"]);
+    let (ok, out, err) = w.cli(&["check", "--automatic"]);
     assert!(ok, "{out}{err}");
     // The check itself is always allowed: a few KB of signed metadata.
     assert!(
@@ -305,7 +292,7 @@ fn metered_links_and_low_batteries_hold_automatic_downloads_and_a_switch_pauses_
         s.on_battery = true;
         s.percentage = 12.0;
     });
-    let (_, out, _) = cli(&w, &["check", "--automatic"]);
+    let (_, out, _) = w.cli(&["check", "--automatic"]);
     assert!(
         out.contains("on battery at 12% (downloads wait below 30%)"),
         "{out}"
@@ -347,7 +334,7 @@ fn metered_links_and_low_batteries_hold_automatic_downloads_and_a_switch_pauses_
 
     // Free again: the next run resumes and stages the version.
     standins.set(|s| s.metered = 4);
-    let (ok, out, err) = cli(&w, &["check", "--automatic"]);
+    let (ok, out, err) = w.cli(&["check", "--automatic"]);
     assert!(ok, "{out}{err}");
     let ranges = w.server.ranges.lock().expect("ranges").clone();
     assert!(
@@ -356,7 +343,7 @@ fn metered_links_and_low_batteries_hold_automatic_downloads_and_a_switch_pauses_
             .any(|(name, start)| name.ends_with("root-x86-64.erofs") && *start >= 128 * 1024),
         "resumed with a range request: {ranges:?}"
     );
-    let (_, status, _) = cli(&w, &["status"]);
+    let (_, status, _) = w.cli(&["status"]);
     assert!(
         status.contains("State:        ready-to-restart"),
         "{status}"
@@ -372,9 +359,9 @@ fn downloading_ahead_stages_nothing_and_the_install_then_fetches_nothing_again()
         "[Updates]\nAutomaticDownload=yes\n[Policy]\nAutomaticInstall=no\nMaxPostponeHours=0\n",
     );
     w.start_helper(None);
-    let (ok, out, err) = cli(&w, &["check", "--automatic"]);
+    let (ok, out, err) = w.cli(&["check", "--automatic"]);
     assert!(ok, "{out}{err}");
-    let (_, status, _) = cli(&w, &["status"]);
+    let (_, status, _) = w.cli(&["status"]);
     assert!(
         status.contains("State:        idle"),
         "nothing is staged: {status}"
@@ -398,7 +385,7 @@ fn downloading_ahead_stages_nothing_and_the_install_then_fetches_nothing_again()
     assert!(history.contains("\"event\":\"downloaded\""), "{history}");
     assert!(!history.contains("\"event\":\"committed\""), "{history}");
 
-    let (ok, out, err) = cli(&w, &["update"]);
+    let (ok, out, err) = w.cli(&["update"]);
     assert!(ok, "{out}{err}");
     // The install asked only for what comes after the whole file it found in the cache.
     let ranges = w.server.ranges.lock().expect("ranges").clone();
@@ -411,7 +398,7 @@ fn downloading_ahead_stages_nothing_and_the_install_then_fetches_nothing_again()
         resumed_at_end,
         "every request for the image after the download was at its end: {ranges:?}"
     );
-    let (_, status, _) = cli(&w, &["status"]);
+    let (_, status, _) = w.cli(&["status"]);
     assert!(
         status.contains("State:        ready-to-restart"),
         "{status}"

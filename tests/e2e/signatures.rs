@@ -92,16 +92,11 @@ fn a_signature_by_an_expired_key_is_refused() {
 }
 
 fn helper_check(root: &Path) -> (bool, String, String) {
-    let output = Command::new(testbed::binary("update-center-helper").expect("helper"))
-        .env("SYSTEMD_RELAX_ESP_CHECKS", "1")
-        .args(["check", "--root"])
-        .arg(root)
-        .output()
-        .expect("run");
-    (
-        output.status.success(),
-        String::from_utf8_lossy(&output.stdout).into_owned(),
-        String::from_utf8_lossy(&output.stderr).into_owned(),
+    testbed::run(
+        Command::new(testbed::binary("update-center-helper").expect("helper"))
+            .env("SYSTEMD_RELAX_ESP_CHECKS", "1")
+            .args(["check", "--root"])
+            .arg(root),
     )
 }
 

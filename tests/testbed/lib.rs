@@ -63,22 +63,27 @@ pub fn binary(name: &str) -> anyhow::Result<PathBuf> {
     Ok(path)
 }
 
-/// Runs `update-center-helper ARGS --esp /efi --root ROOT` (offline, no bus): whether it
-/// succeeded, its standard output and its standard error.
-pub fn offline(root: &std::path::Path, args: &[&str]) -> (bool, String, String) {
-    let output = binary("update-center-helper").and_then(|helper| {
-        Ok(std::process::Command::new(helper)
-            .args(args)
-            .args(["--esp", "/efi", "--root"])
-            .arg(root)
-            .output()?)
-    });
-    match output {
+/// Runs `command` to its end: whether it succeeded, its standard output and its standard error
+/// (a program that cannot be started: not succeeded, and why on standard error).
+pub fn run(command: &mut std::process::Command) -> (bool, String, String) {
+    match command.output() {
         Ok(output) => (
             output.status.success(),
             String::from_utf8_lossy(&output.stdout).into_owned(),
             String::from_utf8_lossy(&output.stderr).into_owned(),
         ),
+        Err(e) => (false, String::new(), format!("cannot run {command:?}: {e}")),
+    }
+}
+
+/// Runs `update-center-helper ARGS --esp /efi --root ROOT` (offline, no bus): whether it
+/// succeeded, its standard output and its standard error.
+pub fn offline(root: &std::path::Path, args: &[&str]) -> (bool, String, String) {
+    match binary("update-center-helper") {
+        Ok(helper) => run(std::process::Command::new(helper)
+            .args(args)
+            .args(["--esp", "/efi", "--root"])
+            .arg(root)),
         Err(e) => (false, String::new(), e.to_string()),
     }
 }

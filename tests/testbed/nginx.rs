@@ -10,6 +10,9 @@ use std::time::{Duration, Instant};
 pub struct Nginx {
     child: Child,
     _dir: tempfile::TempDir,
+    /// How much of the access log was read already (never truncated: nginx appends to it
+    /// whenever a request ends, also between a read and a truncation, which would lose it).
+    read: std::sync::Mutex<usize>,
     /// `http://127.0.0.1:PORT/`.
     pub url: String,
 }
@@ -53,6 +56,7 @@ impl Nginx {
         let mut nginx = Self {
             child,
             _dir: dir,
+            read: std::sync::Mutex::new(0),
             url: format!("http://127.0.0.1:{port}/"),
         };
         // Ready when it accepts a connection.
@@ -84,8 +88,15 @@ impl Nginx {
     pub fn take_requests(&self) -> Result<Vec<(u64, u16, String)>> {
         let log = self._dir.path().join("access.log");
         let text = std::fs::read_to_string(&log).unwrap_or_default();
-        std::fs::write(&log, "")?;
-        Ok(text
+        let mut read = self
+            .read
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        // Whole lines only: one being written now is taken next time.
+        let end = text.rfind('\n').map_or(*read, |i| (i + 1).max(*read));
+        let new = text.get(*read..end).unwrap_or_default().to_string();
+        *read = end;
+        Ok(new
             .lines()
             .filter_map(|line| {
                 let mut fields = line.split_whitespace();

@@ -92,6 +92,19 @@ impl World {
         );
     }
 
+    /// Runs `update-center-cli ARGS` against this world's helper: whether it succeeded, its
+    /// standard output and its standard error.
+    pub fn cli(&self, args: &[&str]) -> (bool, String, String) {
+        match crate::binary("update-center-cli") {
+            Ok(cli) => crate::run(
+                Command::new(cli)
+                    .args(args)
+                    .env("DBUS_SYSTEM_BUS_ADDRESS", &self.bus.address),
+            ),
+            Err(e) => (false, String::new(), e.to_string()),
+        }
+    }
+
     /// Everything a refused call must leave alone: the installed files, the history, the
     /// helper's state, the EFI variables, the settings.
     pub fn fingerprint(&self) -> Vec<String> {

@@ -251,25 +251,7 @@ fn run(
     if room_first {
         remove_versions(&plan.removals, layout)?;
     }
-    // Each temporary written, and whether it was rebuilt as a delta.
-    let mut written: Vec<(PathBuf, bool)> = Vec::new();
-    let mut hashes: Vec<String> = Vec::new();
-    let result = download_all(
-        plan,
-        layout,
-        fetcher,
-        store,
-        cancel,
-        progress,
-        &mut written,
-        &mut hashes,
-    );
-    if let Err(error) = result {
-        // Temporaries of compressed files hold unpacked bytes, which are never kept.
-        let keep = keeps_bytes(&error);
-        keep_for_next_run(plan, layout, &written, keep);
-        return Err(error);
-    }
+    let hashes = download_verified(plan, layout, fetcher, store, cancel, progress, false)?;
     if !room_first {
         remove_versions(&plan.removals, layout)?;
     }
@@ -297,6 +279,40 @@ fn run(
     std::fs::remove_file(&intent_path).map_err(io("cannot remove", &intent_path))?;
     sync_dir(state).map_err(io("cannot sync", state))?;
     Ok(())
+}
+
+/// Downloads and verifies every file of `plan` into its temporary, for the install (`run`) and
+/// for a download ahead (`cache`): when it fails, what may be resumed goes where the next run
+/// finds it and the rest is removed (temporaries of compressed files hold unpacked bytes,
+/// never kept); with `cache`, the finished files go there too. The SHA-256 of each file.
+fn download_verified(
+    plan: &Plan,
+    layout: &Layout,
+    fetcher: &Fetcher,
+    store: &DeltaStore,
+    cancel: &AtomicBool,
+    progress: &mut dyn FnMut(Progress),
+    cache: bool,
+) -> Result<Vec<String>, TransactionError> {
+    // Each temporary written, and whether it was rebuilt as a delta.
+    let mut written: Vec<(PathBuf, bool)> = Vec::new();
+    let mut hashes: Vec<String> = Vec::new();
+    let result = download_all(
+        plan,
+        layout,
+        fetcher,
+        store,
+        cancel,
+        progress,
+        &mut written,
+        &mut hashes,
+    );
+    match &result {
+        Err(error) => keep_for_next_run(plan, layout, &written, keeps_bytes(error)),
+        Ok(()) if cache => keep_for_next_run(plan, layout, &written, true),
+        Ok(()) => {}
+    }
+    result.map(|()| hashes)
 }
 
 // The plan, where its files go, where they come from, and the running totals: one struct
@@ -539,25 +555,8 @@ pub fn download_ahead(
         return Ok(false);
     }
     let state = layout.state_dir();
-    let mut written: Vec<(PathBuf, bool)> = Vec::new();
-    let mut hashes: Vec<String> = Vec::new();
-    let result = download_all(
-        plan,
-        layout,
-        fetcher,
-        store,
-        cancel,
-        progress,
-        &mut written,
-        &mut hashes,
-    );
-    let keep = match &result {
-        Ok(()) => true,
-        Err(error) => keeps_bytes(error),
-    };
-    keep_for_next_run(plan, layout, &written, keep);
-    match result {
-        Ok(()) => {
+    match download_verified(plan, layout, fetcher, store, cancel, progress, true) {
+        Ok(_) => {
             history::append(
                 &state,
                 &Event::Downloaded {
