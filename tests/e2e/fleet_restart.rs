@@ -72,6 +72,14 @@ fn machine(n: u128, min_bucket: u8, fleet: &str) -> Machine {
     }
 }
 
+/// The check timer's command on machine `m` (it succeeds whether the machine restarts or
+/// waits); what it printed.
+fn check(m: &Machine) -> String {
+    let (ok, out, err) = m.world.cli(&["check", "--automatic"]);
+    assert!(ok, "{out}{err}");
+    out
+}
+
 /// The `Waiting` property.
 fn waiting(w: &World) -> Vec<(String, HashMap<String, String>)> {
     tokio::runtime::Builder::new_current_thread()
@@ -122,13 +130,12 @@ fn machines_restart_by_their_own_slots_and_a_failed_version_stops_the_waves_afte
     };
 
     // The first wave (5 %) does not include machine a: it stages the version and waits.
-    let (ok, out, err) = a.world.cli(&["check", "--automatic"]);
-    assert!(ok, "{out}{err}");
+    let out = check(a);
     assert!(
         out.contains(&format!(
             "The automatic restart waits: the rollout of {NEW} has reached 5% of the machines"
         )),
-        "{out}{err}"
+        "{out}"
     );
     assert_eq!(kinds(&a.world), ["rollout-wave"]);
     assert_eq!(a.standins.reboots(), 0);
@@ -156,8 +163,7 @@ fn machines_restart_by_their_own_slots_and_a_failed_version_stops_the_waves_afte
 
     // a takes the only slot and restarts; its slot is written down before the restart and
     // bound to a lease that etcd keeps.
-    let (ok, out, err) = a.world.cli(&["check", "--automatic"]);
-    assert!(ok, "{out}{err}");
+    let out = check(a);
     assert!(out.contains("Restarting into the staged version"), "{out}");
     assert_eq!(a.standins.reboots(), 1);
     assert_eq!(holders(&etcd), [a.id.as_str()]);
@@ -171,13 +177,12 @@ fn machines_restart_by_their_own_slots_and_a_failed_version_stops_the_waves_afte
     assert_eq!(written["version"], NEW);
 
     // b stages the version too, but waits for the slot.
-    let (ok, out, err) = b.world.cli(&["check", "--automatic"]);
-    assert!(ok, "{out}{err}");
+    let out = check(b);
     assert!(
         out.contains(&format!(
             "every restart slot of group {GROUP} is taken by machines restarting now"
         )),
-        "{out}{err}"
+        "{out}"
     );
     assert_eq!(kinds(&b.world), ["no-slot"]);
     assert_eq!(b.standins.reboots(), 0);
@@ -196,19 +201,18 @@ fn machines_restart_by_their_own_slots_and_a_failed_version_stops_the_waves_afte
 
     // Now b restarts; in the new version a required health check fails: it reports the
     // failure to the rollout and gives the slot back.
-    let (ok, out, err) = b.world.cli(&["check", "--automatic"]);
-    assert!(ok, "{out}{err}");
+    let out = check(b);
     assert!(out.contains("Restarting into the staged version"), "{out}");
     assert_eq!(b.standins.reboots(), 1);
     assert_eq!(holders(&etcd), [b.id.as_str()]);
-    let check = b
+    let gpus = b
         .world
         .system
         .root
         .join("etc/update-center/health.d/50-gpus.required");
-    std::fs::create_dir_all(check.parent().expect("parent")).expect("health.d");
-    std::fs::write(&check, "#!/bin/sh\necho 'one GPU is missing'\nexit 1\n").expect("check");
-    std::fs::set_permissions(&check, std::os::unix::fs::PermissionsExt::from_mode(0o755))
+    std::fs::create_dir_all(gpus.parent().expect("parent")).expect("health.d");
+    std::fs::write(&gpus, "#!/bin/sh\necho 'one GPU is missing'\nexit 1\n").expect("check");
+    std::fs::set_permissions(&gpus, std::os::unix::fs::PermissionsExt::from_mode(0o755))
         .expect("mode");
     let (ok, said) = boot(&b.world.system.root, NEW);
     assert!(!ok, "a required check failed: {said}");
@@ -233,8 +237,7 @@ fn machines_restart_by_their_own_slots_and_a_failed_version_stops_the_waves_afte
     // c restarts too, but the new version never comes up: systemd-boot spends its tries and
     // falls back to the version before. The boot record finds the fallback; the failure is
     // reported and the slot given back.
-    let (ok, out, err) = c.world.cli(&["check", "--automatic"]);
-    assert!(ok, "{out}{err}");
+    let out = check(c);
     assert!(out.contains("Restarting into the staged version"), "{out}");
     assert_eq!(holders(&etcd), [c.id.as_str()]);
     let root = &c.world.system.root;
@@ -260,24 +263,22 @@ fn machines_restart_by_their_own_slots_and_a_failed_version_stops_the_waves_afte
     for n in 0..3 {
         cluster.stop(n);
     }
-    let (ok, out, err) = d.world.cli(&["check", "--automatic"]);
-    assert!(ok, "{out}{err}");
+    let out = check(d);
     assert!(
         out.contains("the fleet's servers cannot be reached") && out.contains(&endpoints[..20]),
-        "{out}{err}"
+        "{out}"
     );
     assert_eq!(kinds(&d.world), ["fleet-unreachable"]);
     assert_eq!(d.standins.reboots(), 0);
 
     // The members are back: the rollout stopped, so d never starts the failed version.
     cluster.restart_all().expect("members back");
-    let (ok, out, err) = d.world.cli(&["check", "--automatic"]);
-    assert!(ok, "{out}{err}");
+    let out = check(d);
     assert!(
         out.contains(&format!(
             "the rollout of {NEW} stopped: 2 of the 3 machines that started it reported a failure"
         )),
-        "{out}{err}"
+        "{out}"
     );
     let reasons = waiting(&d.world);
     assert_eq!(reasons.len(), 1);
@@ -297,13 +298,11 @@ fn machines_take_their_slots_from_a_fleetlock_server_and_give_them_back_when_wel
     let fleet = format!("FleetLock={}\n", server.url);
     let (a, b) = (machine(4, 0, &fleet), machine(5, 0, &fleet));
 
-    let (ok, out, err) = a.world.cli(&["check", "--automatic"]);
-    assert!(ok, "{out}{err}");
+    let out = check(&a);
     assert!(out.contains("Restarting into the staged version"), "{out}");
     assert_eq!(holders(&etcd), [a.id.as_str()]);
-    let (ok, out, err) = b.world.cli(&["check", "--automatic"]);
-    assert!(ok, "{out}{err}");
-    assert!(out.contains("every restart slot of group"), "{out}{err}");
+    let out = check(&b);
+    assert!(out.contains("every restart slot of group"), "{out}");
     assert_eq!(kinds(&b.world), ["no-slot"]);
     assert_eq!(b.standins.reboots(), 0);
 
@@ -311,8 +310,7 @@ fn machines_take_their_slots_from_a_fleetlock_server_and_give_them_back_when_wel
     let (ok, said) = boot(&a.world.system.root, NEW);
     assert!(ok && said.contains("gave the restart slot back"), "{said}");
     assert!(holders(&etcd).is_empty());
-    let (ok, out, err) = b.world.cli(&["check", "--automatic"]);
-    assert!(ok, "{out}{err}");
+    let out = check(&b);
     assert!(out.contains("Restarting into the staged version"), "{out}");
     assert_eq!((a.standins.reboots(), b.standins.reboots()), (1, 1));
     assert_eq!(holders(&etcd), [b.id.as_str()]);
