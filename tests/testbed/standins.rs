@@ -27,6 +27,8 @@ pub struct State {
     pub sessions: Vec<(String, u32, String, String, bool)>,
     /// `Reboot` calls.
     pub reboots: u32,
+    /// `Reboot` is refused (as logind refuses a caller polkit does not allow).
+    pub refuse_reboot: bool,
     /// `Inhibit` calls: (what, who, why, mode), with the stand-in's end of the descriptor.
     pub inhibit_calls: Vec<(String, String, String, String, UnixStream)>,
 }
@@ -126,8 +128,15 @@ impl Manager {
         )))
     }
 
-    fn reboot(&self, _interactive: bool) {
-        lock(&self.0).reboots += 1;
+    fn reboot(&self, _interactive: bool) -> zbus::fdo::Result<()> {
+        let mut state = lock(&self.0);
+        if state.refuse_reboot {
+            return Err(zbus::fdo::Error::AccessDenied(
+                "Interactive authentication required.".into(),
+            ));
+        }
+        state.reboots += 1;
+        Ok(())
     }
 }
 

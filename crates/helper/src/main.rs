@@ -383,7 +383,10 @@ fn settle_fleet_slot(
     err: &mut impl Write,
 ) -> std::io::Result<()> {
     let falls_back = report.fall_back_to.is_some();
-    if let Err(e) = fleet::health_checked(layout, report.passed, falls_back) {
+    let running = update_center_engine::read_system(layout)
+        .ok()
+        .and_then(|state| state.inventory.booted);
+    if let Err(e) = fleet::health_checked(layout, running.as_deref(), report.passed, falls_back) {
         writeln!(
             err,
             "update-center-helper: warning: cannot note the health checks for the fleet's restart slot: {e}"
@@ -392,7 +395,10 @@ fn settle_fleet_slot(
     if falls_back {
         return Ok(());
     }
-    match fleet::settle(layout, None) {
+    // Through the download relay where the unit names one: no HTTP parsed in this process.
+    let relay = std::env::var_os(update_center_engine::source::relay::SOCKET_ENV)
+        .map(std::path::PathBuf::from);
+    match fleet::settle(layout, relay) {
         Ok(fleet::Settled::Released { version, failed }) => match failed {
             None => writeln!(
                 err,

@@ -9,7 +9,7 @@ pub(super) fn unknown(a: &Assignment) -> Warning {
         line: Some(a.line),
         message: format!("unknown setting {}= in [{}], ignored", a.key, a.section),
         kind: "unknown-key",
-        fields: vec![("key", a.key.clone()), ("section", a.section.clone())],
+        fields: [("key", a.key.clone()), ("section", a.section.clone())].into(),
     }
 }
 
@@ -246,7 +246,7 @@ pub(super) fn parse_transfer(
                                   (a power cut, a hung firmware); use 2 or more"
                             .to_string(),
                         kind: "tries-left-one",
-                        fields: Vec::new(),
+                        fields: std::collections::BTreeMap::new(),
                     });
                 }
             }

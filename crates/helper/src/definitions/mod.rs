@@ -168,7 +168,7 @@ pub struct Warning {
     /// The same as a kind of `update_center_client::WARNING_KINDS`.
     pub kind: &'static str,
     /// Its fields.
-    pub fields: Vec<(&'static str, String)>,
+    pub fields: std::collections::BTreeMap<&'static str, String>,
 }
 
 /// Everything read from sysupdate.d.
@@ -296,7 +296,7 @@ pub fn load(root: &Path, specifiers: &Specifiers) -> Result<Definitions, EngineE
                           (as systemd-sysupdate does); rename it to *.transfer or remove it"
                     .to_string(),
                 kind: "legacy-ignored",
-                fields: Vec::new(),
+                fields: std::collections::BTreeMap::new(),
             });
         }
         (transfer_files, ".transfer")

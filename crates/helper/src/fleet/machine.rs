@@ -4,15 +4,18 @@
 //!    is taken (bound to a lease in etcd, or granted by a FleetLock server), the slot is
 //!    written down in the state directory *before* the restart, and the start is reported;
 //!    otherwise the reasons it waits ([`KINDS`](update_center_client::waiting::KINDS)).
-//! 2. [`booted`] (the boot record, without network) notes the version the machine came up in;
-//!    [`health_checked`] notes whether its health checks passed.
-//! 3. [`settle`] (the health-check unit, and every later run of the check timer until it
-//!    succeeds) acts on what was noted: the new version is well → the slot is given back; it
-//!    failed its checks or the machine fell back → the failure is reported to the rollout and
-//!    the slot given back; nothing known yet → the lease is kept alive.
+//! 2. After the restart, [`health_checked`] (the health-check unit, which on a trial boot runs
+//!    before the boot record) notes the version the machine came up in and whether its checks
+//!    passed; [`booted`] (the boot record, without network) notes the version too, for a boot
+//!    whose checks never ran.
+//! 3. [`settle`] (the health-check unit, the helper when it starts, and every run of the check
+//!    timer until it succeeds) acts on what was noted: the new version is well → the slot is
+//!    given back; it failed its checks or the machine came up in another version → the failure
+//!    is reported to the rollout and the slot given back; up but not checked yet → the lease
+//!    is kept alive. A slot whose restart did not come within `LeaseSec=` is given back.
 //!
 //! Whatever happens, a slot in etcd never outlives its lease: a machine that dies holding one
-//! frees it within `LeaseSec=`.
+//! frees it within `LeaseSec=`. Calls are serialised within the process.
 
 use super::etcd::{Etcd, EtcdError};
 use super::fleetlock::{Answer, FleetLock};
@@ -53,17 +56,55 @@ pub struct Held {
     pub health_passed: Option<bool>,
     /// A failure was reported to the rollout already.
     pub failure_reported: bool,
+    /// When it was taken (Unix seconds).
+    pub taken_at: i64,
+    /// The lease's length: a restart that did not come within it gives the slot back.
+    pub lease_secs: u64,
+    /// The boot that took it.
+    pub boot_id: Option<String>,
+}
+
+/// One change of the slot at a time in this process (the D-Bus service runs calls at once).
+static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn serial() -> std::sync::MutexGuard<'static, ()> {
+    SERIAL
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+fn now() -> i64 {
+    chrono::Utc::now().timestamp()
+}
+
+/// A server's words, cut for the journal (a hostile one could say a lot).
+pub fn short(text: &str) -> String {
+    const MAX: usize = 300;
+    match text.char_indices().nth(MAX) {
+        Some((at, _)) => format!("{}…", &text[..at]),
+        None => text.to_string(),
+    }
 }
 
 fn path(layout: &Layout) -> PathBuf {
     layout.state_dir().join(FILE)
 }
 
-/// The slot this machine holds, if any (a file that cannot be read counts as none, and is
-/// said in the journal by the caller's settle).
+/// The slot this machine holds, if any; a file that cannot be read counts as none (see
+/// [`settle`], which says so and removes it).
 pub fn load(layout: &Layout) -> Option<Held> {
-    let text = std::fs::read(path(layout)).ok()?;
-    serde_json::from_slice(&text).ok()
+    read(layout).ok().flatten()
+}
+
+fn read(layout: &Layout) -> Result<Option<Held>, String> {
+    let file = path(layout);
+    match std::fs::read(&file) {
+        Ok(bytes) => serde_json::from_slice(&bytes)
+            .map(Some)
+            .map_err(|e| format!("{} cannot be read ({e})", file.display())),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(format!("{} cannot be read ({e})", file.display())),
+    }
 }
 
 fn save(layout: &Layout, held: &Held) -> std::io::Result<()> {
@@ -118,18 +159,26 @@ pub fn before_restart(
     version: &str,
     relay: Option<PathBuf>,
 ) -> Gate {
+    let _serial = serial();
     let id = match own_id(&layout.root) {
         Ok(id) => id,
         Err(e) => return Gate::Wait(vec![Reason::new("no-machine-id", &[])], e),
     };
     let etcd = Etcd::new(&fleet.etcd).with_relay(relay.clone());
-    // A slot taken before (a restart that did not happen) is used again while its lease lives.
-    if let Some(held) = load(layout)
-        .filter(|h| h.version == version && h.booted_into.is_none() && h.group == fleet.group)
-    {
+    // A slot taken before for this version (a restart that did not happen) is used again while
+    // its lease lives; any other is given back first.
+    if let Some(held) = load(layout) {
+        let same = held.version == version
+            && held.booted_into.is_none()
+            && held.group == fleet.group
+            && held.etcd == fleet.etcd
+            && held.fleetlock == fleet.fleetlock;
         let alive = held.lease == 0 || etcd.keep_alive(held.lease).is_ok_and(|ttl| ttl > 0);
-        if alive {
+        if same && alive {
             return Gate::Go(held);
+        }
+        if let Err(e) = give_back(&held, relay.as_deref()) {
+            return unreachable(fleet, e);
         }
         let _ = forget(layout);
     }
@@ -165,7 +214,7 @@ pub fn before_restart(
                 };
                 return Gate::Wait(vec![reason], decision.to_string());
             }
-            Err(e) => return unreachable(fleet, e.to_string()),
+            Err(e) => return unreachable(fleet, short(&e.to_string())),
         }
     }
     let mut held = Held {
@@ -178,6 +227,9 @@ pub fn before_restart(
         booted_into: None,
         health_passed: None,
         failure_reported: false,
+        taken_at: now(),
+        lease_secs: fleet.lease.as_secs(),
+        boot_id: boot_id(&layout.root),
     };
     let no_slot = |detail: String| {
         Gate::Wait(
@@ -194,12 +246,20 @@ pub fn before_restart(
                     "the FleetLock server {server} refused: {kind}: {value}"
                 ));
             }
-            Err(e) => return unreachable(fleet, e.to_string()),
+            Err(e) => return unreachable(fleet, short(&e.to_string())),
         }
     } else {
         let take = || -> Result<Option<(i64, u32)>, EtcdError> {
+            let slots = Semaphore::new(&etcd, &fleet.group);
+            // A slot this machine holds already (its file lost) is kept, with its own lease.
+            if let Some(mine) = slots.holders()?.into_iter().find(|h| h.id == id) {
+                if mine.lease != 0 {
+                    etcd.keep_alive(mine.lease)?;
+                }
+                return Ok(Some((mine.lease, mine.slot)));
+            }
             let lease = etcd.grant(fleet.lease.as_secs())?;
-            match Semaphore::new(&etcd, &fleet.group).acquire(&id, lease) {
+            match slots.acquire(&id, lease) {
                 Ok(Some(slot)) => Ok(Some((lease, slot))),
                 Ok(None) => {
                     let _ = etcd.revoke(lease);
@@ -219,7 +279,7 @@ pub fn before_restart(
                     fleet.group
                 ));
             }
-            Err(e) => return unreachable(fleet, e.to_string()),
+            Err(e) => return unreachable(fleet, short(&e.to_string())),
         }
     }
     // Written down before anything else, so that a machine that dies now still gives the
@@ -239,34 +299,70 @@ pub fn before_restart(
     {
         let _ = give_back(&held, relay.as_deref());
         let _ = forget(layout);
-        return unreachable(fleet, e.to_string());
+        return unreachable(fleet, short(&e.to_string()));
     }
     Gate::Go(held)
 }
 
-/// Notes the version this boot came up in (the boot record; no network needed).
-pub fn booted(layout: &Layout, running: Option<&str>) -> std::io::Result<()> {
-    let Some(mut held) = load(layout) else {
+/// Gives back the slot taken for a restart that is not going to happen (the restart was
+/// refused), where it was taken.
+pub fn give_up(layout: &Layout, relay: Option<PathBuf>) -> Result<(), String> {
+    let _serial = serial();
+    let Some(held) = load(layout).filter(|h| h.booted_into.is_none()) else {
         return Ok(());
     };
-    held.booted_into = Some(running.unwrap_or_default().to_string());
+    give_back(&held, relay.as_deref())?;
+    forget(layout).map_err(|e| e.to_string())
+}
+
+/// This boot's id (`/proc/sys/kernel/random/boot_id` of the root), when it can be read.
+fn boot_id(root: &Path) -> Option<String> {
+    std::fs::read_to_string(root.join("proc/sys/kernel/random/boot_id"))
+        .ok()
+        .map(|id| id.trim().to_string())
+        .filter(|id| !id.is_empty())
+}
+
+/// The slot, when one is held and this is a boot after the one that took it (the checks and
+/// records of the boot that took it are of the version before the restart).
+fn after_restart(layout: &Layout) -> Option<Held> {
+    let held = load(layout)?;
+    let this_boot = boot_id(&layout.root);
+    (this_boot.is_none() || held.boot_id != this_boot).then_some(held)
+}
+
+/// Notes the version this boot came up in (the boot record; no network needed). A version that
+/// cannot be told is not noted (the health checks note it, or the slot runs out).
+pub fn booted(layout: &Layout, running: Option<&str>) -> std::io::Result<()> {
+    let _serial = serial();
+    let (Some(mut held), Some(running)) = (after_restart(layout), running) else {
+        return Ok(());
+    };
+    if held.booted_into.as_deref() == Some(running) {
+        // Noted already: the health checks ran first.
+        return Ok(());
+    }
+    held.booted_into = Some(running.to_string());
     held.health_passed = None;
     save(layout, &held)
 }
 
-/// Notes the outcome of this boot's health checks; `falls_back`: the machine restarts into the
-/// previous version now (what it comes up in is noted by the next boot record).
-pub fn health_checked(layout: &Layout, passed: bool, falls_back: bool) -> std::io::Result<()> {
-    let Some(mut held) = load(layout) else {
+/// Notes the version this boot came up in and the outcome of its health checks (on a trial
+/// boot they run before the boot record); `falls_back`: the machine restarts into the previous
+/// version now (what it comes up in is noted then).
+pub fn health_checked(
+    layout: &Layout,
+    running: Option<&str>,
+    passed: bool,
+    falls_back: bool,
+) -> std::io::Result<()> {
+    let _serial = serial();
+    let (Some(mut held), Some(running)) = (after_restart(layout), running) else {
         return Ok(());
     };
-    if held.booted_into.as_deref() != Some(held.version.as_str()) {
-        return Ok(());
-    }
-    held.health_passed = Some(passed);
-    if falls_back {
-        held.booted_into = None;
-    }
+    let in_new = running == held.version;
+    held.booted_into = (!(falls_back && in_new)).then(|| running.to_string());
+    held.health_passed = in_new.then_some(passed);
     save(layout, &held)
 }
 
@@ -291,12 +387,27 @@ pub enum Settled {
 /// documentation). `Err`: the servers could not be reached; the slot stays written down for
 /// the next try.
 pub fn settle(layout: &Layout, relay: Option<PathBuf>) -> Result<Settled, String> {
-    let Some(mut held) = load(layout) else {
-        return Ok(Settled::Nothing);
+    let _serial = serial();
+    let mut held = match read(layout) {
+        Ok(Some(held)) => held,
+        Ok(None) => return Ok(Settled::Nothing),
+        Err(e) => {
+            // Nothing to give back by: etcd frees the slot when its lease runs out.
+            let _ = forget(layout);
+            return Err(format!(
+                "{e}; it was removed, and the slot frees itself when its lease runs out"
+            ));
+        }
     };
     let etcd = Etcd::new(&held.etcd).with_relay(relay.clone());
     let failure = match held.booted_into.as_deref() {
-        None => None,
+        // No restart yet: within the lease it may still come; after it, it is not coming.
+        None if now().saturating_sub(held.taken_at)
+            < i64::try_from(held.lease_secs).unwrap_or(i64::MAX) =>
+        {
+            return Ok(Settled::Waiting);
+        }
+        None => Some(None),
         Some(running) if running == held.version => match held.health_passed {
             None => None,
             Some(true) => Some(None),
@@ -306,18 +417,15 @@ pub fn settle(layout: &Layout, relay: Option<PathBuf>) -> Result<Settled, String
             ))),
         },
         Some(running) => Some(Some(format!(
-            "version {} fell back to {}",
-            held.version,
-            if running.is_empty() {
-                "another version"
-            } else {
-                running
-            }
+            "version {} fell back to {running}",
+            held.version
         ))),
     };
     let Some(failed) = failure else {
+        // Up in the new version, its checks not run yet: the slot stays while they run.
         if held.lease != 0 {
-            etcd.keep_alive(held.lease).map_err(|e| e.to_string())?;
+            etcd.keep_alive(held.lease)
+                .map_err(|e| short(&e.to_string()))?;
         }
         return Ok(Settled::Waiting);
     };
@@ -327,7 +435,7 @@ pub fn settle(layout: &Layout, relay: Option<PathBuf>) -> Result<Settled, String
     {
         Rollouts::new(&etcd, &held.group)
             .report_failed(&held.id, &held.version, why)
-            .map_err(|e| e.to_string())?;
+            .map_err(|e| short(&e.to_string()))?;
         held.failure_reported = true;
         save(layout, &held).map_err(|e| e.to_string())?;
     }
@@ -342,26 +450,32 @@ pub fn settle(layout: &Layout, relay: Option<PathBuf>) -> Result<Settled, String
 /// Gives the slot back where it was taken: the FleetLock server's steady state, or the slot's
 /// key in etcd and its lease.
 fn give_back(held: &Held, relay: Option<&Path>) -> Result<(), String> {
+    if held.etcd.is_empty() && held.fleetlock.is_none() {
+        return Ok(());
+    }
     if let Some(server) = &held.fleetlock {
         let client =
             FleetLock::new(server, FLEETLOCK_TIMEOUT).with_relay(relay.map(Path::to_path_buf));
         return match client.steady_state(&held.id, &held.group) {
             Ok(Answer::Granted) => Ok(()),
             Ok(Answer::Refused { kind, value }) => Err(format!(
-                "the FleetLock server {server} did not take the slot back: {kind}: {value}"
+                "the FleetLock server {server} did not take the slot back: {}: {}",
+                short(&kind),
+                short(&value)
             )),
-            Err(e) => Err(e.to_string()),
+            Err(e) => Err(short(&e.to_string())),
         };
     }
     let etcd = Etcd::new(&held.etcd).with_relay(relay.map(Path::to_path_buf));
     Semaphore::new(&etcd, &held.group)
         .release(&held.id)
-        .map_err(|e| e.to_string())?;
+        .map_err(|e| short(&e.to_string()))?;
     if held.lease != 0 {
         // A lease that ran out already is gone: nothing left to give back.
         match etcd.revoke(held.lease) {
-            Ok(()) | Err(EtcdError::Refused { .. }) => {}
-            Err(e) => return Err(e.to_string()),
+            Ok(()) => {}
+            Err(EtcdError::Refused { message, .. }) if message.contains("not found") => {}
+            Err(e) => return Err(short(&e.to_string())),
         }
     }
     Ok(())
@@ -377,7 +491,7 @@ mod tests {
         (dir, layout)
     }
 
-    fn held(version: &str) -> Held {
+    fn held(version: &str, boot: &str) -> Held {
         Held {
             group: "g".into(),
             id: "id".into(),
@@ -388,30 +502,105 @@ mod tests {
             booted_into: None,
             health_passed: None,
             failure_reported: false,
+            taken_at: now(),
+            lease_secs: 600,
+            boot_id: Some(boot.into()),
         }
+    }
+
+    /// The root's machine is in boot `id`.
+    fn boot(layout: &Layout, id: &str) {
+        let file = layout.root.join("proc/sys/kernel/random/boot_id");
+        std::fs::create_dir_all(file.parent().expect("parent")).expect("proc");
+        std::fs::write(file, format!("{id}\n")).expect("boot id");
     }
 
     #[test]
     fn boots_and_health_checks_are_noted_for_the_version_the_slot_was_taken_for() {
         let (_dir, layout) = layout();
         // Nothing held: nothing noted, nothing written.
+        boot(&layout, "b1");
         booted(&layout, Some("2")).expect("booted");
         assert!(load(&layout).is_none());
-        save(&layout, &held("2")).expect("save");
-        // The health checks of the old version (before the restart) do not count.
-        health_checked(&layout, false, false).expect("checked");
-        assert_eq!(load(&layout).expect("held").health_passed, None);
-        booted(&layout, Some("2")).expect("booted");
-        health_checked(&layout, false, true).expect("checked");
+        save(&layout, &held("2", "b1")).expect("save");
+        // Checks and records of the boot that took the slot (version 1, before the restart)
+        // do not count.
+        health_checked(&layout, Some("1"), true, false).expect("checked");
+        booted(&layout, Some("1")).expect("booted");
+        let before = load(&layout).expect("held");
+        assert_eq!((before.booted_into, before.health_passed), (None, None));
+        assert_eq!(settle(&layout, None), Ok(Settled::Waiting));
+        // The next boot, a trial of version 2: its checks run before the boot record, fail,
+        // and it falls back at once.
+        boot(&layout, "b2");
+        health_checked(&layout, Some("2"), false, true).expect("checked");
         let after = load(&layout).expect("held");
         assert_eq!(after.health_passed, Some(false));
-        // It falls back now: what it comes up in is for the next boot record to say.
-        assert_eq!(after.booted_into, None);
+        assert_eq!(
+            after.booted_into, None,
+            "what it comes up in is said next boot"
+        );
+        booted(&layout, Some("2")).expect("a boot record after the checks");
+        // Version 1 again: the fallback is what is noted.
+        boot(&layout, "b3");
+        health_checked(&layout, Some("1"), true, false).expect("checked");
         booted(&layout, Some("1")).expect("booted");
+        let after = load(&layout).expect("held");
+        assert_eq!(after.booted_into.as_deref(), Some("1"));
+        assert_eq!(after.health_passed, None);
+        // A version that cannot be told is not noted.
+        boot(&layout, "b4");
+        booted(&layout, None).expect("booted");
         assert_eq!(
             load(&layout).expect("held").booted_into.as_deref(),
             Some("1")
         );
+    }
+
+    #[test]
+    fn a_trial_boot_whose_checks_pass_before_the_boot_record_is_well() {
+        let (_dir, layout) = layout();
+        boot(&layout, "b1");
+        save(&layout, &held("2", "b1")).expect("save");
+        boot(&layout, "b2");
+        health_checked(&layout, Some("2"), true, false).expect("checked");
+        booted(&layout, Some("2")).expect("the boot record after it keeps the outcome");
+        let after = load(&layout).expect("held");
+        assert_eq!(
+            (after.booted_into.as_deref(), after.health_passed),
+            (Some("2"), Some(true))
+        );
+        // No servers: the slot of this (serverless) record is given back at once.
+        assert_eq!(
+            settle(&layout, None),
+            Ok(Settled::Released {
+                version: "2".into(),
+                failed: None
+            })
+        );
+        assert!(load(&layout).is_none());
+    }
+
+    #[test]
+    fn a_restart_that_never_came_gives_the_slot_back_after_its_lease() {
+        let (_dir, layout) = layout();
+        boot(&layout, "b1");
+        let mut old = held("2", "b1");
+        old.taken_at -= 601;
+        save(&layout, &old).expect("save");
+        assert_eq!(
+            settle(&layout, None),
+            Ok(Settled::Released {
+                version: "2".into(),
+                failed: None
+            })
+        );
+        assert!(load(&layout).is_none());
+        // A file that cannot be read is said and removed.
+        std::fs::write(path(&layout), "{").expect("garbage");
+        let error = settle(&layout, None).expect_err("unreadable");
+        assert!(error.contains("cannot be read"), "{error}");
+        assert!(!path(&layout).exists());
     }
 
     #[test]

@@ -10,6 +10,9 @@
 
 use super::etcd::{Compare, Etcd, EtcdError, KeyValue, Op};
 
+/// The most slots a group has (a larger number in etcd counts as this many).
+pub const MAX_SLOTS: u32 = 1024;
+
 /// The prefix of a group's keys.
 pub fn group_prefix(group: &str) -> String {
     format!("/update-center/fleet/{group}/")
@@ -68,14 +71,16 @@ impl<'a> Semaphore<'a> {
             .and_then(|v| v.get("slots").and_then(serde_json::Value::as_u64))
             .and_then(|n| u32::try_from(n).ok())
             .filter(|n| *n > 0)
-            .unwrap_or(1))
+            .unwrap_or(1)
+            // A hostile or mistaken record must not make a machine try billions of keys.
+            .min(MAX_SLOTS))
     }
 
     /// Sets how many machines of the group may restart at once (at least 1).
     pub fn set_slots(&self, slots: u32) -> Result<(), EtcdError> {
         self.etcd.put(
             &self.config_key(),
-            &serde_json::json!({ "slots": slots.max(1) }).to_string(),
+            &serde_json::json!({ "slots": slots.clamp(1, MAX_SLOTS) }).to_string(),
             0,
         )
     }

@@ -137,8 +137,9 @@ struct Shared {
     /// Slots for gathering changelogs (network requests), and how many callers wait for one.
     metadata_slots: tokio::sync::Semaphore,
     metadata_waiting: std::sync::atomic::AtomicUsize,
-    /// What the fleet said at the last automatic restart that it waited for (a slot, a wave).
-    fleet_waiting: Mutex<Vec<update_center_engine::policy::gates::Reason>>,
+    /// What the fleet said at the last automatic restart that it waited for (a slot, a wave),
+    /// and for which staged version.
+    fleet_waiting: Mutex<(String, Vec<update_center_engine::policy::gates::Reason>)>,
 }
 
 /// Credentials for one mirror origin, and who handed them over.

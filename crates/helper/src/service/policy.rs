@@ -200,7 +200,10 @@ impl UpdateCenter {
             let facts = self.restart_facts(connection).await;
             let reasons = gates::restart_reasons(&settings.policy, &facts);
             if reasons.is_empty() && settings.fleet.enabled() {
-                return lock(&self.shared.fleet_waiting).clone();
+                // What the fleet said at the last try for the version staged now.
+                let next = lock(&self.shared.snapshot).next.clone();
+                let (version, said) = lock(&self.shared.fleet_waiting).clone();
+                return if version == next { said } else { Vec::new() };
             }
             return reasons;
         }
@@ -254,7 +257,7 @@ impl UpdateCenter {
         self.authorize(connection, &header, action::INSTALL).await?;
         let settings = update_center_engine::settings::load(&self.shared.options.layout.root)
             .unwrap_or_default();
-        self.settle_fleet_slot().await;
+        settle_fleet_slot(&self.shared.options.layout).await;
         if self.shared.state() != "ready-to-restart" {
             return Ok((false, Vec::new()));
         }
@@ -284,11 +287,11 @@ impl UpdateCenter {
                         &format!("the fleet holds the restart: {detail}"),
                         &[],
                     );
-                    lock(&self.shared.fleet_waiting).clone_from(&reasons);
+                    *lock(&self.shared.fleet_waiting) = (next.clone(), reasons.clone());
                     return Ok((false, to_wire(&reasons)));
                 }
                 fleet::Gate::Go(held) => {
-                    lock(&self.shared.fleet_waiting).clear();
+                    *lock(&self.shared.fleet_waiting) = Default::default();
                     crate::journal::log(
                         crate::journal::Priority::Info,
                         &format!(
@@ -305,48 +308,64 @@ impl UpdateCenter {
             &format!("restarting into version {next}, as the policy allows now"),
             &[("UPDATE_CENTER_VERSION", &next)],
         );
-        let manager = proxy(connection, LOGIN1, LOGIN1_PATH, LOGIN1_MANAGER)
-            .await
-            .ok_or_else(|| Error::Failed("cannot reach logind to restart".into()))?;
-        manager
-            .call::<_, _, ()>("Reboot", &(false,))
-            .await
-            .map_err(|e| Error::Failed(format!("logind refused the restart: {e}")))?;
+        let rebooted = match proxy(connection, LOGIN1, LOGIN1_PATH, LOGIN1_MANAGER).await {
+            None => Err(Error::Failed("cannot reach logind to restart".into())),
+            Some(manager) => manager
+                .call::<_, _, ()>("Reboot", &(false,))
+                .await
+                .map_err(|e| Error::Failed(format!("logind refused the restart: {e}"))),
+        };
+        if let Err(error) = rebooted {
+            // No restart: the slot goes back to the group at once, not after its lease.
+            if settings.fleet.enabled() {
+                let layout = self.shared.options.layout.clone();
+                let given =
+                    tokio::task::spawn_blocking(move || fleet::give_up(&layout, relay())).await;
+                if let Ok(Err(e)) = given {
+                    crate::journal::log(
+                        crate::journal::Priority::Warning,
+                        &format!(
+                            "cannot give the restart slot back (it frees itself when its lease runs out): {e}"
+                        ),
+                        &[],
+                    );
+                }
+            }
+            return Err(error);
+        }
         Ok((true, Vec::new()))
     }
 }
 
-impl UpdateCenter {
-    /// Gives back the fleet slot held for a restart once the new version is well (or reports
-    /// that it failed), or keeps its lease alive meanwhile; said in the journal. A server that
-    /// cannot be reached is tried again at the next run of the timer.
-    async fn settle_fleet_slot(&self) {
-        let layout = self.shared.options.layout.clone();
-        let settled = tokio::task::spawn_blocking(move || fleet::settle(&layout, relay())).await;
-        let (priority, text) = match settled {
-            Ok(Ok(fleet::Settled::Nothing | fleet::Settled::Waiting)) => return,
-            Ok(Ok(fleet::Settled::Released {
-                version,
-                failed: None,
-            })) => (
-                crate::journal::Priority::Info,
-                format!("version {version} is well: gave the restart slot back"),
-            ),
-            Ok(Ok(fleet::Settled::Released {
-                version,
-                failed: Some(why),
-            })) => (
-                crate::journal::Priority::Warning,
-                format!("reported to the rollout of {version}: {why}; gave the restart slot back"),
-            ),
-            Ok(Err(e)) => (
-                crate::journal::Priority::Warning,
-                format!("cannot settle the restart slot yet (tried again at the next check): {e}"),
-            ),
-            Err(e) => (crate::journal::Priority::Warning, e.to_string()),
-        };
-        crate::journal::log(priority, &text, &[]);
-    }
+/// Gives back the fleet slot held for a restart once the new version is well (or reports that
+/// it failed), or keeps its lease alive meanwhile; said in the journal. A server that cannot be
+/// reached is tried again at the next run of the timer (and when the helper starts).
+pub(super) async fn settle_fleet_slot(layout: &update_center_engine::layout::Layout) {
+    let layout = layout.clone();
+    let settled = tokio::task::spawn_blocking(move || fleet::settle(&layout, relay())).await;
+    let (priority, text) = match settled {
+        Ok(Ok(fleet::Settled::Nothing | fleet::Settled::Waiting)) => return,
+        Ok(Ok(fleet::Settled::Released {
+            version,
+            failed: None,
+        })) => (
+            crate::journal::Priority::Info,
+            format!("version {version} is well: gave the restart slot back"),
+        ),
+        Ok(Ok(fleet::Settled::Released {
+            version,
+            failed: Some(why),
+        })) => (
+            crate::journal::Priority::Warning,
+            format!("reported to the rollout of {version}: {why}; gave the restart slot back"),
+        ),
+        Ok(Err(e)) => (
+            crate::journal::Priority::Warning,
+            format!("cannot settle the restart slot yet (tried again at the next check): {e}"),
+        ),
+        Err(e) => (crate::journal::Priority::Warning, e.to_string()),
+    };
+    crate::journal::log(priority, &text, &[]);
 }
 
 /// The download relay's socket, when the helper runs under its unit.

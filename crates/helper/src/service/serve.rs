@@ -66,7 +66,7 @@ pub async fn serve(options: Options) -> Result<()> {
         source_warnings: Mutex::new(Vec::new()),
         metadata_slots: tokio::sync::Semaphore::new(METADATA_SLOTS),
         metadata_waiting: std::sync::atomic::AtomicUsize::new(0),
-        fleet_waiting: Mutex::new(Vec::new()),
+        fleet_waiting: Mutex::new(Default::default()),
     });
     let _connection = zbus::connection::Builder::system()
         .context("cannot find the system bus")?
@@ -85,6 +85,10 @@ pub async fn serve(options: Options) -> Result<()> {
             )
         })?;
     eprintln!("update-center-helper: serving {BUS_NAME} for the system at {root}");
+    // A fleet's restart slot from the last restart is settled whenever the helper starts (it is
+    // started by every client, also while automatic updates are paused or off).
+    let layout = options.layout.clone();
+    tokio::spawn(async move { super::policy::settle_fleet_slot(&layout).await });
     let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
     let idle = async {
         let Some(limit) = options.idle_exit else {

@@ -216,18 +216,24 @@ pub fn post_json(
     let (status, mut reader): (u16, Box<dyn Read>) = match relay {
         Some(socket) => {
             let millis = u64::try_from(timeout.as_millis()).unwrap_or(u64::MAX);
-            let relayed = send(
-                socket,
-                &Request {
-                    method: "POST".into(),
-                    url: url.to_string(),
-                    headers: all,
-                    connect_ms: millis,
-                    stall_ms: millis,
-                    total_ms: millis,
-                    body: Some(body.to_string()),
-                },
-            )?;
+            let request = Request {
+                method: "POST".into(),
+                url: url.to_string(),
+                headers: all,
+                connect_ms: millis,
+                stall_ms: millis,
+                total_ms: millis,
+                body: Some(body.to_string()),
+            };
+            // The relay reads one line of at most this many bytes (escapes included).
+            let line = serde_json::to_vec(&request).map_err(|e| e.to_string())?;
+            if line.len() as u64 >= MAX_REQUEST_BYTES {
+                return Err(format!(
+                    "a request of {} bytes is too large for the relay",
+                    line.len()
+                ));
+            }
+            let relayed = send(socket, &request)?;
             (relayed.status, Box::new(relayed.body))
         }
         None => {
