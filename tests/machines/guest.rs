@@ -167,6 +167,78 @@ fn a_version_whose_required_check_fails_falls_back_and_the_old_version_records_i
 }
 
 #[test]
+fn a_machine_takes_a_restart_slot_in_etcd_and_its_units_give_it_back_once_the_new_version_is_well()
+{
+    // The site's etcd on the host (qemu's user network: 10.0.2.2 inside), one slot, the
+    // rollout open to every machine.
+    let cluster = testbed::etcd::EtcdCluster::start(1).expect("etcd");
+    let etcd = update_center_engine::fleet::etcd::Etcd::new(&cluster.endpoints());
+    let group = "guests";
+    update_center_engine::fleet::semaphore::Semaphore::new(&etcd, group)
+        .set_slots(1)
+        .expect("slots");
+    let rollouts = update_center_engine::fleet::rollout::Rollouts::new(&etcd, group);
+    let first = update_center_engine::fleet::rollout::Rollout::default();
+    rollouts
+        .update(NEW, &first, |r| r.share_percent = 100)
+        .expect("rollout");
+    let members = cluster.endpoint_list().replace("127.0.0.1", "10.0.2.2");
+    let os = GuestOs::get().expect("guest OS");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let machine = os.machine(dir.path(), &[OLD], &[NEW]).expect("machine");
+    let source = machine.source();
+    let mut setup = String::new();
+    for (key, value) in [
+        ("Updates.Source", source.as_str()),
+        ("Updates.AutomaticDownload", "yes"),
+        ("Policy.Restart", "immediate"),
+        ("Policy.WaitForSessions", "no"),
+        ("Fleet.Etcd", members.as_str()),
+        ("Fleet.Group", group),
+    ] {
+        setup.push_str(&format!(
+            "as_admin update-center-cli settings {key} {value} >/dev/null && "
+        ));
+    }
+    let actions = vec![
+        // The check timer's command, as its unit runs it (root): it stages the version, takes
+        // the slot in etcd and has logind restart the machine. (The harness would power off
+        // after the action: it reboots too, as logind does.)
+        format!("{setup} update-center-cli check --automatic; then_reboot"),
+        // In the new version the health-check unit gave the slot back through the relay.
+        "journalctl -b -u update-center-health-check -o cat --no-pager | grep -i slot".to_string(),
+    ];
+    let log = machine.boot(&actions, 900).expect("boot");
+    assert_eq!(guest::booted(&log), [OLD, NEW], "{log}");
+    let second = boot_of(&log, NEW, 0);
+    assert!(
+        second.iter().any(|l| l.contains(&format!(
+            "version {NEW} is well: gave the restart slot back"
+        ))),
+        "the health-check unit gave the slot back:\n{log}"
+    );
+    // What etcd holds, read on the host: the machine started the version (it held the slot
+    // for it), holds no slot now, and reported no failure.
+    let state = rollouts.state(NEW, &first).expect("rollout state");
+    assert_eq!((state.started, state.failed.len()), (1, 0), "{log}");
+    assert!(
+        update_center_engine::fleet::semaphore::Semaphore::new(&etcd, group)
+            .holders()
+            .expect("holders")
+            .is_empty(),
+        "{log}"
+    );
+    let (_, newest) = etcd
+        .range_prefix(&format!("/update-center/fleet/{group}/slots/"), 0)
+        .expect("range");
+    let held_once = (1..=newest).any(|revision| {
+        etcd.range_prefix(&format!("/update-center/fleet/{group}/slots/"), revision)
+            .is_ok_and(|(kvs, _)| !kvs.is_empty())
+    });
+    assert!(held_once, "a slot was held during the restart:\n{log}");
+}
+
+#[test]
 fn rollback_and_boot_once_go_through_the_firmwares_variables() {
     let os = GuestOs::get().expect("guest OS");
     let dir = tempfile::tempdir().expect("tempdir");
