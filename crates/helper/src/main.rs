@@ -398,7 +398,7 @@ fn settle_fleet_slot(
     // Through the download relay where the unit names one: no HTTP parsed in this process.
     let relay = std::env::var_os(update_center_engine::source::relay::SOCKET_ENV)
         .map(std::path::PathBuf::from);
-    match fleet::settle(layout, relay) {
+    match fleet::settle(layout, running.as_deref(), relay) {
         Ok(fleet::Settled::Released { version, failed }) => match failed {
             None => writeln!(
                 err,
@@ -409,6 +409,10 @@ fn settle_fleet_slot(
                 "update-center-helper: reported to the rollout: {why}; gave the restart slot back"
             ),
         },
+        Ok(fleet::Settled::Expired { version, why }) => writeln!(
+            err,
+            "update-center-helper: gave the restart slot for version {version} back: {why}"
+        ),
         Ok(_) => Ok(()),
         Err(e) => writeln!(
             err,

@@ -62,6 +62,10 @@ pub struct Held {
     pub lease_secs: u64,
     /// The boot that took it.
     pub boot_id: Option<String>,
+    /// When `booted_into` was noted (Unix seconds): checks that do not come within the lease
+    /// after it give the slot back.
+    #[serde(default)]
+    pub noted_at: i64,
 }
 
 /// One change of the slot at a time in this process (the D-Bus service runs calls at once).
@@ -230,6 +234,7 @@ pub fn before_restart(
         taken_at: now(),
         lease_secs: fleet.lease.as_secs(),
         boot_id: boot_id(&layout.root),
+        noted_at: 0,
     };
     let no_slot = |detail: String| {
         Gate::Wait(
@@ -336,13 +341,27 @@ fn boot_started() -> Option<i64> {
 /// checked, the tests' roots) says by its boot id, where it has one.
 fn after_restart(layout: &Layout) -> Option<Held> {
     let held = load(layout)?;
+    after_restart_of(layout, &held).map(|()| held)
+}
+
+/// `Some` when `held` was taken in an earlier boot than this one (see [`after_restart`]).
+fn after_restart_of(layout: &Layout, held: &Held) -> Option<()> {
     let same_boot = if layout.root == Path::new("/") {
         // A clock stepped back a little must not make the boot that took it look later.
         boot_started().is_some_and(|start| held.taken_at + 5 >= start)
     } else {
         matches!((boot_id(&layout.root), &held.boot_id), (Some(now), Some(then)) if now == *then)
     };
-    (!same_boot).then_some(held)
+    (!same_boot).then_some(())
+}
+
+/// Notes that this boot came up in `running` (a failed check of the new version stays noted:
+/// it is the verdict whatever boots after it).
+fn note_running(held: &mut Held, running: &str) {
+    if held.booted_into.as_deref() != Some(running) {
+        held.booted_into = Some(running.to_string());
+        held.noted_at = now();
+    }
 }
 
 /// Notes the version this boot came up in (the boot record; no network needed). A version that
@@ -356,8 +375,7 @@ pub fn booted(layout: &Layout, running: Option<&str>) -> std::io::Result<()> {
         // Noted already: the health checks ran first.
         return Ok(());
     }
-    held.booted_into = Some(running.to_string());
-    held.health_passed = None;
+    note_running(&mut held, running);
     save(layout, &held)
 }
 
@@ -374,9 +392,14 @@ pub fn health_checked(
     let (Some(mut held), Some(running)) = (after_restart(layout), running) else {
         return Ok(());
     };
-    let in_new = running == held.version;
-    held.booted_into = (!(falls_back && in_new)).then(|| running.to_string());
-    held.health_passed = in_new.then_some(passed);
+    note_running(&mut held, running);
+    if running == held.version {
+        held.health_passed = Some(passed);
+        if falls_back {
+            // This boot is over; the next one notes what it comes up in.
+            held.booted_into = None;
+        }
+    }
     save(layout, &held)
 }
 
@@ -387,6 +410,14 @@ pub enum Settled {
     Nothing,
     /// The restart is not over yet; the lease was kept alive.
     Waiting,
+    /// The slot was given back without a verdict: `why` (the restart did not come, or the new
+    /// version's checks did not run, within `LeaseSec=`).
+    Expired {
+        /// The version.
+        version: String,
+        /// Why.
+        why: String,
+    },
     /// The slot was given back; `failed` says why the version failed, when it did (reported
     /// to the rollout).
     Released {
@@ -400,7 +431,11 @@ pub enum Settled {
 /// Acts on what is known of the restart the held slot was taken for (see the module's
 /// documentation). `Err`: the servers could not be reached; the slot stays written down for
 /// the next try.
-pub fn settle(layout: &Layout, relay: Option<PathBuf>) -> Result<Settled, String> {
+pub fn settle(
+    layout: &Layout,
+    running: Option<&str>,
+    relay: Option<PathBuf>,
+) -> Result<Settled, String> {
     let _serial = serial();
     let mut held = match read(layout) {
         Ok(Some(held)) => held,
@@ -414,26 +449,51 @@ pub fn settle(layout: &Layout, relay: Option<PathBuf>) -> Result<Settled, String
         }
     };
     let etcd = Etcd::new(&held.etcd).with_relay(relay.clone());
-    let failure = match held.booted_into.as_deref() {
-        // No restart yet: within the lease it may still come; after it, it is not coming.
-        None if now().saturating_sub(held.taken_at)
-            < i64::try_from(held.lease_secs).unwrap_or(i64::MAX) =>
-        {
-            return Ok(Settled::Waiting);
-        }
-        None => Some(None),
-        Some(running) if running == held.version => match held.health_passed {
-            None => None,
-            Some(true) => Some(None),
-            Some(false) => Some(Some(format!(
-                "version {} failed its health checks",
+    let lease = i64::try_from(held.lease_secs).unwrap_or(i64::MAX);
+    let this_boot = after_restart_of(layout, &held).is_none();
+    if held.booted_into.is_none()
+        && !this_boot
+        && held.health_passed != Some(false)
+        && let Some(running) = running
+    {
+        // A boot after the restart that nothing noted yet (the helper may start before the
+        // boot record and the checks): what it runs is known here too.
+        note_running(&mut held, running);
+        save(layout, &held).map_err(|e| e.to_string())?;
+    }
+    let expired = |why: &str| -> Result<Settled, String> {
+        give_back(&held, relay.as_deref())?;
+        forget(layout).map_err(|e| e.to_string())?;
+        Ok(Settled::Expired {
+            version: held.version.clone(),
+            why: why.to_string(),
+        })
+    };
+    let failure = if held.health_passed == Some(false) {
+        // Its checks failed (also when the machine went back to the version before since).
+        Some(Some(format!(
+            "version {} failed its health checks",
+            held.version
+        )))
+    } else {
+        match held.booted_into.as_deref() {
+            None if this_boot && now().saturating_sub(held.taken_at) >= lease => {
+                return expired("the restart did not come within LeaseSec=");
+            }
+            // Before the restart, or a boot after it that says nothing yet.
+            None => return Ok(Settled::Waiting),
+            Some(running) if running == held.version => match held.health_passed {
+                Some(_) => Some(None),
+                None if now().saturating_sub(held.noted_at) >= lease => {
+                    return expired("its health checks did not run within LeaseSec=");
+                }
+                None => None,
+            },
+            Some(running) => Some(Some(format!(
+                "version {} fell back to {running}",
                 held.version
             ))),
-        },
-        Some(running) => Some(Some(format!(
-            "version {} fell back to {running}",
-            held.version
-        ))),
+        }
     };
     let Some(failed) = failure else {
         // Up in the new version, its checks not run yet: the slot stays while they run.
@@ -519,6 +579,7 @@ mod tests {
             taken_at: now(),
             lease_secs: 600,
             boot_id: Some(boot.into()),
+            noted_at: 0,
         }
     }
 
@@ -543,7 +604,7 @@ mod tests {
         booted(&layout, Some("1")).expect("booted");
         let before = load(&layout).expect("held");
         assert_eq!((before.booted_into, before.health_passed), (None, None));
-        assert_eq!(settle(&layout, None), Ok(Settled::Waiting));
+        assert_eq!(settle(&layout, None, None), Ok(Settled::Waiting));
         // The next boot, a trial of version 2: its checks run before the boot record, fail,
         // and it falls back at once.
         boot(&layout, "b2");
@@ -561,14 +622,40 @@ mod tests {
         booted(&layout, Some("1")).expect("booted");
         let after = load(&layout).expect("held");
         assert_eq!(after.booted_into.as_deref(), Some("1"));
-        assert_eq!(after.health_passed, None);
-        // A version that cannot be told is not noted.
-        boot(&layout, "b4");
-        booted(&layout, None).expect("booted");
+        assert_eq!(after.health_passed, Some(false), "the verdict stays");
         assert_eq!(
-            load(&layout).expect("held").booted_into.as_deref(),
-            Some("1")
+            settle(&layout, Some("1"), None),
+            Ok(Settled::Released {
+                version: "2".into(),
+                failed: Some("version 2 failed its health checks".into())
+            })
         );
+    }
+
+    #[test]
+    fn a_boot_whose_checks_never_come_gives_the_slot_back_after_the_lease() {
+        let (_dir, layout) = layout();
+        boot(&layout, "b1");
+        save(&layout, &held("2", "b1")).expect("save");
+        // The next boot: the helper starts before anything noted it; it notes what runs.
+        boot(&layout, "b2");
+        assert_eq!(settle(&layout, Some("2"), None), Ok(Settled::Waiting));
+        let mut noted = load(&layout).expect("held");
+        assert_eq!(noted.booted_into.as_deref(), Some("2"));
+        // A version that cannot be told is not noted.
+        booted(&layout, None).expect("booted");
+        assert_eq!(load(&layout).expect("held"), noted);
+        // No health checks within the lease (a boot that is not on trial runs none).
+        noted.noted_at -= 601;
+        save(&layout, &noted).expect("save");
+        assert_eq!(
+            settle(&layout, Some("2"), None),
+            Ok(Settled::Expired {
+                version: "2".into(),
+                why: "its health checks did not run within LeaseSec=".into()
+            })
+        );
+        assert!(load(&layout).is_none());
     }
 
     #[test]
@@ -586,7 +673,7 @@ mod tests {
         );
         // No servers: the slot of this (serverless) record is given back at once.
         assert_eq!(
-            settle(&layout, None),
+            settle(&layout, None, None),
             Ok(Settled::Released {
                 version: "2".into(),
                 failed: None
@@ -603,16 +690,16 @@ mod tests {
         old.taken_at -= 601;
         save(&layout, &old).expect("save");
         assert_eq!(
-            settle(&layout, None),
-            Ok(Settled::Released {
+            settle(&layout, None, None),
+            Ok(Settled::Expired {
                 version: "2".into(),
-                failed: None
+                why: "the restart did not come within LeaseSec=".into()
             })
         );
         assert!(load(&layout).is_none());
         // A file that cannot be read is said and removed.
         std::fs::write(path(&layout), "{").expect("garbage");
-        let error = settle(&layout, None).expect_err("unreadable");
+        let error = settle(&layout, None, None).expect_err("unreadable");
         assert!(error.contains("cannot be read"), "{error}");
         assert!(!path(&layout).exists());
     }

@@ -257,7 +257,7 @@ impl UpdateCenter {
         self.authorize(connection, &header, action::INSTALL).await?;
         let settings = update_center_engine::settings::load(&self.shared.options.layout.root)
             .unwrap_or_default();
-        settle_fleet_slot(&self.shared.options.layout).await;
+        settle_fleet_slot(&self.shared).await;
         if self.shared.state() != "ready-to-restart" {
             return Ok((false, Vec::new()));
         }
@@ -340,9 +340,17 @@ impl UpdateCenter {
 /// Gives back the fleet slot held for a restart once the new version is well (or reports that
 /// it failed), or keeps its lease alive meanwhile; said in the journal. A server that cannot be
 /// reached is tried again at the next run of the timer (and when the helper starts).
-pub(super) async fn settle_fleet_slot(layout: &update_center_engine::layout::Layout) {
-    let layout = layout.clone();
-    let settled = tokio::task::spawn_blocking(move || fleet::settle(&layout, relay())).await;
+pub(super) async fn settle_fleet_slot(shared: &Shared) {
+    let layout = shared.options.layout.clone();
+    let running = lock(&shared.snapshot).running.clone();
+    let settled = tokio::task::spawn_blocking(move || {
+        fleet::settle(
+            &layout,
+            Some(running.as_str()).filter(|r| !r.is_empty()),
+            relay(),
+        )
+    })
+    .await;
     let (priority, text) = match settled {
         Ok(Ok(fleet::Settled::Nothing | fleet::Settled::Waiting)) => return,
         Ok(Ok(fleet::Settled::Released {
@@ -358,6 +366,10 @@ pub(super) async fn settle_fleet_slot(layout: &update_center_engine::layout::Lay
         })) => (
             crate::journal::Priority::Warning,
             format!("reported to the rollout of {version}: {why}; gave the restart slot back"),
+        ),
+        Ok(Ok(fleet::Settled::Expired { version, why })) => (
+            crate::journal::Priority::Warning,
+            format!("gave the restart slot for version {version} back: {why}"),
         ),
         Ok(Err(e)) => (
             crate::journal::Priority::Warning,

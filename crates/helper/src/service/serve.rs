@@ -87,8 +87,8 @@ pub async fn serve(options: Options) -> Result<()> {
     eprintln!("update-center-helper: serving {BUS_NAME} for the system at {root}");
     // A fleet's restart slot from the last restart is settled whenever the helper starts (it is
     // started by every client, also while automatic updates are paused or off).
-    let layout = options.layout.clone();
-    tokio::spawn(async move { super::policy::settle_fleet_slot(&layout).await });
+    let starting = shared.clone();
+    tokio::spawn(async move { super::policy::settle_fleet_slot(&starting).await });
     let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
     let idle = async {
         let Some(limit) = options.idle_exit else {
