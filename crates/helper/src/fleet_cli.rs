@@ -2,7 +2,7 @@
 //! the site's etcd.
 
 use crate::cli::FleetAction;
-use anyhow::{Context, Result, bail};
+use anyhow::{Result, bail};
 use serde_json::json;
 use std::io::Write;
 use std::path::Path;
@@ -12,10 +12,7 @@ use update_center_engine::fleet::semaphore::{Semaphore, valid_group};
 
 /// This machine's fleet id, from the root's `/etc/machine-id`.
 fn own_id(root: &Path) -> Result<String> {
-    let path = root.join("etc/machine-id");
-    let text = std::fs::read_to_string(&path)
-        .with_context(|| format!("cannot read {}", path.display()))?;
-    Ok(update_center_engine::fleet::id::fleet_id(&text)?)
+    update_center_engine::fleet::machine::own_id(root).map_err(anyhow::Error::msg)
 }
 
 /// Runs `action` on `group` of the etcd cluster at `endpoints`.

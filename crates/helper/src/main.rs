@@ -399,21 +399,10 @@ fn settle_fleet_slot(
     let relay = std::env::var_os(update_center_engine::source::relay::SOCKET_ENV)
         .map(std::path::PathBuf::from);
     match fleet::settle(layout, running.as_deref(), relay) {
-        Ok(fleet::Settled::Released { version, failed }) => match failed {
-            None => writeln!(
-                err,
-                "update-center-helper: version {version} is well: gave the restart slot back"
-            ),
-            Some(why) => writeln!(
-                err,
-                "update-center-helper: reported to the rollout: {why}; gave the restart slot back"
-            ),
+        Ok(settled) => match settled.said() {
+            Some((_, text)) => writeln!(err, "update-center-helper: {text}"),
+            None => Ok(()),
         },
-        Ok(fleet::Settled::Expired { version, why }) => writeln!(
-            err,
-            "update-center-helper: gave the restart slot for version {version} back: {why}"
-        ),
-        Ok(_) => Ok(()),
         Err(e) => writeln!(
             err,
             "update-center-helper: warning: cannot give the restart slot back yet (the check timer tries again): {e}"

@@ -351,31 +351,21 @@ pub(super) async fn settle_fleet_slot(shared: &Shared) {
         )
     })
     .await;
-    let (priority, text) = match settled {
-        Ok(Ok(fleet::Settled::Nothing | fleet::Settled::Waiting)) => return,
-        Ok(Ok(fleet::Settled::Released {
-            version,
-            failed: None,
-        })) => (
-            crate::journal::Priority::Info,
-            format!("version {version} is well: gave the restart slot back"),
-        ),
-        Ok(Ok(fleet::Settled::Released {
-            version,
-            failed: Some(why),
-        })) => (
-            crate::journal::Priority::Warning,
-            format!("reported to the rollout of {version}: {why}; gave the restart slot back"),
-        ),
-        Ok(Ok(fleet::Settled::Expired { version, why })) => (
-            crate::journal::Priority::Warning,
-            format!("gave the restart slot for version {version} back: {why}"),
-        ),
+    let (warning, text) = match settled {
+        Ok(Ok(settled)) => match settled.said() {
+            Some(said) => said,
+            None => return,
+        },
         Ok(Err(e)) => (
-            crate::journal::Priority::Warning,
+            true,
             format!("cannot settle the restart slot yet (tried again at the next check): {e}"),
         ),
-        Err(e) => (crate::journal::Priority::Warning, e.to_string()),
+        Err(e) => (true, e.to_string()),
+    };
+    let priority = if warning {
+        crate::journal::Priority::Warning
+    } else {
+        crate::journal::Priority::Info
     };
     crate::journal::log(priority, &text, &[]);
 }
